@@ -1,0 +1,48 @@
+#pragma once
+#include <memory>
+#include <string>
+
+#include "gradflow/detail/lockstep_state.hpp"
+#include "gradflow/detail/step.hpp"
+#include "gradflow/least_squares.hpp"
+#include "gradflow/result.hpp"
+
+namespace gradflow {
+
+/// Where a flow evaluation reads its point: the accepted solution U or the stage input Y.
+enum class flow_point { solution, stage_input };
+
+/// The operations of a lockstep run, declared once and implemented by the CPU backend
+/// (host/cpu_backend.cpp) and the CUDA backend (kernels/cuda_backend.cu). Per-problem math lives in
+/// detail::run_phase, which both call; the backends differ only in memory, loops and products.
+template <class Real>
+class lockstep_backend {
+public:
+  virtual ~lockstep_backend() = default;
+  virtual backend_kind kind() const = 0;
+  virtual std::string device_name() const = 0;
+  /// Copies the batch in, forms G_i = A_iᵀA_i + λ_i I and C_i = A_iᵀB_i, sets U = U0, and sizes
+  /// every buffer once for `stage_count` stages (nothing is allocated inside the step loop).
+  virtual void load(const least_squares_batch<Real>& batch, int stage_count) = 0;
+  /// K_output_stage = −∇f(point) = C − G·point for every problem (finished ones masked or ignored).
+  virtual void evaluate_flow(flow_point point, int output_stage) = 0;
+  /// detail::run_phase for every problem.
+  virtual void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
+                         int stage) = 0;
+  /// True while any problem is running (a host synchronisation on the CUDA backend).
+  virtual bool any_running() = 0;
+  /// f at the final U and every per-problem field, copied into `result`.
+  virtual void collect(solve_result<Real>& result) = 0;
+};
+
+template <class Real>
+std::unique_ptr<lockstep_backend<Real>> make_cpu_backend();
+
+/// Throws not_compiled in a build without CUDA and no_device when no device answers.
+template <class Real>
+std::unique_ptr<lockstep_backend<Real>> make_cuda_backend();
+
+/// Number of CUDA devices that answer; 0 without CUDA, driver or device (never throws).
+int cuda_device_count();
+
+}  // namespace gradflow

@@ -1,0 +1,69 @@
+// gradflow: batched gradient-flow optimisation from the command line.
+// Exit codes: 0 success, 2 usage or input error, 1 runtime failure (device, I/O during the run).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "gradflow/gradflow.hpp"
+#include "solve_command.hpp"
+
+namespace {
+
+int print_info() {
+  std::cout << "gradflow " << gradflow::version << "\n"
+            << "backends: cpu" << (gradflow::cuda_compiled() ? ", cuda" : "") << "\n";
+  if (!gradflow::cuda_compiled()) {
+    std::cout << "cuda: not compiled into this build\n";
+    return 0;
+  }
+  const auto devices = gradflow::cuda_devices();
+  if (devices.empty()) std::cout << "cuda devices: none answers (no driver or no GPU)\n";
+  for (std::size_t d = 0; d < devices.size(); ++d)
+    std::cout << "cuda device " << d << ": " << devices[d] << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gradflow: many least-squares problems solved at once by integrating their gradient flows"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(gradflow::version));
+  auto* info = app.add_subcommand("info", "version, compiled backends, devices seen");
+  gradflow::cli::solve_arguments solve_arguments;
+  auto* solve = app.add_subcommand("solve", "integrate a batch of least-squares gradient flows");
+  gradflow::cli::add_solve_options(*solve, solve_arguments);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 2;
+  }
+
+  try {
+    if (*info) return print_info();
+    return gradflow::cli::run_solve(solve_arguments);
+  } catch (const gradflow::invalid_argument& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 2;
+  } catch (const gradflow::io_error& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 2;
+  } catch (const gradflow::not_compiled& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 2;
+  } catch (const gradflow::no_device& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gradflow: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,119 @@
+#include "gradflow/least_squares.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "gradflow/error.hpp"
+#include "gradflow/npy.hpp"
+
+namespace gradflow {
+namespace {
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "(";
+  for (std::size_t d = 0; d < shape.size(); ++d) text += (d ? ", " : "") + std::to_string(shape[d]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+void require_size(bool ok, const char* field, std::size_t actual, const std::string& expected) {
+  if (ok) return;
+  throw dimension_mismatch(std::string(field) + " holds " + std::to_string(actual) +
+                           " values; expected " + expected);
+}
+
+/// Throws naming the field, the problem and the position of the first NaN/Inf in a per-problem
+/// row-major array of `rows`×`cols` blocks.
+template <class Real>
+void require_finite(const std::vector<Real>& values, const char* field, std::int64_t rows,
+                    std::int64_t cols) {
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if (std::isfinite(values[e])) continue;
+    const std::int64_t block = rows * cols;
+    const std::int64_t problem = std::int64_t(e) / block, within = std::int64_t(e) % block;
+    std::ostringstream message;
+    message << "non-finite value " << values[e] << " in " << field << " of problem " << problem
+            << " at (" << within / cols << ", " << within % cols << ")";
+    throw invalid_argument(message.str());
+  }
+}
+
+}  // namespace
+
+template <class Real>
+void validate(const least_squares_batch<Real>& batch) {
+  auto positive = [](std::int64_t value, const char* field) {
+    if (value < 1)
+      throw invalid_argument(std::string("invalid ") + field + " = " + std::to_string(value) +
+                             ": must be >= 1");
+  };
+  positive(batch.batch_size, "batch_size");
+  positive(batch.rows, "rows (m)");
+  positive(batch.unknowns, "unknowns (n)");
+  positive(batch.rhs_count, "rhs_count (k)");
+  const std::size_t count = batch.batch_size;
+  const std::size_t matrix = std::size_t(batch.rows) * batch.unknowns;
+  const std::size_t rhs = std::size_t(batch.rows) * batch.rhs_count;
+  const std::size_t solution = std::size_t(batch.unknowns) * batch.rhs_count;
+  require_size(batch.matrix.size() == matrix || batch.matrix.size() == count * matrix, "A (matrix)",
+               batch.matrix.size(), std::to_string(matrix) + " (shared) or " + std::to_string(count * matrix));
+  require_size(batch.rhs.size() == rhs || batch.rhs.size() == count * rhs, "B (rhs)", batch.rhs.size(),
+               std::to_string(rhs) + " (shared) or " + std::to_string(count * rhs));
+  require_size(batch.lambda.size() <= 1 || batch.lambda.size() == count, "lambda",
+               batch.lambda.size(), "0, 1 or " + std::to_string(count));
+  require_size(batch.initial.empty() || batch.initial.size() == count * solution, "U0 (initial)",
+               batch.initial.size(), "0 or " + std::to_string(count * solution));
+  require_finite(batch.matrix, "A", batch.rows, batch.unknowns);
+  require_finite(batch.rhs, "B", batch.rows, batch.rhs_count);
+  require_finite(batch.initial, "U0", batch.unknowns, batch.rhs_count);
+  for (std::size_t i = 0; i < batch.lambda.size(); ++i) {
+    if (std::isfinite(batch.lambda[i]) && batch.lambda[i] >= 0) continue;
+    std::ostringstream message;
+    message << "invalid lambda = " << batch.lambda[i] << " of problem " << i
+            << ": must be finite and >= 0";
+    throw invalid_argument(message.str());
+  }
+}
+
+template <class Real>
+least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
+                                                 const std::string& rhs_path) {
+  const npy_array a = read_npy(matrix_path);
+  const npy_array b = read_npy(rhs_path);
+  auto mismatch = [&](const std::string& why) {
+    throw dimension_mismatch("A '" + matrix_path + "' has shape " + shape_text(a.shape) +
+                             " and B '" + rhs_path + "' has shape " + shape_text(b.shape) + ": " +
+                             why);
+  };
+  if (a.shape.size() != 2 && a.shape.size() != 3) mismatch("A must be (batch, m, n) or (m, n)");
+  if (b.shape.size() != 2 && b.shape.size() != 3) mismatch("B must be (batch, m, k), (batch, m) or (m, k)");
+
+  least_squares_batch<Real> batch;
+  const bool a_batched = a.shape.size() == 3;
+  batch.rows = int(a.shape[a_batched ? 1 : 0]);
+  batch.unknowns = int(a.shape[a_batched ? 2 : 1]);
+  const std::int64_t a_batch = a_batched ? a.shape[0] : 1;
+  // A 2-D B is (batch, m) — one right-hand side per problem — when its second extent is m and its
+  // first is A's batch size (or, with a shared A, anything but m); otherwise it is a shared (m, k).
+  const bool b_vectors = b.shape.size() == 2 && b.shape[1] == batch.rows &&
+                         (a_batched ? b.shape[0] == a_batch : b.shape[0] != batch.rows);
+  const bool b_batched = b.shape.size() == 3 || b_vectors;
+  const std::int64_t b_batch = b_batched ? b.shape[0] : 1;
+  const std::int64_t b_rows = b.shape[b_batched ? 1 : 0];
+  batch.rhs_count = b.shape.size() == 3 ? int(b.shape[2]) : b_vectors ? 1 : int(b.shape[1]);
+  if (b_rows != batch.rows) mismatch("A and B must have the same number of rows m");
+  if (a_batched && b_batched && a_batch != b_batch) mismatch("batch sizes differ");
+  batch.batch_size = a_batched ? a_batch : b_batch;
+  if (batch.batch_size < 1 || batch.unknowns < 1 || batch.rows < 1 || batch.rhs_count < 1)
+    mismatch("every extent must be >= 1");
+  batch.matrix.assign(a.values.begin(), a.values.end());
+  batch.rhs.assign(b.values.begin(), b.values.end());
+  validate(batch);
+  return batch;
+}
+
+template void validate(const least_squares_batch<float>&);
+template void validate(const least_squares_batch<double>&);
+template least_squares_batch<float> least_squares_from_npy(const std::string&, const std::string&);
+template least_squares_batch<double> least_squares_from_npy(const std::string&, const std::string&);
+
+}  // namespace gradflow

@@ -1,0 +1,167 @@
+#include "gradflow/npy.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+#include "gradflow/error.hpp"
+
+// The .npy format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+namespace gradflow {
+namespace {
+
+constexpr char magic[] = "\x93NUMPY";
+constexpr std::size_t magic_size = 6;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw io_error("cannot read .npy file '" + path + "': " + what);
+}
+
+/// The text after `'key':` in the header dictionary, or empty when the key is absent.
+std::string value_after_key(const std::string& header, const std::string& key) {
+  const std::size_t at = header.find("'" + key + "'");
+  if (at == std::string::npos) return {};
+  const std::size_t colon = header.find(':', at);
+  if (colon == std::string::npos) return {};
+  std::size_t begin = colon + 1;
+  while (begin < header.size() && std::isspace(static_cast<unsigned char>(header[begin]))) ++begin;
+  return header.substr(begin);
+}
+
+std::vector<std::int64_t> parse_shape(const std::string& path, const std::string& text) {
+  if (text.empty() || text[0] != '(') fail(path, "header has no 'shape' tuple");
+  const std::size_t close = text.find(')');
+  if (close == std::string::npos) fail(path, "header's 'shape' tuple is not closed");
+  std::vector<std::int64_t> shape;
+  std::size_t pos = 1;
+  while (pos < close) {
+    while (pos < close && (std::isspace(static_cast<unsigned char>(text[pos])) || text[pos] == ','))
+      ++pos;
+    if (pos >= close) break;
+    if (!std::isdigit(static_cast<unsigned char>(text[pos])))
+      fail(path, "header's 'shape' holds a non-integer: " + text.substr(0, close + 1));
+    std::int64_t extent = 0;
+    while (pos < close && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (extent > (std::numeric_limits<std::int64_t>::max() - 9) / 10)
+        fail(path, "header's 'shape' extent overflows");
+      extent = extent * 10 + (text[pos++] - '0');
+    }
+    shape.push_back(extent);
+  }
+  return shape;
+}
+
+}  // namespace
+
+npy_array read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "no such file or not readable");
+  char prefix[magic_size + 2];
+  if (!in.read(prefix, sizeof prefix)) fail(path, "truncated before the format version");
+  if (std::memcmp(prefix, magic, magic_size) != 0) fail(path, "bad magic string (not a .npy file)");
+  const int major = static_cast<unsigned char>(prefix[magic_size]);
+  if (major < 1 || major > 3) fail(path, "unsupported format version " + std::to_string(major));
+  std::uint32_t header_size = 0;
+  unsigned char size_bytes[4] = {};
+  const int size_width = major == 1 ? 2 : 4;
+  if (!in.read(reinterpret_cast<char*>(size_bytes), size_width))
+    fail(path, "truncated in the header length");
+  for (int b = size_width - 1; b >= 0; --b) header_size = header_size << 8 | size_bytes[b];
+  if (header_size > (1u << 20)) fail(path, "header length " + std::to_string(header_size) + " is implausible");
+  std::string header(header_size, '\0');
+  if (!in.read(header.data(), header_size)) fail(path, "truncated in the header");
+
+  const std::string descr = value_after_key(header, "descr");
+  npy_array array;
+  std::size_t item_size = 0;
+  if (descr.rfind("'<f8'", 0) == 0 || descr.rfind("'=f8'", 0) == 0) {
+    item_size = 8;
+  } else if (descr.rfind("'<f4'", 0) == 0 || descr.rfind("'=f4'", 0) == 0) {
+    item_size = 4;
+    array.source_is_float32 = true;
+  } else {
+    const std::string shown = descr.substr(0, descr.find_first_of(",}"));
+    fail(path, "unsupported dtype " + (shown.empty() ? std::string("(missing)") : shown) +
+                   " (expected little-endian float64 '<f8' or float32 '<f4')");
+  }
+  const std::string fortran = value_after_key(header, "fortran_order");
+  if (fortran.rfind("False", 0) != 0) {
+    fail(path, fortran.rfind("True", 0) == 0 ? "Fortran-order arrays are not supported (save with np.ascontiguousarray)"
+                                          : "header has no valid 'fortran_order'");
+  }
+  array.shape = parse_shape(path, value_after_key(header, "shape"));
+
+  std::int64_t count = 1;
+  for (std::int64_t extent : array.shape) {
+    if (extent != 0 && count > std::numeric_limits<std::int64_t>::max() / 8 / extent)
+      fail(path, "shape is too large");
+    count *= extent;
+  }
+  const auto data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::int64_t available = static_cast<std::int64_t>(in.tellg() - data_start);
+  const std::int64_t needed = count * static_cast<std::int64_t>(item_size);
+  if (available != needed) {
+    fail(path, "data holds " + std::to_string(available) + " bytes but the shape needs " +
+                   std::to_string(needed) + (available < needed ? " (truncated)" : ""));
+  }
+  in.seekg(data_start);
+  array.values.resize(count);
+  if (item_size == 8) {
+    in.read(reinterpret_cast<char*>(array.values.data()), needed);
+  } else {
+    std::vector<float> narrow(count);
+    in.read(reinterpret_cast<char*>(narrow.data()), needed);
+    for (std::int64_t e = 0; e < count; ++e) array.values[e] = narrow[e];
+  }
+  if (!in) fail(path, "read error in the data");
+  return array;
+}
+
+template <class Real>
+void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, const Real* data) {
+  static_assert(std::is_same_v<Real, float> || std::is_same_v<Real, double>);
+  std::ostringstream dict;
+  dict << "{'descr': '<f" << sizeof(Real) << "', 'fortran_order': False, 'shape': (";
+  std::int64_t count = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    dict << shape[d] << (shape.size() == 1 || d + 1 < shape.size() ? "," : "");
+    if (d + 1 < shape.size()) dict << ' ';
+    count *= shape[d];
+  }
+  dict << "), }";
+  std::string header = dict.str();
+  // Pad with spaces so that the data starts on a 64-byte boundary; the header ends in '\n'.
+  const std::size_t unpadded = magic_size + 4 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+
+  // Write beside the target and rename, so a reader never sees a half-written file.
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) throw io_error("cannot write .npy file '" + path + "': cannot open for writing");
+    const unsigned char version[2] = {1, 0};
+    const unsigned char size[2] = {static_cast<unsigned char>(header.size() & 0xff),
+                                   static_cast<unsigned char>(header.size() >> 8)};
+    out.write(magic, magic_size);
+    out.write(reinterpret_cast<const char*>(version), 2);
+    out.write(reinterpret_cast<const char*>(size), 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(Real)));
+    if (!out.flush()) throw io_error("cannot write .npy file '" + path + "': write failed");
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw io_error("cannot write .npy file '" + path + "': rename failed");
+  }
+}
+
+template void write_npy(const std::string&, const std::vector<std::int64_t>&, const float*);
+template void write_npy(const std::string&, const std::vector<std::int64_t>&, const double*);
+
+}  // namespace gradflow

@@ -1,0 +1,56 @@
+#include "gradflow/options.hpp"
+
+#include <array>
+#include <string>
+#include <utility>
+
+#include "gradflow/error.hpp"
+
+namespace gradflow {
+namespace {
+
+template <class Enum, std::size_t N>
+Enum parse_named(const std::array<std::pair<std::string_view, Enum>, N>& names,
+                 std::string_view text, std::string_view field) {
+  std::string known;
+  for (const auto& [name, value] : names) {
+    if (name == text) return value;
+    known += (known.empty() ? "" : "|") + std::string(name);
+  }
+  throw invalid_argument("invalid " + std::string(field) + " = '" + std::string(text) +
+                         "': expected one of " + known);
+}
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>& names, Enum e) {
+  for (const auto& [name, value] : names)
+    if (value == e) return name;
+  return "unknown";
+}
+
+constexpr std::array<std::pair<std::string_view, method>, 3> method_names{
+    {{"euler", method::euler}, {"rk4", method::rk4}, {"tsit5", method::tsit5}}};
+constexpr std::array<std::pair<std::string_view, backend_kind>, 3> backend_names{
+    {{"auto", backend_kind::automatic}, {"cpu", backend_kind::cpu}, {"cuda", backend_kind::cuda}}};
+constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names{
+    {{"default", step_control::method_default},
+     {"fixed", step_control::fixed},
+     {"error", step_control::error_control}}};
+
+}  // namespace
+
+std::string_view to_string(method m) { return name_of(method_names, m); }
+std::string_view to_string(backend_kind b) { return name_of(backend_names, b); }
+std::string_view to_string(step_control c) { return name_of(control_names, c); }
+
+method parse_method(std::string_view text, std::string_view field) {
+  return parse_named(method_names, text, field);
+}
+backend_kind parse_backend(std::string_view text, std::string_view field) {
+  return parse_named(backend_names, text, field);
+}
+step_control parse_step_control(std::string_view text, std::string_view field) {
+  return parse_named(control_names, text, field);
+}
+
+}  // namespace gradflow

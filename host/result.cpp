@@ -1,0 +1,26 @@
+#include "gradflow/result.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace gradflow {
+
+std::string describe(const run_summary& summary) {
+  std::string text = "status:";
+  for (int s = 0; s < status_count; ++s) {
+    if (summary.status_counts[s] == 0) continue;
+    text += " " + std::string(to_string(static_cast<status>(s))) + " " +
+            std::to_string(summary.status_counts[s]);
+  }
+  char line[256];
+  const double rate = summary.wall_seconds > 0 ? summary.batch_size / summary.wall_seconds : 0.0;
+  std::snprintf(line, sizeof line,
+                "\nbackend: %s on %s\nbatch: %lld problems, %lld gradient evaluations\n"
+                "wall time: %.6f s (%.4g problems/s)",
+                std::string(to_string(summary.backend)).c_str(), summary.device.c_str(),
+                static_cast<long long>(summary.batch_size),
+                static_cast<long long>(summary.gradient_evaluations), summary.wall_seconds, rate);
+  return text + line;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,91 @@
+#pragma once
+#include "gradflow/detail/host_device.hpp"
+#include "gradflow/options.hpp"
+
+namespace gradflow::detail {
+
+inline constexpr int max_stages = 7;
+
+/// Explicit Runge–Kutta tableau in "first same as last" form: the last stage is evaluated at the
+/// step's result (its row of `a` equals b), so its flow value is the next step's first stage and
+/// the gradient at the new point is known before the accept/reject decision. Non-FSAL methods get
+/// that extra row appended; the evaluation count per step is unchanged.
+/// `error_weights` are b − b̂ of the embedded pair (zero for methods without one).
+template <class Real>
+struct tableau {
+  int stage_count = 0;
+  int order = 0;  ///< order p of the propagated solution (the PI controller uses β1 = 7/(10p))
+  bool has_error_estimate = false;
+  Real c[max_stages] = {};
+  Real a[max_stages][max_stages] = {};
+  Real error_weights[max_stages] = {};
+};
+
+/// Tsitouras 5(4), Comput. Math. Appl. 62 (2011); coefficients as used by OrdinaryDiffEq.jl.
+template <class Real>
+tableau<Real> tsit5_tableau() {
+  tableau<Real> t;
+  t.stage_count = 7;
+  t.order = 5;
+  t.has_error_estimate = true;
+  const double c[7] = {0, 0.161, 0.327, 0.9, 0.9800255409045097, 1, 1};
+  const double a[7][6] = {
+      {},
+      {0.161},
+      {-0.008480655492356989, 0.335480655492357},
+      {2.8971530571054935, -6.359448489975075, 4.3622954328695815},
+      {5.325864828439257, -11.748883564062828, 7.4955393428898365, -0.09249506636175525},
+      {5.86145544294642, -12.92096931784711, 8.159367898576159, -0.071584973281401,
+       -0.028269050394068383},
+      {0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081,
+       2.324710524099774}};
+  const double error_weights[7] = {-0.00178001105222577714, -0.0008164344596567469,
+                                   0.007880878010261995,    -0.1447110071732629,
+                                   0.5823571654525552,      -0.45808210592918697,
+                                   1.0 / 66.0};
+  for (int i = 0; i < 7; ++i) {
+    t.c[i] = Real(c[i]);
+    t.error_weights[i] = Real(error_weights[i]);
+    for (int j = 0; j < i; ++j) t.a[i][j] = Real(a[i][j]);
+  }
+  return t;
+}
+
+/// Classic RK4 with the FSAL row b = (1/6, 1/3, 1/3, 1/6) appended.
+template <class Real>
+tableau<Real> rk4_tableau() {
+  tableau<Real> t;
+  t.stage_count = 5;
+  t.order = 4;
+  t.c[1] = t.c[2] = Real(0.5);
+  t.c[3] = t.c[4] = Real(1);
+  t.a[1][0] = Real(0.5);
+  t.a[2][1] = Real(0.5);
+  t.a[3][2] = Real(1);
+  t.a[4][0] = t.a[4][3] = Real(1) / 6;
+  t.a[4][1] = t.a[4][2] = Real(1) / 3;
+  return t;
+}
+
+/// Explicit Euler (one evaluation per step) with its FSAL row appended.
+template <class Real>
+tableau<Real> euler_tableau() {
+  tableau<Real> t;
+  t.stage_count = 2;
+  t.order = 1;
+  t.c[1] = Real(1);
+  t.a[1][0] = Real(1);
+  return t;
+}
+
+template <class Real>
+tableau<Real> tableau_for(method m) {
+  switch (m) {
+    case method::euler: return euler_tableau<Real>();
+    case method::rk4: return rk4_tableau<Real>();
+    case method::tsit5: return tsit5_tableau<Real>();
+  }
+  return tsit5_tableau<Real>();
+}
+
+}  // namespace gradflow::detail

@@ -1,0 +1,10 @@
+#pragma once
+/// Umbrella header: everything a user of libgradflow needs.
+#include "gradflow/error.hpp"
+#include "gradflow/least_squares.hpp"
+#include "gradflow/npy.hpp"
+#include "gradflow/options.hpp"
+#include "gradflow/result.hpp"
+#include "gradflow/solve.hpp"
+#include "gradflow/status.hpp"
+#include "gradflow/version.hpp"

@@ -1,0 +1,24 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+/// An array read from a NumPy `.npy` file (format versions 1–3, little-endian float64 or float32,
+/// C order). Values are widened to double; `source_is_float32` records the file's dtype.
+struct npy_array {
+  std::vector<std::int64_t> shape;
+  std::vector<double> values;
+  bool source_is_float32 = false;
+};
+
+/// Throws io_error naming the path and what is wrong (missing, truncated, bad magic, unsupported
+/// dtype or Fortran order, size disagreeing with the shape).
+npy_array read_npy(const std::string& path);
+
+/// Writes a C-order `.npy` file (version 1.0) of dtype float64 or float32 after Real.
+template <class Real>
+void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, const Real* data);
+
+}  // namespace gradflow

@@ -1,0 +1,46 @@
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gradflow/options.hpp"
+#include "gradflow/status.hpp"
+
+namespace gradflow {
+
+/// What a whole run did: which backend ran, on what device, how each problem ended, how long it took.
+struct run_summary {
+  backend_kind backend = backend_kind::cpu;  ///< the backend that actually ran (never automatic)
+  std::string device;                        ///< "cpu (N threads)" or the CUDA device name
+  std::int64_t batch_size = 0;
+  std::array<std::int64_t, status_count> status_counts{};  ///< indexed by status
+  double wall_seconds = 0;       ///< from upload to results on the host, set-up included
+  std::int64_t gradient_evaluations = 0;  ///< summed over problems
+
+  std::int64_t count(status s) const { return status_counts[static_cast<int>(s)]; }
+};
+
+/// Per-problem results, indexed like the batch. `solution` is batch·n·k row-major: NumPy shape
+/// (batch, n, k).
+template <class Real>
+struct solve_result {
+  std::int64_t batch_size = 0;
+  int unknowns = 0;
+  int rhs_count = 0;
+  std::vector<Real> solution;
+  std::vector<status> outcome;
+  std::vector<Real> objective;      ///< f(U) = ½‖AU − B‖² + ½λ‖U‖² at the final U
+  std::vector<Real> gradient_norm;  ///< Frobenius norm of ∇f at the final U
+  std::vector<Real> time;           ///< flow time reached
+  std::vector<std::int64_t> accepted_steps;
+  std::vector<std::int64_t> rejected_steps;
+  std::vector<std::int64_t> gradient_evaluations;
+  run_summary summary;
+};
+
+/// One line per status that occurred, e.g. "converged 998, max_steps 2", then backend, device,
+/// batch size, wall time and problems per second.
+std::string describe(const run_summary& summary);
+
+}  // namespace gradflow

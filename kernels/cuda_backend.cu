@@ -1,0 +1,255 @@
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "cuda_check.cuh"
+#include "device_buffer.cuh"
+#include "gradflow/detail/least_squares_math.hpp"
+
+namespace gradflow {
+namespace {
+
+constexpr int threads_per_block = 128;
+
+int blocks_for(std::int64_t count) {
+  return int((count + threads_per_block - 1) / threads_per_block);
+}
+
+// Thin kernels: one thread per problem, the math is detail::'s.
+template <class Real>
+__global__ void phase_kernel(detail::lockstep_view<Real> view, detail::step_settings<Real> settings,
+                             detail::lockstep_phase phase, int stage) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < view.batch_size) detail::run_phase(view, settings, phase, stage, i);
+}
+
+template <class Real>
+__global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_size, int unknowns) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < batch_size) detail::add_ridge(gram + i * unknowns * unknowns, lambda[i], unknowns);
+}
+
+template <class Real>
+__global__ void objective_kernel(const Real* matrix, std::int64_t matrix_stride, const Real* rhs,
+                                 std::int64_t rhs_stride, const Real* lambda, const Real* solution,
+                                 std::int64_t batch_size, int rows, int unknowns, int rhs_count,
+                                 Real* objective) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= batch_size) return;
+  objective[i] = detail::least_squares_objective(matrix + i * matrix_stride, rhs + i * rhs_stride,
+                                                 lambda[i], solution + i * unknowns * rhs_count,
+                                                 rows, unknowns, rhs_count);
+}
+
+__global__ void any_running_kernel(const std::int32_t* outcome, std::int64_t batch_size, int* flag) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < batch_size && outcome[i] == static_cast<std::int32_t>(status::running)) *flag = 1;
+}
+
+cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_a,
+                                    cublasOperation_t op_b, int m, int n, int k, double alpha,
+                                    const double* a, int lda, long long stride_a, const double* b,
+                                    int ldb, long long stride_b, double beta, double* c, int ldc,
+                                    long long stride_c, int count) {
+  return cublasDgemmStridedBatched(handle, op_a, op_b, m, n, k, &alpha, a, lda, stride_a, b, ldb,
+                                   stride_b, &beta, c, ldc, stride_c, count);
+}
+
+cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_a,
+                                    cublasOperation_t op_b, int m, int n, int k, float alpha,
+                                    const float* a, int lda, long long stride_a, const float* b,
+                                    int ldb, long long stride_b, float beta, float* c, int ldc,
+                                    long long stride_c, int count) {
+  return cublasSgemmStridedBatched(handle, op_a, op_b, m, n, k, &alpha, a, lda, stride_a, b, ldb,
+                                   stride_b, &beta, c, ldc, stride_c, count);
+}
+
+/// The CUDA backend. All arrays stay row-major per problem; cuBLAS (column-major) sees a row-major
+/// n×k U as a column-major k×n Uᵀ, so G·U is computed as Uᵀ·G (G symmetric) with no transposes.
+/// Finished problems are masked in every kernel; the batched products still include them (active-set
+/// compaction is a later step).
+template <class Real>
+class cuda_backend final : public lockstep_backend<Real> {
+public:
+  cuda_backend() {
+    GRADFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GRADFLOW_CUBLAS_CHECK(cublasCreate(&handle_));
+    GRADFLOW_CUBLAS_CHECK(cublasSetStream(handle_, stream_));
+    GRADFLOW_CUDA_CHECK(cudaMallocHost(&running_flag_host_, sizeof(int)));
+    running_flag_.allocate(1, "the running flag");
+  }
+  ~cuda_backend() override {
+    cudaFreeHost(running_flag_host_);
+    cublasDestroy(handle_);
+    cudaStreamDestroy(stream_);
+  }
+
+  backend_kind kind() const override { return backend_kind::cuda; }
+
+  std::string device_name() const override {
+    int device = 0;
+    cudaDeviceProp properties{};
+    GRADFLOW_CUDA_CHECK(cudaGetDevice(&device));
+    GRADFLOW_CUDA_CHECK(cudaGetDeviceProperties(&properties, device));
+    return properties.name;
+  }
+
+  void load(const least_squares_batch<Real>& batch, int stage_count) override {
+    batch_ = &batch;
+    if (batch.batch_size > INT_MAX)
+      throw invalid_argument("batch_size = " + std::to_string(batch.batch_size) +
+                             " exceeds the CUDA backend's limit of " + std::to_string(INT_MAX));
+    const std::int64_t count = batch.batch_size;
+    const int m = batch.rows, n = batch.unknowns, k = batch.rhs_count;
+    const std::int64_t len = batch.unknowns_per_problem();
+
+    std::vector<Real> lambda(count);
+    for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch.lambda_of(i);
+    matrix_.upload(batch.matrix, stream_, "A");
+    rhs_.upload(batch.rhs, stream_, "B");
+    lambda_.upload(lambda, stream_, "lambda");
+    gram_.allocate(count * n * n, "G = AᵀA + λI");
+    cross_.allocate(count * len, "C = AᵀB");
+    solution_.allocate(count * len, "U");
+    stage_input_.allocate(count * len, "the stage input");
+    stages_.allocate(count * len * stage_count, "the Runge–Kutta stages");
+    outcome_.allocate(count, "status");
+    time_.allocate(count, "t");
+    dt_.allocate(count, "dt");
+    dt_step_.allocate(count, "dt_step");
+    error_previous_.allocate(count, "the previous error");
+    gradient_norm_.allocate(count, "‖∇f‖");
+    gradient_norm_initial_.allocate(count, "‖∇f(u0)‖");
+    accepted_.allocate(count, "accepted steps");
+    rejected_.allocate(count, "rejected steps");
+    gradient_evaluations_.allocate(count, "gradient evaluations");
+    if (batch.initial.empty()) {
+      GRADFLOW_CUDA_CHECK(cudaMemsetAsync(solution_.data(), 0, count * len * sizeof(Real), stream_));
+    } else {
+      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(solution_.data(), batch.initial.data(),
+                                          count * len * sizeof(Real), cudaMemcpyHostToDevice, stream_));
+    }
+    // Problems that finish at the start never write their stage input; keep it defined.
+    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(stage_input_.data(), 0, count * len * sizeof(Real), stream_));
+
+    // Row-major A_i (m×n) is column-major X_i = A_iᵀ (n×m): G_i = X_i X_iᵀ.
+    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_T, n, n, m, Real(1),
+                                               matrix_.data(), n, batch.matrix_stride(),
+                                               matrix_.data(), n, batch.matrix_stride(), Real(0),
+                                               gram_.data(), n, std::int64_t(n) * n, int(count)));
+    ridge_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(gram_.data(), lambda_.data(),
+                                                                         count, n);
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    // Row-major B_i (m×k) is column-major Y_i = B_iᵀ (k×m): C_iᵀ = Y_i X_iᵀ (k×n) = row-major C_i.
+    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_T, k, n, m, Real(1),
+                                               rhs_.data(), k, batch.rhs_stride(), matrix_.data(),
+                                               n, batch.matrix_stride(), Real(0), cross_.data(), k,
+                                               len, int(count)));
+
+    view_.batch_size = count;
+    view_.unknowns = n;
+    view_.rhs_count = k;
+    view_.gram = gram_.data();
+    view_.cross = cross_.data();
+    view_.solution = solution_.data();
+    view_.stage_input = stage_input_.data();
+    view_.stages = stages_.data();
+    view_.outcome = outcome_.data();
+    view_.time = time_.data();
+    view_.dt = dt_.data();
+    view_.dt_step = dt_step_.data();
+    view_.error_previous = error_previous_.data();
+    view_.gradient_norm = gradient_norm_.data();
+    view_.gradient_norm_initial = gradient_norm_initial_.data();
+    view_.accepted = accepted_.data();
+    view_.rejected = rejected_.data();
+    view_.gradient_evaluations = gradient_evaluations_.data();
+  }
+
+  void evaluate_flow(flow_point point, int output_stage) override {
+    const auto& v = view_;
+    const int n = v.unknowns, k = v.rhs_count;
+    const std::int64_t len = v.len();
+    const Real* input = point == flow_point::solution ? v.solution : v.stage_input;
+    Real* output = v.stage(output_stage, 0);
+    // K = C − G·X, as Kᵀ = Cᵀ − Xᵀ·G on cuBLAS's column-major k×n views.
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(output, v.cross, v.batch_size * len * sizeof(Real),
+                                        cudaMemcpyDeviceToDevice, stream_));
+    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(-1),
+                                               input, k, len, v.gram, n, std::int64_t(n) * n,
+                                               Real(1), output, k, len, int(v.batch_size)));
+  }
+
+  void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
+                 int stage) override {
+    phase_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(view_, settings,
+                                                                                  phase, stage);
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  }
+
+  bool any_running() override {
+    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(running_flag_.data(), 0, sizeof(int), stream_));
+    any_running_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(
+        view_.outcome, view_.batch_size, running_flag_.data());
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(running_flag_host_, running_flag_.data(), sizeof(int),
+                                        cudaMemcpyDeviceToHost, stream_));
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    return *running_flag_host_ != 0;
+  }
+
+  void collect(solve_result<Real>& result) override {
+    const auto& batch = *batch_;
+    const std::int64_t count = batch.batch_size;
+    device_buffer<Real> objective;
+    objective.allocate(count, "f");
+    objective_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
+        matrix_.data(), batch.matrix_stride(), rhs_.data(), batch.rhs_stride(), lambda_.data(),
+        solution_.data(), count, batch.rows, batch.unknowns, batch.rhs_count, objective.data());
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    std::vector<std::int32_t> outcome;
+    objective.download(result.objective, stream_);
+    solution_.download(result.solution, stream_);
+    outcome_.download(outcome, stream_);
+    gradient_norm_.download(result.gradient_norm, stream_);
+    time_.download(result.time, stream_);
+    accepted_.download(result.accepted_steps, stream_);
+    rejected_.download(result.rejected_steps, stream_);
+    gradient_evaluations_.download(result.gradient_evaluations, stream_);
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    result.outcome.resize(count);
+    for (std::int64_t i = 0; i < count; ++i) result.outcome[i] = static_cast<status>(outcome[i]);
+  }
+
+private:
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t handle_ = nullptr;
+  int* running_flag_host_ = nullptr;
+  device_buffer<int> running_flag_;
+  const least_squares_batch<Real>* batch_ = nullptr;
+  device_buffer<Real> matrix_, rhs_, lambda_, gram_, cross_, solution_, stage_input_, stages_;
+  device_buffer<std::int32_t> outcome_;
+  device_buffer<Real> time_, dt_, dt_step_, error_previous_, gradient_norm_, gradient_norm_initial_;
+  device_buffer<std::int64_t> accepted_, rejected_, gradient_evaluations_;
+  detail::lockstep_view<Real> view_;
+};
+
+}  // namespace
+
+template <class Real>
+std::unique_ptr<lockstep_backend<Real>> make_cuda_backend() {
+  if (cuda_device_count() == 0)
+    throw no_device("backend cuda requested but no CUDA device answers (no driver or no GPU)");
+  return std::make_unique<cuda_backend<Real>>();
+}
+
+template std::unique_ptr<lockstep_backend<float>> make_cuda_backend<float>();
+template std::unique_ptr<lockstep_backend<double>> make_cuda_backend<double>();
+
+}  // namespace gradflow

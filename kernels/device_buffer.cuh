@@ -1,0 +1,57 @@
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "cuda_check.cuh"
+
+namespace gradflow {
+
+/// Owning device array. An allocation failure throws device_error stating the bytes and the purpose.
+template <class T>
+class device_buffer {
+public:
+  device_buffer() = default;
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  ~device_buffer() { cudaFree(data_); }
+
+  void allocate(std::size_t count, const char* purpose) {
+    cudaFree(data_);
+    data_ = nullptr;
+    size_ = count;
+    if (count == 0) return;
+    const cudaError_t status = cudaMalloc(&data_, count * sizeof(T));
+    if (status != cudaSuccess) {
+      cudaGetLastError();
+      data_ = nullptr;
+      throw device_error("cannot allocate " + std::to_string(count * sizeof(T)) +
+                         " bytes on the device for " + purpose + ": " + cudaGetErrorString(status));
+    }
+  }
+
+  void upload(const std::vector<T>& host, cudaStream_t stream, const char* purpose) {
+    allocate(host.size(), purpose);
+    if (!host.empty())
+      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(data_, host.data(), host.size() * sizeof(T),
+                                          cudaMemcpyHostToDevice, stream));
+  }
+
+  void download(std::vector<T>& host, cudaStream_t stream) const {
+    host.resize(size_);
+    if (size_ != 0)
+      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(host.data(), data_, size_ * sizeof(T),
+                                          cudaMemcpyDeviceToHost, stream));
+  }
+
+  T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+private:
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace gradflow

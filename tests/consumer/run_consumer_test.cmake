@@ -1,0 +1,22 @@
+# Installs the already-built gradflow into a scratch prefix, then configures, builds and runs
+# tests/consumer against it, as a downstream user would.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+                RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "installing gradflow failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build
+                        -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+                RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "configuring the consumer project failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "building the consumer project failed")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "the consumer program failed: ${failed}")
+endif()

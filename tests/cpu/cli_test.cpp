@@ -1,0 +1,138 @@
+// The gradflow executable as a user runs it: exit codes, one-line errors naming the field, outputs.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "gradflow/gradflow.hpp"
+#include "oracle.hpp"
+
+#ifndef GRADFLOW_CLI_PATH
+#define GRADFLOW_CLI_PATH ""
+#endif
+
+namespace gradflow {
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+run_result run(const std::string& arguments) {
+  run_result result;
+  const std::string command = std::string(GRADFLOW_CLI_PATH) + " " + arguments + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 512> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class Cli : public ::testing::Test {
+protected:
+  std::filesystem::path directory_ =
+      std::filesystem::temp_directory_path() /
+      ("gradflow_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+  void SetUp() override {
+    if (std::string(GRADFLOW_CLI_PATH).empty()) GTEST_SKIP() << "the CLI is not built";
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+  std::string path(const std::string& name) const { return (directory_ / name).string(); }
+
+  void expect_usage_error(const std::string& arguments, const std::string& fragment) {
+    const auto result = run(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
+    EXPECT_NE(result.output.find(fragment), std::string::npos) << arguments << "\n" << result.output;
+    const auto newline = result.output.find('\n');
+    EXPECT_TRUE(newline == std::string::npos || newline + 1 == result.output.size())
+        << "expected one line:\n" << result.output;
+  }
+};
+
+TEST_F(Cli, InfoNamesVersionAndBackends) {
+  const auto result = run("info");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.output.find(std::string("gradflow ") + version), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("backends: cpu"), std::string::npos) << result.output;
+}
+
+TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
+  // The foundation's acceptance run: 1000 random 50×5 problems, k = 2, Tsit5, tight gtol.
+  const auto result = run("solve --random 1000,50,5,2 --seed 5 --random-u0 --rtol 1e-12 --atol 1e-14 "
+                          "--gtol 1e-10 --backend cpu --out " + path("u.npy") + " --report " + path("r.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("converged 1000"), std::string::npos) << result.output;
+  random_spec spec;
+  spec.batch_size = 1000;
+  spec.seed = 5;
+  spec.random_initial = true;
+  const auto batch = random_least_squares<double>(spec);
+  const auto solution = read_npy(path("u.npy"));
+  ASSERT_EQ(solution.shape, (std::vector<std::int64_t>{1000, 5, 2}));
+  double worst = 0;
+  for (std::int64_t i = 0; i < 1000; ++i) {
+    worst = std::max(worst, testing::relative_error(testing::block_of(solution.values, i, 5, 2),
+                                                    testing::least_squares_solution(batch, i)));
+  }
+  EXPECT_LT(worst, 1e-8);
+  std::ifstream report(path("r.csv"));
+  std::string header, row;
+  std::getline(report, header);
+  EXPECT_EQ(header, "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations");
+  std::int64_t rows = 0;
+  while (std::getline(report, row)) {
+    EXPECT_EQ(row.rfind(std::to_string(rows) + ",converged,", 0), 0u) << row;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 1000);
+}
+
+TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
+  random_spec spec;
+  spec.batch_size = 4;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("a.npy"), {4, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {4, 50, 2}, batch.rhs.data());
+  const auto result = run("solve --A " + path("a.npy") + " --B " + path("b.npy") +
+                          " --precision f32 --method rk4 --backend cpu --out " + path("u.npy"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("converged 4"), std::string::npos) << result.output;
+  EXPECT_TRUE(read_npy(path("u.npy")).source_is_float32);
+}
+
+TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
+  random_spec spec;
+  spec.batch_size = 2;
+  auto batch = random_least_squares<double>(spec);
+  write_npy(path("a.npy"), {2, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {2, 50, 2}, batch.rhs.data());
+  write_npy(path("b_rows.npy"), {2, 40, 2}, batch.rhs.data());
+  batch.matrix[3] = std::numeric_limits<double>::quiet_NaN();
+  write_npy(path("a_nan.npy"), {2, 50, 5}, batch.matrix.data());
+  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy");
+
+  expect_usage_error("solve --A " + path("none.npy") + " --B " + path("b.npy"), "none.npy");
+  expect_usage_error("solve --A " + path("a.npy") + " --B " + path("b_rows.npy"), "same number of rows");
+  expect_usage_error("solve --A " + path("a_nan.npy") + " --B " + path("b.npy"), "in A of problem 0");
+  expect_usage_error("solve" + files + " --rtol -1", "rtol");
+  expect_usage_error("solve" + files + " --method newton", "method");
+  expect_usage_error("solve" + files + " --precision f16", "precision");
+  expect_usage_error("solve" + files + " --lambda -2", "lambda");
+  expect_usage_error("solve" + files + " --out /nonexistent-dir/u.npy", "--out");
+  expect_usage_error("solve --random 10,5", "--random");
+  expect_usage_error("solve --random 10,50,5,2" + files, "excludes");
+  expect_usage_error("solve --bogus", "bogus");
+  expect_usage_error("solve", "needs a problem");
+  if (cuda_devices().empty()) expect_usage_error("solve --random 2,5,2,1 --backend cuda", "cuda");
+}
+
+}  // namespace
+}  // namespace gradflow

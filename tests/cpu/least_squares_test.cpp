@@ -1,0 +1,181 @@
+// Convergence of the flows to the least-squares solution, against Eigen's QR; builders; validation.
+#include <gtest/gtest.h>
+
+#include <Eigen/SVD>
+#include <cmath>
+#include <limits>
+
+#include "gradflow/gradflow.hpp"
+#include "oracle.hpp"
+
+namespace gradflow {
+namespace {
+
+random_spec seed_example(std::int64_t batch_size) {
+  random_spec spec;  // the seed discussion's A = rand(50, 5), U = rand(5, 2), B = A·U, U0 = rand
+  spec.batch_size = batch_size;
+  spec.random_initial = true;
+  spec.seed = 2024;
+  return spec;
+}
+
+template <class Real>
+double worst_solution_error(const least_squares_batch<Real>& batch, const solve_result<Real>& result) {
+  double worst = 0;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    const auto reference = testing::least_squares_solution(batch, i);
+    worst = std::max(worst, testing::relative_error(
+                                testing::block_of(result.solution, i, batch.unknowns, batch.rhs_count),
+                                reference));
+  }
+  return worst;
+}
+
+template <class Real>
+class Convergence : public ::testing::Test {};
+using precisions = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Convergence, precisions);
+
+TYPED_TEST(Convergence, Tsit5ReachesTheLeastSquaresSolution) {
+  using Real = TypeParam;
+  constexpr bool single = std::is_same_v<Real, float>;
+  const auto batch = random_least_squares<Real>(seed_example(64));
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  // Tight enough that the stability-boundary stall sits below the gradient test.
+  options.rtol = single ? 1e-5 : 1e-12;
+  options.atol = single ? 1e-7 : 1e-14;
+  if (single) options.rtol_grad = 1e-5; else options.gtol = 1e-10;
+  const auto result = solve(batch, options);
+  EXPECT_EQ(result.summary.count(status::converged), batch.batch_size);
+  EXPECT_EQ(result.summary.backend, backend_kind::cpu);
+  constexpr double tolerance = single ? 1e-3 : 1e-8;
+  EXPECT_LT(worst_solution_error(batch, result), tolerance);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    EXPECT_LT(result.objective[i], single ? 1e-5 : 1e-18) << "consistent problem: f* = 0";
+    EXPECT_EQ(result.gradient_evaluations[i], 2 + 6 * (result.accepted_steps[i] + result.rejected_steps[i]));
+  }
+}
+
+TYPED_TEST(Convergence, EulerIsGradientDescentToTheSolution) {
+  using Real = TypeParam;
+  const auto batch = random_least_squares<Real>(seed_example(8));
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::euler;
+  const auto result = solve(batch, options);
+  EXPECT_EQ(result.summary.count(status::converged), batch.batch_size);
+  constexpr double tolerance = std::is_same_v<Real, float> ? 2e-3 : 1e-6;
+  EXPECT_LT(worst_solution_error(batch, result), tolerance);
+}
+
+TEST(Ridge, PerProblemLambdaGivesTheRegularisedSolution) {
+  auto batch = random_least_squares<double>(seed_example(4));
+  batch.lambda = {0.0, 0.1, 1.0, 25.0};
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-10;
+  const auto result = solve(batch, options);
+  EXPECT_EQ(result.summary.count(status::converged), 4);
+  EXPECT_LT(worst_solution_error(batch, result), 1e-8);
+  // The oracle itself must tell the λ apart, or the comparison proves nothing.
+  EXPECT_GT(testing::relative_error(testing::least_squares_solution(batch, 3),
+                                    testing::least_squares_solution(batch, 0)), 1e-2);
+}
+
+TEST(SharedMatrix, OneMatrixManyRightHandSides) {
+  auto batch = random_least_squares<double>(seed_example(5));
+  batch.matrix.resize(std::size_t(batch.rows) * batch.unknowns);  // keep problem 0's A for all
+  ASSERT_TRUE(batch.shares_matrix());
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-10;
+  const auto result = solve(batch, options);
+  EXPECT_EQ(result.summary.count(status::converged), 5);
+  EXPECT_LT(worst_solution_error(batch, result), 1e-8);
+}
+
+TEST(RandomProblems, ProblemDependsOnlyOnSeedAndIndex) {
+  auto spec = seed_example(3);
+  const auto small = random_least_squares<double>(spec);
+  spec.batch_size = 7;
+  const auto large = random_least_squares<double>(spec);
+  EXPECT_TRUE(std::equal(small.matrix.begin(), small.matrix.end(), large.matrix.begin()));
+  EXPECT_TRUE(std::equal(small.rhs.begin(), small.rhs.end(), large.rhs.begin()));
+  spec.seed += 1;
+  const auto other = random_least_squares<double>(spec);
+  EXPECT_NE(small.matrix[0], other.matrix[0]);
+}
+
+TEST(RandomProblems, ConditionNumberIsAsRequested) {
+  auto spec = seed_example(3);
+  spec.condition_number = 1e4;
+  const auto batch = random_least_squares<double>(spec);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    const Eigen::JacobiSVD<testing::dense> svd(testing::matrix_of(batch, i));
+    const auto& sigma = svd.singularValues();
+    EXPECT_NEAR(sigma(0) / sigma(sigma.size() - 1), 1e4, 1e4 * 1e-8);
+    EXPECT_NEAR(sigma(0), 1.0, 1e-12);
+  }
+}
+
+TEST(Validation, NonFiniteDataIsRejectedNamingFieldAndProblem) {
+  auto batch = random_least_squares<double>(seed_example(4));
+  batch.matrix[2 * 50 * 5 + 7] = std::numeric_limits<double>::quiet_NaN();
+  try {
+    validate(batch);
+    FAIL() << "NaN accepted";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("in A of problem 2 at (1, 2)"), std::string::npos) << e.what();
+  }
+  batch = random_least_squares<double>(seed_example(4));
+  batch.rhs.back() = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(validate(batch), invalid_argument);
+  batch = random_least_squares<double>(seed_example(4));
+  batch.lambda = {0.0, -1.0, 0.0, 0.0};
+  EXPECT_THROW(validate(batch), invalid_argument);
+  batch.lambda = {0.0, 1.0};
+  EXPECT_THROW(validate(batch), dimension_mismatch);
+  batch.lambda.clear();
+  batch.rhs.pop_back();
+  EXPECT_THROW(validate(batch), dimension_mismatch);
+}
+
+TEST(Validation, BadOptionsAreRejectedNamingTheField) {
+  const auto batch = random_least_squares<double>(seed_example(1));
+  auto expect_rejected = [&](solve_options options, const std::string& field) {
+    options.backend = backend_kind::cpu;
+    try {
+      solve(batch, options);
+      ADD_FAILURE() << field << " accepted";
+    } catch (const invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  };
+  solve_options options;
+  options.rtol = -1;
+  expect_rejected(options, "rtol");
+  options = {};
+  options.gtol = std::numeric_limits<double>::quiet_NaN();
+  expect_rejected(options, "gtol");
+  options = {};
+  options.dt = 0;
+  expect_rejected(options, "dt");
+  options = {};
+  options.max_steps = 0;
+  expect_rejected(options, "max_steps");
+  options = {};
+  options.t_end = -1;
+  expect_rejected(options, "t_end");
+  options = {};
+  options.method = method::euler;
+  options.control = step_control::error_control;
+  expect_rejected(options, "control");
+}
+
+}  // namespace
+}  // namespace gradflow

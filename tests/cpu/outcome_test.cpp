@@ -1,0 +1,147 @@
+// Per-problem statuses, and independence: a problem's answer does not depend on its neighbours.
+#include <gtest/gtest.h>
+
+#include "gradflow/gradflow.hpp"
+
+namespace gradflow {
+namespace {
+
+least_squares_batch<double> seed_problems(std::int64_t count, std::uint64_t seed) {
+  random_spec spec;
+  spec.batch_size = count;
+  spec.seed = seed;
+  return random_least_squares<double>(spec);
+}
+
+/// `first` followed by `second`, problem by problem (per-problem A and B).
+least_squares_batch<double> concatenate(const least_squares_batch<double>& first,
+                                        const least_squares_batch<double>& second) {
+  auto joined = first;
+  joined.batch_size += second.batch_size;
+  joined.matrix.insert(joined.matrix.end(), second.matrix.begin(), second.matrix.end());
+  joined.rhs.insert(joined.rhs.end(), second.rhs.begin(), second.rhs.end());
+  return joined;
+}
+
+least_squares_batch<double> scaled(least_squares_batch<double> batch, double factor) {
+  for (double& value : batch.matrix) value *= factor;
+  return batch;
+}
+
+solve_options cpu_options(method m) {
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = m;
+  return options;
+}
+
+void expect_same_problem(const solve_result<double>& alone, std::int64_t i,
+                         const solve_result<double>& batch, std::int64_t j) {
+  const std::int64_t len = alone.unknowns * alone.rhs_count;
+  for (std::int64_t e = 0; e < len; ++e)
+    EXPECT_EQ(alone.solution[i * len + e], batch.solution[j * len + e]);
+  EXPECT_EQ(alone.outcome[i], batch.outcome[j]);
+  EXPECT_EQ(alone.time[i], batch.time[j]);
+  EXPECT_EQ(alone.objective[i], batch.objective[j]);
+  EXPECT_EQ(alone.accepted_steps[i], batch.accepted_steps[j]);
+  EXPECT_EQ(alone.rejected_steps[i], batch.rejected_steps[j]);
+  EXPECT_EQ(alone.gradient_evaluations[i], batch.gradient_evaluations[j]);
+}
+
+TEST(Independence, DivergingNeighbourDoesNotChangeTheAnswer) {
+  const auto good = seed_problems(1, 11);
+  const auto bad = scaled(seed_problems(1, 12), 30.0);  // curvature ×900: dt = 0.01 is unstable
+  auto options = cpu_options(method::euler);
+  options.dt = 0.01;
+  const auto alone = solve(good, options);
+  const auto together = solve(concatenate(bad, concatenate(good, bad)), options);
+  ASSERT_EQ(alone.outcome[0], status::converged);
+  EXPECT_EQ(together.outcome[0], status::diverged);
+  EXPECT_EQ(together.outcome[2], status::diverged);
+  expect_same_problem(alone, 0, together, 1);
+}
+
+TEST(Independence, StiffNeighbourRunningLongerDoesNotChangeTheAnswer) {
+  const auto good = seed_problems(1, 21);
+  const auto stiff = scaled(seed_problems(1, 22), 1e3);
+  auto options = cpu_options(method::tsit5);
+  options.max_steps = 2000;
+  const auto alone = solve(good, options);
+  const auto together = solve(concatenate(stiff, good), options);
+  ASSERT_EQ(alone.outcome[0], status::converged);
+  EXPECT_EQ(together.outcome[0], status::max_steps);
+  expect_same_problem(alone, 0, together, 1);
+}
+
+TEST(Outcome, MaxStepsCountsAcceptedAndRejected) {
+  auto options = cpu_options(method::tsit5);
+  options.max_steps = 5;
+  const auto result = solve(seed_problems(3, 1), options);
+  for (std::int64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(result.outcome[i], status::max_steps);
+    EXPECT_EQ(result.accepted_steps[i] + result.rejected_steps[i], 5);
+  }
+}
+
+TEST(Outcome, ReachedTEndLandsExactlyOnIt) {
+  auto options = cpu_options(method::rk4);
+  options.t_end = 0.3;
+  options.dt = 0.007;  // 0.3 is not a multiple: the last step is clipped
+  options.gtol = 0.0;
+  const auto result = solve(seed_problems(2, 1), options);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(result.outcome[i], status::reached_t_end);
+    EXPECT_EQ(result.time[i], 0.3);
+    EXPECT_EQ(result.accepted_steps[i], 43);
+  }
+}
+
+TEST(Outcome, StepUnderflowBelowTheFloor) {
+  auto options = cpu_options(method::tsit5);
+  options.dt_min = 1e3;
+  const auto result = solve(seed_problems(2, 1), options);
+  EXPECT_EQ(result.summary.count(status::step_underflow), 2);
+}
+
+TEST(Outcome, AlreadyConvergedAtTheStartTakesNoStep) {
+  auto options = cpu_options(method::tsit5);
+  options.gtol = 1e9;
+  const auto result = solve(seed_problems(2, 1), options);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(result.outcome[i], status::converged);
+    EXPECT_EQ(result.accepted_steps[i], 0);
+    EXPECT_EQ(result.gradient_evaluations[i], 1);
+  }
+}
+
+TEST(Outcome, SummaryCountsEveryStatusAndNamesTheBackend) {
+  const auto good = seed_problems(3, 31);
+  const auto bad = scaled(seed_problems(2, 32), 30.0);
+  auto options = cpu_options(method::euler);
+  options.dt = 0.01;
+  const auto result = solve(concatenate(good, bad), options);
+  EXPECT_EQ(result.summary.count(status::converged), 3);
+  EXPECT_EQ(result.summary.count(status::diverged), 2);
+  EXPECT_EQ(result.summary.batch_size, 5);
+  EXPECT_EQ(result.summary.backend, backend_kind::cpu);
+  const std::string text = describe(result.summary);
+  EXPECT_NE(text.find("converged 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("diverged 2"), std::string::npos) << text;
+}
+
+TEST(Backend, CudaRequestWithoutDeviceOrBuildIsAClearError) {
+  if (!cuda_devices().empty()) GTEST_SKIP() << "a CUDA device answers here";
+  solve_options options;
+  options.backend = backend_kind::cuda;
+  try {
+    solve(seed_problems(1, 1), options);
+    FAIL() << "cuda backend ran without a device";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+  }
+  options.backend = backend_kind::automatic;
+  EXPECT_EQ(solve(seed_problems(1, 1), options).summary.backend, backend_kind::cpu);
+}
+
+}  // namespace
+}  // namespace gradflow

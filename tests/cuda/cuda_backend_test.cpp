@@ -1,0 +1,107 @@
+// The CUDA backend against the CPU backend on the same batches. Results agree to rounding, never
+// bitwise (FMA contraction and cuBLAS summation order differ). Skips when no device answers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "gradflow/gradflow.hpp"
+
+namespace gradflow {
+namespace {
+
+class CudaBackend : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!cuda_compiled()) GTEST_SKIP() << "libgradflow was built without CUDA";
+    if (cuda_devices().empty()) GTEST_SKIP() << "no CUDA device answers (no driver or no GPU)";
+  }
+};
+
+/// A mixed batch: the seed example with random U0, per-problem λ, one shared-nothing neighbour
+/// scaled so that it cannot converge with the others.
+template <class Real>
+least_squares_batch<Real> mixed_batch(std::int64_t count) {
+  random_spec spec;
+  spec.batch_size = count;
+  spec.random_initial = true;
+  spec.seed = 99;
+  auto batch = random_least_squares<Real>(spec);
+  batch.lambda.resize(count);
+  for (std::int64_t i = 0; i < count; ++i) batch.lambda[i] = Real(i % 4 == 0 ? 0.0 : 0.01 * i);
+  const std::int64_t stiff = count / 2;
+  for (int e = 0; e < batch.rows * batch.unknowns; ++e)
+    batch.matrix[stiff * batch.rows * batch.unknowns + e] *= Real(30);
+  return batch;
+}
+
+template <class Real>
+void expect_backends_agree(const least_squares_batch<Real>& batch, solve_options options,
+                           double solution_tolerance) {
+  options.backend = backend_kind::cpu;
+  const auto cpu = solve(batch, options);
+  options.backend = backend_kind::cuda;
+  const auto gpu = solve(batch, options);
+  EXPECT_EQ(gpu.summary.backend, backend_kind::cuda);
+  const std::int64_t len = std::int64_t(batch.unknowns) * batch.rhs_count;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    EXPECT_EQ(gpu.outcome[i], cpu.outcome[i]) << "problem " << i;
+    if (cpu.outcome[i] != status::converged) continue;
+    double difference = 0, size = 0;
+    for (std::int64_t e = 0; e < len; ++e) {
+      difference += std::pow(double(gpu.solution[i * len + e]) - double(cpu.solution[i * len + e]), 2);
+      size += std::pow(double(cpu.solution[i * len + e]), 2);
+    }
+    EXPECT_LT(std::sqrt(difference / size), solution_tolerance) << "problem " << i;
+    EXPECT_NEAR(double(gpu.objective[i]), double(cpu.objective[i]),
+                1e-6 * std::max(1.0, double(cpu.objective[i])));
+    // Step counts may differ by a rounding-sensitive accept/reject near EEst = 1.
+    EXPECT_NEAR(double(gpu.accepted_steps[i]), double(cpu.accepted_steps[i]),
+                2 + 0.02 * double(cpu.accepted_steps[i])) << "problem " << i;
+  }
+}
+
+TEST_F(CudaBackend, Tsit5MatchesCpuInDoublePrecision) {
+  solve_options options;
+  options.max_steps = 3000;
+  expect_backends_agree(mixed_batch<double>(257), options, 1e-7);
+}
+
+TEST_F(CudaBackend, Tsit5MatchesCpuInSinglePrecision) {
+  solve_options options;
+  options.max_steps = 3000;
+  expect_backends_agree(mixed_batch<float>(257), options, 1e-3);
+}
+
+TEST_F(CudaBackend, FixedStepMethodsMatchCpu) {
+  for (method integrator : {method::euler, method::rk4}) {
+    solve_options options;
+    options.method = integrator;
+    options.max_steps = 20000;
+    expect_backends_agree(mixed_batch<double>(130), options, 1e-7);
+  }
+}
+
+TEST_F(CudaBackend, DivergingNeighboursStayIsolated) {
+  auto batch = mixed_batch<double>(64);
+  solve_options options;
+  options.method = method::euler;
+  options.dt = 0.01;  // unstable for the scaled neighbour only
+  expect_backends_agree(batch, options, 1e-9);
+  options.backend = backend_kind::cuda;
+  EXPECT_EQ(solve(batch, options).outcome[32], status::diverged);
+}
+
+TEST_F(CudaBackend, SharedMatrixAndTEnd) {
+  random_spec spec;
+  spec.batch_size = 33;
+  auto batch = random_least_squares<double>(spec);
+  batch.matrix.resize(std::size_t(batch.rows) * batch.unknowns);
+  solve_options options;
+  options.t_end = 0.5;
+  options.gtol = 0.0;
+  expect_backends_agree(batch, options, 1e-7);
+}
+
+}  // namespace
+}  // namespace gradflow
