@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run on a machine WITH a package registry: downloads the Debian packages that the GPU check needs
+# and a bare GPU machine may lack into .deps/ (git-ignored), to be carried there and unpacked by
+# bench/gpu_check.sh into .deps/prefix (never into /).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .deps
+cd .deps
+apt-get download googletest libgtest-dev libcli11-dev libeigen3-dev libbenchmark-dev \
+  libbenchmark1debian nlohmann-json3-dev 2>&1 | grep -v '^Get:' || true
+ls -1 ./*.deb
