@@ -27,8 +27,8 @@ void seed_batch(benchmark::State& state, gradflow::backend_kind backend) {
     summary = gradflow::solve(batch, options).summary;
     state.SetIterationTime(summary.wall_seconds);
   }
-  state.counters["problems_per_s"] = benchmark::Counter(double(spec.batch_size) * state.iterations(),
-                                                        benchmark::Counter::kIsRate);
+  state.counters["problems_per_s"] =
+      benchmark::Counter(double(spec.batch_size) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["gradient_evals_per_s"] = benchmark::Counter(
       double(summary.gradient_evaluations) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["converged_fraction"] =
@@ -39,10 +39,16 @@ void seed_batch(benchmark::State& state, gradflow::backend_kind backend) {
 }  // namespace
 
 BENCHMARK_CAPTURE(seed_batch, cpu, gradflow::backend_kind::cpu)
-    ->RangeMultiplier(10)->Range(1000, 100000)->UseManualTime()->Unit(benchmark::kMillisecond)
+    ->RangeMultiplier(10)
+    ->Range(1000, 100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK_CAPTURE(seed_batch, cuda, gradflow::backend_kind::cuda)
-    ->RangeMultiplier(10)->Range(1000, 1000000)->UseManualTime()->Unit(benchmark::kMillisecond)
+    ->RangeMultiplier(10)
+    ->Range(1000, 1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
 BENCHMARK_MAIN();

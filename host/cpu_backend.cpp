@@ -6,6 +6,7 @@
 
 #include "backend.hpp"
 #include "gradflow/detail/least_squares_math.hpp"
+#include "lockstep_arrays.hpp"
 
 namespace gradflow {
 namespace {
@@ -28,49 +29,18 @@ public:
     const std::int64_t count = batch.batch_size;
     const int m = batch.rows, n = batch.unknowns, k = batch.rhs_count;
     const std::int64_t len = batch.unknowns_per_problem();
-    gram_.assign(count * n * n, Real(0));
-    cross_.assign(count * len, Real(0));
+    arrays_.size_for(count, n, k, stage_count);
     lambda_.resize(count);
-    solution_ = batch.initial.empty() ? std::vector<Real>(count * len, Real(0)) : batch.initial;
-    stage_input_.assign(count * len, Real(0));
-    stages_.assign(count * len * stage_count, Real(0));
-    outcome_.assign(count, 0);
-    time_.assign(count, 0);
-    dt_.assign(count, 0);
-    dt_step_.assign(count, 0);
-    error_previous_.assign(count, 0);
-    gradient_norm_.assign(count, 0);
-    gradient_norm_initial_.assign(count, 0);
-    accepted_.assign(count, 0);
-    rejected_.assign(count, 0);
-    gradient_evaluations_.assign(count, 0);
+    if (!batch.initial.empty()) arrays_.solution = batch.initial;
+    view_ = arrays_.view(count, n, k);
 
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
       lambda_[i] = batch.lambda_of(i);
       detail::normal_equations(batch.matrix.data() + i * batch.matrix_stride(),
                                batch.rhs.data() + i * batch.rhs_stride(), lambda_[i], m, n, k,
-                               gram_.data() + i * n * n, cross_.data() + i * len);
+                               arrays_.gram.data() + i * n * n, arrays_.cross.data() + i * len);
     }
-
-    view_.batch_size = count;
-    view_.unknowns = n;
-    view_.rhs_count = k;
-    view_.gram = gram_.data();
-    view_.cross = cross_.data();
-    view_.solution = solution_.data();
-    view_.stage_input = stage_input_.data();
-    view_.stages = stages_.data();
-    view_.outcome = outcome_.data();
-    view_.time = time_.data();
-    view_.dt = dt_.data();
-    view_.dt_step = dt_step_.data();
-    view_.error_previous = error_previous_.data();
-    view_.gradient_norm = gradient_norm_.data();
-    view_.gradient_norm_initial = gradient_norm_initial_.data();
-    view_.accepted = accepted_.data();
-    view_.rejected = rejected_.data();
-    view_.gradient_evaluations = gradient_evaluations_.data();
   }
 
   void evaluate_flow(flow_point point, int output_stage) override {
@@ -103,27 +73,26 @@ public:
     result.objective.resize(count);
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
-      result.objective[i] = detail::least_squares_objective(
-          batch.matrix.data() + i * batch.matrix_stride(), batch.rhs.data() + i * batch.rhs_stride(),
-          lambda_[i],
-          solution_.data() + i * n * k, m, n, k);
+      result.objective[i] =
+          detail::least_squares_objective(batch.matrix.data() + i * batch.matrix_stride(),
+                                          batch.rhs.data() + i * batch.rhs_stride(), lambda_[i],
+                                          arrays_.solution.data() + i * n * k, m, n, k);
     }
-    result.solution = solution_;
+    result.solution = arrays_.solution;
     result.outcome.resize(count);
-    for (std::int64_t i = 0; i < count; ++i) result.outcome[i] = static_cast<status>(outcome_[i]);
-    result.gradient_norm = gradient_norm_;
-    result.time = time_;
-    result.accepted_steps = accepted_;
-    result.rejected_steps = rejected_;
-    result.gradient_evaluations = gradient_evaluations_;
+    for (std::int64_t i = 0; i < count; ++i)
+      result.outcome[i] = static_cast<status>(arrays_.outcome[i]);
+    result.gradient_norm = arrays_.gradient_norm;
+    result.time = arrays_.time;
+    result.accepted_steps = arrays_.accepted;
+    result.rejected_steps = arrays_.rejected;
+    result.gradient_evaluations = arrays_.gradient_evaluations;
   }
 
 private:
   const least_squares_batch<Real>* batch_ = nullptr;
-  std::vector<Real> gram_, cross_, lambda_, solution_, stage_input_, stages_;
-  std::vector<std::int32_t> outcome_;
-  std::vector<Real> time_, dt_, dt_step_, error_previous_, gradient_norm_, gradient_norm_initial_;
-  std::vector<std::int64_t> accepted_, rejected_, gradient_evaluations_;
+  std::vector<Real> lambda_;
+  lockstep_arrays<host_array, Real> arrays_;
   detail::lockstep_view<Real> view_;
 };
 

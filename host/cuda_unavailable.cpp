@@ -14,7 +14,9 @@ std::vector<std::string> cuda_devices() { return {}; }
 
 template <class Real>
 std::unique_ptr<lockstep_backend<Real>> make_cuda_backend() {
-  throw not_compiled("backend cuda requested but this libgradflow was built without CUDA (no nvcc at configure time)");
+  throw not_compiled(
+      "backend cuda requested but this libgradflow was built without CUDA (no nvcc at configure "
+      "time)");
 }
 
 template std::unique_ptr<lockstep_backend<float>> make_cuda_backend<float>();

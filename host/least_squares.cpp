@@ -55,8 +55,10 @@ void validate(const least_squares_batch<Real>& batch) {
   const std::size_t rhs = std::size_t(batch.rows) * batch.rhs_count;
   const std::size_t solution = std::size_t(batch.unknowns) * batch.rhs_count;
   require_size(batch.matrix.size() == matrix || batch.matrix.size() == count * matrix, "A (matrix)",
-               batch.matrix.size(), std::to_string(matrix) + " (shared) or " + std::to_string(count * matrix));
-  require_size(batch.rhs.size() == rhs || batch.rhs.size() == count * rhs, "B (rhs)", batch.rhs.size(),
+               batch.matrix.size(),
+               std::to_string(matrix) + " (shared) or " + std::to_string(count * matrix));
+  require_size(batch.rhs.size() == rhs || batch.rhs.size() == count * rhs, "B (rhs)",
+               batch.rhs.size(),
                std::to_string(rhs) + " (shared) or " + std::to_string(count * rhs));
   require_size(batch.lambda.size() <= 1 || batch.lambda.size() == count, "lambda",
                batch.lambda.size(), "0, 1 or " + std::to_string(count));
@@ -85,7 +87,8 @@ least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
                              why);
   };
   if (a.shape.size() != 2 && a.shape.size() != 3) mismatch("A must be (batch, m, n) or (m, n)");
-  if (b.shape.size() != 2 && b.shape.size() != 3) mismatch("B must be (batch, m, k), (batch, m) or (m, k)");
+  if (b.shape.size() != 2 && b.shape.size() != 3)
+    mismatch("B must be (batch, m, k), (batch, m) or (m, k)");
 
   least_squares_batch<Real> batch;
   const bool a_batched = a.shape.size() == 3;

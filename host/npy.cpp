@@ -71,7 +71,8 @@ npy_array read_npy(const std::string& path) {
   if (!in.read(reinterpret_cast<char*>(size_bytes), size_width))
     fail(path, "truncated in the header length");
   for (int b = size_width - 1; b >= 0; --b) header_size = header_size << 8 | size_bytes[b];
-  if (header_size > (1u << 20)) fail(path, "header length " + std::to_string(header_size) + " is implausible");
+  if (header_size > (1u << 20))
+    fail(path, "header length " + std::to_string(header_size) + " is implausible");
   std::string header(header_size, '\0');
   if (!in.read(header.data(), header_size)) fail(path, "truncated in the header");
 
@@ -90,8 +91,9 @@ npy_array read_npy(const std::string& path) {
   }
   const std::string fortran = value_after_key(header, "fortran_order");
   if (fortran.rfind("False", 0) != 0) {
-    fail(path, fortran.rfind("True", 0) == 0 ? "Fortran-order arrays are not supported (save with np.ascontiguousarray)"
-                                          : "header has no valid 'fortran_order'");
+    fail(path, fortran.rfind("True", 0) == 0
+                   ? "Fortran-order arrays are not supported (save with np.ascontiguousarray)"
+                   : "header has no valid 'fortran_order'");
   }
   array.shape = parse_shape(path, value_after_key(header, "shape"));
 
@@ -152,7 +154,8 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, 
     out.write(reinterpret_cast<const char*>(version), 2);
     out.write(reinterpret_cast<const char*>(size), 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(Real)));
+    out.write(reinterpret_cast<const char*>(data),
+              static_cast<std::streamsize>(count * sizeof(Real)));
     if (!out.flush()) throw io_error("cannot write .npy file '" + path + "': write failed");
   }
   if (std::rename(partial.c_str(), path.c_str()) != 0) {

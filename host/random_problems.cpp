@@ -13,7 +13,8 @@ namespace {
 class problem_stream {
 public:
   problem_stream(std::uint64_t seed, std::int64_t problem)
-      : state_(seed * 0x9e3779b97f4a7c15ull ^ (std::uint64_t(problem) + 1) * 0xbf58476d1ce4e5b9ull) {}
+      : state_(seed * 0x9e3779b97f4a7c15ull ^
+               (std::uint64_t(problem) + 1) * 0xbf58476d1ce4e5b9ull) {}
 
   std::uint64_t next() {
     std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
@@ -63,14 +64,15 @@ least_squares_batch<Real> random_least_squares(const random_spec& spec) {
   }
   if (spec.condition_number) {
     if (!(*spec.condition_number >= 1) || !std::isfinite(*spec.condition_number))
-      throw invalid_argument("invalid condition_number = " + std::to_string(*spec.condition_number) +
-                             ": must be finite and >= 1");
+      throw invalid_argument("invalid condition_number = " +
+                             std::to_string(*spec.condition_number) + ": must be finite and >= 1");
     if (spec.rows < spec.unknowns)
       throw invalid_argument("condition_number needs rows (m = " + std::to_string(spec.rows) +
                              ") >= unknowns (n = " + std::to_string(spec.unknowns) + ")");
   }
   if (!(spec.lambda >= 0) || !std::isfinite(spec.lambda))
-    throw invalid_argument("invalid lambda = " + std::to_string(spec.lambda) + ": must be finite and >= 0");
+    throw invalid_argument("invalid lambda = " + std::to_string(spec.lambda) +
+                           ": must be finite and >= 0");
 
   const int m = spec.rows, n = spec.unknowns, k = spec.rhs_count;
   least_squares_batch<Real> batch;
@@ -95,7 +97,8 @@ least_squares_batch<Real> random_least_squares(const random_spec& spec) {
         for (int c = 0; c < n; ++c) {
           double sum = 0;
           for (int j = 0; j < n; ++j) {
-            const double sigma = n == 1 ? 1.0 : std::pow(*spec.condition_number, -double(j) / (n - 1));
+            const double sigma =
+                n == 1 ? 1.0 : std::pow(*spec.condition_number, -double(j) / (n - 1));
             sum += left[r * n + j] * sigma * right[c * n + j];
           }
           a[r * n + c] = Real(sum);

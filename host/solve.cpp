@@ -33,21 +33,22 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   s.method = detail::tableau_for<Real>(options.method);
   const bool can_adapt = s.method.has_error_estimate;
   if (options.control == step_control::error_control && !can_adapt) {
-    throw invalid_argument("invalid control = error_control for method = " +
-                           std::string(to_string(options.method)) +
-                           ": it has no embedded error estimate (use tsit5, or control fixed)");
+    throw invalid_argument(
+        "invalid control = error_control for method = " + std::string(to_string(options.method)) +
+        ": it has no embedded error estimate (use tsit5, or control fixed)");
   }
   s.adaptive = can_adapt && options.control != step_control::fixed;
 
-  if (options.dt) require(std::isfinite(*options.dt) && *options.dt > 0, "dt", *options.dt, "finite and > 0");
+  if (options.dt)
+    require(std::isfinite(*options.dt) && *options.dt > 0, "dt", *options.dt, "finite and > 0");
   s.initial_dt = Real(options.dt.value_or(0));
   s.rtol = Real(non_negative(options.rtol, "rtol", single ? 1e-4 : 1e-8));
   s.atol = Real(non_negative(options.atol, "atol", single ? 1e-6 : 1e-10));
   if (s.adaptive) require(s.rtol > 0 || s.atol > 0, "rtol", s.rtol, "> 0 when atol is 0");
   s.gtol = Real(non_negative(options.gtol, "gtol", 0.0));
   // With neither gradient test given, stop at a relative reduction; a given gtol stands alone.
-  const double rtol_grad = non_negative(options.rtol_grad, "rtol_grad",
-                                        options.gtol ? 0.0 : (single ? 1e-4 : 1e-8));
+  const double rtol_grad =
+      non_negative(options.rtol_grad, "rtol_grad", options.gtol ? 0.0 : (single ? 1e-4 : 1e-8));
   require(rtol_grad < 1, "rtol_grad", rtol_grad, "< 1");
   s.rtol_grad = Real(rtol_grad);
   require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");
@@ -66,9 +67,12 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
 template <class Real>
 std::unique_ptr<lockstep_backend<Real>> choose_backend(backend_kind requested) {
   switch (requested) {
-    case backend_kind::cpu: return make_cpu_backend<Real>();
-    case backend_kind::cuda: return make_cuda_backend<Real>();
-    case backend_kind::automatic: break;
+    case backend_kind::cpu:
+      return make_cpu_backend<Real>();
+    case backend_kind::cuda:
+      return make_cuda_backend<Real>();
+    case backend_kind::automatic:
+      break;
   }
   return cuda_device_count() > 0 ? make_cuda_backend<Real>() : make_cpu_backend<Real>();
 }

@@ -11,6 +11,7 @@
 #include "cuda_check.cuh"
 #include "device_buffer.cuh"
 #include "gradflow/detail/least_squares_math.hpp"
+#include "lockstep_arrays.hpp"
 
 namespace gradflow {
 namespace {
@@ -30,7 +31,8 @@ __global__ void phase_kernel(detail::lockstep_view<Real> view, detail::step_sett
 }
 
 template <class Real>
-__global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_size, int unknowns) {
+__global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_size,
+                             int unknowns) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < batch_size) detail::add_ridge(gram + i * unknowns * unknowns, lambda[i], unknowns);
 }
@@ -47,7 +49,8 @@ __global__ void objective_kernel(const Real* matrix, std::int64_t matrix_stride,
                                                  rows, unknowns, rhs_count);
 }
 
-__global__ void any_running_kernel(const std::int32_t* outcome, std::int64_t batch_size, int* flag) {
+__global__ void any_running_kernel(const std::int32_t* outcome, std::int64_t batch_size,
+                                   int* flag) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < batch_size && outcome[i] == static_cast<std::int32_t>(status::running)) *flag = 1;
 }
@@ -72,8 +75,8 @@ cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_
 
 /// The CUDA backend. All arrays stay row-major per problem; cuBLAS (column-major) sees a row-major
 /// n×k U as a column-major k×n Uᵀ, so G·U is computed as Uᵀ·G (G symmetric) with no transposes.
-/// Finished problems are masked in every kernel; the batched products still include them (active-set
-/// compaction is a later step).
+/// Finished problems are masked in every kernel; the batched products still include them
+/// (active-set compaction is a later step).
 template <class Real>
 class cuda_backend final : public lockstep_backend<Real> {
 public:
@@ -114,62 +117,31 @@ public:
     matrix_.upload(batch.matrix, stream_, "A");
     rhs_.upload(batch.rhs, stream_, "B");
     lambda_.upload(lambda, stream_, "lambda");
-    gram_.allocate(count * n * n, "G = AᵀA + λI");
-    cross_.allocate(count * len, "C = AᵀB");
-    solution_.allocate(count * len, "U");
-    stage_input_.allocate(count * len, "the stage input");
-    stages_.allocate(count * len * stage_count, "the Runge–Kutta stages");
-    outcome_.allocate(count, "status");
-    time_.allocate(count, "t");
-    dt_.allocate(count, "dt");
-    dt_step_.allocate(count, "dt_step");
-    error_previous_.allocate(count, "the previous error");
-    gradient_norm_.allocate(count, "‖∇f‖");
-    gradient_norm_initial_.allocate(count, "‖∇f(u0)‖");
-    accepted_.allocate(count, "accepted steps");
-    rejected_.allocate(count, "rejected steps");
-    gradient_evaluations_.allocate(count, "gradient evaluations");
+    arrays_.size_for(count, n, k, stage_count);
+    view_ = arrays_.view(count, n, k);
     if (batch.initial.empty()) {
-      GRADFLOW_CUDA_CHECK(cudaMemsetAsync(solution_.data(), 0, count * len * sizeof(Real), stream_));
+      GRADFLOW_CUDA_CHECK(cudaMemsetAsync(view_.solution, 0, count * len * sizeof(Real), stream_));
     } else {
-      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(solution_.data(), batch.initial.data(),
-                                          count * len * sizeof(Real), cudaMemcpyHostToDevice, stream_));
+      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(view_.solution, batch.initial.data(),
+                                          count * len * sizeof(Real), cudaMemcpyHostToDevice,
+                                          stream_));
     }
     // Problems that finish at the start never write their stage input; keep it defined.
-    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(stage_input_.data(), 0, count * len * sizeof(Real), stream_));
+    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(view_.stage_input, 0, count * len * sizeof(Real), stream_));
 
     // Row-major A_i (m×n) is column-major X_i = A_iᵀ (n×m): G_i = X_i X_iᵀ.
-    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_T, n, n, m, Real(1),
-                                               matrix_.data(), n, batch.matrix_stride(),
-                                               matrix_.data(), n, batch.matrix_stride(), Real(0),
-                                               gram_.data(), n, std::int64_t(n) * n, int(count)));
-    ridge_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(gram_.data(), lambda_.data(),
-                                                                         count, n);
+    GRADFLOW_CUBLAS_CHECK(
+        gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_T, n, n, m, Real(1), matrix_.data(), n,
+                             batch.matrix_stride(), matrix_.data(), n, batch.matrix_stride(),
+                             Real(0), arrays_.gram.data(), n, std::int64_t(n) * n, int(count)));
+    ridge_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(arrays_.gram.data(),
+                                                                       lambda_.data(), count, n);
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
     // Row-major B_i (m×k) is column-major Y_i = B_iᵀ (k×m): C_iᵀ = Y_i X_iᵀ (k×n) = row-major C_i.
     GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_T, k, n, m, Real(1),
                                                rhs_.data(), k, batch.rhs_stride(), matrix_.data(),
-                                               n, batch.matrix_stride(), Real(0), cross_.data(), k,
-                                               len, int(count)));
-
-    view_.batch_size = count;
-    view_.unknowns = n;
-    view_.rhs_count = k;
-    view_.gram = gram_.data();
-    view_.cross = cross_.data();
-    view_.solution = solution_.data();
-    view_.stage_input = stage_input_.data();
-    view_.stages = stages_.data();
-    view_.outcome = outcome_.data();
-    view_.time = time_.data();
-    view_.dt = dt_.data();
-    view_.dt_step = dt_step_.data();
-    view_.error_previous = error_previous_.data();
-    view_.gradient_norm = gradient_norm_.data();
-    view_.gradient_norm_initial = gradient_norm_initial_.data();
-    view_.accepted = accepted_.data();
-    view_.rejected = rejected_.data();
-    view_.gradient_evaluations = gradient_evaluations_.data();
+                                               n, batch.matrix_stride(), Real(0),
+                                               arrays_.cross.data(), k, len, int(count)));
   }
 
   void evaluate_flow(flow_point point, int output_stage) override {
@@ -211,17 +183,17 @@ public:
     objective.allocate(count, "f");
     objective_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
         matrix_.data(), batch.matrix_stride(), rhs_.data(), batch.rhs_stride(), lambda_.data(),
-        solution_.data(), count, batch.rows, batch.unknowns, batch.rhs_count, objective.data());
+        view_.solution, count, batch.rows, batch.unknowns, batch.rhs_count, objective.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
     std::vector<std::int32_t> outcome;
     objective.download(result.objective, stream_);
-    solution_.download(result.solution, stream_);
-    outcome_.download(outcome, stream_);
-    gradient_norm_.download(result.gradient_norm, stream_);
-    time_.download(result.time, stream_);
-    accepted_.download(result.accepted_steps, stream_);
-    rejected_.download(result.rejected_steps, stream_);
-    gradient_evaluations_.download(result.gradient_evaluations, stream_);
+    arrays_.solution.download(result.solution, stream_);
+    arrays_.outcome.download(outcome, stream_);
+    arrays_.gradient_norm.download(result.gradient_norm, stream_);
+    arrays_.time.download(result.time, stream_);
+    arrays_.accepted.download(result.accepted_steps, stream_);
+    arrays_.rejected.download(result.rejected_steps, stream_);
+    arrays_.gradient_evaluations.download(result.gradient_evaluations, stream_);
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
     result.outcome.resize(count);
     for (std::int64_t i = 0; i < count; ++i) result.outcome[i] = static_cast<status>(outcome[i]);
@@ -233,10 +205,8 @@ private:
   int* running_flag_host_ = nullptr;
   device_buffer<int> running_flag_;
   const least_squares_batch<Real>* batch_ = nullptr;
-  device_buffer<Real> matrix_, rhs_, lambda_, gram_, cross_, solution_, stage_input_, stages_;
-  device_buffer<std::int32_t> outcome_;
-  device_buffer<Real> time_, dt_, dt_step_, error_previous_, gradient_norm_, gradient_norm_initial_;
-  device_buffer<std::int64_t> accepted_, rejected_, gradient_evaluations_;
+  device_buffer<Real> matrix_, rhs_, lambda_;
+  lockstep_arrays<device_buffer, Real> arrays_;
   detail::lockstep_view<Real> view_;
 };
 

@@ -8,20 +8,20 @@
 
 /// Throw gradflow::device_error naming the call, file and line when a CUDA runtime or cuBLAS call
 /// fails. Used after every call and every kernel launch.
-#define GRADFLOW_CUDA_CHECK(call)                                                              \
-  do {                                                                                         \
-    const cudaError_t gradflow_status_ = (call);                                               \
-    if (gradflow_status_ != cudaSuccess)                                                       \
-      throw ::gradflow::device_error(std::string(#call) + " failed at " + __FILE__ + ":" +     \
-                                     std::to_string(__LINE__) + ": " +                         \
-                                     cudaGetErrorString(gradflow_status_));                    \
+#define GRADFLOW_CUDA_CHECK(call)                                                          \
+  do {                                                                                     \
+    const cudaError_t gradflow_status_ = (call);                                           \
+    if (gradflow_status_ != cudaSuccess)                                                   \
+      throw ::gradflow::device_error(std::string(#call) + " failed at " + __FILE__ + ":" + \
+                                     std::to_string(__LINE__) + ": " +                     \
+                                     cudaGetErrorString(gradflow_status_));                \
   } while (0)
 
-#define GRADFLOW_CUBLAS_CHECK(call)                                                            \
-  do {                                                                                         \
-    const cublasStatus_t gradflow_status_ = (call);                                            \
-    if (gradflow_status_ != CUBLAS_STATUS_SUCCESS)                                             \
-      throw ::gradflow::device_error(std::string(#call) + " failed at " + __FILE__ + ":" +     \
-                                     std::to_string(__LINE__) + ": " +                         \
-                                     cublasGetStatusString(gradflow_status_));                 \
+#define GRADFLOW_CUBLAS_CHECK(call)                                                        \
+  do {                                                                                     \
+    const cublasStatus_t gradflow_status_ = (call);                                        \
+    if (gradflow_status_ != CUBLAS_STATUS_SUCCESS)                                         \
+      throw ::gradflow::device_error(std::string(#call) + " failed at " + __FILE__ + ":" + \
+                                     std::to_string(__LINE__) + ": " +                     \
+                                     cublasGetStatusString(gradflow_status_));             \
   } while (0)

@@ -22,7 +22,8 @@ std::vector<std::string> cuda_devices() {
   std::vector<std::string> names;
   for (int device = 0; device < cuda_device_count(); ++device) {
     cudaDeviceProp properties{};
-    if (cudaGetDeviceProperties(&properties, device) == cudaSuccess) names.push_back(properties.name);
+    if (cudaGetDeviceProperties(&properties, device) == cudaSuccess)
+      names.push_back(properties.name);
   }
   return names;
 }

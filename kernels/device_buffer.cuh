@@ -9,7 +9,8 @@
 
 namespace gradflow {
 
-/// Owning device array. An allocation failure throws device_error stating the bytes and the purpose.
+/// Owning device array. An allocation failure throws device_error stating the bytes and the
+/// purpose.
 template <class T>
 class device_buffer {
 public:
@@ -42,8 +43,8 @@ public:
   void download(std::vector<T>& host, cudaStream_t stream) const {
     host.resize(size_);
     if (size_ != 0)
-      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(host.data(), data_, size_ * sizeof(T),
-                                          cudaMemcpyDeviceToHost, stream));
+      GRADFLOW_CUDA_CHECK(
+          cudaMemcpyAsync(host.data(), data_, size_ * sizeof(T), cudaMemcpyDeviceToHost, stream));
   }
 
   T* data() const { return data_; }
@@ -53,5 +54,11 @@ private:
   T* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+/// lockstep_arrays' resize for device memory.
+template <class T>
+void resize_array(device_buffer<T>& array, std::size_t count, const char* purpose) {
+  array.allocate(count, purpose);
+}
 
 }  // namespace gradflow

@@ -15,14 +15,16 @@ template <class Real>
 dense matrix_of(const least_squares_batch<Real>& batch, std::int64_t i) {
   const Real* a = batch.matrix.data() + i * batch.matrix_stride();
   return Eigen::Map<const Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-             a, batch.rows, batch.unknowns).template cast<double>();
+             a, batch.rows, batch.unknowns)
+      .template cast<double>();
 }
 
 template <class Real>
 dense rhs_of(const least_squares_batch<Real>& batch, std::int64_t i) {
   const Real* b = batch.rhs.data() + i * batch.rhs_stride();
   return Eigen::Map<const Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-             b, batch.rows, batch.rhs_count).template cast<double>();
+             b, batch.rows, batch.rhs_count)
+      .template cast<double>();
 }
 
 /// Problem i's block of a per-problem row-major n×k array (a solution or U0).
@@ -30,7 +32,8 @@ template <class Real>
 dense block_of(const std::vector<Real>& values, std::int64_t i, int rows, int cols) {
   if (values.empty()) return dense::Zero(rows, cols);
   return Eigen::Map<const Eigen::Matrix<Real, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-             values.data() + i * rows * cols, rows, cols).template cast<double>();
+             values.data() + i * rows * cols, rows, cols)
+      .template cast<double>();
 }
 
 /// argmin ½‖AU − B‖² + ½λ‖U‖², by column-pivoted Householder QR of the stacked [A; √λ I].
@@ -57,7 +60,8 @@ dense exact_flow(const least_squares_batch<Real>& batch, std::int64_t i, double 
   const dense solution = least_squares_solution(batch, i);
   const dense start = block_of(batch.initial, i, n, batch.rhs_count);
   const dense decay = (-eigen.eigenvalues().array() * t).exp().matrix().asDiagonal();
-  return solution + eigen.eigenvectors() * decay * eigen.eigenvectors().transpose() * (start - solution);
+  return solution +
+         eigen.eigenvectors() * decay * eigen.eigenvectors().transpose() * (start - solution);
 }
 
 /// Relative Frobenius distance ‖x − reference‖ / ‖reference‖.

@@ -23,10 +23,20 @@ int print_info() {
   return 0;
 }
 
+/// Errors the user can fix by changing the command or its files (exit 2); the rest are runtime
+/// failures (exit 1).
+bool is_input_error(const std::exception& e) {
+  return dynamic_cast<const gradflow::invalid_argument*>(&e) ||
+         dynamic_cast<const gradflow::io_error*>(&e) ||
+         dynamic_cast<const gradflow::not_compiled*>(&e) ||
+         dynamic_cast<const gradflow::no_device*>(&e);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gradflow: many least-squares problems solved at once by integrating their gradient flows"};
+  CLI::App app{
+      "gradflow: many least-squares problems solved at once by integrating their gradient flows"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(gradflow::version));
   auto* info = app.add_subcommand("info", "version, compiled backends, devices seen");
@@ -36,11 +46,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "gradflow: " << e.what() << "\n";
@@ -50,20 +56,8 @@ int main(int argc, char** argv) {
   try {
     if (*info) return print_info();
     return gradflow::cli::run_solve(solve_arguments);
-  } catch (const gradflow::invalid_argument& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return 2;
-  } catch (const gradflow::io_error& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return 2;
-  } catch (const gradflow::not_compiled& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return 2;
-  } catch (const gradflow::no_device& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return 2;
   } catch (const std::exception& e) {
     std::cerr << "gradflow: " << e.what() << "\n";
-    return 1;
+    return is_input_error(e) ? 2 : 1;
   }
 }

@@ -23,14 +23,17 @@ random_spec parse_random(const solve_arguments& arguments) {
       used = 0;
     }
     if (used == 0 || used != item.size())
-      throw invalid_argument("invalid --random '" + arguments.random + "': '" + item + "' is not a number");
+      throw invalid_argument("invalid --random '" + arguments.random + "': '" + item +
+                             "' is not a number");
     fields.push_back(value);
   }
   if (fields.size() != 4 && fields.size() != 5)
-    throw invalid_argument("invalid --random '" + arguments.random + "': expected B,m,n,k or B,m,n,k,cond");
+    throw invalid_argument("invalid --random '" + arguments.random +
+                           "': expected B,m,n,k or B,m,n,k,cond");
   for (int d = 0; d < 4; ++d) {
     if (fields[d] < 1 || fields[d] != double(std::int64_t(fields[d])) || (d > 0 && fields[d] > 1e6))
-      throw invalid_argument("invalid --random '" + arguments.random + "': B, m, n, k must be positive integers");
+      throw invalid_argument("invalid --random '" + arguments.random +
+                             "': B, m, n, k must be positive integers");
   }
   random_spec spec;
   spec.batch_size = std::int64_t(fields[0]);
@@ -49,7 +52,9 @@ void require_writable(const std::string& path, const char* option) {
   if (path.empty()) return;
   const std::string probe = path + ".partial";
   std::ofstream out(probe);
-  if (!out) throw io_error("cannot write " + std::string(option) + " '" + path + "': cannot create files there");
+  if (!out)
+    throw io_error("cannot write " + std::string(option) + " '" + path +
+                   "': cannot create files there");
   out.close();
   std::remove(probe.c_str());
 }
@@ -59,13 +64,14 @@ void write_report(const std::string& path, const solve_result<Real>& result) {
   const std::string partial = path + ".partial";
   std::FILE* file = std::fopen(partial.c_str(), "w");
   if (!file) throw io_error("cannot write --report '" + path + "'");
-  std::fprintf(file, "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations\n");
+  std::fprintf(file,
+               "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations\n");
   const int digits = sizeof(Real) == 4 ? 9 : 17;
   for (std::int64_t i = 0; i < result.batch_size; ++i) {
     std::fprintf(file, "%lld,%s,%.*g,%.*g,%.*g,%lld,%lld,%lld\n", static_cast<long long>(i),
-                 std::string(to_string(result.outcome[i])).c_str(), digits, double(result.objective[i]),
-                 digits, double(result.gradient_norm[i]), digits, double(result.time[i]),
-                 static_cast<long long>(result.accepted_steps[i]),
+                 std::string(to_string(result.outcome[i])).c_str(), digits,
+                 double(result.objective[i]), digits, double(result.gradient_norm[i]), digits,
+                 double(result.time[i]), static_cast<long long>(result.accepted_steps[i]),
                  static_cast<long long>(result.rejected_steps[i]),
                  static_cast<long long>(result.gradient_evaluations[i]));
   }
@@ -101,15 +107,19 @@ int solve_in(const solve_arguments& arguments, const solve_options& options) {
 }  // namespace
 
 void add_solve_options(CLI::App& command, solve_arguments& arguments) {
-  auto* matrix = command.add_option("--A", arguments.matrix_path, "matrix A: .npy of shape (B,m,n) or (m,n)");
-  auto* rhs = command.add_option("--B", arguments.rhs_path, "right-hand side B: .npy of shape (B,m,k), (B,m) or (m,k)");
-  auto* random = command.add_option("--random", arguments.random,
-                                    "random batch B,m,n,k[,cond] instead of files (seed example: 1000,50,5,2)");
+  auto* matrix =
+      command.add_option("--A", arguments.matrix_path, "matrix A: .npy of shape (B,m,n) or (m,n)");
+  auto* rhs = command.add_option("--B", arguments.rhs_path,
+                                 "right-hand side B: .npy of shape (B,m,k), (B,m) or (m,k)");
+  auto* random = command.add_option(
+      "--random", arguments.random,
+      "random batch B,m,n,k[,cond] instead of files (seed example: 1000,50,5,2)");
   matrix->needs(rhs);
   rhs->needs(matrix);
   random->excludes(matrix)->excludes(rhs);
   command.add_option("--seed", arguments.seed, "seed of --random");
-  command.add_flag("--random-u0", arguments.random_initial, "with --random: U0 uniform in [0,1) instead of 0");
+  command.add_flag("--random-u0", arguments.random_initial,
+                   "with --random: U0 uniform in [0,1) instead of 0");
   command.add_option("--lambda", arguments.lambda, "ridge / min-norm weight λ >= 0");
   command.add_option("--method", arguments.method, "euler | rk4 | tsit5");
   command.add_option("--control", arguments.control, "default | fixed | error (step-size control)");
@@ -130,9 +140,11 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
 
 int run_solve(const solve_arguments& arguments) {
   if (arguments.random.empty() && arguments.matrix_path.empty())
-    throw invalid_argument("solve needs a problem: --A a.npy --B b.npy, or --random B,m,n,k[,cond]");
+    throw invalid_argument(
+        "solve needs a problem: --A a.npy --B b.npy, or --random B,m,n,k[,cond]");
   if (arguments.precision != "f64" && arguments.precision != "f32")
-    throw invalid_argument("invalid precision = '" + arguments.precision + "': expected one of f64|f32");
+    throw invalid_argument("invalid precision = '" + arguments.precision +
+                           "': expected one of f64|f32");
   solve_options options;
   options.method = parse_method(arguments.method);
   options.control = parse_step_control(arguments.control);

@@ -15,9 +15,9 @@ namespace gradflow {
 template <class Real>
 struct least_squares_batch {
   std::int64_t batch_size = 0;
-  int rows = 0;       ///< m
-  int unknowns = 0;   ///< n
-  int rhs_count = 0;  ///< k
+  int rows = 0;               ///< m
+  int unknowns = 0;           ///< n
+  int rhs_count = 0;          ///< k
   std::vector<Real> matrix;   ///< A: m·n values (shared) or batch_size·m·n
   std::vector<Real> rhs;      ///< B: m·k values (shared) or batch_size·m·k
   std::vector<Real> lambda;   ///< λ ≥ 0: empty (all zero), one value, or batch_size values
@@ -41,10 +41,10 @@ template <class Real>
 void validate(const least_squares_batch<Real>& batch);
 
 /// Parameters of the seeded random generator. With `condition_number` unset the matrix entries are
-/// uniform in [0, 1) as in the seed example; with it set A_i = Q_m diag(σ) Q_nᵀ with singular values
-/// spaced geometrically from 1 down to 1/condition_number. The true solution is uniform in [0, 1)
-/// and B_i = A_i U_true, so every problem is consistent (f* = 0 when λ = 0). Problem i depends only
-/// on (seed, i), not on the batch size.
+/// uniform in [0, 1) as in the seed example; with it set A_i = Q_m diag(σ) Q_nᵀ with singular
+/// values spaced geometrically from 1 down to 1/condition_number. The true solution is uniform in
+/// [0, 1) and B_i = A_i U_true, so every problem is consistent (f* = 0 when λ = 0). Problem i
+/// depends only on (seed, i), not on the batch size.
 struct random_spec {
   std::int64_t batch_size = 1;
   int rows = 50;

@@ -37,7 +37,7 @@ struct solve_options {
   /// near L·(atol + rtol·|u|): tighten these together with the gradient tests.
   std::optional<double> rtol;
   std::optional<double> atol;
-  std::optional<double> gtol;       ///< stop when ‖∇f‖ ≤ gtol (default 0: off)
+  std::optional<double> gtol;  ///< stop when ‖∇f‖ ≤ gtol (default 0: off)
   /// Stop when ‖∇f‖ ≤ rtol_grad·‖∇f(u0)‖. Default: 1e-8 (f64) or 1e-4 (f32) when gtol is unset
   /// too, else off.
   std::optional<double> rtol_grad;

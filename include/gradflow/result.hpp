@@ -9,13 +9,14 @@
 
 namespace gradflow {
 
-/// What a whole run did: which backend ran, on what device, how each problem ended, how long it took.
+/// What a whole run did: which backend ran, on what device, how each problem ended, how long it
+/// took.
 struct run_summary {
   backend_kind backend = backend_kind::cpu;  ///< the backend that actually ran (never automatic)
   std::string device;                        ///< "cpu (N threads)" or the CUDA device name
   std::int64_t batch_size = 0;
   std::array<std::int64_t, status_count> status_counts{};  ///< indexed by status
-  double wall_seconds = 0;       ///< from upload to results on the host, set-up included
+  double wall_seconds = 0;                ///< from upload to results on the host, set-up included
   std::int64_t gradient_evaluations = 0;  ///< summed over problems
 
   std::int64_t count(status s) const { return status_counts[static_cast<int>(s)]; }

@@ -7,10 +7,10 @@ namespace gradflow {
 /// Per-problem outcome. `running` only appears while a solve is in progress.
 enum class status : std::int32_t {
   running = 0,
-  converged = 1,       ///< ‖∇f‖ ≤ gtol or ‖∇f‖ ≤ rtol_grad·‖∇f(u0)‖
-  reached_t_end = 2,   ///< integrated up to t_end without meeting the gradient test
-  max_steps = 3,       ///< accepted + rejected steps reached max_steps
-  diverged = 4,        ///< non-finite state or ‖∇f‖ grew past divergence_ratio·‖∇f(u0)‖
+  converged = 1,      ///< ‖∇f‖ ≤ gtol or ‖∇f‖ ≤ rtol_grad·‖∇f(u0)‖
+  reached_t_end = 2,  ///< integrated up to t_end without meeting the gradient test
+  max_steps = 3,      ///< accepted + rejected steps reached max_steps
+  diverged = 4,       ///< non-finite state or ‖∇f‖ grew past divergence_ratio·‖∇f(u0)‖
   step_underflow = 5,  ///< the step controller asked for dt below the floor
   invalid_input = 6,   ///< the problem's data was rejected before solving
 };
@@ -19,13 +19,20 @@ inline constexpr int status_count = 7;
 
 constexpr std::string_view to_string(status s) {
   switch (s) {
-    case status::running: return "running";
-    case status::converged: return "converged";
-    case status::reached_t_end: return "reached_t_end";
-    case status::max_steps: return "max_steps";
-    case status::diverged: return "diverged";
-    case status::step_underflow: return "step_underflow";
-    case status::invalid_input: return "invalid_input";
+    case status::running:
+      return "running";
+    case status::converged:
+      return "converged";
+    case status::reached_t_end:
+      return "reached_t_end";
+    case status::max_steps:
+      return "max_steps";
+    case status::diverged:
+      return "diverged";
+    case status::step_underflow:
+      return "step_underflow";
+    case status::invalid_input:
+      return "invalid_input";
   }
   return "unknown";
 }

@@ -22,7 +22,8 @@ int main() {
   std::cout << gradflow::describe(result.summary) << "\n";
   for (std::int64_t i = 0; i < 3; ++i) {
     if (result.outcome[i] != gradflow::status::converged) return 1;
-    if (std::abs(result.solution[2 * i] - 1) > 1e-9 || std::abs(result.solution[2 * i + 1] - 2) > 1e-9)
+    if (std::abs(result.solution[2 * i] - 1) > 1e-9 ||
+        std::abs(result.solution[2 * i + 1] - 2) > 1e-9)
       return 1;
   }
   return 0;

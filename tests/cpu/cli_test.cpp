@@ -39,7 +39,8 @@ class Cli : public ::testing::Test {
 protected:
   std::filesystem::path directory_ =
       std::filesystem::temp_directory_path() /
-      ("gradflow_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+      ("gradflow_cli_" +
+       std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   void SetUp() override {
     if (std::string(GRADFLOW_CLI_PATH).empty()) GTEST_SKIP() << "the CLI is not built";
     std::filesystem::create_directories(directory_);
@@ -50,24 +51,29 @@ protected:
   void expect_usage_error(const std::string& arguments, const std::string& fragment) {
     const auto result = run(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
-    EXPECT_NE(result.output.find(fragment), std::string::npos) << arguments << "\n" << result.output;
+    EXPECT_NE(result.output.find(fragment), std::string::npos) << arguments << "\n"
+                                                               << result.output;
     const auto newline = result.output.find('\n');
     EXPECT_TRUE(newline == std::string::npos || newline + 1 == result.output.size())
-        << "expected one line:\n" << result.output;
+        << "expected one line:\n"
+        << result.output;
   }
 };
 
 TEST_F(Cli, InfoNamesVersionAndBackends) {
   const auto result = run("info");
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_NE(result.output.find(std::string("gradflow ") + version), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(std::string("gradflow ") + version), std::string::npos)
+      << result.output;
   EXPECT_NE(result.output.find("backends: cpu"), std::string::npos) << result.output;
 }
 
 TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
   // The foundation's acceptance run: 1000 random 50×5 problems, k = 2, Tsit5, tight gtol.
-  const auto result = run("solve --random 1000,50,5,2 --seed 5 --random-u0 --rtol 1e-12 --atol 1e-14 "
-                          "--gtol 1e-10 --backend cpu --out " + path("u.npy") + " --report " + path("r.csv"));
+  const auto result =
+      run("solve --random 1000,50,5,2 --seed 5 --random-u0 --rtol 1e-12 --atol 1e-14 "
+          "--gtol 1e-10 --backend cpu --out " +
+          path("u.npy") + " --report " + path("r.csv"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("converged 1000"), std::string::npos) << result.output;
   random_spec spec;
@@ -86,7 +92,8 @@ TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
   std::ifstream report(path("r.csv"));
   std::string header, row;
   std::getline(report, header);
-  EXPECT_EQ(header, "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations");
+  EXPECT_EQ(header,
+            "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations");
   std::int64_t rows = 0;
   while (std::getline(report, row)) {
     EXPECT_EQ(row.rfind(std::to_string(rows) + ",converged,", 0), 0u) << row;
@@ -120,8 +127,10 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy");
 
   expect_usage_error("solve --A " + path("none.npy") + " --B " + path("b.npy"), "none.npy");
-  expect_usage_error("solve --A " + path("a.npy") + " --B " + path("b_rows.npy"), "same number of rows");
-  expect_usage_error("solve --A " + path("a_nan.npy") + " --B " + path("b.npy"), "in A of problem 0");
+  expect_usage_error("solve --A " + path("a.npy") + " --B " + path("b_rows.npy"),
+                     "same number of rows");
+  expect_usage_error("solve --A " + path("a_nan.npy") + " --B " + path("b.npy"),
+                     "in A of problem 0");
   expect_usage_error("solve" + files + " --rtol -1", "rtol");
   expect_usage_error("solve" + files + " --method newton", "method");
   expect_usage_error("solve" + files + " --precision f16", "precision");

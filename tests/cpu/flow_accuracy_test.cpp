@@ -32,9 +32,12 @@ double flow_error(const least_squares_batch<double>& batch, solve_options option
     EXPECT_EQ(result.outcome[i], status::reached_t_end) << "problem " << i;
     EXPECT_EQ(result.time[i], t_end);
     const testing::dense exact = testing::exact_flow(batch, i, t_end);
-    const testing::dense displacement = exact - testing::block_of(batch.initial, i, batch.unknowns, batch.rhs_count);
-    worst = std::max(worst, (testing::block_of(result.solution, i, batch.unknowns, batch.rhs_count) - exact).norm() /
-                                displacement.norm());
+    const testing::dense displacement =
+        exact - testing::block_of(batch.initial, i, batch.unknowns, batch.rhs_count);
+    worst = std::max(
+        worst,
+        (testing::block_of(result.solution, i, batch.unknowns, batch.rhs_count) - exact).norm() /
+            displacement.norm());
   }
   return worst;
 }
@@ -91,7 +94,9 @@ INSTANTIATE_TEST_SUITE_P(Methods, ObservedOrder,
                          ::testing::Values(order_case{method::euler, 0.1, 1},
                                            order_case{method::rk4, 0.25, 4},
                                            order_case{method::tsit5, 0.25, 5}),
-                         [](const auto& info) { return std::string(to_string(info.param.integrator)); });
+                         [](const auto& info) {
+                           return std::string(to_string(info.param.integrator));
+                         });
 
 }  // namespace
 }  // namespace gradflow

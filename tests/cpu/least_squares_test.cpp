@@ -19,14 +19,26 @@ random_spec seed_example(std::int64_t batch_size) {
   return spec;
 }
 
+/// Tolerances tight enough that Tsit5's stall on its stability boundary sits below gtol.
+solve_options tight_cpu_options() {
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-10;
+  return options;
+}
+
 template <class Real>
-double worst_solution_error(const least_squares_batch<Real>& batch, const solve_result<Real>& result) {
+double worst_solution_error(const least_squares_batch<Real>& batch,
+                            const solve_result<Real>& result) {
   double worst = 0;
   for (std::int64_t i = 0; i < batch.batch_size; ++i) {
     const auto reference = testing::least_squares_solution(batch, i);
-    worst = std::max(worst, testing::relative_error(
-                                testing::block_of(result.solution, i, batch.unknowns, batch.rhs_count),
-                                reference));
+    worst = std::max(
+        worst,
+        testing::relative_error(
+            testing::block_of(result.solution, i, batch.unknowns, batch.rhs_count), reference));
   }
   return worst;
 }
@@ -45,7 +57,10 @@ TYPED_TEST(Convergence, Tsit5ReachesTheLeastSquaresSolution) {
   // Tight enough that the stability-boundary stall sits below the gradient test.
   options.rtol = single ? 1e-5 : 1e-12;
   options.atol = single ? 1e-7 : 1e-14;
-  if (single) options.rtol_grad = 1e-5; else options.gtol = 1e-10;
+  if (single)
+    options.rtol_grad = 1e-5;
+  else
+    options.gtol = 1e-10;
   const auto result = solve(batch, options);
   EXPECT_EQ(result.summary.count(status::converged), batch.batch_size);
   EXPECT_EQ(result.summary.backend, backend_kind::cpu);
@@ -53,7 +68,8 @@ TYPED_TEST(Convergence, Tsit5ReachesTheLeastSquaresSolution) {
   EXPECT_LT(worst_solution_error(batch, result), tolerance);
   for (std::int64_t i = 0; i < batch.batch_size; ++i) {
     EXPECT_LT(result.objective[i], single ? 1e-5 : 1e-18) << "consistent problem: f* = 0";
-    EXPECT_EQ(result.gradient_evaluations[i], 2 + 6 * (result.accepted_steps[i] + result.rejected_steps[i]));
+    EXPECT_EQ(result.gradient_evaluations[i],
+              2 + 6 * (result.accepted_steps[i] + result.rejected_steps[i]));
   }
 }
 
@@ -72,29 +88,20 @@ TYPED_TEST(Convergence, EulerIsGradientDescentToTheSolution) {
 TEST(Ridge, PerProblemLambdaGivesTheRegularisedSolution) {
   auto batch = random_least_squares<double>(seed_example(4));
   batch.lambda = {0.0, 0.1, 1.0, 25.0};
-  solve_options options;
-  options.backend = backend_kind::cpu;
-  options.rtol = 1e-12;
-  options.atol = 1e-14;
-  options.gtol = 1e-10;
-  const auto result = solve(batch, options);
+  const auto result = solve(batch, tight_cpu_options());
   EXPECT_EQ(result.summary.count(status::converged), 4);
   EXPECT_LT(worst_solution_error(batch, result), 1e-8);
   // The oracle itself must tell the λ apart, or the comparison proves nothing.
   EXPECT_GT(testing::relative_error(testing::least_squares_solution(batch, 3),
-                                    testing::least_squares_solution(batch, 0)), 1e-2);
+                                    testing::least_squares_solution(batch, 0)),
+            1e-2);
 }
 
 TEST(SharedMatrix, OneMatrixManyRightHandSides) {
   auto batch = random_least_squares<double>(seed_example(5));
   batch.matrix.resize(std::size_t(batch.rows) * batch.unknowns);  // keep problem 0's A for all
   ASSERT_TRUE(batch.shares_matrix());
-  solve_options options;
-  options.backend = backend_kind::cpu;
-  options.rtol = 1e-12;
-  options.atol = 1e-14;
-  options.gtol = 1e-10;
-  const auto result = solve(batch, options);
+  const auto result = solve(batch, tight_cpu_options());
   EXPECT_EQ(result.summary.count(status::converged), 5);
   EXPECT_LT(worst_solution_error(batch, result), 1e-8);
 }
@@ -130,7 +137,8 @@ TEST(Validation, NonFiniteDataIsRejectedNamingFieldAndProblem) {
     validate(batch);
     FAIL() << "NaN accepted";
   } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("in A of problem 2 at (1, 2)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("in A of problem 2 at (1, 2)"), std::string::npos)
+        << e.what();
   }
   batch = random_least_squares<double>(seed_example(4));
   batch.rhs.back() = std::numeric_limits<double>::infinity();

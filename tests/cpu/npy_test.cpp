@@ -13,7 +13,8 @@ class Npy : public ::testing::Test {
 protected:
   std::filesystem::path directory_ =
       std::filesystem::temp_directory_path() /
-      ("gradflow_npy_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+      ("gradflow_npy_" +
+       std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   void SetUp() override { std::filesystem::create_directories(directory_); }
   void TearDown() override { std::filesystem::remove_all(directory_); }
   std::string path(const std::string& name) const { return (directory_ / name).string(); }
@@ -110,8 +111,10 @@ TEST_F(Npy, LeastSquaresShapesAreRecognised) {
   auto shared_b = least_squares_from_npy<double>(path("a3.npy"), path("b_shared.npy"));
   EXPECT_EQ(shared_b.batch_size, 3);
   EXPECT_TRUE(shared_b.shares_rhs());
-  EXPECT_THROW(least_squares_from_npy<double>(path("a3.npy"), path("b_wrong.npy")), dimension_mismatch);
-  EXPECT_THROW(least_squares_from_npy<double>(path("a3.npy"), path("b_batch4.npy")), dimension_mismatch);
+  EXPECT_THROW(least_squares_from_npy<double>(path("a3.npy"), path("b_wrong.npy")),
+               dimension_mismatch);
+  EXPECT_THROW(least_squares_from_npy<double>(path("a3.npy"), path("b_batch4.npy")),
+               dimension_mismatch);
 }
 
 }  // namespace

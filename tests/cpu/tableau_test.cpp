@@ -23,7 +23,8 @@ weights weights_of(const tableau<double>& t) {
 }
 
 /// Residuals of the order conditions up to `order` (Butcher trees; Hairer–Nørsett–Wanner I, II.2).
-std::vector<double> order_residuals(const tableau<double>& t, const std::vector<double>& b, int order) {
+std::vector<double> order_residuals(const tableau<double>& t, const std::vector<double>& b,
+                                    int order) {
   const int s = t.stage_count;
   auto apply_a = [&](const std::vector<double>& v) {
     std::vector<double> out(s, 0.0);
@@ -67,14 +68,16 @@ void expect_row_sums_equal_c(const tableau<double>& t) {
   }
 }
 
-void expect_order(const tableau<double>& t, const std::vector<double>& b, int order, double tolerance) {
+void expect_order(const tableau<double>& t, const std::vector<double>& b, int order,
+                  double tolerance) {
   const auto residuals = order_residuals(t, b, order);
   for (std::size_t r = 0; r < residuals.size(); ++r)
     EXPECT_NEAR(residuals[r], 0.0, tolerance) << "condition " << r << " of order " << order;
   // The next order must fail somewhere, or the test could not tell orders apart.
   const auto next = order_residuals(t, b, order + 1);
   double worst = 0;
-  for (std::size_t r = residuals.size(); r < next.size(); ++r) worst = std::max(worst, std::abs(next[r]));
+  for (std::size_t r = residuals.size(); r < next.size(); ++r)
+    worst = std::max(worst, std::abs(next[r]));
   if (order < 5) EXPECT_GT(worst, 1e-6) << "order " << order + 1 << " conditions unexpectedly hold";
 }
 

@@ -49,7 +49,8 @@ void expect_backends_agree(const least_squares_batch<Real>& batch, solve_options
     if (cpu.outcome[i] != status::converged) continue;
     double difference = 0, size = 0;
     for (std::int64_t e = 0; e < len; ++e) {
-      difference += std::pow(double(gpu.solution[i * len + e]) - double(cpu.solution[i * len + e]), 2);
+      difference +=
+          std::pow(double(gpu.solution[i * len + e]) - double(cpu.solution[i * len + e]), 2);
       size += std::pow(double(cpu.solution[i * len + e]), 2);
     }
     EXPECT_LT(std::sqrt(difference / size), solution_tolerance) << "problem " << i;
@@ -57,7 +58,8 @@ void expect_backends_agree(const least_squares_batch<Real>& batch, solve_options
                 1e-6 * std::max(1.0, double(cpu.objective[i])));
     // Step counts may differ by a rounding-sensitive accept/reject near EEst = 1.
     EXPECT_NEAR(double(gpu.accepted_steps[i]), double(cpu.accepted_steps[i]),
-                2 + 0.02 * double(cpu.accepted_steps[i])) << "problem " << i;
+                2 + 0.02 * double(cpu.accepted_steps[i]))
+        << "problem " << i;
   }
 }
 

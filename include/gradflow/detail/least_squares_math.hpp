@@ -48,8 +48,7 @@ GRADFLOW_HD void negative_gradient(const Real* gram, const Real* cross, const Re
 /// small f of a nearly consistent problem to cancellation against ½‖B‖²).
 template <class Real>
 GRADFLOW_HD Real least_squares_objective(const Real* matrix, const Real* rhs, Real lambda,
-                                         const Real* point, int rows, int unknowns,
-                                         int rhs_count) {
+                                         const Real* point, int rows, int unknowns, int rhs_count) {
   Real residual_sq = 0;
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < rhs_count; ++c) {

@@ -145,9 +145,11 @@ GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_setting
   Real sum = 0;
   for (int e = 0; e < len; ++e) {
     Real err = 0;
-    for (int j = 0; j < s.method.stage_count; ++j) err += s.method.error_weights[j] * v.stage(j, i)[e];
+    for (int j = 0; j < s.method.stage_count; ++j)
+      err += s.method.error_weights[j] * v.stage(j, i)[e];
     err *= h;
-    const Real magnitude = std::fabs(u[e]) > std::fabs(u_new[e]) ? std::fabs(u[e]) : std::fabs(u_new[e]);
+    const Real magnitude =
+        std::fabs(u[e]) > std::fabs(u_new[e]) ? std::fabs(u[e]) : std::fabs(u_new[e]);
     const Real scaled = err / (s.atol + magnitude * s.rtol);
     sum += scaled * scaled;
   }
@@ -178,7 +180,8 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
       Real q = std::pow(estimate, s.beta1) / std::pow(v.error_previous[i], s.beta2) / s.safety;
       q = q < 1 / s.q_max ? 1 / s.q_max : (q > 1 / s.q_min ? 1 / s.q_min : q);
       next_dt = h / q;
-      v.error_previous[i] = estimate > s.error_previous_initial ? estimate : s.error_previous_initial;
+      v.error_previous[i] =
+          estimate > s.error_previous_initial ? estimate : s.error_previous_initial;
     } else {
       accept = false;
       const Real shrink = std::pow(estimate, s.beta1) / s.safety;
@@ -216,8 +219,8 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
   v.dt[i] = next_dt;
   if (!v.running(i)) return;
   const Real t = v.time[i];
-  const Real floor = s.dt_min > 0 ? s.dt_min
-                                  : 16 * std::numeric_limits<Real>::epsilon() * (t > 1 ? t : Real(1));
+  const Real floor =
+      s.dt_min > 0 ? s.dt_min : 16 * std::numeric_limits<Real>::epsilon() * (t > 1 ? t : Real(1));
   if (v.accepted[i] + v.rejected[i] >= s.max_steps) {
     set_outcome(v, i, status::max_steps);
   } else if (s.adaptive && next_dt < floor) {
@@ -238,10 +241,18 @@ template <class Real>
 GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Real>& s,
                            lockstep_phase phase, int stage, std::int64_t i) {
   switch (phase) {
-    case lockstep_phase::start: start_problem(v, s, i); break;
-    case lockstep_phase::refine_initial_step: refine_initial_step(v, s, i); break;
-    case lockstep_phase::stage_input: form_stage_input(v, s, stage, i); break;
-    case lockstep_phase::finish: finish_step(v, s, i); break;
+    case lockstep_phase::start:
+      start_problem(v, s, i);
+      break;
+    case lockstep_phase::refine_initial_step:
+      refine_initial_step(v, s, i);
+      break;
+    case lockstep_phase::stage_input:
+      form_stage_input(v, s, stage, i);
+      break;
+    case lockstep_phase::finish:
+      finish_step(v, s, i);
+      break;
   }
 }
 

@@ -39,9 +39,12 @@ tableau<Real> tsit5_tableau() {
        -0.028269050394068383},
       {0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081,
        2.324710524099774}};
-  const double error_weights[7] = {-0.00178001105222577714, -0.0008164344596567469,
-                                   0.007880878010261995,    -0.1447110071732629,
-                                   0.5823571654525552,      -0.45808210592918697,
+  const double error_weights[7] = {-0.00178001105222577714,
+                                   -0.0008164344596567469,
+                                   0.007880878010261995,
+                                   -0.1447110071732629,
+                                   0.5823571654525552,
+                                   -0.45808210592918697,
                                    1.0 / 66.0};
   for (int i = 0; i < 7; ++i) {
     t.c[i] = Real(c[i]);
@@ -81,9 +84,12 @@ tableau<Real> euler_tableau() {
 template <class Real>
 tableau<Real> tableau_for(method m) {
   switch (m) {
-    case method::euler: return euler_tableau<Real>();
-    case method::rk4: return rk4_tableau<Real>();
-    case method::tsit5: return tsit5_tableau<Real>();
+    case method::euler:
+      return euler_tableau<Real>();
+    case method::rk4:
+      return rk4_tableau<Real>();
+    case method::tsit5:
+      return tsit5_tableau<Real>();
   }
   return tsit5_tableau<Real>();
 }
