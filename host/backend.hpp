@@ -1,31 +1,35 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "gradflow/detail/lockstep_state.hpp"
-#include "gradflow/detail/step.hpp"
+#include "gradflow/detail/phases.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/result.hpp"
+#include "lockstep_arrays.hpp"
 
 namespace gradflow {
 
-/// Where a flow evaluation reads its point: the accepted solution U or the stage input Y.
-enum class flow_point { solution, stage_input };
-
 /// The operations of a lockstep run, declared once and implemented by the CPU backend
 /// (host/cpu_backend.cpp) and the CUDA backend (kernels/cuda_backend.cu). Per-problem math lives in
-/// detail::run_phase, which both call; the backends differ only in memory, loops and products.
+/// detail::run_phase, which both call; the backends differ only in memory, loops and the batched
+/// linear algebra (products G·U and Cholesky factorisation).
 template <class Real>
 class lockstep_backend {
 public:
   virtual ~lockstep_backend() = default;
   virtual backend_kind kind() const = 0;
   virtual std::string device_name() const = 0;
-  /// Copies the batch in, forms G_i = A_iᵀA_i + λ_i I and C_i = A_iᵀB_i, sets U = U0, and sizes
-  /// every buffer once for `stage_count` stages (nothing is allocated inside the step loop).
-  virtual void load(const least_squares_batch<Real>& batch, int stage_count) = 0;
-  /// K_output_stage = −∇f(point) = C − G·point for every problem (finished ones masked or ignored).
-  virtual void evaluate_flow(flow_point point, int output_stage) = 0;
+  /// Copies the batch in, forms G_i = A_iᵀA_i + λ_i I and C_i = A_iᵀB_i, sets U = U0 (V = 0),
+  /// stores the per-problem hyperparameters (parameter_count per problem), and sizes every buffer
+  /// once (nothing is allocated inside the step loop). Every problem starts `running`.
+  virtual void load(const least_squares_batch<Real>& batch, const lockstep_layout& layout,
+                    const std::vector<Real>& parameters) = 0;
+  /// Cholesky-factors every G_i; a problem whose G_i is not positive definite becomes
+  /// invalid_input.
+  virtual void factorize() = 0;
+  /// product_i = G_i·X_i for the U-part X of `source`, for every problem.
+  virtual void apply_gram(detail::operand source) = 0;
   /// detail::run_phase for every problem.
   virtual void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                          int stage) = 0;

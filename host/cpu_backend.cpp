@@ -1,11 +1,12 @@
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "backend.hpp"
-#include "gradflow/detail/least_squares_math.hpp"
+#include "gradflow/detail/dense_math.hpp"
 #include "lockstep_arrays.hpp"
 
 namespace gradflow {
@@ -24,32 +25,49 @@ public:
     return "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
   }
 
-  void load(const least_squares_batch<Real>& batch, int stage_count) override {
+  void load(const least_squares_batch<Real>& batch, const lockstep_layout& layout,
+            const std::vector<Real>& parameters) override {
     batch_ = &batch;
     const std::int64_t count = batch.batch_size;
     const int m = batch.rows, n = batch.unknowns, k = batch.rhs_count;
     const std::int64_t len = batch.unknowns_per_problem();
-    arrays_.size_for(count, n, k, stage_count);
+    arrays_.size_for(count, n, k, layout);
+    arrays_.parameters = parameters;
     lambda_.resize(count);
-    if (!batch.initial.empty()) arrays_.solution = batch.initial;
-    view_ = arrays_.view(count, n, k);
-
+    view_ = arrays_.view(count, n, k, layout.state_factor);
+    const auto v = view_;
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
       lambda_[i] = batch.lambda_of(i);
       detail::normal_equations(batch.matrix.data() + i * batch.matrix_stride(),
                                batch.rhs.data() + i * batch.rhs_stride(), lambda_[i], m, n, k,
                                arrays_.gram.data() + i * n * n, arrays_.cross.data() + i * len);
+      if (!batch.initial.empty()) std::copy_n(batch.initial.data() + i * len, len, v.state_of(i));
     }
   }
 
-  void evaluate_flow(flow_point point, int output_stage) override {
+  void factorize() override {
+    const auto v = view_;
+    const std::int64_t n = v.unknowns;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < v.batch_size; ++i) {
+      std::copy_n(v.gram_of(i), n * n, v.factor_of(i));
+      if (!detail::cholesky_factor(v.factor_of(i), v.unknowns))
+        detail::set_outcome(v, i, status::invalid_input);
+    }
+  }
+
+  void apply_gram(detail::operand source) override {
     const auto v = view_;
     const std::int64_t count = v.batch_size;
-    const Real* input = point == flow_point::solution ? v.solution : v.stage_input;
-    Real* output = v.stage(output_stage, 0);
 #pragma omp parallel for schedule(static) if (count >= parallel_threshold)
-    for (std::int64_t i = 0; i < count; ++i) detail::evaluate_flow(v, input, output, i);
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (!v.running(i) && source != detail::operand::state) continue;  // the final product
+      const Real* x = source == detail::operand::state         ? v.state_of(i)
+                      : source == detail::operand::stage_input ? v.stage_input_of(i)
+                                                               : v.work_of(1, i);
+      detail::gram_product(v.gram_of(i), x, v.unknowns, v.rhs_count, v.product_of(i));
+    }
   }
 
   void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
@@ -68,17 +86,19 @@ public:
 
   void collect(solve_result<Real>& result) override {
     const auto& batch = *batch_;
+    const auto v = view_;
     const std::int64_t count = batch.batch_size;
     const int m = batch.rows, n = batch.unknowns, k = batch.rhs_count;
+    const std::int64_t len = batch.unknowns_per_problem();
     result.objective.resize(count);
+    result.solution.resize(count * len);
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
-      result.objective[i] =
-          detail::least_squares_objective(batch.matrix.data() + i * batch.matrix_stride(),
-                                          batch.rhs.data() + i * batch.rhs_stride(), lambda_[i],
-                                          arrays_.solution.data() + i * n * k, m, n, k);
+      std::copy_n(v.state_of(i), len, result.solution.data() + i * len);
+      result.objective[i] = detail::least_squares_objective(
+          batch.matrix.data() + i * batch.matrix_stride(),
+          batch.rhs.data() + i * batch.rhs_stride(), lambda_[i], v.state_of(i), m, n, k);
     }
-    result.solution = arrays_.solution;
     result.outcome.resize(count);
     for (std::int64_t i = 0; i < count; ++i)
       result.outcome[i] = static_cast<status>(arrays_.outcome[i]);

@@ -6,56 +6,75 @@
 
 namespace gradflow {
 
-/// (Re)sizes a host array; the device overload lives beside device_buffer.
+/// (Re)sizes a host array to `count` zeros; the device overload lives beside device_buffer.
 template <class T>
 void resize_array(std::vector<T>& array, std::size_t count, const char* /*purpose*/) {
   array.assign(count, T{});
 }
 
+/// The shape of a run's per-problem storage.
+struct lockstep_layout {
+  int state_factor = 1;  ///< d: 2 for second-order dynamics
+  int work_count = 0;    ///< Runge–Kutta stages, or the optimiser's work vectors
+  bool needs_factor = false;
+};
+
 /// The arrays behind a lockstep_view, owned by a backend in its kind of memory (`Array` is
-/// std::vector on the CPU, device_buffer on the GPU). Sized once per solve.
+/// std::vector on the CPU, device_buffer on the GPU). Sized, and zeroed, once per solve.
 template <template <class> class Array, class Real>
 struct lockstep_arrays {
-  Array<Real> gram, cross, solution, stage_input, stages;
+  Array<Real> gram, cross, factor, parameters, state, stage_input, work, product;
   Array<std::int32_t> outcome;
-  Array<Real> time, dt, dt_step, error_previous, gradient_norm, gradient_norm_initial;
-  Array<std::int64_t> accepted, rejected, gradient_evaluations;
+  Array<Real> time, dt, dt_step, error_previous, trial_gradient_norm, gradient_norm,
+      gradient_norm_initial;
+  Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps;
 
-  void size_for(std::int64_t count, int unknowns, int rhs_count, int stage_count) {
+  void size_for(std::int64_t count, int unknowns, int rhs_count, const lockstep_layout& layout) {
     const std::int64_t len = std::int64_t(unknowns) * rhs_count;
+    const std::int64_t state_len = layout.state_factor * len;
     resize_array(gram, count * unknowns * unknowns, "G = AᵀA + λI");
     resize_array(cross, count * len, "C = AᵀB");
-    resize_array(solution, count * len, "U");
-    resize_array(stage_input, count * len, "the stage input");
-    resize_array(stages, count * len * stage_count, "the Runge–Kutta stages");
+    resize_array(factor, layout.needs_factor ? count * unknowns * unknowns : 0, "Cholesky factors");
+    resize_array(parameters, count * detail::parameter_count, "hyperparameters");
+    resize_array(state, count * state_len, "the state");
+    resize_array(stage_input, count * state_len, "the stage input");
+    resize_array(work, count * state_len * layout.work_count, "the stages / work vectors");
+    resize_array(product, count * len, "the products G·U");
     resize_array(outcome, count, "status");
-    for (auto* per_problem :
-         {&time, &dt, &dt_step, &error_previous, &gradient_norm, &gradient_norm_initial})
+    for (auto* per_problem : {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm,
+                              &gradient_norm, &gradient_norm_initial})
       resize_array(*per_problem, count, "per-problem step control");
-    for (auto* counter : {&accepted, &rejected, &gradient_evaluations})
+    for (auto* counter : {&accepted, &rejected, &gradient_evaluations, &downhill_steps})
       resize_array(*counter, count, "per-problem counters");
   }
 
-  detail::lockstep_view<Real> view(std::int64_t count, int unknowns, int rhs_count) {
+  detail::lockstep_view<Real> view(std::int64_t count, int unknowns, int rhs_count,
+                                   int state_factor) {
     detail::lockstep_view<Real> v;
     v.batch_size = count;
     v.unknowns = unknowns;
     v.rhs_count = rhs_count;
+    v.state_factor = state_factor;
     v.gram = gram.data();
     v.cross = cross.data();
-    v.solution = solution.data();
+    v.factor = factor.data();
+    v.parameters = parameters.data();
+    v.state = state.data();
     v.stage_input = stage_input.data();
-    v.stages = stages.data();
+    v.work = work.data();
+    v.product = product.data();
     v.outcome = outcome.data();
     v.time = time.data();
     v.dt = dt.data();
     v.dt_step = dt_step.data();
     v.error_previous = error_previous.data();
+    v.trial_gradient_norm = trial_gradient_norm.data();
     v.gradient_norm = gradient_norm.data();
     v.gradient_norm_initial = gradient_norm_initial.data();
     v.accepted = accepted.data();
     v.rejected = rejected.data();
     v.gradient_evaluations = gradient_evaluations.data();
+    v.downhill_steps = downhill_steps.data();
     return v;
   }
 };

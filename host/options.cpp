@@ -28,8 +28,23 @@ std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, method>, 3> method_names{
-    {{"euler", method::euler}, {"rk4", method::rk4}, {"tsit5", method::tsit5}}};
+constexpr std::array<std::pair<std::string_view, method>, 11> method_names{
+    {{"euler", method::euler},
+     {"rk4", method::rk4},
+     {"tsit5", method::tsit5},
+     {"gd", method::gd},
+     {"momentum", method::momentum},
+     {"nag", method::nag},
+     {"adam", method::adam},
+     {"fire", method::fire},
+     {"fire2", method::fire2},
+     {"cg", method::cg},
+     {"direct", method::direct}}};
+constexpr std::array<std::pair<std::string_view, dynamics>, 4> dynamics_names{
+    {{"gradient", dynamics::gradient},
+     {"heavy_ball", dynamics::heavy_ball},
+     {"nesterov", dynamics::nesterov},
+     {"newton", dynamics::newton}}};
 constexpr std::array<std::pair<std::string_view, backend_kind>, 3> backend_names{
     {{"auto", backend_kind::automatic}, {"cpu", backend_kind::cpu}, {"cuda", backend_kind::cuda}}};
 constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names{
@@ -40,11 +55,15 @@ constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names
 }  // namespace
 
 std::string_view to_string(method m) { return name_of(method_names, m); }
+std::string_view to_string(dynamics d) { return name_of(dynamics_names, d); }
 std::string_view to_string(backend_kind b) { return name_of(backend_names, b); }
 std::string_view to_string(step_control c) { return name_of(control_names, c); }
 
 method parse_method(std::string_view text, std::string_view field) {
   return parse_named(method_names, text, field);
+}
+dynamics parse_dynamics(std::string_view text, std::string_view field) {
+  return parse_named(dynamics_names, text, field);
 }
 backend_kind parse_backend(std::string_view text, std::string_view field) {
   return parse_named(backend_names, text, field);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 
@@ -12,6 +13,8 @@
 namespace gradflow {
 namespace {
 
+constexpr double unset = std::numeric_limits<double>::quiet_NaN();
+
 void require(bool ok, const char* field, double value, const char* requirement) {
   if (ok) return;
   std::ostringstream message;
@@ -19,49 +22,128 @@ void require(bool ok, const char* field, double value, const char* requirement) 
   throw invalid_argument(message.str());
 }
 
-double non_negative(const std::optional<double>& value, const char* field, double fallback) {
-  const double v = value.value_or(fallback);
-  require(std::isfinite(v) && v >= 0, field, v, "finite and >= 0");
-  return v;
+/// Resolves one hyperparameter into column `index` of the per-problem table, checking its size
+/// and every member's value.
+template <class Real, class Check>
+void fill(std::vector<Real>& table, std::int64_t count, detail::parameter index,
+          const hyperparameter& given, const char* field, double fallback, Check valid,
+          const char* requirement) {
+  if (given.is_per_member() && std::int64_t(given.size()) != count) {
+    throw dimension_mismatch(std::string(field) + " has " + std::to_string(given.size()) +
+                             " values; expected 1 or batch_size = " + std::to_string(count));
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double value = given.at(i, fallback);
+    if (!std::isnan(value) || given.is_set()) {
+      if (!valid(value)) {
+        std::ostringstream message;
+        message << "invalid " << field << " = " << value;
+        if (given.is_per_member()) message << " for member " << i;
+        message << ": must be " << requirement;
+        throw invalid_argument(message.str());
+      }
+    }
+    table[i * detail::parameter_count + index] = Real(value);
+  }
 }
 
-/// Validates the options and fills in the precision-aware defaults (README, "Defaults").
+template <class Real>
+std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count) {
+  constexpr bool single = std::is_same_v<Real, float>;
+  using detail::parameter;
+  std::vector<Real> table(count * detail::parameter_count);
+  const auto positive = [](double x) { return std::isfinite(x) && x > 0; };
+  const auto non_negative = [](double x) { return std::isfinite(x) && x >= 0; };
+  const auto fraction = [](double x) { return std::isfinite(x) && x >= 0 && x < 1; };
+  fill(table, count, parameter::step, o.dt, "dt", unset, positive, "finite and > 0");
+  const bool damping_given = o.damping.is_set();
+  if (damping_given && o.zeta.is_set())
+    throw invalid_argument("zeta and damping both given: the heavy ball takes one of them");
+  fill(table, count, parameter::zeta, o.zeta, "zeta", damping_given ? unset : 1.0, non_negative,
+       "finite and >= 0");
+  fill(table, count, parameter::inverse_mass, o.mass, "mass", 1.0, positive, "finite and > 0");
+  fill(table, count, parameter::damping, o.damping, "damping", unset, non_negative,
+       "finite and >= 0");
+  for (std::int64_t i = 0; i < count; ++i) {  // store 1/m and c/m
+    Real* own = table.data() + i * detail::parameter_count;
+    own[parameter::inverse_mass] = 1 / own[parameter::inverse_mass];
+    own[parameter::damping] *= own[parameter::inverse_mass];
+  }
+  fill(table, count, parameter::momentum, o.momentum, "momentum", 0.9, fraction, "in [0, 1)");
+  fill(table, count, parameter::beta1, o.beta1, "beta1", 0.9, fraction, "in [0, 1)");
+  fill(table, count, parameter::beta2, o.beta2, "beta2", 0.999, fraction, "in [0, 1)");
+  fill(table, count, parameter::epsilon, o.epsilon, "epsilon", 1e-8, positive, "finite and > 0");
+  fill(table, count, parameter::rtol, o.rtol, "rtol", single ? 1e-4 : 1e-8, non_negative,
+       "finite and >= 0");
+  fill(table, count, parameter::atol, o.atol, "atol", single ? 1e-6 : 1e-10, non_negative,
+       "finite and >= 0");
+  for (std::int64_t i = 0; i < count; ++i) {
+    const Real* own = table.data() + i * detail::parameter_count;
+    if (!(own[parameter::rtol] > 0 || own[parameter::atol] > 0))
+      throw invalid_argument("invalid rtol = 0 with atol = 0" +
+                             (o.rtol.is_per_member() || o.atol.is_per_member()
+                                  ? " for member " + std::to_string(i)
+                                  : std::string()) +
+                             ": one of them must be > 0");
+  }
+  fill(table, count, parameter::gtol, o.gtol, "gtol", 0.0, non_negative, "finite and >= 0");
+  // With neither gradient test given, stop at a relative reduction; a given gtol stands alone.
+  fill(table, count, parameter::rtol_grad, o.rtol_grad, "rtol_grad",
+       o.gtol.is_set() ? 0.0 : (single ? 1e-4 : 1e-8), fraction, "in [0, 1)");
+  fill(table, count, parameter::vtol, o.vtol, "vtol", unset, non_negative, "finite and >= 0");
+  return table;
+}
+
+/// Validates the batch-wide options.
 template <class Real>
 detail::step_settings<Real> resolve_settings(const solve_options& options) {
-  constexpr bool single = std::is_same_v<Real, float>;
   detail::step_settings<Real> s;
-  s.method = detail::tableau_for<Real>(options.method);
-  const bool can_adapt = s.method.has_error_estimate;
+  s.method = options.method;
+  s.dynamics = options.dynamics;
+  const bool integrator = is_integrator(options.method);
+  if (!integrator && options.dynamics != dynamics::gradient) {
+    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
+                           " for method = " + std::string(to_string(options.method)) +
+                           ": dynamics are integrated by euler, rk4 or tsit5");
+  }
+  if (integrator) s.scheme = detail::tableau_for<Real>(options.method);
+  const bool can_adapt = s.scheme.has_error_estimate;
   if (options.control == step_control::error_control && !can_adapt) {
     throw invalid_argument(
-        "invalid control = error_control for method = " + std::string(to_string(options.method)) +
+        "invalid control = error for method = " + std::string(to_string(options.method)) +
         ": it has no embedded error estimate (use tsit5, or control fixed)");
   }
   s.adaptive = can_adapt && options.control != step_control::fixed;
-
-  if (options.dt)
-    require(std::isfinite(*options.dt) && *options.dt > 0, "dt", *options.dt, "finite and > 0");
-  s.initial_dt = Real(options.dt.value_or(0));
-  s.rtol = Real(non_negative(options.rtol, "rtol", single ? 1e-4 : 1e-8));
-  s.atol = Real(non_negative(options.atol, "atol", single ? 1e-6 : 1e-10));
-  if (s.adaptive) require(s.rtol > 0 || s.atol > 0, "rtol", s.rtol, "> 0 when atol is 0");
-  s.gtol = Real(non_negative(options.gtol, "gtol", 0.0));
-  // With neither gradient test given, stop at a relative reduction; a given gtol stands alone.
-  const double rtol_grad =
-      non_negative(options.rtol_grad, "rtol_grad", options.gtol ? 0.0 : (single ? 1e-4 : 1e-8));
-  require(rtol_grad < 1, "rtol_grad", rtol_grad, "< 1");
-  s.rtol_grad = Real(rtol_grad);
   require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");
   s.t_end = Real(options.t_end);
   require(options.max_steps > 0, "max_steps", double(options.max_steps), "> 0");
   s.max_steps = options.max_steps;
-  s.dt_min = Real(non_negative(options.dt_min, "dt_min", 0.0));
+  require(std::isfinite(options.dt_min) && options.dt_min >= 0, "dt_min", options.dt_min,
+          "finite and >= 0");
+  s.dt_min = Real(options.dt_min);
   require(options.divergence_ratio > 1, "divergence_ratio", options.divergence_ratio, "> 1");
   s.divergence_ratio = Real(options.divergence_ratio);
   require(options.check_interval >= 1, "check_interval", options.check_interval, ">= 1");
-  s.beta1 = Real(7) / Real(10 * s.method.order);
-  s.beta2 = Real(2) / Real(5 * s.method.order);
+  if (integrator) {
+    s.beta1 = Real(7) / Real(10 * s.scheme.order);
+    s.beta2 = Real(2) / Real(5 * s.scheme.order);
+  }
+  s.needs_factor =
+      options.method == method::direct ||
+      (integrator && (options.dynamics == dynamics::newton ||
+                      (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
   return s;
+}
+
+lockstep_layout layout_for(const solve_options& options, int stage_count, bool needs_factor) {
+  lockstep_layout layout;
+  const bool integrator = is_integrator(options.method);
+  const bool second_order =
+      options.dynamics == dynamics::heavy_ball || options.dynamics == dynamics::nesterov;
+  layout.state_factor = integrator && second_order ? 2 : 1;
+  layout.work_count = integrator ? stage_count : detail::optimizer_work_count(options.method);
+  layout.needs_factor = needs_factor;
+  return layout;
 }
 
 template <class Real>
@@ -83,10 +165,12 @@ template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
   validate(batch);
   const auto settings = resolve_settings<Real>(options);
+  const auto parameters = resolve_parameters<Real>(options, batch.batch_size);
   auto backend = choose_backend<Real>(options.backend);
 
   const auto start = std::chrono::steady_clock::now();
-  backend->load(batch, settings.method.stage_count);
+  backend->load(batch, layout_for(options, settings.scheme.stage_count, settings.needs_factor),
+                parameters);
   integrate(*backend, settings, options.check_interval);
   solve_result<Real> result;
   result.batch_size = batch.batch_size;

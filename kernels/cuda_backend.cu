@@ -1,5 +1,6 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cusolverDn.h>
 
 #include <climits>
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include "backend.hpp"
 #include "cuda_check.cuh"
 #include "device_buffer.cuh"
-#include "gradflow/detail/least_squares_math.hpp"
+#include "gradflow/detail/dense_math.hpp"
 #include "lockstep_arrays.hpp"
 
 namespace gradflow {
@@ -39,14 +40,26 @@ __global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_
 
 template <class Real>
 __global__ void objective_kernel(const Real* matrix, std::int64_t matrix_stride, const Real* rhs,
-                                 std::int64_t rhs_stride, const Real* lambda, const Real* solution,
-                                 std::int64_t batch_size, int rows, int unknowns, int rhs_count,
-                                 Real* objective) {
+                                 std::int64_t rhs_stride, const Real* lambda,
+                                 detail::lockstep_view<Real> view, int rows, Real* objective) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= batch_size) return;
-  objective[i] = detail::least_squares_objective(matrix + i * matrix_stride, rhs + i * rhs_stride,
-                                                 lambda[i], solution + i * unknowns * rhs_count,
-                                                 rows, unknowns, rhs_count);
+  if (i >= view.batch_size) return;
+  objective[i] =
+      detail::least_squares_objective(matrix + i * matrix_stride, rhs + i * rhs_stride, lambda[i],
+                                      view.state_of(i), rows, view.unknowns, view.rhs_count);
+}
+
+/// cuSOLVER's batched potrf takes an array of matrix pointers.
+template <class Real>
+__global__ void factor_pointers_kernel(detail::lockstep_view<Real> view, Real** pointers) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < view.batch_size) pointers[i] = view.factor_of(i);
+}
+
+template <class Real>
+__global__ void mark_not_factored_kernel(detail::lockstep_view<Real> view, const int* info) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < view.batch_size && info[i] != 0) detail::set_outcome(view, i, status::invalid_input);
 }
 
 __global__ void any_running_kernel(const std::int32_t* outcome, std::int64_t batch_size,
@@ -73,6 +86,16 @@ cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_
                                    stride_b, &beta, c, ldc, stride_c, count);
 }
 
+cusolverStatus_t potrf_batched(cusolverDnHandle_t handle, int n, double** matrices, int* info,
+                               int count) {
+  return cusolverDnDpotrfBatched(handle, CUBLAS_FILL_MODE_LOWER, n, matrices, n, info, count);
+}
+
+cusolverStatus_t potrf_batched(cusolverDnHandle_t handle, int n, float** matrices, int* info,
+                               int count) {
+  return cusolverDnSpotrfBatched(handle, CUBLAS_FILL_MODE_LOWER, n, matrices, n, info, count);
+}
+
 /// The CUDA backend. All arrays stay row-major per problem; cuBLAS (column-major) sees a row-major
 /// n×k U as a column-major k×n Uᵀ, so G·U is computed as Uᵀ·G (G symmetric) with no transposes.
 /// Finished problems are masked in every kernel; the batched products still include them
@@ -88,6 +111,7 @@ public:
     running_flag_.allocate(1, "the running flag");
   }
   ~cuda_backend() override {
+    if (solver_) cusolverDnDestroy(solver_);
     cudaFreeHost(running_flag_host_);
     cublasDestroy(handle_);
     cudaStreamDestroy(stream_);
@@ -103,7 +127,8 @@ public:
     return properties.name;
   }
 
-  void load(const least_squares_batch<Real>& batch, int stage_count) override {
+  void load(const least_squares_batch<Real>& batch, const lockstep_layout& layout,
+            const std::vector<Real>& parameters) override {
     batch_ = &batch;
     if (batch.batch_size > INT_MAX)
       throw invalid_argument("batch_size = " + std::to_string(batch.batch_size) +
@@ -112,22 +137,22 @@ public:
     const int m = batch.rows, n = batch.unknowns, k = batch.rhs_count;
     const std::int64_t len = batch.unknowns_per_problem();
 
+    arrays_.size_for(count, n, k, layout);
+    GRADFLOW_CUDA_CHECK(cudaDeviceSynchronize());  // the zeroing above ran on the legacy stream
+    view_ = arrays_.view(count, n, k, layout.state_factor);
     std::vector<Real> lambda(count);
     for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch.lambda_of(i);
     matrix_.upload(batch.matrix, stream_, "A");
     rhs_.upload(batch.rhs, stream_, "B");
     lambda_.upload(lambda, stream_, "lambda");
-    arrays_.size_for(count, n, k, stage_count);
-    view_ = arrays_.view(count, n, k);
-    if (batch.initial.empty()) {
-      GRADFLOW_CUDA_CHECK(cudaMemsetAsync(view_.solution, 0, count * len * sizeof(Real), stream_));
-    } else {
-      GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(view_.solution, batch.initial.data(),
-                                          count * len * sizeof(Real), cudaMemcpyHostToDevice,
-                                          stream_));
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(view_.parameters, parameters.data(),
+                                        parameters.size() * sizeof(Real), cudaMemcpyHostToDevice,
+                                        stream_));
+    if (!batch.initial.empty()) {  // U0 into the first n·k values of each state
+      GRADFLOW_CUDA_CHECK(cudaMemcpy2DAsync(
+          view_.state, view_.state_len() * sizeof(Real), batch.initial.data(), len * sizeof(Real),
+          len * sizeof(Real), count, cudaMemcpyHostToDevice, stream_));
     }
-    // Problems that finish at the start never write their stage input; keep it defined.
-    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(view_.stage_input, 0, count * len * sizeof(Real), stream_));
 
     // Row-major A_i (m×n) is column-major X_i = A_iᵀ (n×m): G_i = X_i X_iᵀ.
     GRADFLOW_CUBLAS_CHECK(
@@ -144,18 +169,44 @@ public:
                                                arrays_.cross.data(), k, len, int(count)));
   }
 
-  void evaluate_flow(flow_point point, int output_stage) override {
+  void factorize() override {
+    const std::int64_t count = view_.batch_size;
+    const int n = view_.unknowns;
+    if (!solver_) {
+      if (cusolverDnCreate(&solver_) != CUSOLVER_STATUS_SUCCESS)
+        throw device_error("cusolverDnCreate failed");
+      if (cusolverDnSetStream(solver_, stream_) != CUSOLVER_STATUS_SUCCESS)
+        throw device_error("cusolverDnSetStream failed");
+    }
+    device_buffer<Real*> pointers;
+    device_buffer<int> info;
+    pointers.allocate(count, "Cholesky pointers");
+    info.allocate(count, "Cholesky info");
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(view_.factor, view_.gram, count * n * n * sizeof(Real),
+                                        cudaMemcpyDeviceToDevice, stream_));
+    factor_pointers_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(view_,
+                                                                                 pointers.data());
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    const cusolverStatus_t status =
+        potrf_batched(solver_, n, pointers.data(), info.data(), int(count));
+    if (status != CUSOLVER_STATUS_SUCCESS)
+      throw device_error("cusolverDn<t>potrfBatched failed with status " + std::to_string(status));
+    mark_not_factored_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(view_,
+                                                                                   info.data());
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));  // before the scratch buffers go
+  }
+
+  void apply_gram(detail::operand source) override {
     const auto& v = view_;
     const int n = v.unknowns, k = v.rhs_count;
-    const std::int64_t len = v.len();
-    const Real* input = point == flow_point::solution ? v.solution : v.stage_input;
-    Real* output = v.stage(output_stage, 0);
-    // K = C − G·X, as Kᵀ = Cᵀ − Xᵀ·G on cuBLAS's column-major k×n views.
-    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(output, v.cross, v.batch_size * len * sizeof(Real),
-                                        cudaMemcpyDeviceToDevice, stream_));
-    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(-1),
-                                               input, k, len, v.gram, n, std::int64_t(n) * n,
-                                               Real(1), output, k, len, int(v.batch_size)));
+    const Real* x = source == detail::operand::state         ? v.state
+                    : source == detail::operand::stage_input ? v.stage_input
+                                                             : v.work_of(1, 0);
+    // P = G·X, as Pᵀ = Xᵀ·G on cuBLAS's column-major k×n views.
+    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(1),
+                                               x, k, v.state_len(), v.gram, n, std::int64_t(n) * n,
+                                               Real(0), v.product, k, v.len(), int(v.batch_size)));
   }
 
   void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
@@ -179,15 +230,19 @@ public:
   void collect(solve_result<Real>& result) override {
     const auto& batch = *batch_;
     const std::int64_t count = batch.batch_size;
+    const std::int64_t len = batch.unknowns_per_problem();
     device_buffer<Real> objective;
     objective.allocate(count, "f");
     objective_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
         matrix_.data(), batch.matrix_stride(), rhs_.data(), batch.rhs_stride(), lambda_.data(),
-        view_.solution, count, batch.rows, batch.unknowns, batch.rhs_count, objective.data());
+        view_, batch.rows, objective.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
     std::vector<std::int32_t> outcome;
     objective.download(result.objective, stream_);
-    arrays_.solution.download(result.solution, stream_);
+    result.solution.resize(count * len);
+    GRADFLOW_CUDA_CHECK(cudaMemcpy2DAsync(result.solution.data(), len * sizeof(Real), view_.state,
+                                          view_.state_len() * sizeof(Real), len * sizeof(Real),
+                                          count, cudaMemcpyDeviceToHost, stream_));
     arrays_.outcome.download(outcome, stream_);
     arrays_.gradient_norm.download(result.gradient_norm, stream_);
     arrays_.time.download(result.time, stream_);
@@ -202,6 +257,7 @@ public:
 private:
   cudaStream_t stream_ = nullptr;
   cublasHandle_t handle_ = nullptr;
+  cusolverDnHandle_t solver_ = nullptr;
   int* running_flag_host_ = nullptr;
   device_buffer<int> running_flag_;
   const least_squares_batch<Real>* batch_ = nullptr;

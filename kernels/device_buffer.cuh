@@ -55,10 +55,12 @@ private:
   std::size_t size_ = 0;
 };
 
-/// lockstep_arrays' resize for device memory.
+/// lockstep_arrays' resize for device memory: allocate and zero. cudaMemset runs on the legacy
+/// stream, so the caller synchronises the device once after sizing everything.
 template <class T>
 void resize_array(device_buffer<T>& array, std::size_t count, const char* purpose) {
   array.allocate(count, purpose);
+  if (count != 0) GRADFLOW_CUDA_CHECK(cudaMemset(array.data(), 0, count * sizeof(T)));
 }
 
 }  // namespace gradflow

@@ -149,12 +149,15 @@ int run_solve(const solve_arguments& arguments) {
   options.method = parse_method(arguments.method);
   options.control = parse_step_control(arguments.control);
   options.backend = parse_backend(arguments.backend);
-  options.dt = arguments.dt;
-  options.rtol = arguments.rtol;
-  options.atol = arguments.atol;
-  options.gtol = arguments.gtol;
-  options.rtol_grad = arguments.rtol_grad;
-  options.dt_min = arguments.dt_min;
+  const auto given = [](const std::optional<double>& value) {
+    return value ? hyperparameter(*value) : hyperparameter();
+  };
+  options.dt = given(arguments.dt);
+  options.rtol = given(arguments.rtol);
+  options.atol = given(arguments.atol);
+  options.gtol = given(arguments.gtol);
+  options.rtol_grad = given(arguments.rtol_grad);
+  options.dt_min = arguments.dt_min.value_or(0.0);
   options.t_end = arguments.t_end;
   options.max_steps = arguments.max_steps;
   require_writable(arguments.out, "--out");

@@ -1,64 +1,106 @@
 #pragma once
 #include <cstdint>
 #include <limits>
-#include <optional>
-#include <string>
 #include <string_view>
+
+#include "gradflow/hyperparameter.hpp"
 
 namespace gradflow {
 
-/// How the gradient flow u' = −∇f(u) is discretised.
-enum class method {
-  euler,  ///< explicit Euler, fixed dt: exactly gradient descent with learning rate dt
-  rk4,    ///< classic fourth-order Runge–Kutta, fixed dt
-  tsit5,  ///< Tsitouras 5(4) with FSAL; PI error control by default, fixed dt on request
+/// The continuous dynamics whose equilibrium is the minimum (DESIGN.md §3). Integrated by the ODE
+/// methods (euler, rk4, tsit5); ignored by the discrete optimisers.
+enum class dynamics {
+  gradient,    ///< u' = −∇f(u)
+  heavy_ball,  ///< m u'' + c u' + ∇f(u) = 0, as (u, v): u' = v, v' = −(c/m) v − ∇f/m
+  nesterov,    ///< u'' + (3/t) u' + ∇f = 0, u'(0) = 0 (Su, Boyd, Candès 2016)
+  newton,      ///< u' = −H⁻¹∇f (least squares: H = G, Cholesky-factored once)
 };
+
+/// How the problem is advanced: an ODE integrator applied to the dynamics, or a classic optimiser.
+enum class method {
+  euler,     ///< explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)
+  rk4,       ///< classic Runge–Kutta 4, fixed dt
+  tsit5,     ///< Tsitouras 5(4) with FSAL; PI error control by default
+  gd,        ///< gradient descent: u −= lr·∇f
+  momentum,  ///< Polyak heavy ball: v = β v − lr ∇f(u), u += v
+  nag,       ///< Nesterov accelerated gradient: v = β v − lr ∇f(u + β v), u += v
+  adam,      ///< Adam (Kingma & Ba 2015) with bias correction
+  fire,      ///< FIRE (Bitzek et al. 2006)
+  fire2,     ///< FIRE 2.0 (Guénolé et al. 2020)
+  cg,        ///< conjugate gradient on the normal equations G U = C (least squares)
+  direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
+};
+
+/// True for euler, rk4 and tsit5 (the methods that integrate `dynamics`).
+constexpr bool is_integrator(method m) {
+  return m == method::euler || m == method::rk4 || m == method::tsit5;
+}
 
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
 enum class backend_kind { automatic, cpu, cuda };
 
-/// Step-size policy: `fixed` keeps dt; `error_control` is the PI controller of DESIGN.md §4.
+/// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is the PI controller of
+/// DESIGN.md §4.
 enum class step_control { method_default, fixed, error_control };
 
-/// Options shared by every problem in a batch. Unset optionals take precision-aware defaults
-/// (see README, "Defaults"); every value is validated by `solve` and rejected with a message
-/// naming the field.
+/// Options of a solve. Every `hyperparameter` is unset (default below), one value, or one value per
+/// batch member; all are validated by `solve` and rejected with a message naming the field and, for
+/// per-member values, the member.
 struct solve_options {
   gradflow::method method = gradflow::method::tsit5;
+  gradflow::dynamics dynamics = gradflow::dynamics::gradient;
   step_control control = step_control::method_default;
   backend_kind backend = backend_kind::automatic;
 
-  /// Fixed step, or first step of an adaptive run. Unset: fixed methods use 1/‖G‖_∞ per problem
-  /// (a Gershgorin bound on the largest curvature, so Euler and RK4 are stable); adaptive runs pick
-  /// the first step per problem with the Hairer–Nørsett–Wanner heuristic.
-  std::optional<double> dt;
+  /// Integrators: the fixed step, or the first step of an adaptive run. Unset: fixed steps use
+  /// 1/‖G‖_∞ per problem (a Gershgorin bound on the largest curvature L; for second-order dynamics
+  /// 1/√‖G‖_∞), adaptive runs pick the first step per problem (Hairer–Nørsett–Wanner). Discrete
+  /// optimisers: the learning rate (default 1/‖G‖_∞; Adam 1e-2) or FIRE's initial dt.
+  hyperparameter dt;
+  /// Heavy ball: damping ratio ζ measured against the problem's smallest curvature μ_min, so that
+  /// c/m = 2ζ√(μ_min/m): ζ = 1 damps the slowest mode critically. Default 1 unless `damping` is
+  /// set.
+  hyperparameter zeta;
+  hyperparameter damping;   ///< heavy ball: c (the friction coefficient), instead of ζ
+  hyperparameter mass;      ///< heavy ball: m (default 1)
+  hyperparameter momentum;  ///< momentum, nag: β (default 0.9)
+  hyperparameter beta1;     ///< adam (default 0.9)
+  hyperparameter beta2;     ///< adam (default 0.999)
+  hyperparameter epsilon;   ///< adam (default 1e-8)
+
   /// Local-error tolerances (f64: rtol 1e-8, atol 1e-10; f32: 1e-4, 1e-6). Near a minimum an
   /// error-controlled explicit method settles with dt on its stability boundary, and ‖∇f‖ stalls
   /// near L·(atol + rtol·|u|): tighten these together with the gradient tests.
-  std::optional<double> rtol;
-  std::optional<double> atol;
-  std::optional<double> gtol;  ///< stop when ‖∇f‖ ≤ gtol (default 0: off)
+  hyperparameter rtol;
+  hyperparameter atol;
+  hyperparameter gtol;  ///< stop when ‖∇f‖ ≤ gtol (default 0: off)
   /// Stop when ‖∇f‖ ≤ rtol_grad·‖∇f(u0)‖. Default: 1e-8 (f64) or 1e-4 (f32) when gtol is unset
   /// too, else off.
-  std::optional<double> rtol_grad;
+  hyperparameter rtol_grad;
+  /// Second-order dynamics and velocity-based optimisers also need ‖v‖ ≤ vtol to converge, so a
+  /// problem is never declared converged while it swings through the minimum. Default: the
+  /// problem's gradient threshold (max(gtol, rtol_grad·‖∇f(u0)‖)).
+  hyperparameter vtol;
+
   double t_end = std::numeric_limits<double>::infinity();  ///< integrate no further than t_end
-  std::int64_t max_steps = 100000;  ///< accepted + rejected steps per problem
-  /// Smallest step the controller may ask for before a problem is marked step_underflow; unset:
+  std::int64_t max_steps = 100000;  ///< accepted + rejected steps (iterations) per problem
+  /// Smallest step the controller may ask for before a problem is marked step_underflow; 0:
   /// 16·ε·max(1, t) in the working precision.
-  std::optional<double> dt_min;
-  /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged: along the exact flow of a
-  /// convex f the gradient norm never grows, so such growth is numerical blow-up.
+  double dt_min = 0;
+  /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged (numerical blow-up).
   double divergence_ratio = 1e10;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
 };
 
 std::string_view to_string(method m);
+std::string_view to_string(dynamics d);
 std::string_view to_string(backend_kind b);
 std::string_view to_string(step_control c);
 
-/// Parse the CLI spelling ("euler", "rk4", "tsit5"); throws invalid_argument naming `field`.
+/// Parse the CLI spellings; throw invalid_argument naming `field` and the accepted values.
 method parse_method(std::string_view text, std::string_view field = "method");
+dynamics parse_dynamics(std::string_view text, std::string_view field = "dynamics");
 backend_kind parse_backend(std::string_view text, std::string_view field = "backend");
 step_control parse_step_control(std::string_view text, std::string_view field = "control");
 

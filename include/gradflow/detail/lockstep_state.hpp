@@ -2,57 +2,111 @@
 #include <cstdint>
 
 #include "gradflow/detail/tableau.hpp"
+#include "gradflow/options.hpp"
 #include "gradflow/status.hpp"
 
 namespace gradflow::detail {
 
-/// Non-owning view of a batch in lockstep: the solution, the stage buffers and every problem's own
-/// step-control state, as device or host pointers. Trivially copyable, so kernels take it by value.
-/// Problem i's unknowns are the `len()` values at offset i·len() of `solution`, `stage_input` and
-/// of each stage s in `stages` (stage s starts at s·batch_size·len()).
+/// Per-problem hyperparameters, stored problem by problem (parameter_count values each), resolved
+/// on the host from solve_options; NaN marks "unset" where a default needs the problem's curvature.
+enum parameter : int {
+  step,          ///< integrators: fixed / first dt; optimisers: learning rate or FIRE's dt0
+  zeta,          ///< heavy ball damping ratio against μ_min (NaN: use `damping`)
+  damping,       ///< heavy ball c/m, resolved from ζ when ζ is given
+  inverse_mass,  ///< heavy ball 1/m
+  momentum,      ///< momentum, nag: β
+  beta1,         ///< adam
+  beta2,         ///< adam
+  epsilon,       ///< adam
+  rtol,
+  atol,
+  gtol,
+  rtol_grad,
+  vtol,  ///< NaN: the problem's gradient threshold
+  parameter_count
+};
+
+/// Which per-problem vector a batched product G·U reads its U from (the first n·k values).
+enum class operand { state, stage_input, search_direction };
+
+/// Non-owning view of a batch in lockstep, as device or host pointers; trivially copyable, so
+/// kernels take it by value. A problem's state is `state_len()` = d·n·k values: U, then for
+/// second-order dynamics the velocity V. `work` holds `work_count` vectors of state_len() per
+/// problem, vector w of problem i at (w·batch_size + i)·state_len(): the Runge–Kutta stages K_w, or
+/// an optimiser's momentum / moments / CG directions.
 template <class Real>
 struct lockstep_view {
   std::int64_t batch_size = 0;
   int unknowns = 0;
   int rhs_count = 0;
+  int state_factor = 1;  ///< d: 1, or 2 for (u, v)
 
   const Real* gram = nullptr;   ///< G_i = A_iᵀA_i + λ_i I, n×n each
   const Real* cross = nullptr;  ///< C_i = A_iᵀB_i, n×k each
-  Real* solution = nullptr;     ///< U, the accepted state
+  Real* factor = nullptr;       ///< Cholesky factors of G_i (column-major lower), when needed
+  Real* parameters = nullptr;   ///< parameter_count per problem
+  Real* state = nullptr;        ///< y = (U[, V]), the accepted state
   Real* stage_input =
-      nullptr;  ///< Y, where the next flow evaluation happens; U_new after the last stage
-  Real* stages = nullptr;  ///< K_s = −∇f(Y_s), stage-major
+      nullptr;  ///< Y: where the next evaluation happens (U_new after the last stage)
+  Real* work = nullptr;
+  Real* product = nullptr;  ///< n·k per problem: G times the U-part of the last operand
 
   std::int32_t* outcome = nullptr;  ///< gradflow::status values
   Real* time = nullptr;
-  Real* dt = nullptr;              ///< the controller's proposal
-  Real* dt_step = nullptr;         ///< the step actually attempted: min(dt, t_end − t)
-  Real* error_previous = nullptr;  ///< the PI controller's memory (EEst of the last accepted step)
+  Real* dt = nullptr;                   ///< the controller's proposal (FIRE: its current dt)
+  Real* dt_step = nullptr;              ///< the step actually attempted: min(dt, t_end − t)
+  Real* error_previous = nullptr;       ///< PI controller memory; FIRE: α; CG: ‖r‖²
+  Real* trial_gradient_norm = nullptr;  ///< ‖∇f‖ at the last evaluated stage
   Real* gradient_norm = nullptr;
   Real* gradient_norm_initial = nullptr;
   std::int64_t* accepted = nullptr;
-  std::int64_t* rejected = nullptr;
+  std::int64_t* rejected = nullptr;  ///< rejected steps; FIRE: uphill iterations (P = F·v ≤ 0)
   std::int64_t* gradient_evaluations = nullptr;
+  std::int64_t* downhill_steps = nullptr;  ///< FIRE: consecutive steps with P = F·v > 0
 
   GRADFLOW_HD int len() const { return unknowns * rhs_count; }
-  GRADFLOW_HD Real* stage(int s, std::int64_t i) const {
-    return stages + (std::int64_t(s) * batch_size + i) * len();
+  GRADFLOW_HD int state_len() const { return state_factor * unknowns * rhs_count; }
+  GRADFLOW_HD Real* state_of(std::int64_t i) const { return state + i * state_len(); }
+  GRADFLOW_HD Real* stage_input_of(std::int64_t i) const { return stage_input + i * state_len(); }
+  GRADFLOW_HD Real* work_of(int w, std::int64_t i) const {
+    return work + (std::int64_t(w) * batch_size + i) * state_len();
+  }
+  GRADFLOW_HD Real* product_of(std::int64_t i) const { return product + i * len(); }
+  GRADFLOW_HD const Real* cross_of(std::int64_t i) const { return cross + i * len(); }
+  GRADFLOW_HD const Real* gram_of(std::int64_t i) const {
+    return gram + i * std::int64_t(unknowns) * unknowns;
+  }
+  GRADFLOW_HD Real* factor_of(std::int64_t i) const {
+    return factor + i * std::int64_t(unknowns) * unknowns;
+  }
+  GRADFLOW_HD Real parameter_of(std::int64_t i, parameter p) const {
+    return parameters[i * parameter_count + p];
   }
   GRADFLOW_HD bool running(std::int64_t i) const {
     return outcome[i] == static_cast<std::int32_t>(status::running);
   }
 };
 
-/// Settings shared by the batch, resolved from solve_options in the working precision.
+/// FIRE's constants (Bitzek et al. 2006; FIRE 2.0: Guénolé et al. 2020, α_start 0.25 and the
+/// half step back). dt_max = 10·dt0, FIRE 2.0's dt_min = 0.02·dt0.
+template <class Real>
+struct fire_constants {
+  int delay_steps = 5;  ///< N_min / N_delay
+  Real increase = Real(1.1);
+  Real decrease = Real(0.5);
+  Real alpha_start = Real(0.1);
+  Real alpha_shrink = Real(0.99);
+  Real dt_max_factor = Real(10);
+  Real dt_min_factor = Real(0.02);
+};
+
+/// Settings shared by the batch.
 template <class Real>
 struct step_settings {
-  tableau<Real> method;
+  gradflow::method method = gradflow::method::tsit5;
+  gradflow::dynamics dynamics = gradflow::dynamics::gradient;
+  tableau<Real> scheme;
   bool adaptive = true;
-  Real initial_dt = 0;  ///< > 0: every problem starts with it; 0: chosen per problem
-  Real rtol = 0;
-  Real atol = 0;
-  Real gtol = 0;
-  Real rtol_grad = 0;
   Real t_end = 0;
   Real dt_min = 0;  ///< 0: 16·ε·max(1, t)
   Real divergence_ratio = 0;
@@ -65,6 +119,8 @@ struct step_settings {
   Real q_min = Real(0.2);
   Real q_max = Real(10);
   Real error_previous_initial = Real(1e-4);
+  fire_constants<Real> fire;
+  bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor G
 };
 
 }  // namespace gradflow::detail

@@ -1,0 +1,142 @@
+#pragma once
+#include <cmath>
+
+#include "gradflow/detail/host_device.hpp"
+
+/// Per-problem dense algebra on one problem's row-major arrays. The CPU backend runs all of it; the
+/// CUDA backend does the products with cuBLAS and the Cholesky factorisation with cuSOLVER, and
+/// uses the rest.
+namespace gradflow::detail {
+
+/// G = AᵀA + λI (n×n) and C = AᵀB (n×k) for A m×n, B m×k.
+template <class Real>
+GRADFLOW_HD void normal_equations(const Real* matrix, const Real* rhs, Real lambda, int rows,
+                                  int unknowns, int rhs_count, Real* gram, Real* cross) {
+  for (int p = 0; p < unknowns; ++p) {
+    for (int q = 0; q < unknowns; ++q) {
+      Real sum = 0;
+      for (int r = 0; r < rows; ++r) sum += matrix[r * unknowns + p] * matrix[r * unknowns + q];
+      gram[p * unknowns + q] = sum + (p == q ? lambda : Real(0));
+    }
+    for (int c = 0; c < rhs_count; ++c) {
+      Real sum = 0;
+      for (int r = 0; r < rows; ++r) sum += matrix[r * unknowns + p] * rhs[r * rhs_count + c];
+      cross[p * rhs_count + c] = sum;
+    }
+  }
+}
+
+/// G += λI.
+template <class Real>
+GRADFLOW_HD void add_ridge(Real* gram, Real lambda, int unknowns) {
+  for (int p = 0; p < unknowns; ++p) gram[p * unknowns + p] += lambda;
+}
+
+/// out = G·X for X n×k (the one product every method needs).
+template <class Real>
+GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns, int rhs_count,
+                              Real* out) {
+  for (int r = 0; r < unknowns; ++r) {
+    for (int c = 0; c < rhs_count; ++c) {
+      Real sum = 0;
+      for (int j = 0; j < unknowns; ++j) sum += gram[r * unknowns + j] * point[j * rhs_count + c];
+      out[r * rhs_count + c] = sum;
+    }
+  }
+}
+
+/// In-place Cholesky G = L Lᵀ of a symmetric matrix, L left in the lower triangle in column-major
+/// order (element (r, c) at r + c·n), as cuSOLVER's potrf leaves it. False if G is not positive
+/// definite.
+template <class Real>
+GRADFLOW_HD bool cholesky_factor(Real* factor, int n) {
+  for (int j = 0; j < n; ++j) {
+    Real diagonal = factor[j + j * n];
+    for (int p = 0; p < j; ++p) diagonal -= factor[j + p * n] * factor[j + p * n];
+    if (!(diagonal > 0)) return false;
+    const Real root = std::sqrt(diagonal);
+    factor[j + j * n] = root;
+    for (int i = j + 1; i < n; ++i) {
+      Real value = factor[i + j * n];
+      for (int p = 0; p < j; ++p) value -= factor[i + p * n] * factor[j + p * n];
+      factor[i + j * n] = value / root;
+    }
+  }
+  return true;
+}
+
+/// x ← (L Lᵀ)⁻¹ x in place, for a vector with element stride `stride` (a column of a row-major
+/// n×k block has stride k).
+template <class Real>
+GRADFLOW_HD void cholesky_solve(const Real* factor, int n, Real* x, int stride) {
+  for (int r = 0; r < n; ++r) {  // L y = x
+    Real value = x[r * stride];
+    for (int p = 0; p < r; ++p) value -= factor[r + p * n] * x[p * stride];
+    x[r * stride] = value / factor[r + r * n];
+  }
+  for (int r = n - 1; r >= 0; --r) {  // Lᵀ x = y
+    Real value = x[r * stride];
+    for (int p = r + 1; p < n; ++p) value -= factor[p + r * n] * x[p * stride];
+    x[r * stride] = value / factor[r + r * n];
+  }
+}
+
+/// Smallest eigenvalue of G = L Lᵀ by inverse iteration with the Cholesky factor (to about 1e-6
+/// relative, at most 200 iterations), using `scratch` (n values).
+template <class Real>
+GRADFLOW_HD Real smallest_curvature(const Real* gram, const Real* factor, int n, Real* scratch) {
+  for (int r = 0; r < n; ++r) scratch[r] = Real(1) + Real(0.1) * r;  // deterministic start
+  Real estimate = 0;
+  for (int iteration = 0; iteration < 200; ++iteration) {
+    Real norm = 0;
+    for (int r = 0; r < n; ++r) norm += scratch[r] * scratch[r];
+    norm = std::sqrt(norm);
+    for (int r = 0; r < n; ++r) scratch[r] /= norm;
+    // Rayleigh quotient xᵀ G x of the unit vector.
+    Real quotient = 0;
+    for (int r = 0; r < n; ++r) {
+      Real row = 0;
+      for (int c = 0; c < n; ++c) row += gram[r * n + c] * scratch[c];
+      quotient += scratch[r] * row;
+    }
+    const bool settled = iteration > 0 && std::fabs(quotient - estimate) <= Real(1e-6) * quotient;
+    estimate = quotient;
+    if (settled) break;
+    cholesky_solve(factor, n, scratch, 1);
+  }
+  return estimate;
+}
+
+/// f(U) = ½‖AU − B‖² + ½λ‖U‖², from the residual itself (not from G and C, which would lose the
+/// small f of a nearly consistent problem to cancellation against ½‖B‖²).
+template <class Real>
+GRADFLOW_HD Real least_squares_objective(const Real* matrix, const Real* rhs, Real lambda,
+                                         const Real* point, int rows, int unknowns, int rhs_count) {
+  Real residual_sq = 0;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < rhs_count; ++c) {
+      Real residual = -rhs[r * rhs_count + c];
+      for (int j = 0; j < unknowns; ++j)
+        residual += matrix[r * unknowns + j] * point[j * rhs_count + c];
+      residual_sq += residual * residual;
+    }
+  }
+  Real point_sq = 0;
+  for (int e = 0; e < unknowns * rhs_count; ++e) point_sq += point[e] * point[e];
+  return Real(0.5) * residual_sq + Real(0.5) * lambda * point_sq;
+}
+
+/// max_p Σ_q |G_pq| ≥ the largest eigenvalue of G (Gershgorin): dt = 1/bound keeps explicit Euler
+/// (stable for dt < 2/L) and RK4 (dt < 2.78/L) stable.
+template <class Real>
+GRADFLOW_HD Real curvature_bound(const Real* gram, int unknowns) {
+  Real bound = 0;
+  for (int p = 0; p < unknowns; ++p) {
+    Real row = 0;
+    for (int q = 0; q < unknowns; ++q) row += std::fabs(gram[p * unknowns + q]);
+    bound = row > bound ? row : bound;
+  }
+  return bound;
+}
+
+}  // namespace gradflow::detail

@@ -1,0 +1,256 @@
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "gradflow/detail/dense_math.hpp"
+#include "gradflow/detail/stopping.hpp"
+
+/// The classic optimisers, one iteration per problem: the driver forms the operand (`prepare`),
+/// computes its product G·X in one batched call, and `update` does the rest. Work vectors:
+/// momentum, nag, fire, fire2: 0 = velocity; adam: 0 = first moment, 1 = second moment;
+/// cg: 0 = residual r = C − G U, 1 = search direction p.
+namespace gradflow::detail {
+
+/// How many work vectors each optimiser keeps per problem.
+constexpr int optimizer_work_count(method m) {
+  switch (m) {
+    case method::momentum:
+    case method::nag:
+    case method::fire:
+    case method::fire2:
+      return 1;
+    case method::adam:
+    case method::cg:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+/// The operand of an optimiser's batched product: the iterate U, the look-ahead point (nag, in the
+/// stage input) or the search direction (cg, work vector 1).
+constexpr operand optimizer_operand(method m) {
+  return m == method::nag ? operand::stage_input
+                          : (m == method::cg ? operand::search_direction : operand::state);
+}
+
+/// Before the first iteration (cg: after the product G·U0): zero the work vectors and counters;
+/// cg starts from r = p = C − G U0; FIRE from dt0 and α_start.
+template <class Real>
+GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                 std::int64_t i) {
+  if (!v.running(i)) return;
+  const int len = v.len();
+  v.time[i] = 0;
+  v.gradient_evaluations[i] = 0;
+  for (int w = 0; w < optimizer_work_count(s.method); ++w) {
+    Real* vector = v.work_of(w, i);
+    for (int e = 0; e < len; ++e) vector[e] = 0;
+  }
+  v.dt[i] = v.parameter_of(i, step);
+  if (s.method == method::fire || s.method == method::fire2) {
+    v.error_previous[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
+    v.downhill_steps[i] = 0;
+  }
+  if (s.method == method::cg) {
+    Real* residual = v.work_of(0, i);
+    Real* direction = v.work_of(1, i);
+    const Real* product = v.product_of(i);
+    const Real* cross = v.cross_of(i);
+    Real residual_sq = 0;
+    for (int e = 0; e < len; ++e) {
+      residual[e] = direction[e] = cross[e] - product[e];
+      residual_sq += residual[e] * residual[e];
+    }
+    v.error_previous[i] = residual_sq;
+    v.gradient_evaluations[i] = 1;
+    v.gradient_norm_initial[i] = std::sqrt(residual_sq);
+    test_new_point(v, s, i, std::sqrt(residual_sq), Real(0));
+  }
+}
+
+/// nag: the look-ahead point U + β·V.
+template <class Real>
+GRADFLOW_HD void prepare_operand(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                 std::int64_t i) {
+  if (!v.running(i) || s.method != method::nag) return;
+  const Real beta = v.parameter_of(i, momentum);
+  const Real* u = v.state_of(i);
+  const Real* velocity = v.work_of(0, i);
+  Real* ahead = v.stage_input_of(i);
+  for (int e = 0; e < v.len(); ++e) ahead[e] = u[e] + beta * velocity[e];
+}
+
+/// One conjugate-gradient step on G U = C with the Frobenius inner product (the block system is
+/// (I_k ⊗ G) vec U = vec C, so at most n distinct eigenvalues: ≤ n steps in exact arithmetic).
+template <class Real>
+GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                         std::int64_t i) {
+  const int len = v.len();
+  Real* u = v.state_of(i);
+  Real* residual = v.work_of(0, i);
+  Real* direction = v.work_of(1, i);
+  const Real* q = v.product_of(i);  // G·p
+  Real curvature = 0;
+  for (int e = 0; e < len; ++e) curvature += direction[e] * q[e];
+  const Real residual_sq = v.error_previous[i];
+  if (!(curvature > 0)) {  // p in G's null space or breakdown: no further progress possible
+    set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
+    return;
+  }
+  const Real alpha = residual_sq / curvature;
+  Real next_sq = 0;
+  for (int e = 0; e < len; ++e) {
+    u[e] += alpha * direction[e];
+    residual[e] -= alpha * q[e];
+    next_sq += residual[e] * residual[e];
+  }
+  const Real beta = next_sq / residual_sq;
+  for (int e = 0; e < len; ++e) direction[e] = residual[e] + beta * direction[e];
+  v.error_previous[i] = next_sq;
+  v.accepted[i] += 1;
+  v.gradient_evaluations[i] += 1;
+  if (test_new_point(v, s, i, std::sqrt(next_sq), Real(0))) test_step_budget(v, s, i);
+}
+
+/// FIRE and FIRE 2.0 with force F = −g, unit mass and semi-implicit Euler:
+/// FIRE: P = F·V > 0 → V = (1−α)V + α‖V‖F̂, after N_min such steps dt ← min(f_inc·dt, dt_max),
+/// α ← f_α·α; P ≤ 0 → V = 0, dt ← f_dec·dt, α = α_start; then V += dt·F, U += dt·V.
+/// FIRE 2.0: the uphill branch also steps back U −= dt·V/2 and keeps dt ≥ dt_min (not during the
+/// first N_delay steps); the mixing is applied after V += dt·F.
+template <class Real>
+GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                           std::int64_t i, const Real* gradient) {
+  const fire_constants<Real>& f = s.fire;
+  const bool second_version = s.method == method::fire2;
+  const int len = v.len();
+  Real* u = v.state_of(i);
+  Real* velocity = v.work_of(0, i);
+  const Real dt0 = v.parameter_of(i, step);
+  const Real alpha_start = second_version ? Real(0.25) : f.alpha_start;
+  Real dt = v.dt[i];
+  Real alpha = v.error_previous[i];
+  Real power = 0, force_sq = 0, velocity_sq = 0;
+  for (int e = 0; e < len; ++e) {
+    power -= gradient[e] * velocity[e];
+    force_sq += gradient[e] * gradient[e];
+    velocity_sq += velocity[e] * velocity[e];
+  }
+  const auto mix = [&](Real velocity_norm, Real force_norm) {
+    if (force_norm <= 0) return;
+    for (int e = 0; e < len; ++e)
+      velocity[e] = (1 - alpha) * velocity[e] - alpha * velocity_norm * gradient[e] / force_norm;
+  };
+  if (power > 0) {
+    v.downhill_steps[i] += 1;
+    if (!second_version) mix(std::sqrt(velocity_sq), std::sqrt(force_sq));
+    if (v.downhill_steps[i] > f.delay_steps) {
+      const Real grown = dt * f.increase;
+      dt = grown < f.dt_max_factor * dt0 ? grown : f.dt_max_factor * dt0;
+      alpha *= f.alpha_shrink;
+    }
+  } else {
+    v.downhill_steps[i] = 0;
+    v.rejected[i] += 1;
+    const bool initial_delay = second_version && v.accepted[i] + v.rejected[i] <= f.delay_steps;
+    if (!initial_delay) {
+      const Real shrunk = dt * f.decrease;
+      dt = second_version && shrunk < f.dt_min_factor * dt0 ? dt : shrunk;
+      alpha = alpha_start;
+    }
+    for (int e = 0; e < len; ++e) {
+      if (second_version) u[e] -= Real(0.5) * dt * velocity[e];
+      velocity[e] = 0;
+    }
+  }
+  for (int e = 0; e < len; ++e) velocity[e] -= dt * gradient[e];
+  if (second_version) mix(frobenius_norm(velocity, len), std::sqrt(force_sq));
+  for (int e = 0; e < len; ++e) u[e] += dt * velocity[e];
+  if (power > 0) v.accepted[i] += 1;
+  v.dt[i] = dt;
+  v.error_previous[i] = alpha;
+}
+
+/// One iteration after the batched product of the operand: test the gradient at the operand (a
+/// converged nag problem adopts its look-ahead point), then update.
+///   gd: U −= lr·g;  momentum: V = βV − lr·g, U += V;  nag: same with g at U + βV;
+///   adam: m = β1 m + (1−β1) g, s = β2 s + (1−β2) g², U −= lr·m̂/(√ŝ + ε) with m̂ = m/(1−β1ᵗ),
+///   ŝ = s/(1−β2ᵗ);  fire, fire2: fire_step;  cg: conjugate_gradient_step.
+template <class Real>
+GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                  std::int64_t i) {
+  if (!v.running(i)) return;
+  if (s.method == method::cg) {
+    conjugate_gradient_step(v, s, i);
+    return;
+  }
+  const int len = v.len();
+  Real* u = v.state_of(i);
+  Real* gradient = v.product_of(i);  // becomes g = G·X − C in place
+  const Real* cross = v.cross_of(i);
+  for (int e = 0; e < len; ++e) gradient[e] -= cross[e];
+  const Real norm = frobenius_norm(gradient, len);
+  v.gradient_evaluations[i] += 1;
+  if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
+  if (!test_new_point(v, s, i, norm, Real(0))) {
+    if (s.method == method::nag && v.outcome[i] == static_cast<std::int32_t>(status::converged)) {
+      const Real* ahead = v.stage_input_of(i);
+      for (int e = 0; e < len; ++e) u[e] = ahead[e];
+    }
+    return;
+  }
+  const Real rate = v.parameter_of(i, step);
+  Real* first = v.work_of(0, i);
+  switch (s.method) {
+    case method::gd:
+      for (int e = 0; e < len; ++e) u[e] -= rate * gradient[e];
+      break;
+    case method::momentum:
+    case method::nag: {
+      const Real beta = v.parameter_of(i, momentum);
+      for (int e = 0; e < len; ++e) {
+        first[e] = beta * first[e] - rate * gradient[e];
+        u[e] += first[e];
+      }
+      break;
+    }
+    case method::adam: {
+      Real* second = v.work_of(1, i);
+      const Real b1 = v.parameter_of(i, beta1), b2 = v.parameter_of(i, beta2);
+      const Real eps = v.parameter_of(i, epsilon);
+      const Real t = Real(v.accepted[i] + 1);
+      const Real correction1 = 1 - std::pow(b1, t), correction2 = 1 - std::pow(b2, t);
+      for (int e = 0; e < len; ++e) {
+        first[e] = b1 * first[e] + (1 - b1) * gradient[e];
+        second[e] = b2 * second[e] + (1 - b2) * gradient[e] * gradient[e];
+        u[e] -= rate * (first[e] / correction1) / (std::sqrt(second[e] / correction2) + eps);
+      }
+      break;
+    }
+    case method::fire:
+    case method::fire2:
+      fire_step(v, s, i, gradient);
+      v.time[i] += v.dt[i];
+      test_step_budget(v, s, i);
+      return;
+    default:
+      break;
+  }
+  v.accepted[i] += 1;
+  v.time[i] += rate;
+  test_step_budget(v, s, i);
+}
+
+/// direct: U = G⁻¹C by the Cholesky factor, column by column.
+template <class Real>
+GRADFLOW_HD void direct_solve(const lockstep_view<Real>& v, std::int64_t i) {
+  if (!v.running(i)) return;
+  Real* u = v.state_of(i);
+  const Real* cross = v.cross_of(i);
+  for (int e = 0; e < v.len(); ++e) u[e] = cross[e];
+  for (int c = 0; c < v.rhs_count; ++c)
+    cholesky_solve(v.factor_of(i), v.unknowns, u + c, v.rhs_count);
+  set_outcome(v, i, status::converged);
+}
+
+}  // namespace gradflow::detail

@@ -1,0 +1,74 @@
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "gradflow/detail/lockstep_state.hpp"
+
+/// Norms and the stopping tests shared by every method. Each function touches problem i only.
+namespace gradflow::detail {
+
+template <class Real>
+GRADFLOW_HD Real frobenius_norm(const Real* values, int len) {
+  Real sum = 0;
+  for (int e = 0; e < len; ++e) sum += values[e] * values[e];
+  return std::sqrt(sum);
+}
+
+/// ‖G·X − C‖ from the product slot: the gradient norm at the last operand.
+template <class Real>
+GRADFLOW_HD Real gradient_norm_from_product(const lockstep_view<Real>& v, std::int64_t i) {
+  const Real* product = v.product_of(i);
+  const Real* cross = v.cross_of(i);
+  Real sum = 0;
+  for (int e = 0; e < v.len(); ++e) sum += (product[e] - cross[e]) * (product[e] - cross[e]);
+  return std::sqrt(sum);
+}
+
+template <class Real>
+GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, status s) {
+  v.outcome[i] = static_cast<std::int32_t>(s);
+}
+
+/// max(gtol, rtol_grad·‖∇f(u0)‖): below it the gradient test passes.
+template <class Real>
+GRADFLOW_HD Real gradient_threshold(const lockstep_view<Real>& v, std::int64_t i) {
+  const Real absolute = v.parameter_of(i, gtol);
+  const Real relative = v.parameter_of(i, rtol_grad) * v.gradient_norm_initial[i];
+  return absolute > relative ? absolute : relative;
+}
+
+/// Records ‖∇f‖ at a new accepted point and applies the tests in order of precedence: diverged
+/// (non-finite), converged (gradient and, when `velocity_norm` ≥ 0, velocity small), diverged
+/// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖). Returns true while the problem still runs.
+template <class Real>
+GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                std::int64_t i, Real norm, Real velocity_norm) {
+  v.gradient_norm[i] = norm;
+  if (!std::isfinite(norm) || !std::isfinite(velocity_norm)) {
+    set_outcome(v, i, status::diverged);
+    return false;
+  }
+  const Real threshold = gradient_threshold(v, i);
+  const Real given_vtol = v.parameter_of(i, vtol);
+  const Real velocity_limit = std::isnan(given_vtol) ? threshold : given_vtol;
+  if (norm <= threshold && velocity_norm <= velocity_limit) {
+    set_outcome(v, i, status::converged);
+    return false;
+  }
+  if (norm > s.divergence_ratio * v.gradient_norm_initial[i]) {
+    set_outcome(v, i, status::diverged);
+    return false;
+  }
+  return true;
+}
+
+/// After a step attempt: max_steps on accepted + rejected.
+template <class Real>
+GRADFLOW_HD void test_step_budget(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                  std::int64_t i) {
+  if (v.running(i) && v.accepted[i] + v.rejected[i] >= s.max_steps)
+    set_outcome(v, i, status::max_steps);
+}
+
+}  // namespace gradflow::detail
