@@ -83,7 +83,8 @@ TEST_P(ObservedOrder, HalvingDtDividesErrorByTwoToTheOrder) {
       const double observed = std::log2(previous / error);
       // Never below the order; the last (most asymptotic) halving close to it. Tsit5's leading
       // error term is deliberately small, so its ratios approach 5 from above.
-      EXPECT_GT(observed, expected_order - 0.25) << "dt " << options.dt.at(0, 0) << " error " << error;
+      EXPECT_GT(observed, expected_order - 0.25)
+          << "dt " << options.dt.at(0, 0) << " error " << error;
       if (halving == 2) EXPECT_NEAR(observed, expected_order, 0.4) << "dt " << options.dt.at(0, 0);
     }
     previous = error;

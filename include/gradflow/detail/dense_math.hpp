@@ -1,5 +1,6 @@
 #pragma once
 #include <cmath>
+#include <limits>
 
 #include "gradflow/detail/host_device.hpp"
 
@@ -47,13 +48,15 @@ GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns,
 
 /// In-place Cholesky G = L Lᵀ of a symmetric matrix, L left in the lower triangle in column-major
 /// order (element (r, c) at r + c·n), as cuSOLVER's potrf leaves it. False if G is not positive
-/// definite.
+/// definite to working precision.
 template <class Real>
 GRADFLOW_HD bool cholesky_factor(Real* factor, int n) {
   for (int j = 0; j < n; ++j) {
-    Real diagonal = factor[j + j * n];
+    const Real original = factor[j + j * n];
+    Real diagonal = original;
     for (int p = 0; p < j; ++p) diagonal -= factor[j + p * n] * factor[j + p * n];
-    if (!(diagonal > 0)) return false;
+    // A pivot that is rounding noise of the original diagonal means G is singular.
+    if (!(diagonal > 16 * n * std::numeric_limits<Real>::epsilon() * original)) return false;
     const Real root = std::sqrt(diagonal);
     factor[j + j * n] = root;
     for (int i = j + 1; i < n; ++i) {

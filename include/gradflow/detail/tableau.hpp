@@ -81,6 +81,7 @@ tableau<Real> euler_tableau() {
   return t;
 }
 
+/// The tableau of an integrator (euler, rk4, tsit5); the optimisers have none.
 template <class Real>
 tableau<Real> tableau_for(method m) {
   switch (m) {
@@ -88,10 +89,9 @@ tableau<Real> tableau_for(method m) {
       return euler_tableau<Real>();
     case method::rk4:
       return rk4_tableau<Real>();
-    case method::tsit5:
+    default:
       return tsit5_tableau<Real>();
   }
-  return tsit5_tableau<Real>();
 }
 
 }  // namespace gradflow::detail
