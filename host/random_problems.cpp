@@ -125,6 +125,14 @@ least_squares_batch<Real> random_least_squares(const random_spec& spec) {
   return batch;
 }
 
+std::vector<double> random_initial_point(std::uint64_t seed, std::int64_t index, int count) {
+  // A stream apart from the problems' (problem_stream(seed, i) draws A, U_true, U0 of problem i).
+  problem_stream stream(seed ^ 0x5eed5eed5eed5eedull, index);
+  std::vector<double> values(count);
+  for (double& value : values) value = stream.uniform();
+  return values;
+}
+
 template least_squares_batch<float> random_least_squares(const random_spec&);
 template least_squares_batch<double> random_least_squares(const random_spec&);
 

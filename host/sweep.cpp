@@ -1,0 +1,253 @@
+#include "gradflow/sweep.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "gradflow/error.hpp"
+#include "gradflow/solve.hpp"
+
+namespace gradflow {
+namespace {
+
+/// The hyperparameters an axis may name, and where each lives in solve_options.
+const std::map<std::string, hyperparameter solve_options::*>& hyperparameter_axes() {
+  static const std::map<std::string, hyperparameter solve_options::*> fields = {
+      {"dt", &solve_options::dt},           {"zeta", &solve_options::zeta},
+      {"damping", &solve_options::damping}, {"mass", &solve_options::mass},
+      {"momentum", &solve_options::momentum}, {"beta1", &solve_options::beta1},
+      {"beta2", &solve_options::beta2},     {"epsilon", &solve_options::epsilon},
+      {"rtol", &solve_options::rtol},       {"atol", &solve_options::atol},
+      {"gtol", &solve_options::gtol},       {"rtol_grad", &solve_options::rtol_grad},
+      {"vtol", &solve_options::vtol}};
+  return fields;
+}
+
+bool is_known_axis(const std::string& name) {
+  return name == "lr" || name == "lambda" || name == "u0_seed" || hyperparameter_axes().count(name);
+}
+
+std::string known_axes() {
+  std::string names = "lr, lambda, u0_seed";
+  for (const auto& [name, field] : hyperparameter_axes()) names += ", " + name;
+  return names;
+}
+
+double parse_number(std::string_view axis, std::string_view text) {
+  const std::string copy(text);
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(copy, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != copy.size() || !std::isfinite(value))
+    throw invalid_argument("invalid axis " + std::string(axis) + ": '" + copy + "' is not a finite number");
+  return value;
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::stringstream stream{std::string(text)};
+  while (std::getline(stream, part, separator)) parts.push_back(part);
+  if (!text.empty() && text.back() == separator) parts.emplace_back();
+  return parts;
+}
+
+void check_axes(const sweep_spec& spec) {
+  for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+    const auto& axis = spec.axes[a];
+    if (!is_known_axis(axis.name))
+      throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " + known_axes());
+    if (axis.values.empty()) throw invalid_argument("sweep axis " + axis.name + " is empty");
+    for (std::size_t b = 0; b < a; ++b)
+      if (spec.axes[b].name == axis.name)
+        throw invalid_argument("sweep axis " + axis.name + " is given twice");
+  }
+}
+
+}  // namespace
+
+sweep_axis linear_axis(std::string name, double first, double last, int count) {
+  if (count < 1) throw invalid_argument("invalid axis " + name + ": count must be >= 1");
+  sweep_axis axis{std::move(name), {}, false};
+  for (int j = 0; j < count; ++j)
+    axis.values.push_back(count == 1 ? first : first + (last - first) * j / (count - 1));
+  return axis;
+}
+
+sweep_axis log_axis(std::string name, double first, double last, int count) {
+  if (!(first > 0 && last > 0))
+    throw invalid_argument("invalid axis " + name + ": log spacing needs both ends > 0");
+  sweep_axis axis = linear_axis(std::move(name), std::log(first), std::log(last), count);
+  for (double& value : axis.values) value = std::exp(value);
+  axis.values.front() = first;  // exact ends, not exp(log(x))
+  axis.values.back() = count == 1 ? first : last;
+  axis.logarithmic = true;
+  return axis;
+}
+
+sweep_axis parse_axis(std::string_view name, std::string_view text) {
+  const std::string axis_name(name);
+  if (!is_known_axis(axis_name))
+    throw invalid_argument("unknown sweep axis '" + axis_name + "': expected one of " + known_axes());
+  if (text.find(':') == std::string_view::npos) {
+    sweep_axis axis{axis_name, {}, false};
+    for (const auto& item : split(text, ',')) axis.values.push_back(parse_number(name, item));
+    if (axis.values.empty()) throw invalid_argument("sweep axis " + axis_name + " is empty");
+    return axis;
+  }
+  const auto parts = split(text, ':');
+  if (parts.size() != 3 && parts.size() != 4)
+    throw invalid_argument("invalid axis " + axis_name + " = '" + std::string(text) +
+                           "': expected lo:hi:count[:log|lin] or v1,v2,...");
+  const double first = parse_number(name, parts[0]), last = parse_number(name, parts[1]);
+  const double count = parse_number(name, parts[2]);
+  if (count < 1 || count != std::floor(count) || count > 1e7)
+    throw invalid_argument("invalid axis " + axis_name + ": count '" + parts[2] +
+                           "' must be an integer in [1, 1e7]");
+  const std::string spacing = parts.size() == 4 ? parts[3] : "lin";
+  if (spacing == "log") return log_axis(axis_name, first, last, int(count));
+  if (spacing == "lin") return linear_axis(axis_name, first, last, int(count));
+  throw invalid_argument("invalid axis " + axis_name + ": spacing '" + spacing + "' is not log or lin");
+}
+
+std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
+  std::int64_t size = problem_count * std::int64_t(spec.methods.empty() ? 1 : spec.methods.size());
+  for (const auto& axis : spec.axes) size *= std::int64_t(axis.values.size());
+  return size;
+}
+
+template <class Real>
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
+                                  const sweep_spec& spec, method m) {
+  validate(problems);
+  check_axes(spec);
+  for (const auto& [name, field] : hyperparameter_axes()) {
+    if ((spec.base.*field).is_per_member())
+      throw invalid_argument("sweep: base option " + name +
+                             " must be a single value; sweep it as an axis instead");
+  }
+  std::int64_t grid = 1;
+  for (const auto& axis : spec.axes) grid *= std::int64_t(axis.values.size());
+  const std::int64_t problem_count = problems.batch_size;
+  const std::int64_t members = grid * problem_count;
+  const int m_rows = problems.rows, n = problems.unknowns, k = problems.rhs_count;
+  const std::int64_t len = problems.unknowns_per_problem();
+
+  expanded_sweep<Real> out;
+  out.options = spec.base;
+  out.options.method = m;
+  auto& batch = out.batch;
+  batch.batch_size = members;
+  batch.rows = m_rows;
+  batch.unknowns = n;
+  batch.rhs_count = k;
+  const bool one_problem = problem_count == 1;
+  batch.matrix.reserve(one_problem ? problems.matrix.size() : members * m_rows * n);
+  batch.rhs.reserve(one_problem ? problems.rhs.size() : members * m_rows * k);
+  if (one_problem) {
+    batch.matrix = problems.matrix;
+    batch.rhs = problems.rhs;
+  }
+  bool swept_initial = false;
+  for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
+  batch.lambda.resize(members);
+  if (swept_initial || !problems.initial.empty()) batch.initial.resize(members * len);
+
+  const bool momentum_time_scale =
+      is_integrator(m) && (spec.base.dynamics == dynamics::heavy_ball ||
+                           spec.base.dynamics == dynamics::nesterov);
+  std::map<std::string, std::vector<double>> swept;
+  for (const auto& axis : spec.axes)
+    if (axis.name != "lambda" && axis.name != "u0_seed") swept[axis.name == "lr" ? "dt" : axis.name].resize(members);
+
+  out.problem_of.resize(members);
+  out.axis_values_of.resize(members);
+  for (std::int64_t p = 0; p < problem_count; ++p) {
+    if (!one_problem) {
+      const Real* a = problems.matrix.data() + p * problems.matrix_stride();
+      const Real* b = problems.rhs.data() + p * problems.rhs_stride();
+      for (std::int64_t g = 0; g < grid; ++g) {
+        batch.matrix.insert(batch.matrix.end(), a, a + m_rows * n);
+        batch.rhs.insert(batch.rhs.end(), b, b + m_rows * k);
+      }
+    }
+    for (std::int64_t g = 0; g < grid; ++g) {
+      const std::int64_t member = p * grid + g;
+      out.problem_of[member] = p;
+      auto& values = out.axis_values_of[member];
+      values.resize(spec.axes.size());
+      std::int64_t rest = g;
+      for (std::size_t a = spec.axes.size(); a-- > 0;) {  // last axis fastest
+        const auto& axis = spec.axes[a];
+        values[a] = axis.values[rest % std::int64_t(axis.values.size())];
+        rest /= std::int64_t(axis.values.size());
+      }
+      batch.lambda[member] = problems.lambda_of(p);
+      if (!problems.initial.empty())
+        std::copy_n(problems.initial.data() + p * len, len, batch.initial.data() + member * len);
+      for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+        const std::string& name = spec.axes[a].name;
+        const double value = values[a];
+        if (name == "lambda") {
+          batch.lambda[member] = Real(value);
+        } else if (name == "u0_seed") {
+          if (!(value >= 0) || value != std::floor(value))
+            throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
+                                   ": must be a non-negative integer");
+          const auto point = random_initial_point(std::uint64_t(value), p, int(len));
+          for (std::int64_t e = 0; e < len; ++e) batch.initial[member * len + e] = Real(point[e]);
+        } else if (name == "lr") {
+          swept["dt"][member] = momentum_time_scale && value >= 0 ? std::sqrt(value) : value;
+        } else {
+          swept[name][member] = value;
+        }
+      }
+    }
+  }
+  for (auto& [name, values] : swept) out.options.*(hyperparameter_axes().at(name)) = std::move(values);
+  return out;
+}
+
+template <class Real>
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec) {
+  sweep_result result;
+  result.axes = spec.axes;
+  const std::vector<method> methods =
+      spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
+  for (method m : methods) {
+    const auto expanded = expand_sweep(problems, spec, m);
+    const auto solved = solve(expanded.batch, expanded.options);
+    const std::int64_t offset = std::int64_t(result.rows.size());
+    for (std::int64_t i = 0; i < expanded.batch.batch_size; ++i) {
+      sweep_row row;
+      row.member = offset + i;
+      row.problem = expanded.problem_of[i];
+      row.method = m;
+      row.axis_values = expanded.axis_values_of[i];
+      row.outcome = solved.outcome[i];
+      row.accepted_steps = solved.accepted_steps[i];
+      row.rejected_steps = solved.rejected_steps[i];
+      row.gradient_evaluations = solved.gradient_evaluations[i];
+      row.objective = solved.objective[i];
+      row.gradient_norm = solved.gradient_norm[i];
+      row.time = solved.time[i];
+      result.rows.push_back(std::move(row));
+    }
+    result.runs.push_back(solved.summary);
+    result.wall_seconds += solved.summary.wall_seconds;
+  }
+  return result;
+}
+
+template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&, method);
+template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&, method);
+template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&);
+template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&);
+
+}  // namespace gradflow

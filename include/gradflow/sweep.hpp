@@ -1,0 +1,81 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gradflow/least_squares.hpp"
+#include "gradflow/options.hpp"
+#include "gradflow/result.hpp"
+
+namespace gradflow {
+
+/// One axis of a sweep grid: a hyperparameter name and its values.
+/// Names: lr, dt, zeta, damping, mass, momentum, beta1, beta2, epsilon, rtol, atol, gtol,
+/// rtol_grad, vtol (the solve_options hyperparameters), lambda (the ridge weight) and u0_seed
+/// (U0 uniform in [0, 1) drawn from that seed). `lr` is the learning-rate view of the step: dt = lr
+/// for first-order dynamics and the optimisers, dt = √lr for heavy ball and Nesterov ODE (discrete
+/// momentum with step lr is the ODE sampled at time step √lr; Yang et al. 2018).
+struct sweep_axis {
+  std::string name;
+  std::vector<double> values;
+  bool logarithmic = false;  ///< spacing, for tables and pictures
+};
+
+/// "lo:hi:count" or "lo:hi:count:log|lin" (inclusive ends) or "v1,v2,…". Throws invalid_argument
+/// naming the axis for unknown names, malformed text, count < 1 and non-positive log ends.
+sweep_axis parse_axis(std::string_view name, std::string_view text);
+sweep_axis linear_axis(std::string name, double first, double last, int count);
+sweep_axis log_axis(std::string name, double first, double last, int count);
+
+/// A grid of hyperparameters over a set of problems. Members are ordered method (slowest),
+/// problem, then the grid with the last axis fastest; member indices are deterministic.
+struct sweep_spec {
+  std::vector<sweep_axis> axes;
+  std::vector<gradflow::method> methods;  ///< a method axis; empty: base.method
+  solve_options base;                     ///< everything not swept
+};
+
+struct sweep_row {
+  std::int64_t member = 0;
+  std::int64_t problem = 0;  ///< index in the problem set
+  gradflow::method method = gradflow::method::tsit5;
+  std::vector<double> axis_values;  ///< in the order of sweep_spec::axes
+  status outcome = status::running;
+  std::int64_t accepted_steps = 0;
+  std::int64_t rejected_steps = 0;
+  std::int64_t gradient_evaluations = 0;
+  double objective = 0;
+  double gradient_norm = 0;
+  double time = 0;
+};
+
+struct sweep_result {
+  std::vector<sweep_axis> axes;
+  std::vector<sweep_row> rows;
+  std::vector<run_summary> runs;  ///< one per method, in order
+  double wall_seconds = 0;
+};
+
+/// The batch and options that carry one method's members: the problem set repeated over the grid,
+/// each member with its own hyperparameters. Exposed so that a member can be rerun alone.
+template <class Real>
+struct expanded_sweep {
+  least_squares_batch<Real> batch;
+  solve_options options;
+  std::vector<std::int64_t> problem_of;            ///< per member
+  std::vector<std::vector<double>> axis_values_of;  ///< per member
+};
+
+template <class Real>
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
+                                  const sweep_spec& spec, method m);
+
+/// Expands and solves every method's members, one batch per method, and returns one row per member.
+template <class Real>
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec);
+
+/// Number of members of a sweep: methods × problems × grid points.
+std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count);
+
+}  // namespace gradflow
