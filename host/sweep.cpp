@@ -148,11 +148,12 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
   batch.unknowns = n;
   batch.rhs_count = k;
   const bool one_problem = problem_count == 1;
-  batch.matrix.reserve(one_problem ? problems.matrix.size() : members * m_rows * n);
-  batch.rhs.reserve(one_problem ? problems.rhs.size() : members * m_rows * k);
-  if (one_problem) {
-    batch.matrix = problems.matrix;
-    batch.rhs = problems.rhs;
+  if (one_problem) {  // shared by every member
+    batch.matrix.assign(problems.matrix.begin(), problems.matrix.end());
+    batch.rhs.assign(problems.rhs.begin(), problems.rhs.end());
+  } else {
+    batch.matrix.reserve(members * m_rows * n);
+    batch.rhs.reserve(members * m_rows * k);
   }
   bool swept_initial = false;
   for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
