@@ -139,8 +139,7 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
   const int m_rows = problems.rows, n = problems.unknowns, k = problems.rhs_count;
   const std::int64_t len = problems.unknowns_per_problem();
 
-  expanded_sweep<Real> out;
-  out.options = spec.base;
+  expanded_sweep<Real> out{least_squares_batch<Real>{}, spec.base, {}, {}};
   out.options.method = m;
   auto& batch = out.batch;
   batch.batch_size = members;
@@ -230,7 +229,7 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
       row.member = offset + i;
       row.problem = expanded.problem_of[i];
       row.method = m;
-      row.axis_values = expanded.axis_values_of[i];
+      row.axis_values.assign(expanded.axis_values_of[i].begin(), expanded.axis_values_of[i].end());
       row.outcome = solved.outcome[i];
       row.accepted_steps = solved.accepted_steps[i];
       row.rejected_steps = solved.rejected_steps[i];
