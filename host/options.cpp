@@ -52,7 +52,38 @@ constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names
      {"fixed", step_control::fixed},
      {"error", step_control::error_control}}};
 
+constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*>, 13>
+    hyperparameter_fields{{{"dt", &solve_options::dt},
+                           {"zeta", &solve_options::zeta},
+                           {"damping", &solve_options::damping},
+                           {"mass", &solve_options::mass},
+                           {"momentum", &solve_options::momentum},
+                           {"beta1", &solve_options::beta1},
+                           {"beta2", &solve_options::beta2},
+                           {"epsilon", &solve_options::epsilon},
+                           {"rtol", &solve_options::rtol},
+                           {"atol", &solve_options::atol},
+                           {"gtol", &solve_options::gtol},
+                           {"rtol_grad", &solve_options::rtol_grad},
+                           {"vtol", &solve_options::vtol}}};
+
 }  // namespace
+
+hyperparameter* hyperparameter_named(solve_options& options, std::string_view name) {
+  for (const auto& [field_name, field] : hyperparameter_fields)
+    if (field_name == name) return &(options.*field);
+  return nullptr;
+}
+
+const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name) {
+  return hyperparameter_named(const_cast<solve_options&>(options), name);
+}
+
+std::vector<std::string_view> hyperparameter_names() {
+  std::vector<std::string_view> names;
+  for (const auto& field : hyperparameter_fields) names.push_back(field.first);
+  return names;
+}
 
 std::string_view to_string(method m) { return name_of(method_names, m); }
 std::string_view to_string(dynamics d) { return name_of(dynamics_names, d); }

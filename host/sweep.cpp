@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <string>
 
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
@@ -12,26 +13,14 @@
 namespace gradflow {
 namespace {
 
-/// The hyperparameters an axis may name, and where each lives in solve_options.
-const std::map<std::string, hyperparameter solve_options::*>& hyperparameter_axes() {
-  static const std::map<std::string, hyperparameter solve_options::*> fields = {
-      {"dt", &solve_options::dt},           {"zeta", &solve_options::zeta},
-      {"damping", &solve_options::damping}, {"mass", &solve_options::mass},
-      {"momentum", &solve_options::momentum}, {"beta1", &solve_options::beta1},
-      {"beta2", &solve_options::beta2},     {"epsilon", &solve_options::epsilon},
-      {"rtol", &solve_options::rtol},       {"atol", &solve_options::atol},
-      {"gtol", &solve_options::gtol},       {"rtol_grad", &solve_options::rtol_grad},
-      {"vtol", &solve_options::vtol}};
-  return fields;
-}
-
 bool is_known_axis(const std::string& name) {
-  return name == "lr" || name == "lambda" || name == "u0_seed" || hyperparameter_axes().count(name);
+  return name == "lr" || name == "lambda" || name == "u0_seed" ||
+         hyperparameter_named(solve_options{}, name) != nullptr;
 }
 
 std::string known_axes() {
   std::string names = "lr, lambda, u0_seed";
-  for (const auto& [name, field] : hyperparameter_axes()) names += ", " + name;
+  for (std::string_view name : hyperparameter_names()) names += ", " + std::string(name);
   return names;
 }
 
@@ -45,7 +34,8 @@ double parse_number(std::string_view axis, std::string_view text) {
     used = 0;
   }
   if (used == 0 || used != copy.size() || !std::isfinite(value))
-    throw invalid_argument("invalid axis " + std::string(axis) + ": '" + copy + "' is not a finite number");
+    throw invalid_argument("invalid axis " + std::string(axis) + ": '" + copy +
+                           "' is not a finite number");
   return value;
 }
 
@@ -62,7 +52,8 @@ void check_axes(const sweep_spec& spec) {
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const auto& axis = spec.axes[a];
     if (!is_known_axis(axis.name))
-      throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " + known_axes());
+      throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " +
+                             known_axes());
     if (axis.values.empty()) throw invalid_argument("sweep axis " + axis.name + " is empty");
     for (std::size_t b = 0; b < a; ++b)
       if (spec.axes[b].name == axis.name)
@@ -94,7 +85,8 @@ sweep_axis log_axis(std::string name, double first, double last, int count) {
 sweep_axis parse_axis(std::string_view name, std::string_view text) {
   const std::string axis_name(name);
   if (!is_known_axis(axis_name))
-    throw invalid_argument("unknown sweep axis '" + axis_name + "': expected one of " + known_axes());
+    throw invalid_argument("unknown sweep axis '" + axis_name + "': expected one of " +
+                           known_axes());
   if (text.find(':') == std::string_view::npos) {
     sweep_axis axis{axis_name, {}, false};
     for (const auto& item : split(text, ',')) axis.values.push_back(parse_number(name, item));
@@ -113,7 +105,8 @@ sweep_axis parse_axis(std::string_view name, std::string_view text) {
   const std::string spacing = parts.size() == 4 ? parts[3] : "lin";
   if (spacing == "log") return log_axis(axis_name, first, last, int(count));
   if (spacing == "lin") return linear_axis(axis_name, first, last, int(count));
-  throw invalid_argument("invalid axis " + axis_name + ": spacing '" + spacing + "' is not log or lin");
+  throw invalid_argument("invalid axis " + axis_name + ": spacing '" + spacing +
+                         "' is not log or lin");
 }
 
 std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
@@ -123,13 +116,13 @@ std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
 }
 
 template <class Real>
-expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
-                                  const sweep_spec& spec, method m) {
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                                  method m) {
   validate(problems);
   check_axes(spec);
-  for (const auto& [name, field] : hyperparameter_axes()) {
-    if ((spec.base.*field).is_per_member())
-      throw invalid_argument("sweep: base option " + name +
+  for (std::string_view name : hyperparameter_names()) {
+    if (hyperparameter_named(spec.base, name)->is_per_member())
+      throw invalid_argument("sweep: base option " + std::string(name) +
                              " must be a single value; sweep it as an axis instead");
   }
   std::int64_t grid = 1;
@@ -160,11 +153,12 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
   if (swept_initial || !problems.initial.empty()) batch.initial.resize(members * len);
 
   const bool momentum_time_scale =
-      is_integrator(m) && (spec.base.dynamics == dynamics::heavy_ball ||
-                           spec.base.dynamics == dynamics::nesterov);
+      is_integrator(m) &&
+      (spec.base.dynamics == dynamics::heavy_ball || spec.base.dynamics == dynamics::nesterov);
   std::map<std::string, std::vector<double>> swept;
   for (const auto& axis : spec.axes)
-    if (axis.name != "lambda" && axis.name != "u0_seed") swept[axis.name == "lr" ? "dt" : axis.name].resize(members);
+    if (axis.name != "lambda" && axis.name != "u0_seed")
+      swept[axis.name == "lr" ? "dt" : axis.name].resize(members);
 
   out.problem_of.resize(members);
   out.axis_values_of.resize(members);
@@ -210,7 +204,7 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
       }
     }
   }
-  for (auto& [name, values] : swept) out.options.*(hyperparameter_axes().at(name)) = std::move(values);
+  for (auto& [name, values] : swept) *hyperparameter_named(out.options, name) = std::move(values);
   return out;
 }
 
@@ -245,8 +239,10 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
   return result;
 }
 
-template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&, method);
-template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&, method);
+template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&,
+                                            method);
+template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&,
+                                             method);
 template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&);
 template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&);
 

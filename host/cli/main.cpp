@@ -6,6 +6,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "solve_command.hpp"
+#include "sweep_command.hpp"
 
 namespace {
 
@@ -43,6 +44,11 @@ int main(int argc, char** argv) {
   gradflow::cli::solve_arguments solve_arguments;
   auto* solve = app.add_subcommand("solve", "integrate a batch of least-squares gradient flows");
   gradflow::cli::add_solve_options(*solve, solve_arguments);
+  gradflow::cli::sweep_arguments sweep_arguments;
+  auto* sweep = app.add_subcommand("sweep", "solve one batch over a grid of hyperparameters");
+  gradflow::cli::add_sweep_options(*sweep, sweep_arguments);
+  std::string command_line;
+  for (int a = 0; a < argc; ++a) command_line += (a ? " " : "") + std::string(argv[a]);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*info) return print_info();
+    if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments);
   } catch (const std::exception& e) {
     std::cerr << "gradflow: " << e.what() << "\n";

@@ -59,8 +59,8 @@ struct random_spec {
 template <class Real>
 least_squares_batch<Real> random_least_squares(const random_spec& spec);
 
-/// `count` values uniform in [0, 1) that depend only on (seed, index): a reproducible random initial
-/// point for member `index` of a sweep.
+/// `count` values uniform in [0, 1) that depend only on (seed, index): a reproducible random
+/// initial point for member `index` of a sweep.
 std::vector<double> random_initial_point(std::uint64_t seed, std::int64_t index, int count);
 
 /// Builds a batch from `.npy` files: A of shape (batch, m, n) or (m, n); B of shape (batch, m, k),

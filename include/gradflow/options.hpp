@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <vector>
 
 #include "gradflow/hyperparameter.hpp"
 
@@ -92,6 +93,13 @@ struct solve_options {
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
 };
+
+/// The hyperparameter called `name` ("dt", "zeta", "damping", "mass", "momentum", "beta1", "beta2",
+/// "epsilon", "rtol", "atol", "gtol", "rtol_grad", "vtol"); nullptr for any other name.
+hyperparameter* hyperparameter_named(solve_options& options, std::string_view name);
+const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name);
+/// Every name hyperparameter_named knows, in declaration order.
+std::vector<std::string_view> hyperparameter_names();
 
 std::string_view to_string(method m);
 std::string_view to_string(dynamics d);

@@ -63,13 +63,13 @@ template <class Real>
 struct expanded_sweep {
   least_squares_batch<Real> batch;
   solve_options options;
-  std::vector<std::int64_t> problem_of;            ///< per member
+  std::vector<std::int64_t> problem_of;             ///< per member
   std::vector<std::vector<double>> axis_values_of;  ///< per member
 };
 
 template <class Real>
-expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
-                                  const sweep_spec& spec, method m);
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                                  method m);
 
 /// Expands and solves every method's members, one batch per method, and returns one row per member.
 template <class Real>

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "gradflow/gradflow.hpp"
@@ -139,8 +141,67 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   expect_usage_error("solve --random 10,5", "--random");
   expect_usage_error("solve --random 10,50,5,2" + files, "excludes");
   expect_usage_error("solve --bogus", "bogus");
-  expect_usage_error("solve", "needs a problem");
+  expect_usage_error("solve", "a problem is needed");
+  expect_usage_error("solve" + files + " --method adam --dynamics heavy_ball", "dynamics");
+  expect_usage_error("solve" + files + " --zeta -1 --dynamics heavy_ball --method rk4", "zeta");
   if (cuda_devices().empty()) expect_usage_error("solve --random 2,5,2,1 --backend cuda", "cuda");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
+  const auto result = run("sweep --preset seed --backend cpu --out " + path("sweep.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* line : {"sweep: 576 members = 1 problem × 24 lr × 24 zeta", "backend: cpu",
+                           "best: rk4, lr = ", "fewest steps at zeta ≈"})
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
+  const std::string table = read_file(path("sweep.csv"));
+  EXPECT_EQ(table.rfind("member,problem,method,lr,zeta,status,steps,rejected_steps,"
+                        "gradient_evaluations,f,grad_norm,t\n0,0,rk4,0.0001,0.1",
+                        0),
+            0u)
+      << table.substr(0, 200);
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 577);
+  const std::string sidecar = read_file(path("sweep.json"));
+  for (const char* key : {"\"gradflow_version\"", "\"device\"", "\"wall_seconds\"",
+                          "\"1e-4:1:24:log\"", "\"heavy_ball\"", "\"command\""})
+    EXPECT_NE(sidecar.find(key), std::string::npos) << key;
+}
+
+TEST_F(Cli, SweepFromAConfigFileWithTheCommandLineWinning) {
+  std::ofstream(path("config.json"))
+      << R"({"random": "2,20,3,1", "seed": 4, "method": ["gd", "nag"],
+    "rtol_grad": 1e-6, "axes": {"lr": [0.01, 0.02], "momentum": "0.5:0.9:3"}})";
+  const auto result = run("sweep --config " + path("config.json") +
+                          " --lr 0.005 --backend cpu --out " + path("s.csv") + " --quiet");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string table = read_file(path("s.csv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'),
+            1 + 2 * 2 * 1 * 3);  // methods × problems × lr × momentum
+  EXPECT_NE(table.find(",nag,0.005,0.7,"), std::string::npos) << table;
+  EXPECT_EQ(table.find(",0.01,"), std::string::npos) << "the command line's --lr must win";
+}
+
+TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
+  std::ofstream(path("bad_key.json"))
+      << R"({"random": "1,5,2,1", "axes": {"lr": "0.1,0.2"}, "colour": 1})";
+  std::ofstream(path("bad_axis.json")) << R"({"random": "1,5,2,1", "axes": {"speed": "1,2"}})";
+  std::ofstream(path("bad_type.json")) << R"({"random": 5, "axes": {"lr": "0.1"}})";
+  std::ofstream(path("broken.json")) << R"({"random": )";
+  expect_usage_error("sweep --random 1,5,2,1", "at least one axis");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 1:0:0", "count");
+  expect_usage_error("sweep --random 1,5,2,1 --zeta 0:1:3:log", "log spacing");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --method gd,bogus", "method");
+  expect_usage_error("sweep --preset nonesuch", "preset");
+  expect_usage_error("sweep --config " + path("bad_key.json"), "unknown key 'colour'");
+  expect_usage_error("sweep --config " + path("bad_axis.json"), "unknown axis 'speed'");
+  expect_usage_error("sweep --config " + path("bad_type.json"), "'random' has the wrong type");
+  expect_usage_error("sweep --config " + path("broken.json"), "cannot parse --config");
+  expect_usage_error("sweep --config " + path("missing.json"), "missing.json");
+  expect_usage_error("sweep --preset seed --out /nonexistent-dir/s.csv", "--out");
 }
 
 }  // namespace

@@ -99,8 +99,10 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
       alone.batch_size = 1;
       const std::int64_t p = expanded.problem_of[i];
       const int m_rows = problems.rows, n = problems.unknowns, k = problems.rhs_count;
-      alone.matrix.assign(problems.matrix.begin() + p * m_rows * n, problems.matrix.begin() + (p + 1) * m_rows * n);
-      alone.rhs.assign(problems.rhs.begin() + p * m_rows * k, problems.rhs.begin() + (p + 1) * m_rows * k);
+      alone.matrix.assign(problems.matrix.begin() + p * m_rows * n,
+                          problems.matrix.begin() + (p + 1) * m_rows * n);
+      alone.rhs.assign(problems.rhs.begin() + p * m_rows * k,
+                       problems.rhs.begin() + (p + 1) * m_rows * k);
       alone.lambda = {expanded.batch.lambda[i]};
       alone.initial.assign(expanded.batch.initial.begin() + i * n * k,
                            expanded.batch.initial.begin() + (i + 1) * n * k);

@@ -1,0 +1,31 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gradflow/least_squares.hpp"
+
+namespace gradflow::cli {
+
+/// Where the problems of `solve` and `sweep` come from: .npy files or the seeded generator.
+struct problem_arguments {
+  std::string matrix_path, rhs_path;
+  std::string random;  ///< "B,m,n,k[,cond]"
+  std::uint64_t seed = 1;
+  bool random_initial = false;
+  double lambda = 0;
+};
+
+/// `with_lambda`: a scalar --lambda (solve); sweep registers --lambda as an axis instead.
+void add_problem_options(CLI::App& command, problem_arguments& arguments, bool with_lambda);
+
+/// Reads or generates the batch; throws invalid_argument / io_error naming the option.
+template <class Real>
+least_squares_batch<Real> load_problems(const problem_arguments& arguments);
+
+/// The source as JSON, for a run's sidecar.
+nlohmann::json describe_problems(const problem_arguments& arguments);
+
+}  // namespace gradflow::cli

@@ -1,0 +1,74 @@
+#include "solver_arguments.hpp"
+
+#include "gradflow/error.hpp"
+
+namespace gradflow::cli {
+namespace {
+
+hyperparameter given(const std::optional<double>& value) {
+  return value ? hyperparameter(*value) : hyperparameter();
+}
+
+nlohmann::json given_json(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json();
+}
+
+}  // namespace
+
+void add_solver_options(CLI::App& command, solver_arguments& arguments, const char* method_help) {
+  command.add_option("--method", arguments.method, method_help);
+  command.add_option("--dynamics", arguments.dynamics,
+                     "gradient | heavy_ball | nesterov | newton (integrators only)");
+  command.add_option("--control", arguments.control, "default | fixed | error (step-size control)");
+  command.add_option("--rtol", arguments.rtol, "relative local-error tolerance");
+  command.add_option("--atol", arguments.atol, "absolute local-error tolerance");
+  command.add_option("--gtol", arguments.gtol, "stop when ‖∇f‖ <= gtol");
+  command.add_option("--rtol-grad", arguments.rtol_grad, "stop when ‖∇f‖ <= rtol_grad·‖∇f(u0)‖");
+  command.add_option("--vtol", arguments.vtol, "second-order dynamics: also need ‖v‖ <= vtol");
+  command.add_option("--t-end", arguments.t_end, "integrate no further than this flow time");
+  command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
+  command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
+  command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
+  command.add_option("--precision", arguments.precision, "f64 | f32");
+}
+
+solve_options to_options(const solver_arguments& arguments) {
+  solve_options options;
+  options.dynamics = parse_dynamics(arguments.dynamics);
+  options.control = parse_step_control(arguments.control);
+  options.backend = parse_backend(arguments.backend);
+  options.rtol = given(arguments.rtol);
+  options.atol = given(arguments.atol);
+  options.gtol = given(arguments.gtol);
+  options.rtol_grad = given(arguments.rtol_grad);
+  options.vtol = given(arguments.vtol);
+  options.t_end = arguments.t_end;
+  options.max_steps = arguments.max_steps;
+  options.dt_min = arguments.dt_min;
+  return options;
+}
+
+bool single_precision(const solver_arguments& arguments) {
+  if (arguments.precision != "f64" && arguments.precision != "f32")
+    throw invalid_argument("invalid precision = '" + arguments.precision +
+                           "': expected one of f64|f32");
+  return arguments.precision == "f32";
+}
+
+nlohmann::json describe_solver(const solver_arguments& arguments) {
+  return {{"dynamics", arguments.dynamics},
+          {"control", arguments.control},
+          {"backend_requested", arguments.backend},
+          {"precision", arguments.precision},
+          {"rtol", given_json(arguments.rtol)},
+          {"atol", given_json(arguments.atol)},
+          {"gtol", given_json(arguments.gtol)},
+          {"rtol_grad", given_json(arguments.rtol_grad)},
+          {"vtol", given_json(arguments.vtol)},
+          {"t_end", std::isfinite(arguments.t_end) ? nlohmann::json(arguments.t_end)
+                                                   : nlohmann::json("inf")},
+          {"max_steps", arguments.max_steps},
+          {"dt_min", arguments.dt_min}};
+}
+
+}  // namespace gradflow::cli
