@@ -105,5 +105,63 @@ TEST_F(CudaBackend, SharedMatrixAndTEnd) {
   expect_backends_agree(batch, options, 1e-7);
 }
 
+struct method_case {
+  method m;
+  dynamics d;
+};
+
+class CudaMethods : public CudaBackend, public ::testing::WithParamInterface<method_case> {};
+
+TEST_P(CudaMethods, MatchCpu) {
+  const auto [m, d] = GetParam();
+  auto batch = mixed_batch<double>(97);
+  for (auto& lambda : batch.lambda) lambda += 0.05;  // Newton and direct need G positive definite
+  solve_options options;
+  options.method = m;
+  options.dynamics = d;
+  options.max_steps = 20000;
+  if (d == dynamics::heavy_ball) options.zeta = 1.0;
+  expect_backends_agree(batch, options, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Everything, CudaMethods,
+    ::testing::Values(method_case{method::tsit5, dynamics::heavy_ball},
+                      method_case{method::rk4, dynamics::nesterov},
+                      method_case{method::tsit5, dynamics::newton},
+                      method_case{method::gd, dynamics::gradient},
+                      method_case{method::momentum, dynamics::gradient},
+                      method_case{method::nag, dynamics::gradient},
+                      method_case{method::adam, dynamics::gradient},
+                      method_case{method::fire, dynamics::gradient},
+                      method_case{method::fire2, dynamics::gradient},
+                      method_case{method::cg, dynamics::gradient},
+                      method_case{method::direct, dynamics::gradient}),
+    [](const auto& info) {
+      return std::string(to_string(info.param.m)) + "_" + std::string(to_string(info.param.d));
+    });
+
+TEST_F(CudaBackend, SweepRowsMatchTheCpuSweep) {
+  random_spec problems_spec;
+  problems_spec.batch_size = 2;
+  problems_spec.random_initial = true;
+  const auto problems = random_least_squares<double>(problems_spec);
+  sweep_spec spec;
+  spec.axes = {parse_axis("lr", "1e-3:1e-1:4:log"), parse_axis("zeta", "0.25,1,4")};
+  spec.methods = {method::rk4};
+  spec.base.dynamics = dynamics::heavy_ball;
+  spec.base.max_steps = 5000;
+  spec.base.backend = backend_kind::cpu;
+  const auto cpu = run_sweep(problems, spec);
+  spec.base.backend = backend_kind::cuda;
+  const auto gpu = run_sweep(problems, spec);
+  ASSERT_EQ(gpu.rows.size(), cpu.rows.size());
+  for (std::size_t r = 0; r < cpu.rows.size(); ++r) {
+    EXPECT_EQ(gpu.rows[r].outcome, cpu.rows[r].outcome) << "member " << r;
+    EXPECT_EQ(gpu.rows[r].axis_values, cpu.rows[r].axis_values);
+    EXPECT_NEAR(double(gpu.rows[r].accepted_steps), double(cpu.rows[r].accepted_steps), 2.0);
+  }
+}
+
 }  // namespace
 }  // namespace gradflow
