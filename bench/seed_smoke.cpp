@@ -60,16 +60,24 @@ void seed_method(benchmark::State& state, gradflow::backend_kind backend, gradfl
 }  // namespace
 
 BENCHMARK_CAPTURE(seed_batch, cpu, gradflow::backend_kind::cpu)
-    ->RangeMultiplier(10)->Range(1000, 100000)->UseManualTime()->Unit(benchmark::kMillisecond)
+    ->RangeMultiplier(10)
+    ->Range(1000, 100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK_CAPTURE(seed_batch, cuda, gradflow::backend_kind::cuda)
-    ->RangeMultiplier(10)->Range(1000, 1000000)->UseManualTime()->Unit(benchmark::kMillisecond)
+    ->RangeMultiplier(10)
+    ->Range(1000, 1000000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
-#define GRADFLOW_SEED_METHOD(backend, m, d)                                                    \
-  BENCHMARK_CAPTURE(seed_method, backend##_##m##_##d, gradflow::backend_kind::backend,        \
-                    gradflow::method::m, gradflow::dynamics::d)                               \
-      ->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1)
+#define GRADFLOW_SEED_METHOD(backend, m, d)                                            \
+  BENCHMARK_CAPTURE(seed_method, backend##_##m##_##d, gradflow::backend_kind::backend, \
+                    gradflow::method::m, gradflow::dynamics::d)                        \
+      ->UseManualTime()                                                                \
+      ->Unit(benchmark::kMillisecond)                                                  \
+      ->Iterations(1)
 GRADFLOW_SEED_METHOD(cpu, tsit5, gradient);
 GRADFLOW_SEED_METHOD(cpu, tsit5, heavy_ball);
 GRADFLOW_SEED_METHOD(cpu, tsit5, newton);

@@ -1,6 +1,7 @@
 #include "gradflow/options.hpp"
 
 #include <array>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -77,6 +78,13 @@ hyperparameter* hyperparameter_named(solve_options& options, std::string_view na
 
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name) {
   return hyperparameter_named(const_cast<solve_options&>(options), name);
+}
+
+double step_for_learning_rate(const solve_options& options, double lr) {
+  const bool momentum_time_scale =
+      is_integrator(options.method) &&
+      (options.dynamics == dynamics::heavy_ball || options.dynamics == dynamics::nesterov);
+  return momentum_time_scale && lr >= 0 ? std::sqrt(lr) : lr;
 }
 
 std::vector<std::string_view> hyperparameter_names() {

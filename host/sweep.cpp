@@ -152,9 +152,6 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
   batch.lambda.resize(members);
   if (swept_initial || !problems.initial.empty()) batch.initial.resize(members * len);
 
-  const bool momentum_time_scale =
-      is_integrator(m) &&
-      (spec.base.dynamics == dynamics::heavy_ball || spec.base.dynamics == dynamics::nesterov);
   std::map<std::string, std::vector<double>> swept;
   for (const auto& axis : spec.axes)
     if (axis.name != "lambda" && axis.name != "u0_seed")
@@ -197,7 +194,7 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
           const auto point = random_initial_point(std::uint64_t(value), p, int(len));
           for (std::int64_t e = 0; e < len; ++e) batch.initial[member * len + e] = Real(point[e]);
         } else if (name == "lr") {
-          swept["dt"][member] = momentum_time_scale && value >= 0 ? std::sqrt(value) : value;
+          swept["dt"][member] = step_for_learning_rate(out.options, value);
         } else {
           swept[name][member] = value;
         }

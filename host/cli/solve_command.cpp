@@ -46,6 +46,10 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   for (const auto& option : hyperparameter_options)
     command.add_option("--" + std::string(option.name), arguments.hyperparameters[option.name],
                        option.help);
+  command
+      .add_option("--lr", arguments.learning_rate,
+                  "learning rate instead of --dt (dt = lr; heavy ball / nesterov: dt = sqrt(lr))")
+      ->excludes("--dt");
   command.add_option("--out", arguments.out, "write U as .npy of shape (B,n,k)");
   command.add_option("--report", arguments.report, "write one CSV row per problem");
   command.add_flag("--quiet", arguments.quiet, "print no summary");
@@ -57,6 +61,8 @@ int run_solve(const solve_arguments& arguments) {
   options.method = parse_method(arguments.solver.method);
   for (const auto& [name, value] : arguments.hyperparameters)
     if (value) *hyperparameter_named(options, name) = *value;
+  if (arguments.learning_rate)
+    options.dt = step_for_learning_rate(options, *arguments.learning_rate);
   require_writable(arguments.out, "--out");
   require_writable(arguments.report, "--report");
   return single ? solve_in<float>(arguments, options) : solve_in<double>(arguments, options);

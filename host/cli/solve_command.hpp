@@ -15,6 +15,7 @@ struct solve_arguments {
   problem_arguments problem;
   solver_arguments solver;
   std::map<std::string, std::optional<double>> hyperparameters;  ///< by hyperparameter_options name
+  std::optional<double> learning_rate;  ///< --lr: sets dt by step_for_learning_rate
   std::string out, report;
   bool quiet = false;
 };

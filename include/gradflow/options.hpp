@@ -98,6 +98,11 @@ struct solve_options {
 /// "epsilon", "rtol", "atol", "gtol", "rtol_grad", "vtol"); nullptr for any other name.
 hyperparameter* hyperparameter_named(solve_options& options, std::string_view name);
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name);
+/// The step dt that corresponds to learning rate `lr` under `options`: dt = √lr for heavy-ball and
+/// Nesterov dynamics integrated by euler, rk4 or tsit5 (discrete momentum with step lr samples the
+/// ODE at time step √lr; Yang et al. 2018), dt = lr otherwise.
+double step_for_learning_rate(const solve_options& options, double lr);
+
 /// Every name hyperparameter_named knows, in declaration order.
 std::vector<std::string_view> hyperparameter_names();
 
