@@ -5,21 +5,12 @@
 
 #include "gradflow/gradflow.hpp"
 #include "oracle.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
 
-/// f(u) = ½ μ (u − u*)² as least squares: A = √μ, B = √μ·u*, one unknown, one right-hand side.
-least_squares_batch<double> scalar_quadratic(double curvature, double minimum, double start,
-                                             std::int64_t copies = 1) {
-  least_squares_batch<double> batch;
-  batch.batch_size = copies;
-  batch.rows = batch.unknowns = batch.rhs_count = 1;
-  batch.matrix = {std::sqrt(curvature)};
-  batch.rhs = {std::sqrt(curvature) * minimum};
-  batch.initial.assign(copies, start);
-  return batch;
-}
+using testing::scalar_quadratic;
 
 /// x(t) = u(t) − u* of x'' + 2ζω x' + ω² x = 0, x(0) = x0, x'(0) = 0.
 double damped_oscillator(double omega, double zeta, double x0, double t) {

@@ -5,20 +5,12 @@
 
 #include "gradflow/gradflow.hpp"
 #include "oracle.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
 
-/// f(u) = ½ μ (u − u*)², u0 given: g(u) = μ (u − u*).
-least_squares_batch<double> scalar_quadratic(double curvature, double minimum, double start) {
-  least_squares_batch<double> batch;
-  batch.batch_size = 1;
-  batch.rows = batch.unknowns = batch.rhs_count = 1;
-  batch.matrix = {std::sqrt(curvature)};
-  batch.rhs = {std::sqrt(curvature) * minimum};
-  batch.initial = {start};
-  return batch;
-}
+using testing::scalar_quadratic;
 
 solve_options cpu(method m) {
   solve_options options;
