@@ -117,7 +117,7 @@ std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
 
 template <class Real>
 expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                                  method m) {
+                                  method m, std::int64_t first, std::int64_t count) {
   validate(problems);
   check_axes(spec);
   for (std::string_view name : hyperparameter_names()) {
@@ -128,14 +128,19 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
   std::int64_t grid = 1;
   for (const auto& axis : spec.axes) grid *= std::int64_t(axis.values.size());
   const std::int64_t problem_count = problems.batch_size;
-  const std::int64_t members = grid * problem_count;
+  const std::int64_t all = grid * problem_count;
+  if (count < 0) count = all - first;
+  if (first < 0 || count < 1 || first + count > all)
+    throw invalid_argument("sweep members [" + std::to_string(first) + ", " +
+                           std::to_string(first + count) + ") outside [0, " + std::to_string(all) +
+                           ")");
   const int m_rows = problems.rows, n = problems.unknowns, k = problems.rhs_count;
   const std::int64_t len = problems.unknowns_per_problem();
 
   expanded_sweep<Real> out{least_squares_batch<Real>{}, spec.base, {}, {}};
   out.options.method = m;
   auto& batch = out.batch;
-  batch.batch_size = members;
+  batch.batch_size = count;
   batch.rows = m_rows;
   batch.unknowns = n;
   batch.rhs_count = k;
@@ -144,60 +149,56 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
     batch.matrix.assign(problems.matrix.begin(), problems.matrix.end());
     batch.rhs.assign(problems.rhs.begin(), problems.rhs.end());
   } else {
-    batch.matrix.reserve(members * m_rows * n);
-    batch.rhs.reserve(members * m_rows * k);
+    batch.matrix.reserve(count * m_rows * n);
+    batch.rhs.reserve(count * m_rows * k);
   }
   bool swept_initial = false;
   for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
-  batch.lambda.resize(members);
-  if (swept_initial || !problems.initial.empty()) batch.initial.resize(members * len);
+  batch.lambda.resize(count);
+  if (swept_initial || !problems.initial.empty()) batch.initial.resize(count * len);
 
   std::map<std::string, std::vector<double>> swept;
   for (const auto& axis : spec.axes)
     if (axis.name != "lambda" && axis.name != "u0_seed")
-      swept[axis.name == "lr" ? "dt" : axis.name].resize(members);
+      swept[axis.name == "lr" ? "dt" : axis.name].resize(count);
 
-  out.problem_of.resize(members);
-  out.axis_values_of.resize(members);
-  for (std::int64_t p = 0; p < problem_count; ++p) {
+  out.problem_of.resize(count);
+  out.axis_values_of.resize(count);
+  for (std::int64_t j = 0; j < count; ++j) {
+    const std::int64_t p = (first + j) / grid, g = (first + j) % grid;
     if (!one_problem) {
       const Real* a = problems.matrix.data() + p * problems.matrix_stride();
       const Real* b = problems.rhs.data() + p * problems.rhs_stride();
-      for (std::int64_t g = 0; g < grid; ++g) {
-        batch.matrix.insert(batch.matrix.end(), a, a + m_rows * n);
-        batch.rhs.insert(batch.rhs.end(), b, b + m_rows * k);
-      }
+      batch.matrix.insert(batch.matrix.end(), a, a + m_rows * n);
+      batch.rhs.insert(batch.rhs.end(), b, b + m_rows * k);
     }
-    for (std::int64_t g = 0; g < grid; ++g) {
-      const std::int64_t member = p * grid + g;
-      out.problem_of[member] = p;
-      auto& values = out.axis_values_of[member];
-      values.resize(spec.axes.size());
-      std::int64_t rest = g;
-      for (std::size_t a = spec.axes.size(); a-- > 0;) {  // last axis fastest
-        const auto& axis = spec.axes[a];
-        values[a] = axis.values[rest % std::int64_t(axis.values.size())];
-        rest /= std::int64_t(axis.values.size());
-      }
-      batch.lambda[member] = problems.lambda_of(p);
-      if (!problems.initial.empty())
-        std::copy_n(problems.initial.data() + p * len, len, batch.initial.data() + member * len);
-      for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-        const std::string& name = spec.axes[a].name;
-        const double value = values[a];
-        if (name == "lambda") {
-          batch.lambda[member] = Real(value);
-        } else if (name == "u0_seed") {
-          if (!(value >= 0) || value != std::floor(value))
-            throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
-                                   ": must be a non-negative integer");
-          const auto point = random_initial_point(std::uint64_t(value), p, int(len));
-          for (std::int64_t e = 0; e < len; ++e) batch.initial[member * len + e] = Real(point[e]);
-        } else if (name == "lr") {
-          swept["dt"][member] = step_for_learning_rate(out.options, value);
-        } else {
-          swept[name][member] = value;
-        }
+    out.problem_of[j] = p;
+    auto& values = out.axis_values_of[j];
+    values.resize(spec.axes.size());
+    std::int64_t rest = g;
+    for (std::size_t a = spec.axes.size(); a-- > 0;) {  // last axis fastest
+      const auto& axis = spec.axes[a];
+      values[a] = axis.values[rest % std::int64_t(axis.values.size())];
+      rest /= std::int64_t(axis.values.size());
+    }
+    batch.lambda[j] = problems.lambda_of(p);
+    if (!problems.initial.empty())
+      std::copy_n(problems.initial.data() + p * len, len, batch.initial.data() + j * len);
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      const std::string& name = spec.axes[a].name;
+      const double value = values[a];
+      if (name == "lambda") {
+        batch.lambda[j] = Real(value);
+      } else if (name == "u0_seed") {
+        if (!(value >= 0) || value != std::floor(value))
+          throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
+                                 ": must be a non-negative integer");
+        const auto point = random_initial_point(std::uint64_t(value), p, int(len));
+        for (std::int64_t e = 0; e < len; ++e) batch.initial[j * len + e] = Real(point[e]);
+      } else if (name == "lr") {
+        swept["dt"][j] = step_for_learning_rate(out.options, value);
+      } else {
+        swept[name][j] = value;
       }
     }
   }
@@ -206,21 +207,33 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
 }
 
 template <class Real>
-sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec) {
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                       std::int64_t first, std::int64_t count) {
+  const std::int64_t total = sweep_size(spec, problems.batch_size);
+  if (count < 0) count = total - first;
+  if (first < 0 || count < 0 || first + count > total)
+    throw invalid_argument("sweep members [" + std::to_string(first) + ", " +
+                           std::to_string(first + count) + ") outside [0, " +
+                           std::to_string(total) + ")");
   sweep_result result;
   result.axes = spec.axes;
   const std::vector<method> methods =
       spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
-  for (method m : methods) {
-    const auto expanded = expand_sweep(problems, spec, m);
+  const std::int64_t per_method = total / std::int64_t(methods.size());
+  for (std::size_t mi = 0; mi < methods.size(); ++mi) {
+    // This method's members [mi·per_method, (mi+1)·per_method) meet the requested range here:
+    const std::int64_t begin = std::max(first, std::int64_t(mi) * per_method);
+    const std::int64_t end = std::min(first + count, std::int64_t(mi + 1) * per_method);
+    if (begin >= end) continue;
+    const method m = methods[mi];
+    const auto expanded = expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
     const auto solved = solve(expanded.batch, expanded.options);
-    const std::int64_t offset = std::int64_t(result.rows.size());
     for (std::int64_t i = 0; i < expanded.batch.batch_size; ++i) {
       sweep_row row;
-      row.member = offset + i;
+      row.member = begin + i;
       row.problem = expanded.problem_of[i];
       row.method = m;
-      row.axis_values.assign(expanded.axis_values_of[i].begin(), expanded.axis_values_of[i].end());
+      row.axis_values = std::vector<double>(expanded.axis_values_of[i]);
       row.outcome = solved.outcome[i];
       row.accepted_steps = solved.accepted_steps[i];
       row.rejected_steps = solved.rejected_steps[i];
@@ -237,10 +250,12 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
 }
 
 template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&,
-                                            method);
+                                           method, std::int64_t, std::int64_t);
 template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&,
-                                             method);
-template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&);
-template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&);
+                                            method, std::int64_t, std::int64_t);
+template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&, std::int64_t,
+                                std::int64_t);
+template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&, std::int64_t,
+                                std::int64_t);
 
 }  // namespace gradflow

@@ -67,13 +67,18 @@ struct expanded_sweep {
   std::vector<std::vector<double>> axis_values_of;  ///< per member
 };
 
+/// Members [first, first + count) of method m's expansion (count −1: to the end).
 template <class Real>
-expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                                  method m);
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
+                                  const sweep_spec& spec, method m, std::int64_t first = 0,
+                                  std::int64_t count = -1);
 
-/// Expands and solves every method's members, one batch per method, and returns one row per member.
+/// Solves the sweep's members [first, first + count) (global indices, methods slowest; count −1: to
+/// the end), one batch per method met, and returns one row per member. A member's row does not
+/// depend on the range it was run in, so chunks and shards concatenate to the whole sweep.
 template <class Real>
-sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec);
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                       std::int64_t first = 0, std::int64_t count = -1);
 
 /// Number of members of a sweep: methods × problems × grid points.
 std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count);

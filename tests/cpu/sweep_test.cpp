@@ -123,5 +123,32 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
   EXPECT_GT(converged, 0) << "the comparison must include converged members";
 }
 
+TEST(Sweep, ChunksConcatenateToTheWholeSweep) {
+  sweep_spec spec;
+  spec.axes = {parse_axis("lr", "1e-3:1e-1:3:log"), parse_axis("zeta", "0.5,2")};
+  spec.methods = {method::rk4, method::tsit5};
+  spec.base.dynamics = dynamics::heavy_ball;
+  spec.base.backend = backend_kind::cpu;
+  spec.base.max_steps = 2000;
+  const auto problems = two_problems();
+  const auto whole = run_sweep(problems, spec);
+  ASSERT_EQ(whole.rows.size(), 24u);
+  std::vector<sweep_row> pieces;
+  for (std::int64_t first = 0; first < 24; first += 7) {  // chunks straddle the method boundary
+    const auto chunk = run_sweep(problems, spec, first, std::min<std::int64_t>(7, 24 - first));
+    pieces.insert(pieces.end(), chunk.rows.begin(), chunk.rows.end());
+  }
+  ASSERT_EQ(pieces.size(), whole.rows.size());
+  for (std::size_t r = 0; r < pieces.size(); ++r) {
+    EXPECT_EQ(pieces[r].member, whole.rows[r].member);
+    EXPECT_EQ(pieces[r].method, whole.rows[r].method);
+    EXPECT_EQ(pieces[r].axis_values, whole.rows[r].axis_values);
+    EXPECT_EQ(pieces[r].outcome, whole.rows[r].outcome);
+    EXPECT_EQ(pieces[r].accepted_steps, whole.rows[r].accepted_steps);
+    EXPECT_EQ(pieces[r].objective, whole.rows[r].objective);
+  }
+  EXPECT_THROW(run_sweep(problems, spec, 20, 5), invalid_argument);
+}
+
 }  // namespace
 }  // namespace gradflow
