@@ -28,8 +28,11 @@ public:
     if (status != cudaSuccess) {
       cudaGetLastError();
       data_ = nullptr;
-      throw device_error("cannot allocate " + std::to_string(count * sizeof(T)) +
-                         " bytes on the device for " + purpose + ": " + cudaGetErrorString(status));
+      const std::string message = "cannot allocate " + std::to_string(count * sizeof(T)) +
+                                  " bytes on the device for " + purpose + ": " +
+                                  cudaGetErrorString(status);
+      if (status == cudaErrorMemoryAllocation) throw out_of_memory(message);
+      throw device_error(message);
     }
   }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "gradflow/gradflow.hpp"
+#include "merge_command.hpp"
 #include "solve_command.hpp"
 #include "sweep_command.hpp"
 
@@ -47,6 +48,9 @@ int main(int argc, char** argv) {
   gradflow::cli::sweep_arguments sweep_arguments;
   auto* sweep = app.add_subcommand("sweep", "solve one batch over a grid of hyperparameters");
   gradflow::cli::add_sweep_options(*sweep, sweep_arguments);
+  gradflow::cli::merge_arguments merge_arguments;
+  auto* merge = app.add_subcommand("merge", "join shard tables into the table of the whole sweep");
+  gradflow::cli::add_merge_options(*merge, merge_arguments);
   std::string command_line;
   for (int a = 0; a < argc; ++a) command_line += (a ? " " : "") + std::string(argv[a]);
 
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*info) return print_info();
+    if (*merge) return gradflow::cli::run_merge(merge_arguments);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments);
   } catch (const std::exception& e) {

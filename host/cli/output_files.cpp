@@ -19,6 +19,12 @@ void require_writable(const std::string& path, const char* option) {
   std::remove(probe.c_str());
 }
 
+std::string sidecar_path(const std::string& out) {
+  const auto dot = out.rfind('.');
+  const bool has_extension = dot != std::string::npos && out.find('/', dot) == std::string::npos;
+  return (has_extension ? out.substr(0, dot) : out) + ".json";
+}
+
 std::string exact_decimal(double value) {
   char text[32];
   for (int digits = 15; digits <= 17; ++digits) {

@@ -1,9 +1,17 @@
 #include "sweep_command.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +19,7 @@
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
 #include "sweep_summary.hpp"
+#include "sweep_table.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -136,29 +145,6 @@ std::vector<method> parse_methods(const std::string& list) {
   return methods;
 }
 
-std::string sweep_csv(const sweep_result& result) {
-  std::string text = "member,problem,method";
-  for (const auto& axis : result.axes) text += "," + axis.name;
-  text += ",status,steps,rejected_steps,gradient_evaluations,f,grad_norm,t\n";
-  for (const auto& row : result.rows) {
-    text += std::to_string(row.member) + "," + std::to_string(row.problem) + "," +
-            std::string(to_string(row.method));
-    for (double value : row.axis_values) text += "," + exact_decimal(value);
-    text += "," + std::string(to_string(row.outcome)) + "," + std::to_string(row.accepted_steps) +
-            "," + std::to_string(row.rejected_steps) + "," +
-            std::to_string(row.gradient_evaluations);
-    for (double value : {row.objective, row.gradient_norm, row.time})
-      text += "," + exact_decimal(value);
-    text += "\n";
-  }
-  return text;
-}
-
-std::string sidecar_path(const std::string& out) {
-  const auto dot = out.rfind(".csv");
-  return (dot != std::string::npos && dot + 4 == out.size() ? out.substr(0, dot) : out) + ".json";
-}
-
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   char text[32];
@@ -166,60 +152,214 @@ std::string utc_now() {
   return text;
 }
 
-nlohmann::json sidecar(const sweep_arguments& arguments, const sweep_spec& spec,
-                       const sweep_result& result, const std::string& command_line) {
+/// The members [first, end) of shard "i/N" of `total`: contiguous slices, the first total mod N one
+/// member longer.
+std::pair<std::int64_t, std::int64_t> shard_range(const std::string& shard, std::int64_t total) {
+  if (shard.empty()) return {0, total};
+  const auto slash = shard.find('/');
+  char* end = nullptr;
+  const long long index = std::strtoll(shard.c_str(), &end, 10);
+  const long long count =
+      slash == std::string::npos ? 0 : std::strtoll(shard.c_str() + slash + 1, &end, 10);
+  if (slash == std::string::npos || *end != '\0' || count < 1 || index < 0 || index >= count)
+    throw invalid_argument("invalid shard = '" + shard + "': expected i/N with 0 <= i < N");
+  return {total * index / count, total * (index + 1) / count};
+}
+
+/// What determines the rows: a resumed run must match it exactly.
+nlohmann::json run_settings(const sweep_arguments& arguments, const sweep_spec& spec,
+                            std::int64_t total) {
   nlohmann::json axes = nlohmann::json::array();
   for (const auto& axis : spec.axes)
     axes.push_back({{"name", axis.name},
                     {"spec", arguments.axes.at(axis.name)},
                     {"spacing", axis.logarithmic ? "log" : "lin"},
                     {"values", axis.values}});
-  nlohmann::json runs = nlohmann::json::array();
-  for (std::size_t r = 0; r < result.runs.size(); ++r) {
-    nlohmann::json counts;
-    for (int s = 0; s < status_count; ++s)
-      if (result.runs[r].status_counts[s] != 0)
-        counts[std::string(to_string(static_cast<status>(s)))] = result.runs[r].status_counts[s];
-    runs.push_back({{"method", to_string(spec.methods[r])},
-                    {"backend", to_string(result.runs[r].backend)},
-                    {"device", result.runs[r].device},
-                    {"members", result.runs[r].batch_size},
-                    {"wall_seconds", result.runs[r].wall_seconds},
-                    {"gradient_evaluations", result.runs[r].gradient_evaluations},
-                    {"status_counts", counts}});
-  }
   nlohmann::json methods = nlohmann::json::array();
   for (method m : spec.methods) methods.push_back(to_string(m));
-  return {{"gradflow_version", version},
-          {"date", utc_now()},
-          {"command", command_line},
-          {"preset", arguments.preset},
-          {"config", arguments.config},
-          {"problem", describe_problems(arguments.problem)},
+  return {{"problem", describe_problems(arguments.problem)},
           {"solver", describe_solver(arguments.solver)},
           {"methods", methods},
           {"axes", axes},
-          {"members", result.rows.size()},
-          {"wall_seconds", result.wall_seconds},
-          {"runs", runs},
-          {"csv", arguments.out}};
+          {"format", arguments.format},
+          {"shard", arguments.shard},
+          {"members_total", total}};
+}
+
+nlohmann::json read_journal(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw io_error("cannot --resume: no journal '" + path + "' (nothing was interrupted?)");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw io_error("cannot --resume: journal '" + path + "' is damaged: " + e.what());
+  }
+}
+
+/// Appends `text` and forces it to disk before the journal may say so.
+void append_durably(const std::string& path, const std::string& text) {
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_APPEND);
+  bool ok = descriptor >= 0;
+  std::size_t written = 0;
+  while (ok && written < text.size()) {
+    const ssize_t step = ::write(descriptor, text.data() + written, text.size() - written);
+    ok = step > 0;
+    if (ok) written += std::size_t(step);
+  }
+  ok = ok && ::fsync(descriptor) == 0;
+  if (descriptor >= 0) ::close(descriptor);
+  if (!ok) throw io_error("cannot append to --out '" + path + "': " + std::strerror(errno));
+}
+
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int) {
+  interrupted = 1;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
+}
+
+/// A progress line on stderr, rewritten in place: only on a terminal and without --quiet.
+class progress_line {
+public:
+  progress_line(bool enabled, std::int64_t total) : enabled_(enabled), total_(total) {}
+  void update(std::int64_t done, std::int64_t live, double elapsed) const {
+    if (!enabled_) return;
+    const double left = done > 0 ? elapsed * double(total_ - done) / double(done) : 0.0;
+    std::fprintf(
+        stderr, "\r\033[Kgradflow: %lld/%lld members done, %lld live, %.1f s elapsed, ~%.0f s left",
+        static_cast<long long>(done), static_cast<long long>(total_), static_cast<long long>(live),
+        elapsed, left);
+    std::fflush(stderr);
+  }
+  void finish() const {
+    if (enabled_) std::fprintf(stderr, "\n");
+  }
+
+private:
+  bool enabled_;
+  std::int64_t total_;
+};
+
+/// Runs members [first, first + count), halving the chunk on out-of-memory until one fits.
+template <class Real>
+sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                       std::int64_t first, std::int64_t& count) {
+  for (;;) {
+    try {
+      return run_sweep(problems, spec, first, count);
+    } catch (const std::exception& e) {
+      const bool memory =
+          dynamic_cast<const out_of_memory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e);
+      if (!memory || count == 1) throw;
+      count = (count + 1) / 2;
+      std::cerr << "gradflow: out of memory (" << e.what() << "); retrying with chunks of " << count
+                << " members\n";
+    }
+  }
 }
 
 template <class Real>
 int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
              const std::string& command_line) {
   const auto problems = load_problems<Real>(arguments.problem);
-  const std::int64_t members = sweep_size(spec, problems.batch_size);
-  if (!arguments.quiet) std::cerr << "gradflow: sweeping " << members << " members...\n";
-  const sweep_result result = run_sweep(problems, spec);
+  const table_format format = parse_table_format(arguments.format);
+  const std::int64_t total = sweep_size(spec, problems.batch_size);
+  const auto [first, end] = shard_range(arguments.shard, total);
+  const nlohmann::json settings = run_settings(arguments, spec, total);
+  const std::string journal_path = arguments.out + ".progress";
+
+  std::int64_t next = first, chunk = arguments.chunk > 0 ? arguments.chunk
+                                                         : std::max<std::int64_t>(end - first, 1);
+  double wall_seconds = 0;
+  if (arguments.out.empty() && arguments.resume)
+    throw invalid_argument("--resume needs the --out of the interrupted run");
+  if (arguments.resume) {
+    const auto journal = read_journal(journal_path);
+    if (journal.at("settings") != settings)
+      throw invalid_argument(
+          "cannot --resume: the settings differ from the interrupted run's (see '" + journal_path +
+          "')");
+    next = journal.at("next_member").get<std::int64_t>();
+    chunk = journal.at("chunk").get<std::int64_t>();
+    wall_seconds = journal.at("wall_seconds").get<double>();
+    std::filesystem::resize_file(arguments.out, journal.at("bytes").get<std::uintmax_t>());
+  } else if (!arguments.out.empty()) {
+    write_atomically(arguments.out, table_header(spec.axes, format), "--out");
+  }
+  auto save_journal = [&] {
+    const nlohmann::json journal = {{"settings", settings},
+                                    {"chunk", chunk},
+                                    {"next_member", next},
+                                    {"bytes", std::filesystem::file_size(arguments.out)},
+                                    {"wall_seconds", wall_seconds}};
+    write_atomically(journal_path, journal.dump(2) + "\n", "--out journal");
+  };
+  if (!arguments.out.empty() && !arguments.resume) save_journal();
+
+  const progress_line progress(!arguments.quiet && ::isatty(STDERR_FILENO), end - first);
+  std::signal(SIGINT, on_interrupt);
+  sweep_result in_memory{spec.axes, {}, {}, 0.0};  // the rows when there is no --out
+  std::vector<run_summary> runs;
+  const auto started = std::chrono::steady_clock::now();
+  while (next < end) {
+    std::int64_t count = std::min(chunk, end - next);
+    progress.update(
+        next - first, count,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    sweep_result part = run_chunk(problems, spec, next, count);
+    chunk = std::min(chunk, count);
+    next += count;
+    wall_seconds += part.wall_seconds;
+    runs.insert(runs.end(), part.runs.begin(), part.runs.end());
+    if (arguments.out.empty()) {
+      in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
+    } else {
+      append_durably(arguments.out, table_rows(part, format));
+      save_journal();
+    }
+    if (interrupted && next < end) {
+      progress.finish();
+      std::cerr << "gradflow: interrupted; " << next - first << " of " << end - first
+                << " members are saved" << (arguments.out.empty() ? "" : " in " + arguments.out)
+                << (arguments.out.empty() ? "" : "; run the same command with --resume to finish")
+                << "\n";
+      return 130;
+    }
+  }
+  progress.update(
+      end - first, 0,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  progress.finish();
+
+  table_format written = format;
+  sweep_result table = arguments.out.empty() ? in_memory : read_table(arguments.out, written);
+  table.axes = spec.axes;
+  table.wall_seconds = wall_seconds;
+  table.runs = runs;
   if (!arguments.out.empty()) {
-    write_atomically(arguments.out, sweep_csv(result), "--out");
-    write_atomically(sidecar_path(arguments.out),
-                     sidecar(arguments, spec, result, command_line).dump(2) + "\n",
-                     "--out sidecar");
+    nlohmann::json sidecar = settings;
+    sidecar["gradflow_version"] = version;
+    sidecar["date"] = utc_now();
+    sidecar["command"] = command_line;
+    sidecar["preset"] = arguments.preset;
+    sidecar["config"] = arguments.config;
+    sidecar["member_range"] = {first, end};
+    sidecar["wall_seconds"] = wall_seconds;
+    sidecar["table"] = arguments.out;
+    if (!runs.empty()) {
+      sidecar["backend"] = to_string(runs.back().backend);
+      sidecar["device"] = runs.back().device;
+    }
+    nlohmann::json counts = nlohmann::json::object();
+    for (const auto& row : table.rows) {
+      const std::string name(to_string(row.outcome));
+      counts[name] = counts.value(name, 0) + 1;
+    }
+    sidecar["status_counts"] = counts;
+    write_atomically(sidecar_path(arguments.out), sidecar.dump(2) + "\n", "--out sidecar");
+    std::filesystem::remove(journal_path);
   }
   if (!arguments.quiet) {
-    std::cout << summarize_sweep(result, arguments.solver.dynamics, arguments.solver.precision);
+    std::cout << summarize_sweep(table, arguments.solver.dynamics, arguments.solver.precision);
     if (!arguments.out.empty())
       std::cout << "wrote " << arguments.out << " and " << sidecar_path(arguments.out) << "\n";
   }
@@ -241,7 +381,14 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   command.add_option("--u0-seed", arguments.axes["u0_seed"], "axis: seed of a random U0 in [0,1)");
   command.add_option("--config", arguments.config, "JSON file with any of these settings");
   command.add_option("--preset", arguments.preset, "seed: the seed example's lr × zeta showcase");
-  command.add_option("--out", arguments.out, "CSV, one row per member (+ a .json sidecar)");
+  command.add_option("--out", arguments.out, "table, one row per member (+ a .json sidecar)");
+  command.add_option("--format", arguments.format, "csv | jsonl (JSON Lines)");
+  command.add_option("--chunk", arguments.chunk,
+                     "members per chunk: each finished chunk is appended and journalled");
+  command.add_option("--shard", arguments.shard,
+                     "i/N: run only the i-th of N slices of the members");
+  command.add_flag("--resume", arguments.resume,
+                   "finish an interrupted run of the same command (skips finished chunks)");
   command.add_flag("--quiet", arguments.quiet, "print no summary");
 }
 

@@ -17,6 +17,10 @@ struct sweep_arguments {
   solver_arguments solver;
   std::map<std::string, std::string> axes;  ///< by axis name (lr, dt, zeta, …, lambda, u0_seed)
   std::string config, preset, out;
+  std::string format = "csv";  ///< csv | jsonl
+  std::int64_t chunk = 0;      ///< members per chunk; 0: all at once
+  std::string shard;           ///< "i/N": run the i-th of N contiguous slices
+  bool resume = false;
   bool quiet = false;
 };
 

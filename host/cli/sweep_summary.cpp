@@ -1,8 +1,10 @@
 #include "sweep_summary.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 namespace gradflow::cli {
 namespace {
@@ -31,16 +33,24 @@ std::string summarize_sweep(const sweep_result& result, const std::string& dynam
   std::int64_t problems = 0;
   for (const auto& row : result.rows) problems = std::max(problems, row.problem + 1);
   text += " " + std::to_string(problems) + " problem" + (problems == 1 ? "" : "s");
-  if (result.runs.size() > 1) text += " × " + std::to_string(result.runs.size()) + " methods";
+  std::vector<method> methods;
+  for (const auto& row : result.rows)
+    if (std::find(methods.begin(), methods.end(), row.method) == methods.end())
+      methods.push_back(row.method);
+  if (methods.size() > 1) text += " × " + std::to_string(methods.size()) + " methods";
   for (const auto& axis : result.axes)
     text += " × " + std::to_string(axis.values.size()) + " " + axis.name;
   text += " (dynamics " + dynamics + ", " + precision + ")\n";
 
   std::array<std::int64_t, status_count> counts{};
   for (const auto& row : result.rows) ++counts[static_cast<int>(row.outcome)];
-  const auto& first = result.runs.front();
-  text += "backend: " + std::string(to_string(first.backend)) + " on " + first.device +
-          ", wall time " + format("%.3f s", result.wall_seconds) + " (" +
+  if (!result.runs.empty()) {
+    const auto& last = result.runs.back();
+    text += "backend: " + std::string(to_string(last.backend)) + " on " + last.device;
+  } else {
+    text += "backend: none (every member was already done)";
+  }
+  text += ", wall time " + format("%.3f s", result.wall_seconds) + " (" +
           format("%.4g", result.rows.size() / std::max(result.wall_seconds, 1e-9)) +
           " members/s)\n";
   text += "status:";

@@ -47,4 +47,10 @@ public:
   using error::error;
 };
 
+/// A device allocation failed; the message states the bytes asked for and their purpose.
+class out_of_memory : public device_error {
+public:
+  using device_error::device_error;
+};
+
 }  // namespace gradflow

@@ -69,9 +69,8 @@ struct expanded_sweep {
 
 /// Members [first, first + count) of method m's expansion (count −1: to the end).
 template <class Real>
-expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems,
-                                  const sweep_spec& spec, method m, std::int64_t first = 0,
-                                  std::int64_t count = -1);
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                                  method m, std::int64_t first = 0, std::int64_t count = -1);
 
 /// Solves the sweep's members [first, first + count) (global indices, methods slowest; count −1: to
 /// the end), one batch per method met, and returns one row per member. A member's row does not

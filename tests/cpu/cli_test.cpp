@@ -25,9 +25,9 @@ struct run_result {
   std::string output;  // stdout and stderr together
 };
 
-run_result run(const std::string& arguments) {
+run_result run_shell(const std::string& command_line) {
   run_result result;
-  const std::string command = std::string(GRADFLOW_CLI_PATH) + " " + arguments + " 2>&1";
+  const std::string command = command_line + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 512> buffer{};
@@ -35,6 +35,11 @@ run_result run(const std::string& arguments) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+/// The gradflow executable with `arguments`, stdout and stderr together.
+run_result run(const std::string& arguments) {
+  return run_shell(std::string(GRADFLOW_CLI_PATH) + " " + arguments);
 }
 
 class Cli : public ::testing::Test {
@@ -202,6 +207,103 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   expect_usage_error("sweep --config " + path("broken.json"), "cannot parse --config");
   expect_usage_error("sweep --config " + path("missing.json"), "missing.json");
   expect_usage_error("sweep --preset seed --out /nonexistent-dir/s.csv", "--out");
+}
+
+TEST_F(Cli, KilledChunkedSweepResumesToTheIdenticalTable) {
+  const std::string sweep =
+      "sweep --preset seed --lr 1e-6:1:24:log --backend cpu --chunk 24 --quiet";
+  ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
+  // Killed without warning partway (SIGKILL: possibly mid-write), then resumed.
+  const auto killed = run_shell("timeout -s KILL 0.4 " + std::string(GRADFLOW_CLI_PATH) + " " +
+                                sweep + " --out " + path("resumed.csv"));
+  if (killed.exit_code == 0) GTEST_SKIP() << "the sweep finished before it could be killed";
+  EXPECT_EQ(killed.exit_code, 137) << killed.output;
+  EXPECT_TRUE(std::filesystem::exists(path("resumed.csv.progress")));
+  const auto resumed = run(sweep + " --out " + path("resumed.csv") + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(read_file(path("resumed.csv")), read_file(path("whole.csv")));
+  EXPECT_FALSE(std::filesystem::exists(path("resumed.csv.progress")));
+  // Ctrl-C: the running chunk finishes, the run says how to resume, exit code 130.
+  const auto interrupted =
+      run_shell("timeout --foreground --preserve-status -s INT 0.4 " +
+                std::string(GRADFLOW_CLI_PATH) + " " + sweep + " --out " + path("int.csv"));
+  if (interrupted.exit_code != 0) {
+    EXPECT_EQ(interrupted.exit_code, 130) << interrupted.output;
+    EXPECT_NE(interrupted.output.find("--resume"), std::string::npos) << interrupted.output;
+    ASSERT_EQ(run(sweep + " --out " + path("int.csv") + " --resume").exit_code, 0);
+    EXPECT_EQ(read_file(path("int.csv")), read_file(path("whole.csv")));
+  }
+}
+
+TEST_F(Cli, ResumeRefusesOtherSettingsAndMissingJournals) {
+  expect_usage_error("sweep --preset seed --out " + path("none.csv") + " --resume", "no journal");
+  const std::string sweep =
+      "sweep --preset seed --backend cpu --chunk 100 --quiet --out " + path("s.csv");
+  run_shell("timeout -s KILL 0.15 " + std::string(GRADFLOW_CLI_PATH) + " " + sweep);
+  if (!std::filesystem::exists(path("s.csv.progress"))) GTEST_SKIP() << "finished before the kill";
+  expect_usage_error(sweep + " --zeta 0.5:2:3 --resume", "settings differ");
+}
+
+TEST_F(Cli, ShardsMergeIntoTheUnshardedTable) {
+  const std::string sweep = "sweep --preset seed --backend cpu --quiet";
+  ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
+  std::string shards;
+  for (int i = 0; i < 3; ++i) {
+    const std::string shard = path("shard" + std::to_string(i) + ".csv");
+    ASSERT_EQ(run(sweep + " --shard " + std::to_string(i) + "/3 --out " + shard).exit_code, 0);
+    shards += " " + shard;
+  }
+  const auto merged = run("merge -o " + path("merged.csv") + shards);
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  EXPECT_EQ(read_file(path("merged.csv")), read_file(path("whole.csv")));
+  expect_usage_error(
+      "merge -o " + path("m.csv") + " " + path("shard0.csv") + " " + path("shard2.csv"),
+      "member 192 is missing");
+  expect_usage_error(
+      "merge -o " + path("m.csv") + " " + path("shard0.csv") + " " + path("shard1.csv"),
+      "576 members");
+  expect_usage_error(
+      "merge -o " + path("m.csv") + " " + path("shard0.csv") + " " + path("shard0.csv"),
+      "appears twice");
+  expect_usage_error(sweep + " --shard 3/3", "shard");
+}
+
+TEST_F(Cli, OutputsAreReadByNumpyAndPandasUnchanged) {
+  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --out " + path("s.csv")).exit_code, 0);
+  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("s.jsonl"))
+                .exit_code,
+            0);
+  ASSERT_EQ(run("solve --random 3,50,5,2 --backend cpu --quiet --out " + path("u.npy") +
+                " --report " + path("r.csv"))
+                .exit_code,
+            0);
+  const std::string python = "/usr/bin/python3";
+  if (std::system((python + " -c 'import numpy' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "Debian's python3-numpy is not installed";
+  const std::string script = path("check.py");
+  std::ofstream(script) << R"(import csv, json, sys
+import numpy as np
+d = sys.argv[1]
+u = np.load(d + "/u.npy")
+assert u.shape == (3, 5, 2) and u.dtype == np.float64, (u.shape, u.dtype)
+rows = list(csv.DictReader(open(d + "/s.csv")))
+lines = [json.loads(l) for l in open(d + "/s.jsonl")]
+assert len(rows) == len(lines) == 576
+for r, l in zip(rows, lines):
+    assert int(r["member"]) == l["member"] and r["status"] == l["status"]
+    assert float(r["lr"]) == l["lr"] and float(r["f"]) == l["f"]
+table = np.genfromtxt(d + "/r.csv", delimiter=",", names=True, dtype=None, encoding=None)
+assert len(table) == 3
+try:
+    import pandas as pd
+    assert len(pd.read_csv(d + "/s.csv")) == 576
+    assert len(pd.read_json(d + "/s.jsonl", lines=True)) == 576
+except ImportError:
+    pass
+print("python reads every output")
+)";
+  const auto checked = run_shell(python + " " + script + " " + directory_.string());
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 
 }  // namespace
