@@ -40,7 +40,7 @@ void require_finite(const std::vector<Real>& values, const char* field, std::int
 }  // namespace
 
 template <class Real>
-void validate(const least_squares_batch<Real>& batch) {
+void validate_shape(const least_squares_batch<Real>& batch) {
   auto positive = [](std::int64_t value, const char* field) {
     if (value < 1)
       throw invalid_argument(std::string("invalid ") + field + " = " + std::to_string(value) +
@@ -64,6 +64,11 @@ void validate(const least_squares_batch<Real>& batch) {
                batch.lambda.size(), "0, 1 or " + std::to_string(count));
   require_size(batch.initial.empty() || batch.initial.size() == count * solution, "U0 (initial)",
                batch.initial.size(), "0 or " + std::to_string(count * solution));
+}
+
+template <class Real>
+void validate(const least_squares_batch<Real>& batch) {
+  validate_shape(batch);
   require_finite(batch.matrix, "A", batch.rows, batch.unknowns);
   require_finite(batch.rhs, "B", batch.rows, batch.rhs_count);
   require_finite(batch.initial, "U0", batch.unknowns, batch.rhs_count);
@@ -74,6 +79,29 @@ void validate(const least_squares_batch<Real>& batch) {
             << ": must be finite and >= 0";
     throw invalid_argument(message.str());
   }
+}
+
+template <class Real>
+std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batch) {
+  validate_shape(batch);
+  const auto finite_block = [](const std::vector<Real>& values, std::int64_t block,
+                               std::int64_t index) {
+    if (values.empty()) return true;
+    const std::int64_t start = values.size() == std::size_t(block) ? 0 : index * block;
+    for (std::int64_t e = start; e < start + block; ++e)
+      if (!std::isfinite(values[e])) return false;
+    return true;
+  };
+  std::vector<std::int64_t> invalid;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    const Real lambda = batch.lambda_of(i);
+    const bool valid = finite_block(batch.matrix, std::int64_t(batch.rows) * batch.unknowns, i) &&
+                       finite_block(batch.rhs, std::int64_t(batch.rows) * batch.rhs_count, i) &&
+                       finite_block(batch.initial, batch.unknowns_per_problem(), i) &&
+                       std::isfinite(lambda) && lambda >= 0;
+    if (!valid) invalid.push_back(i);
+  }
+  return invalid;
 }
 
 template <class Real>
@@ -110,10 +138,14 @@ least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
     mismatch("every extent must be >= 1");
   batch.matrix.assign(a.values.begin(), a.values.end());
   batch.rhs.assign(b.values.begin(), b.values.end());
-  validate(batch);
+  validate_shape(batch);  // values are checked by solve (which may skip invalid members)
   return batch;
 }
 
+template void validate_shape(const least_squares_batch<float>&);
+template void validate_shape(const least_squares_batch<double>&);
+template std::vector<std::int64_t> invalid_problems(const least_squares_batch<float>&);
+template std::vector<std::int64_t> invalid_problems(const least_squares_batch<double>&);
 template void validate(const least_squares_batch<float>&);
 template void validate(const least_squares_batch<double>&);
 template least_squares_batch<float> least_squares_from_npy(const std::string&, const std::string&);

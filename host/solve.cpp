@@ -1,5 +1,6 @@
 #include "gradflow/solve.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -159,10 +160,103 @@ std::unique_ptr<lockstep_backend<Real>> choose_backend(backend_kind requested) {
   return cuda_device_count() > 0 ? make_cuda_backend<Real>() : make_cpu_backend<Real>();
 }
 
+/// The members `keep` of a batch, with their own λ and U0.
+template <class Real>
+least_squares_batch<Real> select_problems(const least_squares_batch<Real>& batch,
+                                          const std::vector<std::int64_t>& keep) {
+  least_squares_batch<Real> part;
+  part.batch_size = std::int64_t(keep.size());
+  part.rows = batch.rows;
+  part.unknowns = batch.unknowns;
+  part.rhs_count = batch.rhs_count;
+  const std::int64_t len = batch.unknowns_per_problem();
+  const auto take = [&](const std::vector<Real>& from, std::int64_t block, std::vector<Real>& to) {
+    if (from.empty() || from.size() == std::size_t(block)) {  // absent or shared
+      to = from;
+      return;
+    }
+    for (std::int64_t i : keep)
+      to.insert(to.end(), from.begin() + i * block, from.begin() + (i + 1) * block);
+  };
+  take(batch.matrix, std::int64_t(batch.rows) * batch.unknowns, part.matrix);
+  take(batch.rhs, std::int64_t(batch.rows) * batch.rhs_count, part.rhs);
+  take(batch.initial, len, part.initial);
+  for (std::int64_t i : keep) part.lambda.push_back(batch.lambda_of(i));
+  return part;
+}
+
+/// skip_invalid: solves the valid members alone and reports the others as invalid_input with a NaN
+/// solution, in place.
+template <class Real>
+solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
+                                       const solve_options& options,
+                                       const std::vector<std::int64_t>& invalid) {
+  std::vector<std::int64_t> keep;
+  for (std::int64_t i = 0, next_invalid = 0; i < batch.batch_size; ++i) {
+    if (next_invalid < std::int64_t(invalid.size()) && invalid[next_invalid] == i) {
+      ++next_invalid;
+    } else {
+      keep.push_back(i);
+    }
+  }
+  solve_options part_options = options;
+  part_options.skip_invalid = false;
+  for (std::string_view name : hyperparameter_names()) {
+    const hyperparameter& given = *hyperparameter_named(options, name);
+    if (!given.is_per_member()) continue;
+    if (std::int64_t(given.size()) != batch.batch_size)
+      throw dimension_mismatch(
+          std::string(name) + " has " + std::to_string(given.size()) +
+          " values; expected 1 or batch_size = " + std::to_string(batch.batch_size));
+    std::vector<double> values;
+    for (std::int64_t i : keep) values.push_back(given.values()[i]);
+    *hyperparameter_named(part_options, name) =
+        values.size() == 1 ? hyperparameter(values[0]) : hyperparameter(values);
+  }
+  solve_result<Real> part;
+  if (!keep.empty()) part = solve(select_problems(batch, keep), part_options);
+
+  const std::int64_t count = batch.batch_size, len = batch.unknowns_per_problem();
+  const Real nan = std::numeric_limits<Real>::quiet_NaN();
+  solve_result<Real> result;
+  result.batch_size = count;
+  result.unknowns = batch.unknowns;
+  result.rhs_count = batch.rhs_count;
+  result.solution.assign(count * len, nan);
+  result.outcome.assign(count, status::invalid_input);
+  result.objective.assign(count, nan);
+  result.gradient_norm.assign(count, nan);
+  result.time.assign(count, Real(0));
+  result.accepted_steps.assign(count, 0);
+  result.rejected_steps.assign(count, 0);
+  result.gradient_evaluations.assign(count, 0);
+  for (std::size_t j = 0; j < keep.size(); ++j) {
+    const std::int64_t i = keep[j];
+    std::copy_n(part.solution.begin() + j * len, len, result.solution.begin() + i * len);
+    result.outcome[i] = part.outcome[j];
+    result.objective[i] = part.objective[j];
+    result.gradient_norm[i] = part.gradient_norm[j];
+    result.time[i] = part.time[j];
+    result.accepted_steps[i] = part.accepted_steps[j];
+    result.rejected_steps[i] = part.rejected_steps[j];
+    result.gradient_evaluations[i] = part.gradient_evaluations[j];
+  }
+  result.summary = part.summary;
+  if (keep.empty()) result.summary.device = "none (every problem was invalid)";
+  result.summary.batch_size = count;
+  result.summary.status_counts[static_cast<int>(status::invalid_input)] +=
+      std::int64_t(invalid.size());
+  return result;
+}
+
 }  // namespace
 
 template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
+  if (options.skip_invalid) {
+    const auto invalid = invalid_problems(batch);
+    if (!invalid.empty()) return solve_valid_members(batch, options, invalid);
+  }
   validate(batch);
   const auto settings = resolve_settings<Real>(options);
   const auto parameters = resolve_parameters<Real>(options, batch.batch_size);

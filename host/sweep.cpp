@@ -118,7 +118,11 @@ std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
 template <class Real>
 expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                                   method m, std::int64_t first, std::int64_t count) {
-  validate(problems);
+  if (spec.base.skip_invalid) {
+    validate_shape(problems);  // bad members become invalid_input in the solve
+  } else {
+    validate(problems);
+  }
   check_axes(spec);
   for (std::string_view name : hyperparameter_names()) {
     if (hyperparameter_named(spec.base, name)->is_per_member())
@@ -226,7 +230,8 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
     const std::int64_t end = std::min(first + count, std::int64_t(mi + 1) * per_method);
     if (begin >= end) continue;
     const method m = methods[mi];
-    const auto expanded = expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
+    const auto expanded =
+        expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
     const auto solved = solve(expanded.batch, expanded.options);
     for (std::int64_t i = 0; i < expanded.batch.batch_size; ++i) {
       sweep_row row;
@@ -250,9 +255,9 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
 }
 
 template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&,
-                                           method, std::int64_t, std::int64_t);
-template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&,
                                             method, std::int64_t, std::int64_t);
+template expanded_sweep<double> expand_sweep(const least_squares_batch<double>&, const sweep_spec&,
+                                             method, std::int64_t, std::int64_t);
 template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&, std::int64_t,
                                 std::int64_t);
 template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&, std::int64_t,

@@ -28,6 +28,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
   command.add_option("--t-end", arguments.t_end, "integrate no further than this flow time");
   command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
+  command.add_flag("--skip-invalid", arguments.skip_invalid,
+                   "mark problems with NaN/Inf data invalid_input and solve the rest");
   command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
@@ -45,6 +47,7 @@ solve_options to_options(const solver_arguments& arguments) {
   options.t_end = arguments.t_end;
   options.max_steps = arguments.max_steps;
   options.dt_min = arguments.dt_min;
+  options.skip_invalid = arguments.skip_invalid;
   return options;
 }
 
@@ -68,7 +71,8 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
           {"t_end", std::isfinite(arguments.t_end) ? nlohmann::json(arguments.t_end)
                                                    : nlohmann::json("inf")},
           {"max_steps", arguments.max_steps},
-          {"dt_min", arguments.dt_min}};
+          {"dt_min", arguments.dt_min},
+          {"skip_invalid", arguments.skip_invalid}};
 }
 
 }  // namespace gradflow::cli

@@ -37,6 +37,7 @@ struct solver_arguments {
   double t_end = std::numeric_limits<double>::infinity();
   std::int64_t max_steps = 100000;
   double dt_min = 0;
+  bool skip_invalid = false;
 };
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.

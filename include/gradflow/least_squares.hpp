@@ -40,6 +40,15 @@ struct least_squares_batch {
 template <class Real>
 void validate(const least_squares_batch<Real>& batch);
 
+/// The size checks of validate alone (dimension_mismatch / invalid_argument).
+template <class Real>
+void validate_shape(const least_squares_batch<Real>& batch);
+
+/// Indices of the problems whose data validate would reject (NaN/Inf in their A, B or U0, or a
+/// λ that is negative or not finite); a defect in shared data makes every problem invalid.
+template <class Real>
+std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batch);
+
 /// Parameters of the seeded random generator. With `condition_number` unset the matrix entries are
 /// uniform in [0, 1) as in the seed example; with it set A_i = Q_m diag(σ) Q_nᵀ with singular
 /// values spaced geometrically from 1 down to 1/condition_number. The true solution is uniform in
@@ -65,7 +74,8 @@ std::vector<double> random_initial_point(std::uint64_t seed, std::int64_t index,
 
 /// Builds a batch from `.npy` files: A of shape (batch, m, n) or (m, n); B of shape (batch, m, k),
 /// (batch, m) (k = 1) or (m, k); float64 or float32 (converted to Real). The batch size comes from
-/// whichever array has one; both sharing is a batch of one.
+/// whichever array has one; both sharing is a batch of one. Shapes are checked here (io_error,
+/// dimension_mismatch naming both files); values (NaN/Inf) by solve, which may skip bad members.
 template <class Real>
 least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
                                                  const std::string& rhs_path);

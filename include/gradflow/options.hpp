@@ -90,6 +90,9 @@ struct solve_options {
   double dt_min = 0;
   /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged (numerical blow-up).
   double divergence_ratio = 1e10;
+  /// Problems with NaN/Inf data or a bad λ are marked invalid_input (solution NaN) and the rest
+  /// are solved, instead of the whole solve being rejected.
+  bool skip_invalid = false;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
 };

@@ -138,6 +138,11 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
                      "same number of rows");
   expect_usage_error("solve --A " + path("a_nan.npy") + " --B " + path("b.npy"),
                      "in A of problem 0");
+  const auto skipped = run("solve --A " + path("a_nan.npy") + " --B " + path("b.npy") +
+                           " --skip-invalid --backend cpu");
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
+  EXPECT_NE(skipped.output.find("converged 1 invalid_input 1"), std::string::npos)
+      << skipped.output;
   expect_usage_error("solve" + files + " --rtol -1", "rtol");
   expect_usage_error("solve" + files + " --method newton", "method");
   expect_usage_error("solve" + files + " --precision f16", "precision");

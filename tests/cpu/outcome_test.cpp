@@ -1,6 +1,9 @@
 // Per-problem statuses, and independence: a problem's answer does not depend on its neighbours.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "gradflow/gradflow.hpp"
 
 namespace gradflow {
@@ -127,6 +130,28 @@ TEST(Outcome, SummaryCountsEveryStatusAndNamesTheBackend) {
   const std::string text = describe(result.summary);
   EXPECT_NE(text.find("converged 3"), std::string::npos) << text;
   EXPECT_NE(text.find("diverged 2"), std::string::npos) << text;
+}
+
+TEST(Outcome, SkipInvalidSolvesTheRestAndMarksTheBad) {
+  auto batch = seed_problems(5, 41);
+  batch.matrix[1 * 250 + 3] = std::numeric_limits<double>::quiet_NaN();
+  batch.lambda = {0.0, 0.0, 0.0, -1.0, 0.0};
+  auto options = cpu_options(method::tsit5);
+  options.zeta = std::vector<double>{1, 2, 3, 4, 5};  // per-member values follow their members
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  options.skip_invalid = true;
+  const auto result = solve(batch, options);
+  EXPECT_EQ(result.summary.count(status::invalid_input), 2);
+  EXPECT_EQ(result.summary.count(status::converged), 3);
+  for (std::int64_t i : {1, 3}) {
+    EXPECT_EQ(result.outcome[i], status::invalid_input);
+    EXPECT_TRUE(std::isnan(result.solution[i * 10]));
+  }
+  options.skip_invalid = false;
+  for (std::int64_t i : {0, 2, 4}) {
+    const auto alone = solve(seed_problems(5, 41), options);
+    expect_same_problem(alone, i, result, i);
+  }
 }
 
 TEST(Backend, CudaRequestWithoutDeviceOrBuildIsAClearError) {
