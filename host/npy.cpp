@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <type_traits>
@@ -17,8 +18,8 @@ namespace {
 constexpr char magic[] = "\x93NUMPY";
 constexpr std::size_t magic_size = 6;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw io_error("cannot read .npy file '" + path + "': " + what);
+[[noreturn]] void fail(const std::string& name, const std::string& what) {
+  throw io_error("cannot read .npy file '" + name + "': " + what);
 }
 
 /// The text after `'key':` in the header dictionary, or empty when the key is absent.
@@ -57,24 +58,26 @@ std::vector<std::int64_t> parse_shape(const std::string& path, const std::string
 
 }  // namespace
 
-npy_array read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "no such file or not readable");
-  char prefix[magic_size + 2];
-  if (!in.read(prefix, sizeof prefix)) fail(path, "truncated before the format version");
-  if (std::memcmp(prefix, magic, magic_size) != 0) fail(path, "bad magic string (not a .npy file)");
+npy_array parse_npy(const std::string& bytes, const std::string& name) {
+  std::size_t offset = 0;
+  const auto take = [&](std::size_t count, const char* where) {
+    if (bytes.size() - offset < count) fail(name, std::string("truncated ") + where);
+    const char* start = bytes.data() + offset;
+    offset += count;
+    return start;
+  };
+  const char* prefix = take(magic_size + 2, "before the format version");
+  if (std::memcmp(prefix, magic, magic_size) != 0) fail(name, "bad magic string (not a .npy file)");
   const int major = static_cast<unsigned char>(prefix[magic_size]);
-  if (major < 1 || major > 3) fail(path, "unsupported format version " + std::to_string(major));
-  std::uint32_t header_size = 0;
-  unsigned char size_bytes[4] = {};
+  if (major < 1 || major > 3) fail(name, "unsupported format version " + std::to_string(major));
   const int size_width = major == 1 ? 2 : 4;
-  if (!in.read(reinterpret_cast<char*>(size_bytes), size_width))
-    fail(path, "truncated in the header length");
+  const auto* size_bytes =
+      reinterpret_cast<const unsigned char*>(take(size_width, "in the header length"));
+  std::uint32_t header_size = 0;
   for (int b = size_width - 1; b >= 0; --b) header_size = header_size << 8 | size_bytes[b];
   if (header_size > (1u << 20))
-    fail(path, "header length " + std::to_string(header_size) + " is implausible");
-  std::string header(header_size, '\0');
-  if (!in.read(header.data(), header_size)) fail(path, "truncated in the header");
+    fail(name, "header length " + std::to_string(header_size) + " is implausible");
+  const std::string header(take(header_size, "in the header"), header_size);
 
   const std::string descr = value_after_key(header, "descr");
   npy_array array;
@@ -86,42 +89,49 @@ npy_array read_npy(const std::string& path) {
     array.source_is_float32 = true;
   } else {
     const std::string shown = descr.substr(0, descr.find_first_of(",}"));
-    fail(path, "unsupported dtype " + (shown.empty() ? std::string("(missing)") : shown) +
+    fail(name, "unsupported dtype " + (shown.empty() ? std::string("(missing)") : shown) +
                    " (expected little-endian float64 '<f8' or float32 '<f4')");
   }
   const std::string fortran = value_after_key(header, "fortran_order");
   if (fortran.rfind("False", 0) != 0) {
-    fail(path, fortran.rfind("True", 0) == 0
+    fail(name, fortran.rfind("True", 0) == 0
                    ? "Fortran-order arrays are not supported (save with np.ascontiguousarray)"
                    : "header has no valid 'fortran_order'");
   }
-  array.shape = parse_shape(path, value_after_key(header, "shape"));
+  array.shape = parse_shape(name, value_after_key(header, "shape"));
 
   std::int64_t count = 1;
   for (std::int64_t extent : array.shape) {
     if (extent != 0 && count > std::numeric_limits<std::int64_t>::max() / 8 / extent)
-      fail(path, "shape is too large");
+      fail(name, "shape is too large");
     count *= extent;
   }
-  const auto data_start = in.tellg();
-  in.seekg(0, std::ios::end);
-  const std::int64_t available = static_cast<std::int64_t>(in.tellg() - data_start);
+  const std::int64_t available = std::int64_t(bytes.size() - offset);
   const std::int64_t needed = count * static_cast<std::int64_t>(item_size);
   if (available != needed) {
-    fail(path, "data holds " + std::to_string(available) + " bytes but the shape needs " +
+    fail(name, "data holds " + std::to_string(available) + " bytes but the shape needs " +
                    std::to_string(needed) + (available < needed ? " (truncated)" : ""));
   }
-  in.seekg(data_start);
   array.values.resize(count);
+  const char* data = bytes.data() + offset;
   if (item_size == 8) {
-    in.read(reinterpret_cast<char*>(array.values.data()), needed);
+    if (needed > 0) std::memcpy(array.values.data(), data, needed);  // an empty array has no buffer
   } else {
-    std::vector<float> narrow(count);
-    in.read(reinterpret_cast<char*>(narrow.data()), needed);
-    for (std::int64_t e = 0; e < count; ++e) array.values[e] = narrow[e];
+    for (std::int64_t e = 0; e < count; ++e) {
+      float value;
+      std::memcpy(&value, data + e * 4, 4);
+      array.values[e] = value;
+    }
   }
-  if (!in) fail(path, "read error in the data");
   return array;
+}
+
+npy_array read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "no such file or not readable");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path, "read error");
+  return parse_npy(bytes, path);
 }
 
 template <class Real>

@@ -1,6 +1,33 @@
 #!/usr/bin/env bash
-# Sets up (packages, build) and runs every test. GPU tests skip, saying why, when no device answers.
+# Sets up (packages, build) and runs every check: the libFuzzer targets briefly, the CPU tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the whole test suite (GPU tests skip, saying
+# why, when no device answers). GRADFLOW_QUICK=1 runs the test suite alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-ctest --test-dir build --output-on-failure --parallel "$(nproc)"
+jobs=$(nproc)
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+
+if [[ "${GRADFLOW_QUICK:-0}" != 1 ]]; then
+  echo "== fuzz: the .npy reader and the sweep config parser (clang, libFuzzer)"
+  cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRADFLOW_ENABLE_CUDA=OFF -DGRADFLOW_BUILD_FUZZERS=ON \
+    -DGRADFLOW_BUILD_TESTS=OFF -DGRADFLOW_BUILD_CLI=OFF -DGRADFLOW_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-fuzz --parallel "$jobs"
+  for target in npy sweep_config; do
+    scratch=$(mktemp -d)  # new inputs land here; the kept corpus (and its regressions) is read only
+    build-fuzz/tests/fuzz/${target}_fuzzer -runs=200000 -max_len=4096 "$scratch" \
+      "tests/fuzz/corpus/$target" 2>&1 | tail -n 1
+    rm -rf "$scratch"
+  done
+
+  echo "== sanitizers: the CPU tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  cmake -S . -B build-sanitize "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DGRADFLOW_ENABLE_CUDA=OFF -DGRADFLOW_BUILD_BENCH=OFF -DGRADFLOW_SANITIZE=ON >/dev/null
+  cmake --build build-sanitize --parallel "$jobs"
+  ctest --test-dir build-sanitize --output-on-failure --parallel "$jobs" -LE package
+fi
+
+echo "== tests"
+ctest --test-dir build --output-on-failure --parallel "$jobs"

@@ -24,118 +24,6 @@
 namespace gradflow::cli {
 namespace {
 
-/// `--preset seed`: the showcase of the seed discussion — its random 50×5 least-squares problem
-/// with two right-hand sides and a random start, heavy-ball flow integrated by RK4 at dt = √lr,
-/// over a log grid of learning rates and damping ratios.
-constexpr const char* seed_preset = R"({
-  "random": "1,50,5,2", "seed": 1, "random_u0": true,
-  "method": "rk4", "dynamics": "heavy_ball", "gtol": 1e-8, "max_steps": 20000,
-  "axes": {"lr": "1e-4:1:24:log", "zeta": "0.1:4:24:log"}
-})";
-
-const char* const axis_names[] = {"lr",    "dt",    "zeta",    "damping", "mass",   "momentum",
-                                  "beta1", "beta2", "epsilon", "lambda",  "u0_seed"};
-
-std::string option_of(const std::string& key) {
-  std::string option = "--" + key;
-  for (char& c : option)
-    if (c == '_') c = '-';
-  return option;
-}
-
-/// Takes each key of a config object that the command line did not set. Unknown keys and wrong
-/// types are errors naming the key.
-void apply_config(const nlohmann::json& config, const std::string& source, CLI::App& command,
-                  sweep_arguments& arguments) {
-  if (!config.is_object()) throw invalid_argument(source + ": the config must be a JSON object");
-  auto typed = [&](const std::string& key) {
-    const CLI::Option* option = command.get_option_no_throw(option_of(key));
-    return option != nullptr && option->count() > 0;
-  };
-  for (const auto& [key, value] : config.items()) {
-    try {
-      if (key == "axes") {
-        if (!value.is_object()) throw invalid_argument(source + ": 'axes' must be an object");
-        for (const auto& [name, spec] : value.items()) {
-          if (std::find(std::begin(axis_names), std::end(axis_names), name) == std::end(axis_names))
-            throw invalid_argument(source + ": unknown axis '" + name + "'");
-          if (typed(name)) continue;
-          std::string text;
-          if (spec.is_string()) {
-            text = spec.get<std::string>();
-          } else {
-            for (const auto& number : spec) {
-              std::ostringstream item;
-              item.precision(17);
-              item << number.get<double>();
-              text += (text.empty() ? "" : ",") + item.str();
-            }
-          }
-          arguments.axes[name] = text;
-        }
-        continue;
-      }
-      if (typed(key)) continue;
-      if (key == "A")
-        arguments.problem.matrix_path = value.get<std::string>();
-      else if (key == "B")
-        arguments.problem.rhs_path = value.get<std::string>();
-      else if (key == "random")
-        arguments.problem.random = value.get<std::string>();
-      else if (key == "seed")
-        arguments.problem.seed = value.get<std::uint64_t>();
-      else if (key == "random_u0")
-        arguments.problem.random_initial = value.get<bool>();
-      else if (key == "method")
-        arguments.solver.method = value.is_array() ? [&] {
-          std::string list;
-          for (const auto& name : value) list += (list.empty() ? "" : ",") + name.get<std::string>();
-          return list;
-        }() : value.get<std::string>();
-      else if (key == "dynamics")
-        arguments.solver.dynamics = value.get<std::string>();
-      else if (key == "control")
-        arguments.solver.control = value.get<std::string>();
-      else if (key == "backend")
-        arguments.solver.backend = value.get<std::string>();
-      else if (key == "precision")
-        arguments.solver.precision = value.get<std::string>();
-      else if (key == "rtol")
-        arguments.solver.rtol = value.get<double>();
-      else if (key == "atol")
-        arguments.solver.atol = value.get<double>();
-      else if (key == "gtol")
-        arguments.solver.gtol = value.get<double>();
-      else if (key == "rtol_grad")
-        arguments.solver.rtol_grad = value.get<double>();
-      else if (key == "vtol")
-        arguments.solver.vtol = value.get<double>();
-      else if (key == "t_end")
-        arguments.solver.t_end = value.get<double>();
-      else if (key == "max_steps")
-        arguments.solver.max_steps = value.get<std::int64_t>();
-      else if (key == "dt_min")
-        arguments.solver.dt_min = value.get<double>();
-      else if (key == "out")
-        arguments.out = value.get<std::string>();
-      else
-        throw invalid_argument(source + ": unknown key '" + key + "'");
-    } catch (const nlohmann::json::exception& e) {
-      throw invalid_argument(source + ": key '" + key + "' has the wrong type (" + e.what() + ")");
-    }
-  }
-}
-
-nlohmann::json read_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot read --config '" + path + "': no such file or not readable");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw invalid_argument("cannot parse --config '" + path + "': " + e.what());
-  }
-}
-
 std::vector<method> parse_methods(const std::string& list) {
   std::vector<method> methods;
   std::stringstream text(list);
@@ -398,14 +286,16 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
     it = it->second.empty() ? arguments.axes.erase(it) : std::next(it);
   // Precedence: the command line, then the config file, then the preset.
   nlohmann::json settings = nlohmann::json::object();
-  if (!arguments.preset.empty()) {
-    if (arguments.preset != "seed")
-      throw invalid_argument("invalid preset = '" + arguments.preset + "': expected seed");
-    settings = nlohmann::json::parse(seed_preset);
-  }
+  if (!arguments.preset.empty()) settings = preset_config(arguments.preset);
   if (!arguments.config.empty()) settings.merge_patch(read_config(arguments.config));
+  const auto typed = [&](const std::string& key) {
+    std::string option = "--" + key;
+    std::replace(option.begin(), option.end(), '_', '-');
+    const CLI::Option* given = command.get_option_no_throw(option);
+    return given != nullptr && given->count() > 0;
+  };
   apply_config(settings, arguments.config.empty() ? "preset " + arguments.preset : arguments.config,
-               command, arguments);
+               typed, arguments);
   if (arguments.axes.empty())
     throw invalid_argument("sweep needs at least one axis (--lr, --zeta, …, or --config/--preset)");
   const bool single = single_precision(arguments.solver);
@@ -413,7 +303,7 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   spec.base = to_options(arguments.solver);
   spec.methods = parse_methods(arguments.solver.method);
   spec.base.method = spec.methods.front();
-  for (const char* name : axis_names) {  // a fixed, documented column order
+  for (const char* name : sweep_axis_names) {  // a fixed, documented column order
     const auto it = arguments.axes.find(name);
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second));
   }

@@ -17,6 +17,9 @@ struct npy_array {
 /// dtype or Fortran order, size disagreeing with the shape).
 npy_array read_npy(const std::string& path);
 
+/// The same from the bytes of a file; `name` goes into error messages.
+npy_array parse_npy(const std::string& bytes, const std::string& name);
+
 /// Writes a C-order `.npy` file (version 1.0) of dtype float64 or float32 after Real.
 template <class Real>
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, const Real* data);

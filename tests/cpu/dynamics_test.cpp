@@ -120,7 +120,7 @@ TEST(NesterovOde, GapStaysUnderTwoDistanceSquaredOverTSquared) {
     for (std::int64_t i = 0; i < batch.batch_size; ++i) {
       ASSERT_EQ(result.outcome[i], status::reached_t_end);
       const auto distance =
-          (testing::block_of(batch.initial, i, 6, 1) - testing::least_squares_solution(batch, i))
+          (testing::block_of(batch.initial, i, 6, 2) - testing::least_squares_solution(batch, i))
               .squaredNorm();
       EXPECT_LE(result.objective[i], 2 * distance / (t_end * t_end)) << "t " << t_end;  // f* = 0
     }

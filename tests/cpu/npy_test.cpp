@@ -57,6 +57,13 @@ TEST_F(Npy, RoundTripKeepsShapeValuesAndDtype) {
   for (int e = 0; e < 3; ++e) EXPECT_EQ(read_narrow.values[e], double(narrow[e]));
 }
 
+TEST_F(Npy, EmptyArraysReadBack) {  // found by the fuzzer: a memcpy to an empty vector's buffer
+  write_npy<double>(path("empty.npy"), {0, 5}, nullptr);
+  const auto read = read_npy(path("empty.npy"));
+  EXPECT_EQ(read.shape, (std::vector<std::int64_t>{0, 5}));
+  EXPECT_TRUE(read.values.empty());
+}
+
 TEST_F(Npy, HeaderIsPaddedToSixtyFourBytes) {
   const double value = 1;
   write_npy(path("one.npy"), {1}, &value);

@@ -1,0 +1,127 @@
+#include "sweep_config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "gradflow/error.hpp"
+
+namespace gradflow::cli {
+namespace {
+
+/// `--preset seed`: the showcase of the seed discussion — its random 50×5 least-squares problem
+/// with two right-hand sides and a random start, heavy-ball flow integrated by RK4 at dt = √lr,
+/// over a log grid of learning rates and damping ratios.
+constexpr const char* seed_preset_json = R"({
+  "random": "1,50,5,2", "seed": 1, "random_u0": true,
+  "method": "rk4", "dynamics": "heavy_ball", "gtol": 1e-8, "max_steps": 20000,
+  "axes": {"lr": "1e-4:1:24:log", "zeta": "0.1:4:24:log"}
+})";
+
+/// ["gd", "nag"] → "gd,nag": a method list as the command line spells it.
+std::string joined_names(const nlohmann::json& names) {
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ",") + name.get<std::string>();
+  return list;
+}
+
+}  // namespace
+
+void apply_config(const nlohmann::json& config, const std::string& source,
+                  const std::function<bool(const std::string&)>& typed,
+                  sweep_arguments& arguments) {
+  if (!config.is_object()) throw invalid_argument(source + ": the config must be a JSON object");
+  for (const auto& [key, value] : config.items()) {
+    try {
+      if (key == "axes") {
+        if (!value.is_object()) throw invalid_argument(source + ": 'axes' must be an object");
+        for (const auto& [name, spec] : value.items()) {
+          if (std::find(std::begin(sweep_axis_names), std::end(sweep_axis_names), name) ==
+              std::end(sweep_axis_names))
+            throw invalid_argument(source + ": unknown axis '" + name + "'");
+          if (typed(name)) continue;
+          std::string text;
+          if (spec.is_string()) {
+            text = spec.get<std::string>();
+          } else {
+            for (const auto& number : spec) {
+              std::ostringstream item;
+              item.precision(17);
+              item << number.get<double>();
+              text += (text.empty() ? "" : ",") + item.str();
+            }
+          }
+          arguments.axes[name] = text;
+        }
+        continue;
+      }
+      if (typed(key)) continue;
+      if (key == "A")
+        arguments.problem.matrix_path = value.get<std::string>();
+      else if (key == "B")
+        arguments.problem.rhs_path = value.get<std::string>();
+      else if (key == "random")
+        arguments.problem.random = value.get<std::string>();
+      else if (key == "seed")
+        arguments.problem.seed = value.get<std::uint64_t>();
+      else if (key == "random_u0")
+        arguments.problem.random_initial = value.get<bool>();
+      else if (key == "method")
+        arguments.solver.method = value.is_array() ? joined_names(value) : value.get<std::string>();
+      else if (key == "dynamics")
+        arguments.solver.dynamics = value.get<std::string>();
+      else if (key == "control")
+        arguments.solver.control = value.get<std::string>();
+      else if (key == "backend")
+        arguments.solver.backend = value.get<std::string>();
+      else if (key == "precision")
+        arguments.solver.precision = value.get<std::string>();
+      else if (key == "rtol")
+        arguments.solver.rtol = value.get<double>();
+      else if (key == "atol")
+        arguments.solver.atol = value.get<double>();
+      else if (key == "gtol")
+        arguments.solver.gtol = value.get<double>();
+      else if (key == "rtol_grad")
+        arguments.solver.rtol_grad = value.get<double>();
+      else if (key == "vtol")
+        arguments.solver.vtol = value.get<double>();
+      else if (key == "t_end")
+        arguments.solver.t_end = value.get<double>();
+      else if (key == "max_steps")
+        arguments.solver.max_steps = value.get<std::int64_t>();
+      else if (key == "dt_min")
+        arguments.solver.dt_min = value.get<double>();
+      else if (key == "skip_invalid")
+        arguments.solver.skip_invalid = value.get<bool>();
+      else if (key == "out")
+        arguments.out = value.get<std::string>();
+      else if (key == "format")
+        arguments.format = value.get<std::string>();
+      else if (key == "chunk")
+        arguments.chunk = value.get<std::int64_t>();
+      else
+        throw invalid_argument(source + ": unknown key '" + key + "'");
+    } catch (const nlohmann::json::exception& e) {
+      throw invalid_argument(source + ": key '" + key + "' has the wrong type (" + e.what() + ")");
+    }
+  }
+}
+
+nlohmann::json read_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw io_error("cannot read --config '" + path + "': no such file or not readable");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw invalid_argument("cannot parse --config '" + path + "': " + e.what());
+  }
+}
+
+nlohmann::json preset_config(const std::string& name) {
+  if (name != "seed") throw invalid_argument("invalid preset = '" + name + "': expected seed");
+  return nlohmann::json::parse(seed_preset_json);
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,46 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "problem_source.hpp"
+#include "solver_arguments.hpp"
+
+namespace gradflow::cli {
+
+/// Everything `gradflow sweep` reads from the command line, as typed. Each axis is a spec
+/// "lo:hi:count[:log|lin]" or "v1,v2,…"; a config file (JSON) or a preset fills in what the
+/// command line leaves out.
+struct sweep_arguments {
+  problem_arguments problem;
+  solver_arguments solver;
+  std::map<std::string, std::string> axes;  ///< by axis name (lr, dt, zeta, …, lambda, u0_seed)
+  std::string config, preset, out;
+  std::string format = "csv";  ///< csv | jsonl
+  std::int64_t chunk = 0;      ///< members per chunk; 0: all at once
+  std::string shard;           ///< "i/N": run the i-th of N contiguous slices
+  bool resume = false;
+  bool quiet = false;
+};
+
+/// The axes a sweep may have, in their column order.
+inline constexpr const char* sweep_axis_names[] = {"lr",      "dt",       "zeta",   "damping",
+                                                   "mass",    "momentum", "beta1",  "beta2",
+                                                   "epsilon", "lambda",   "u0_seed"};
+
+/// Takes each key of a config object for which `typed(key)` (the command line set it) is false.
+/// Unknown keys and axes, and values of the wrong type, are invalid_argument naming `source` and
+/// the key.
+void apply_config(const nlohmann::json& config, const std::string& source,
+                  const std::function<bool(const std::string&)>& typed, sweep_arguments& arguments);
+
+/// Parses a config file; io_error / invalid_argument naming the path.
+nlohmann::json read_config(const std::string& path);
+
+/// The settings of `--preset NAME` (only "seed": the seed discussion's showcase).
+nlohmann::json preset_config(const std::string& name);
+
+}  // namespace gradflow::cli
