@@ -35,6 +35,10 @@ public:
                          int stage) = 0;
   /// True while any problem is running (a host synchronisation on the CUDA backend).
   virtual bool any_running() = 0;
+  /// Status, accepted steps, t and ‖∇f‖ of every problem, for a trace (a synchronisation on CUDA).
+  virtual void read_progress(std::vector<std::int32_t>& outcome,
+                             std::vector<std::int64_t>& accepted, std::vector<Real>& time,
+                             std::vector<Real>& gradient_norm) = 0;
   /// f at the final U and every per-problem field, copied into `result`.
   virtual void collect(solve_result<Real>& result) = 0;
 };

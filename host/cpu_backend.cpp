@@ -84,6 +84,14 @@ public:
     return false;
   }
 
+  void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,
+                     std::vector<Real>& time, std::vector<Real>& gradient_norm) override {
+    outcome = arrays_.outcome;
+    accepted = arrays_.accepted;
+    time = arrays_.time;
+    gradient_norm = arrays_.gradient_norm;
+  }
+
   void collect(solve_result<Real>& result) override {
     const auto& batch = *batch_;
     const auto v = view_;

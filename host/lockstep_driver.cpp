@@ -6,20 +6,55 @@ namespace {
 using detail::lockstep_phase;
 using detail::operand;
 
+/// Appends a point for every problem that ran since the last record (so a finished problem's last
+/// point appears once).
+template <class Real>
+class trace_recorder {
+public:
+  trace_recorder(lockstep_backend<Real>& backend, int every, std::vector<trace_point>& trace)
+      : backend_(backend), every_(every), trace_(trace) {}
+
+  bool due(std::int64_t iteration) const { return every_ > 0 && iteration % every_ == 0; }
+
+  void record() {
+    if (every_ <= 0) return;
+    backend_.read_progress(outcome_, accepted_, time_, gradient_norm_);
+    if (was_running_.empty()) was_running_.assign(outcome_.size(), true);
+    for (std::size_t i = 0; i < outcome_.size(); ++i) {
+      if (!was_running_[i]) continue;
+      trace_.push_back(
+          {std::int64_t(i), accepted_[i], double(time_[i]), double(gradient_norm_[i])});
+      was_running_[i] = outcome_[i] == static_cast<std::int32_t>(status::running);
+    }
+  }
+
+private:
+  lockstep_backend<Real>& backend_;
+  int every_;
+  std::vector<trace_point>& trace_;
+  std::vector<std::int32_t> outcome_;
+  std::vector<std::int64_t> accepted_;
+  std::vector<Real> time_, gradient_norm_;
+  std::vector<bool> was_running_;
+};
+
 /// Every running problem attempts one step per iteration and stops itself at max_steps, so the
 /// loops need no bound beyond that.
 template <class Real, class Step>
 void repeat_steps(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                  int check_interval, Step step) {
+                  int check_interval, trace_recorder<Real>& recorder, Step step) {
+  recorder.record();
   for (std::int64_t iteration = 0; iteration < settings.max_steps; ++iteration) {
-    if (iteration % check_interval == 0 && !backend.any_running()) return;
+    if (iteration % check_interval == 0 && !backend.any_running()) break;
     step();
+    if (recorder.due(iteration + 1)) recorder.record();
   }
+  recorder.record();
 }
 
 template <class Real>
 void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                    int check_interval) {
+                    int check_interval, trace_recorder<Real>& recorder) {
   backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::ode_rhs, 0);
   backend.run_phase(settings, lockstep_phase::ode_start, 0);
@@ -28,7 +63,7 @@ void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings
     backend.run_phase(settings, lockstep_phase::ode_probe_rhs, 0);
     backend.run_phase(settings, lockstep_phase::ode_refine_initial_step, 0);
   }
-  repeat_steps(backend, settings, check_interval, [&] {
+  repeat_steps(backend, settings, check_interval, recorder, [&] {
     for (int stage = 1; stage < settings.scheme.stage_count; ++stage) {
       backend.run_phase(settings, lockstep_phase::ode_stage_input, stage);
       backend.apply_gram(operand::stage_input);
@@ -40,11 +75,11 @@ void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings
 
 template <class Real>
 void run_optimizer(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                   int check_interval) {
+                   int check_interval, trace_recorder<Real>& recorder) {
   if (settings.method == method::cg) backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::optimizer_start, 0);
   const operand source = detail::optimizer_operand(settings.method);
-  repeat_steps(backend, settings, check_interval, [&] {
+  repeat_steps(backend, settings, check_interval, recorder, [&] {
     if (source == operand::stage_input)
       backend.run_phase(settings, lockstep_phase::optimizer_prepare, 0);
     backend.apply_gram(source);
@@ -56,21 +91,24 @@ void run_optimizer(lockstep_backend<Real>& backend, const detail::step_settings<
 
 template <class Real>
 void integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-               int check_interval) {
+               int check_interval, int trace_every, std::vector<trace_point>& trace) {
+  trace_recorder<Real> recorder(backend, trace_every, trace);
   if (settings.needs_factor) backend.factorize();
   backend.run_phase(settings, lockstep_phase::resolve_parameters, 0);
   if (is_integrator(settings.method)) {
-    run_integrator(backend, settings, check_interval);
+    run_integrator(backend, settings, check_interval, recorder);
   } else if (settings.method == method::direct) {
     backend.run_phase(settings, lockstep_phase::direct_solve, 0);
   } else {
-    run_optimizer(backend, settings, check_interval);
+    run_optimizer(backend, settings, check_interval, recorder);
   }
   backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::final_gradient, 0);
 }
 
-template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&, int);
-template void integrate(lockstep_backend<double>&, const detail::step_settings<double>&, int);
+template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&, int, int,
+                        std::vector<trace_point>&);
+template void integrate(lockstep_backend<double>&, const detail::step_settings<double>&, int, int,
+                        std::vector<trace_point>&);
 
 }  // namespace gradflow

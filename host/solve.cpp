@@ -241,6 +241,10 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
     result.rejected_steps[i] = part.rejected_steps[j];
     result.gradient_evaluations[i] = part.gradient_evaluations[j];
   }
+  for (trace_point point : part.trace) {
+    point.problem = keep[point.problem];
+    result.trace.push_back(point);
+  }
   result.summary = part.summary;
   if (keep.empty()) result.summary.device = "none (every problem was invalid)";
   result.summary.batch_size = count;
@@ -265,8 +269,9 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   const auto start = std::chrono::steady_clock::now();
   backend->load(batch, layout_for(options, settings.scheme.stage_count, settings.needs_factor),
                 parameters);
-  integrate(*backend, settings, options.check_interval);
+  require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
   solve_result<Real> result;
+  integrate(*backend, settings, options.check_interval, options.trace_every, result.trace);
   result.batch_size = batch.batch_size;
   result.unknowns = batch.unknowns;
   result.rhs_count = batch.rhs_count;

@@ -248,6 +248,10 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
       row.time = solved.time[i];
       result.rows.push_back(std::move(row));
     }
+    for (trace_point point : solved.trace) {
+      point.problem += begin;
+      result.trace.push_back(point);
+    }
     result.runs.push_back(solved.summary);
     result.wall_seconds += solved.summary.wall_seconds;
   }

@@ -227,6 +227,15 @@ public:
     return *running_flag_host_ != 0;
   }
 
+  void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,
+                     std::vector<Real>& time, std::vector<Real>& gradient_norm) override {
+    arrays_.outcome.download(outcome, stream_);
+    arrays_.accepted.download(accepted, stream_);
+    arrays_.time.download(time, stream_);
+    arrays_.gradient_norm.download(gradient_norm, stream_);
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
   void collect(solve_result<Real>& result) override {
     const auto& batch = *batch_;
     const std::int64_t count = batch.batch_size;

@@ -6,6 +6,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "merge_command.hpp"
+#include "plot_command.hpp"
 #include "solve_command.hpp"
 #include "sweep_command.hpp"
 
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
   gradflow::cli::merge_arguments merge_arguments;
   auto* merge = app.add_subcommand("merge", "join shard tables into the table of the whole sweep");
   gradflow::cli::add_merge_options(*merge, merge_arguments);
+  gradflow::cli::plot_arguments plot_arguments;
+  auto* plot = app.add_subcommand("plot", "draw a sweep table as a heatmap, or a trace");
+  gradflow::cli::add_plot_options(*plot, plot_arguments);
   std::string command_line;
   for (int a = 0; a < argc; ++a) command_line += (a ? " " : "") + std::string(argv[a]);
 
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*info) return print_info();
+    if (*plot) return gradflow::cli::run_plot(plot_arguments);
     if (*merge) return gradflow::cli::run_merge(merge_arguments);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments);

@@ -8,6 +8,10 @@
 namespace gradflow::cli {
 namespace {
 
+std::string trace_path(const solve_arguments& arguments) {
+  return arguments.solver.trace_out.empty() ? "trace.csv" : arguments.solver.trace_out;
+}
+
 template <class Real>
 std::string report_csv(const solve_result<Real>& result) {
   std::string text =
@@ -32,6 +36,8 @@ int solve_in(const solve_arguments& arguments, const solve_options& options) {
               result.solution.data());
   }
   if (!arguments.report.empty()) write_atomically(arguments.report, report_csv(result), "--report");
+  if (options.trace_every > 0)
+    write_atomically(trace_path(arguments), trace_csv(result.trace, true), "--trace-out");
   if (!arguments.quiet) std::cout << describe(result.summary) << "\n";
   return 0;
 }
@@ -65,6 +71,7 @@ int run_solve(const solve_arguments& arguments) {
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
   require_writable(arguments.out, "--out");
   require_writable(arguments.report, "--report");
+  if (options.trace_every > 0) require_writable(trace_path(arguments), "--trace-out");
   return single ? solve_in<float>(arguments, options) : solve_in<double>(arguments, options);
 }
 

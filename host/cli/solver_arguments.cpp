@@ -1,6 +1,9 @@
 #include "solver_arguments.hpp"
 
+#include <cstdlib>
+
 #include "gradflow/error.hpp"
+#include "output_files.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -30,6 +33,9 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
   command.add_flag("--skip-invalid", arguments.skip_invalid,
                    "mark problems with NaN/Inf data invalid_input and solve the rest");
+  command.add_option("--trace", arguments.trace,
+                     "every=N: record ‖∇f‖ of every member every N steps (for plot --convergence)");
+  command.add_option("--trace-out", arguments.trace_out, "where --trace writes (CSV)");
   command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
@@ -48,7 +54,28 @@ solve_options to_options(const solver_arguments& arguments) {
   options.max_steps = arguments.max_steps;
   options.dt_min = arguments.dt_min;
   options.skip_invalid = arguments.skip_invalid;
+  options.trace_every = trace_interval(arguments);
   return options;
+}
+
+int trace_interval(const solver_arguments& arguments) {
+  if (arguments.trace.empty()) return 0;
+  const std::string number =
+      arguments.trace.rfind("every=", 0) == 0 ? arguments.trace.substr(6) : arguments.trace;
+  char* end = nullptr;
+  const long value = std::strtol(number.c_str(), &end, 10);
+  if (number.empty() || *end != '\0' || value < 1 || value > 1000000000)
+    throw invalid_argument("invalid trace = '" + arguments.trace +
+                           "': expected every=N with N >= 1");
+  return int(value);
+}
+
+std::string trace_csv(const std::vector<trace_point>& trace, bool with_header) {
+  std::string text = with_header ? "member,step,t,grad_norm\n" : "";
+  for (const auto& point : trace)
+    text += std::to_string(point.problem) + "," + std::to_string(point.step) + "," +
+            exact_decimal(point.time) + "," + exact_decimal(point.gradient_norm) + "\n";
+  return text;
 }
 
 bool single_precision(const solver_arguments& arguments) {
@@ -72,7 +99,8 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
                                                    : nlohmann::json("inf")},
           {"max_steps", arguments.max_steps},
           {"dt_min", arguments.dt_min},
-          {"skip_invalid", arguments.skip_invalid}};
+          {"skip_invalid", arguments.skip_invalid},
+          {"trace", arguments.trace}};
 }
 
 }  // namespace gradflow::cli

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/options.hpp"
+#include "gradflow/result.hpp"
 
 namespace gradflow::cli {
 
@@ -38,7 +39,15 @@ struct solver_arguments {
   std::int64_t max_steps = 100000;
   double dt_min = 0;
   bool skip_invalid = false;
+  std::string trace;      ///< "every=N" (or "N"): record ‖∇f‖ every N steps
+  std::string trace_out;  ///< where the trace goes (a default per command when empty)
 };
+
+/// The N of --trace every=N; 0 when not tracing. Throws invalid_argument for anything else.
+int trace_interval(const solver_arguments& arguments);
+
+/// The trace as CSV rows `member,step,t,grad_norm` (header when `with_header`).
+std::string trace_csv(const std::vector<trace_point>& trace, bool with_header);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments, const char* method_help);

@@ -18,6 +18,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
+#include "plot_command.hpp"
 #include "sweep_summary.hpp"
 #include "sweep_table.hpp"
 
@@ -154,6 +155,13 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   const auto [first, end] = shard_range(arguments.shard, total);
   const nlohmann::json settings = run_settings(arguments, spec, total);
   const std::string journal_path = arguments.out + ".progress";
+  const bool tracing = spec.base.trace_every > 0;
+  const std::string trace_path =
+      !arguments.solver.trace_out.empty() ? arguments.solver.trace_out
+      : arguments.out.empty()
+          ? std::string("trace.csv")
+          : sidecar_path(arguments.out).substr(0, sidecar_path(arguments.out).size() - 5) +
+                ".trace.csv";
 
   std::int64_t next = first, chunk = arguments.chunk > 0 ? arguments.chunk
                                                          : std::max<std::int64_t>(end - first, 1);
@@ -170,22 +178,29 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     chunk = journal.at("chunk").get<std::int64_t>();
     wall_seconds = journal.at("wall_seconds").get<double>();
     std::filesystem::resize_file(arguments.out, journal.at("bytes").get<std::uintmax_t>());
+    if (tracing)
+      std::filesystem::resize_file(trace_path, journal.at("trace_bytes").get<std::uintmax_t>());
   } else if (!arguments.out.empty()) {
     write_atomically(arguments.out, table_header(spec.axes, format), "--out");
   }
+  if (tracing && !arguments.resume)
+    write_atomically(trace_path, trace_csv({}, true), "--trace-out");
   auto save_journal = [&] {
-    const nlohmann::json journal = {{"settings", settings},
-                                    {"chunk", chunk},
-                                    {"next_member", next},
-                                    {"bytes", std::filesystem::file_size(arguments.out)},
-                                    {"wall_seconds", wall_seconds}};
+    const nlohmann::json journal = {
+        {"settings", settings},
+        {"chunk", chunk},
+        {"next_member", next},
+        {"bytes", std::filesystem::file_size(arguments.out)},
+        {"wall_seconds", wall_seconds},
+        {"trace_bytes", tracing ? std::filesystem::file_size(trace_path) : 0}};
     write_atomically(journal_path, journal.dump(2) + "\n", "--out journal");
   };
   if (!arguments.out.empty() && !arguments.resume) save_journal();
 
   const progress_line progress(!arguments.quiet && ::isatty(STDERR_FILENO), end - first);
   std::signal(SIGINT, on_interrupt);
-  sweep_result in_memory{spec.axes, {}, {}, 0.0};  // the rows when there is no --out
+  sweep_result in_memory;  // the rows when there is no --out
+  in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
   const auto started = std::chrono::steady_clock::now();
   while (next < end) {
@@ -200,7 +215,9 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     runs.insert(runs.end(), part.runs.begin(), part.runs.end());
     if (arguments.out.empty()) {
       in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
+      if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
     } else {
+      if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
       append_durably(arguments.out, table_rows(part, format));
       save_journal();
     }
@@ -251,6 +268,13 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     if (!arguments.out.empty())
       std::cout << "wrote " << arguments.out << " and " << sidecar_path(arguments.out) << "\n";
   }
+  if (!arguments.plot.empty()) {
+    plot_arguments picture;
+    picture.table = arguments.out;
+    picture.out = arguments.plot;
+    run_plot(picture);
+    if (!arguments.quiet) std::cout << "drew " << arguments.plot << "\n";
+  }
   return 0;
 }
 
@@ -271,6 +295,8 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   command.add_option("--preset", arguments.preset, "seed: the seed example's lr × zeta showcase");
   command.add_option("--out", arguments.out, "table, one row per member (+ a .json sidecar)");
   command.add_option("--format", arguments.format, "csv | jsonl (JSON Lines)");
+  command.add_option("--plot", arguments.plot,
+                     "also draw steps over the first two axes as a heatmap (.png; needs --out)");
   command.add_option("--chunk", arguments.chunk,
                      "members per chunk: each finished chunk is appended and journalled");
   command.add_option("--shard", arguments.shard,
@@ -308,6 +334,12 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second));
   }
   require_writable(arguments.out, "--out");
+  require_writable(arguments.plot, "--plot");
+  if (!arguments.solver.trace.empty() && arguments.solver.trace_out.empty() &&
+      arguments.out.empty())
+    require_writable("trace.csv", "--trace-out");
+  if (!arguments.plot.empty() && (arguments.out.empty() || spec.axes.size() < 2))
+    throw invalid_argument("--plot needs --out and at least two axes");
   return single ? sweep_in<float>(arguments, spec, command_line)
                 : sweep_in<double>(arguments, spec, command_line);
 }

@@ -19,6 +19,7 @@ struct sweep_arguments {
   solver_arguments solver;
   std::map<std::string, std::string> axes;  ///< by axis name (lr, dt, zeta, …, lambda, u0_seed)
   std::string config, preset, out;
+  std::string plot;            ///< a heatmap of steps over the first two axes, after the run
   std::string format = "csv";  ///< csv | jsonl
   std::int64_t chunk = 0;      ///< members per chunk; 0: all at once
   std::string shard;           ///< "i/N": run the i-th of N contiguous slices

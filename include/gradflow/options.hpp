@@ -93,6 +93,9 @@ struct solve_options {
   /// Problems with NaN/Inf data or a bad λ are marked invalid_input (solution NaN) and the rest
   /// are solved, instead of the whole solve being rejected.
   bool skip_invalid = false;
+  /// > 0: record (accepted steps, t, ‖∇f‖) of every running problem every this many steps, plus
+  /// its start and end, into solve_result::trace (one host synchronisation per record on a GPU).
+  int trace_every = 0;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
 };

@@ -22,6 +22,14 @@ struct run_summary {
   std::int64_t count(status s) const { return status_counts[static_cast<int>(s)]; }
 };
 
+/// One point of a problem's history (solve_options::trace_every).
+struct trace_point {
+  std::int64_t problem = 0;
+  std::int64_t step = 0;  ///< accepted steps so far
+  double time = 0;
+  double gradient_norm = 0;
+};
+
 /// Per-problem results, indexed like the batch. `solution` is batch·n·k row-major: NumPy shape
 /// (batch, n, k).
 template <class Real>
@@ -37,6 +45,7 @@ struct solve_result {
   std::vector<std::int64_t> accepted_steps;
   std::vector<std::int64_t> rejected_steps;
   std::vector<std::int64_t> gradient_evaluations;
+  std::vector<trace_point> trace;  ///< empty unless solve_options::trace_every > 0
   run_summary summary;
 };
 

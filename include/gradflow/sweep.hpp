@@ -53,7 +53,8 @@ struct sweep_row {
 struct sweep_result {
   std::vector<sweep_axis> axes;
   std::vector<sweep_row> rows;
-  std::vector<run_summary> runs;  ///< one per method, in order
+  std::vector<trace_point> trace;  ///< with base.trace_every > 0; `problem` is the member index
+  std::vector<run_summary> runs;   ///< one per method, in order
   double wall_seconds = 0;
 };
 

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <sstream>
 
 #include "gradflow/gradflow.hpp"
 #include "oracle.hpp"
@@ -309,6 +311,56 @@ print("python reads every output")
 )";
   const auto checked = run_shell(python + " " + script + " " + directory_.string());
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
+}
+
+TEST_F(Cli, HeatmapAndConvergencePlotsArePngs) {
+  if (std::system("/usr/bin/python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0 &&
+      std::system("python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no python3 with numpy and matplotlib (Debian: python3-matplotlib)";
+  const auto swept = run("sweep --preset seed --backend cpu --quiet --trace every=10 --out " +
+                         path("s.csv") + " --plot " + path("heat.png"));
+  ASSERT_EQ(swept.exit_code, 0) << swept.output;
+  const auto curves =
+      run("plot " + path("s.trace.csv") + " --convergence --members 0,300 -o " + path("conv.png"));
+  ASSERT_EQ(curves.exit_code, 0) << curves.output;
+  const auto by_evaluations =
+      run("plot " + path("s.csv") + " --x zeta --y lr --value gradient_evaluations -o " +
+          path("evals.png"));
+  ASSERT_EQ(by_evaluations.exit_code, 0) << by_evaluations.output;
+  for (const char* picture : {"heat.png", "conv.png", "evals.png"})
+    EXPECT_EQ(read_file(path(picture)).substr(0, 4), "\x89PNG") << picture;
+  expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
+  expect_usage_error("plot " + path("s.csv") + " --value colour -o " + path("x.png"), "colour");
+  expect_usage_error("plot " + path("missing.csv") + " -o " + path("x.png"), "missing.csv");
+  expect_usage_error("sweep --preset seed --lr 0.01 --zeta 1 --plot " + path("p.png"),
+                     "--plot needs");
+}
+
+TEST_F(Cli, TraceRecordsEveryMembersHistory) {
+  const auto result =
+      run("solve --random 3,50,5,2 --backend cpu --quiet --trace every=4 --trace-out " +
+          path("t.csv") + " --report " + path("r.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::ifstream trace(path("t.csv"));
+  std::string line;
+  std::getline(trace, line);
+  EXPECT_EQ(line, "member,step,t,grad_norm");
+  std::map<int, std::vector<double>> norms;
+  while (std::getline(trace, line)) {
+    std::stringstream cells(line);
+    std::string member, step, t, norm;
+    std::getline(cells, member, ',');
+    std::getline(cells, step, ',');
+    std::getline(cells, t, ',');
+    std::getline(cells, norm, ',');
+    norms[std::stoi(member)].push_back(std::stod(norm));
+  }
+  ASSERT_EQ(norms.size(), 3u);
+  for (const auto& [member, history] : norms) {
+    EXPECT_GT(history.size(), 3u) << member;
+    EXPECT_LT(history.back(), 1e-6 * history.front()) << member;  // the default rtol_grad is 1e-8
+  }
+  expect_usage_error("solve --random 3,50,5,2 --trace every=0", "trace");
 }
 
 }  // namespace

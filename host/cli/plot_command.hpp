@@ -1,0 +1,21 @@
+#pragma once
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace gradflow::cli {
+
+/// `gradflow plot TABLE [--x AXIS --y AXIS --value COLUMN] -o heatmap.png`, or with
+/// `--convergence [--members 0,5]` a trace (from `--trace`) as ‖∇f‖ against steps.
+struct plot_arguments {
+  std::string table, x, y, value = "steps", out, members;
+  bool convergence = false;
+};
+
+void add_plot_options(CLI::App& command, plot_arguments& arguments);
+
+/// Draws with python3 + matplotlib (the embedded plot_sweep.py). Throws io_error when no python3
+/// with numpy and matplotlib is found (naming the Debian package) or when the plotter fails.
+int run_plot(const plot_arguments& arguments);
+
+}  // namespace gradflow::cli

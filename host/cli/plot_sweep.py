@@ -1,0 +1,123 @@
+"""Draws a gradflow sweep table (CSV or JSON Lines) as a heatmap, or a trace as convergence curves.
+
+Run by `gradflow plot`; needs numpy and matplotlib (Debian: python3-matplotlib).
+heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
+  One cell per (X, Y): the median VALUE over the converged members with those X and Y (other axes,
+  problems and methods pooled); cells where no member converged are hatched and marked x.
+  An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
+  when its values are positive and geometric).
+convergence: plot_sweep.py convergence TRACE MEMBERS OUT
+  ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them).
+"""
+import csv
+import json
+import math
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def read_rows(path):
+    with open(path) as stream:
+        first = stream.read(1)
+        stream.seek(0)
+        if first == "{":
+            return [json.loads(line) for line in stream if line.strip()]
+        return list(csv.DictReader(stream))
+
+
+def is_log(name, values, sidecar):
+    if sidecar:
+        for axis in sidecar.get("axes", []):
+            if axis.get("name") == name:
+                return axis.get("spacing") == "log"
+    if len(values) < 3 or min(values) <= 0:
+        return False
+    ratios = [b / a for a, b in zip(values, values[1:])]
+    return max(ratios) / min(ratios) < 1.01 and max(ratios) > 1.2
+
+
+def edges(values, log):
+    points = np.log(values) if log else np.asarray(values, dtype=float)
+    if len(points) == 1:
+        middle = np.array([points[0] - 0.5, points[0] + 0.5])
+    else:
+        inner = (points[:-1] + points[1:]) / 2
+        middle = np.concatenate(([2 * points[0] - inner[0]], inner, [2 * points[-1] - inner[-1]]))
+    return np.exp(middle) if log else middle
+
+
+def heatmap(table, x, y, value, out, sidecar_path=None):
+    rows = read_rows(table)
+    if not rows:
+        sys.exit(f"gradflow plot: '{table}' has no rows")
+    for column in (x, y, value):
+        if column not in rows[0]:
+            sys.exit(f"gradflow plot: '{table}' has no column '{column}' (columns: {', '.join(rows[0])})")
+    sidecar = None
+    if sidecar_path:
+        try:
+            with open(sidecar_path) as stream:
+                sidecar = json.load(stream)
+        except OSError:
+            sidecar = None
+    xs = sorted({float(r[x]) for r in rows})
+    ys = sorted({float(r[y]) for r in rows})
+    cells = {}
+    for r in rows:
+        if r["status"] == "converged" and r[value] not in (None, ""):
+            cells.setdefault((float(r[x]), float(r[y])), []).append(float(r[value]))
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for (cx, cy), values in cells.items():
+        grid[ys.index(cy), xs.index(cx)] = float(np.median(values))
+    log_x, log_y = is_log(x, xs, sidecar), is_log(y, ys, sidecar)
+    figure, axes = plt.subplots(figsize=(7.5, 6))
+    finite = grid[np.isfinite(grid)]
+    colour_log = finite.size and finite.min() > 0 and finite.max() / finite.min() > 30
+    norm = matplotlib.colors.LogNorm() if colour_log else None
+    mesh = axes.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(grid),
+                           cmap="viridis", norm=norm, shading="flat")
+    axes.set_facecolor("0.85")
+    for j, cy in enumerate(ys):
+        for i, cx in enumerate(xs):
+            if not np.isfinite(grid[j, i]):
+                axes.plot(cx, cy, marker="x", color="0.45", markersize=4, linestyle="none")
+    if log_x:
+        axes.set_xscale("log")
+    if log_y:
+        axes.set_yscale("log")
+    axes.set_xlabel(x)
+    axes.set_ylabel(y)
+    axes.set_title(f"{value} (median over converged members; x: none converged)")
+    figure.colorbar(mesh, ax=axes, label=value)
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
+
+
+def convergence(trace, members, out):
+    rows = read_rows(trace)
+    chosen = [int(m) for m in members.split(",") if m] if members else sorted({int(r["member"]) for r in rows})[:8]
+    figure, axes = plt.subplots(figsize=(7, 5))
+    for member in chosen:
+        points = [(int(r["step"]), float(r["grad_norm"])) for r in rows if int(r["member"]) == member]
+        points = [(s, g) for s, g in points if math.isfinite(g) and g > 0]
+        if points:
+            steps, norms = zip(*sorted(points))
+            axes.semilogy(steps, norms, label=f"member {member}")
+    axes.set_xlabel("accepted steps")
+    axes.set_ylabel("‖∇f‖")
+    axes.legend()
+    axes.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "heatmap":
+        heatmap(*sys.argv[2:])
+    else:
+        convergence(*sys.argv[2:])
