@@ -33,8 +33,10 @@ public:
   /// detail::run_phase for every problem.
   virtual void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                          int stage) = 0;
-  /// True while any problem is running (a host synchronisation on the CUDA backend).
-  virtual bool any_running() = 0;
+  /// Problems loaded.
+  virtual std::int64_t batch_size() const = 0;
+  /// How many problems are still running (a host synchronisation on the CUDA backend).
+  virtual std::int64_t running_count() = 0;
   /// Status, accepted steps, t and ‖∇f‖ of every problem, for a trace (a synchronisation on CUDA).
   virtual void read_progress(std::vector<std::int32_t>& outcome,
                              std::vector<std::int64_t>& accepted, std::vector<Real>& time,

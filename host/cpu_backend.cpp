@@ -78,10 +78,12 @@ public:
     for (std::int64_t i = 0; i < count; ++i) detail::run_phase(v, settings, phase, stage, i);
   }
 
-  bool any_running() override {
-    for (std::int64_t i = 0; i < view_.batch_size; ++i)
-      if (view_.running(i)) return true;
-    return false;
+  std::int64_t batch_size() const override { return view_.batch_size; }
+
+  std::int64_t running_count() override {
+    std::int64_t running = 0;
+    for (std::int64_t i = 0; i < view_.batch_size; ++i) running += view_.running(i);
+    return running;
   }
 
   void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,

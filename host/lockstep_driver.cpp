@@ -1,5 +1,7 @@
 #include "lockstep_driver.hpp"
 
+#include <chrono>
+
 namespace gradflow {
 namespace {
 
@@ -42,10 +44,18 @@ private:
 /// loops need no bound beyond that.
 template <class Real, class Step>
 void repeat_steps(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                  int check_interval, trace_recorder<Real>& recorder, Step step) {
+                  const solve_options& options, trace_recorder<Real>& recorder, Step step) {
+  const auto started = std::chrono::steady_clock::now();
   recorder.record();
   for (std::int64_t iteration = 0; iteration < settings.max_steps; ++iteration) {
-    if (iteration % check_interval == 0 && !backend.any_running()) break;
+    if (iteration % options.check_interval == 0) {
+      const std::int64_t running = backend.running_count();
+      if (options.on_progress) {
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+        options.on_progress({running, backend.batch_size() - running, elapsed.count()});
+      }
+      if (running == 0) break;
+    }
     step();
     if (recorder.due(iteration + 1)) recorder.record();
   }
@@ -54,7 +64,7 @@ void repeat_steps(lockstep_backend<Real>& backend, const detail::step_settings<R
 
 template <class Real>
 void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                    int check_interval, trace_recorder<Real>& recorder) {
+                    const solve_options& options, trace_recorder<Real>& recorder) {
   backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::ode_rhs, 0);
   backend.run_phase(settings, lockstep_phase::ode_start, 0);
@@ -63,7 +73,7 @@ void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings
     backend.run_phase(settings, lockstep_phase::ode_probe_rhs, 0);
     backend.run_phase(settings, lockstep_phase::ode_refine_initial_step, 0);
   }
-  repeat_steps(backend, settings, check_interval, recorder, [&] {
+  repeat_steps(backend, settings, options, recorder, [&] {
     for (int stage = 1; stage < settings.scheme.stage_count; ++stage) {
       backend.run_phase(settings, lockstep_phase::ode_stage_input, stage);
       backend.apply_gram(operand::stage_input);
@@ -75,11 +85,11 @@ void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings
 
 template <class Real>
 void run_optimizer(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                   int check_interval, trace_recorder<Real>& recorder) {
+                   const solve_options& options, trace_recorder<Real>& recorder) {
   if (settings.method == method::cg) backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::optimizer_start, 0);
   const operand source = detail::optimizer_operand(settings.method);
-  repeat_steps(backend, settings, check_interval, recorder, [&] {
+  repeat_steps(backend, settings, options, recorder, [&] {
     if (source == operand::stage_input)
       backend.run_phase(settings, lockstep_phase::optimizer_prepare, 0);
     backend.apply_gram(source);
@@ -91,24 +101,24 @@ void run_optimizer(lockstep_backend<Real>& backend, const detail::step_settings<
 
 template <class Real>
 void integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-               int check_interval, int trace_every, std::vector<trace_point>& trace) {
-  trace_recorder<Real> recorder(backend, trace_every, trace);
+               const solve_options& options, std::vector<trace_point>& trace) {
+  trace_recorder<Real> recorder(backend, options.trace_every, trace);
   if (settings.needs_factor) backend.factorize();
   backend.run_phase(settings, lockstep_phase::resolve_parameters, 0);
   if (is_integrator(settings.method)) {
-    run_integrator(backend, settings, check_interval, recorder);
+    run_integrator(backend, settings, options, recorder);
   } else if (settings.method == method::direct) {
     backend.run_phase(settings, lockstep_phase::direct_solve, 0);
   } else {
-    run_optimizer(backend, settings, check_interval, recorder);
+    run_optimizer(backend, settings, options, recorder);
   }
   backend.apply_gram(operand::state);
   backend.run_phase(settings, lockstep_phase::final_gradient, 0);
 }
 
-template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&, int, int,
-                        std::vector<trace_point>&);
-template void integrate(lockstep_backend<double>&, const detail::step_settings<double>&, int, int,
-                        std::vector<trace_point>&);
+template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&,
+                        const solve_options&, std::vector<trace_point>&);
+template void integrate(lockstep_backend<double>&, const detail::step_settings<double>&,
+                        const solve_options&, std::vector<trace_point>&);
 
 }  // namespace gradflow

@@ -271,7 +271,7 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
                 parameters);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
   solve_result<Real> result;
-  integrate(*backend, settings, options.check_interval, options.trace_every, result.trace);
+  integrate(*backend, settings, options, result.trace);
   result.batch_size = batch.batch_size;
   result.unknowns = batch.unknowns;
   result.rhs_count = batch.rhs_count;

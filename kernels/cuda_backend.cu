@@ -62,10 +62,13 @@ __global__ void mark_not_factored_kernel(detail::lockstep_view<Real> view, const
   if (i < view.batch_size && info[i] != 0) detail::set_outcome(view, i, status::invalid_input);
 }
 
-__global__ void any_running_kernel(const std::int32_t* outcome, std::int64_t batch_size,
-                                   int* flag) {
+/// Adds the number of running problems to *count: one atomic per block (__syncthreads_count).
+__global__ void running_count_kernel(const std::int32_t* outcome, std::int64_t batch_size,
+                                     unsigned long long* count) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < batch_size && outcome[i] == static_cast<std::int32_t>(status::running)) *flag = 1;
+  const int running = __syncthreads_count(i < batch_size &&
+                                          outcome[i] == static_cast<std::int32_t>(status::running));
+  if (threadIdx.x == 0 && running > 0) atomicAdd(count, static_cast<unsigned long long>(running));
 }
 
 cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_a,
@@ -107,12 +110,12 @@ public:
     GRADFLOW_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     GRADFLOW_CUBLAS_CHECK(cublasCreate(&handle_));
     GRADFLOW_CUBLAS_CHECK(cublasSetStream(handle_, stream_));
-    GRADFLOW_CUDA_CHECK(cudaMallocHost(&running_flag_host_, sizeof(int)));
-    running_flag_.allocate(1, "the running flag");
+    GRADFLOW_CUDA_CHECK(cudaMallocHost(&running_count_host_, sizeof(unsigned long long)));
+    running_count_.allocate(1, "the running count");
   }
   ~cuda_backend() override {
     if (solver_) cusolverDnDestroy(solver_);
-    cudaFreeHost(running_flag_host_);
+    cudaFreeHost(running_count_host_);
     cublasDestroy(handle_);
     cudaStreamDestroy(stream_);
   }
@@ -216,15 +219,19 @@ public:
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
   }
 
-  bool any_running() override {
-    GRADFLOW_CUDA_CHECK(cudaMemsetAsync(running_flag_.data(), 0, sizeof(int), stream_));
-    any_running_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(
-        view_.outcome, view_.batch_size, running_flag_.data());
+  std::int64_t batch_size() const override { return view_.batch_size; }
+
+  std::int64_t running_count() override {
+    GRADFLOW_CUDA_CHECK(
+        cudaMemsetAsync(running_count_.data(), 0, sizeof(unsigned long long), stream_));
+    running_count_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(
+        view_.outcome, view_.batch_size, running_count_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(running_flag_host_, running_flag_.data(), sizeof(int),
-                                        cudaMemcpyDeviceToHost, stream_));
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(running_count_host_, running_count_.data(),
+                                        sizeof(unsigned long long), cudaMemcpyDeviceToHost,
+                                        stream_));
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    return *running_flag_host_ != 0;
+    return std::int64_t(*running_count_host_);
   }
 
   void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,
@@ -267,8 +274,8 @@ private:
   cudaStream_t stream_ = nullptr;
   cublasHandle_t handle_ = nullptr;
   cusolverDnHandle_t solver_ = nullptr;
-  int* running_flag_host_ = nullptr;
-  device_buffer<int> running_flag_;
+  unsigned long long* running_count_host_ = nullptr;  // pinned: the count's asynchronous copy
+  device_buffer<unsigned long long> running_count_;
   const least_squares_batch<Real>* batch_ = nullptr;
   device_buffer<Real> matrix_, rhs_, lambda_;
   lockstep_arrays<device_buffer, Real> arrays_;

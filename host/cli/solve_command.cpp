@@ -4,6 +4,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
+#include "progress_line.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -30,7 +31,13 @@ std::string report_csv(const solve_result<Real>& result) {
 template <class Real>
 int solve_in(const solve_arguments& arguments, const solve_options& options) {
   const auto batch = load_problems<Real>(arguments.problem);
-  const solve_result<Real> result = solve(batch, options);
+  const progress_line progress(!arguments.quiet, batch.batch_size);
+  solve_options with_progress = options;
+  with_progress.on_progress = [&](const progress_report& report) {
+    progress.update(report.finished, report.running, report.elapsed_seconds);
+  };
+  const solve_result<Real> result = solve(batch, with_progress);
+  progress.finish();
   if (!arguments.out.empty()) {
     write_npy(arguments.out, {result.batch_size, result.unknowns, result.rhs_count},
               result.solution.data());

@@ -19,6 +19,7 @@
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
 #include "plot_command.hpp"
+#include "progress_line.hpp"
 #include "sweep_summary.hpp"
 #include "sweep_table.hpp"
 
@@ -106,28 +107,6 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
 }
 
-/// A progress line on stderr, rewritten in place: only on a terminal and without --quiet.
-class progress_line {
-public:
-  progress_line(bool enabled, std::int64_t total) : enabled_(enabled), total_(total) {}
-  void update(std::int64_t done, std::int64_t live, double elapsed) const {
-    if (!enabled_) return;
-    const double left = done > 0 ? elapsed * double(total_ - done) / double(done) : 0.0;
-    std::fprintf(
-        stderr, "\r\033[Kgradflow: %lld/%lld members done, %lld live, %.1f s elapsed, ~%.0f s left",
-        static_cast<long long>(done), static_cast<long long>(total_), static_cast<long long>(live),
-        elapsed, left);
-    std::fflush(stderr);
-  }
-  void finish() const {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
-private:
-  bool enabled_;
-  std::int64_t total_;
-};
-
 /// Runs members [first, first + count), halving the chunk on out-of-memory until one fits.
 template <class Real>
 sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_spec& spec,
@@ -197,27 +176,33 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   };
   if (!arguments.out.empty() && !arguments.resume) save_journal();
 
-  const progress_line progress(!arguments.quiet && ::isatty(STDERR_FILENO), end - first);
+  // The progress line counts members across chunks; inside a chunk the solve reports its own.
+  const progress_line progress(!arguments.quiet, end - first);
+  const auto started = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  std::int64_t chunk_start = next;
+  sweep_spec live_spec = spec;
+  live_spec.base.on_progress = [&](const progress_report& report) {
+    progress.update(chunk_start - first + report.finished, report.running, elapsed());
+  };
   std::signal(SIGINT, on_interrupt);
   sweep_result in_memory;  // the rows when there is no --out
   in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
-  const auto started = std::chrono::steady_clock::now();
   while (next < end) {
     std::int64_t count = std::min(chunk, end - next);
-    progress.update(
-        next - first, count,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    sweep_result part = run_chunk(problems, spec, next, count);
+    chunk_start = next;
+    sweep_result part = run_chunk(problems, live_spec, next, count);
     chunk = std::min(chunk, count);
     next += count;
     wall_seconds += part.wall_seconds;
     runs.insert(runs.end(), part.runs.begin(), part.runs.end());
+    if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
     if (arguments.out.empty()) {
       in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
-      if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
     } else {
-      if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
       append_durably(arguments.out, table_rows(part, format));
       save_journal();
     }
@@ -230,9 +215,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
       return 130;
     }
   }
-  progress.update(
-      end - first, 0,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  progress.update(end - first, 0, elapsed());
   progress.finish();
 
   table_format written = format;

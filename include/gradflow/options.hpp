@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,13 @@ enum class backend_kind { automatic, cpu, cuda };
 /// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is the PI controller of
 /// DESIGN.md §4.
 enum class step_control { method_default, fixed, error_control };
+
+/// Where a solve stands, for a progress display (solve_options::on_progress).
+struct progress_report {
+  std::int64_t running = 0;
+  std::int64_t finished = 0;
+  double elapsed_seconds = 0;
+};
 
 /// Options of a solve. Every `hyperparameter` is unset (default below), one value, or one value per
 /// batch member; all are validated by `solve` and rejected with a message naming the field and, for
@@ -98,6 +106,8 @@ struct solve_options {
   int trace_every = 0;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
+  /// Called on the host at those checks (so at most every check_interval steps), if set.
+  std::function<void(const progress_report&)> on_progress;
 };
 
 /// The hyperparameter called `name` ("dt", "zeta", "damping", "mass", "momentum", "beta1", "beta2",
