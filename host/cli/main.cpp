@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     if (*plot) return gradflow::cli::run_plot(plot_arguments);
     if (*merge) return gradflow::cli::run_merge(merge_arguments);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
-    return gradflow::cli::run_solve(solve_arguments);
+    return gradflow::cli::run_solve(solve_arguments, command_line);
   } catch (const std::exception& e) {
     std::cerr << "gradflow: " << e.what() << "\n";
     return is_input_error(e) ? 2 : 1;

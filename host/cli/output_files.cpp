@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 
 #include "gradflow/error.hpp"
@@ -17,6 +18,13 @@ void require_writable(const std::string& path, const char* option) {
                    "': cannot create files there");
   out.close();
   std::remove(probe.c_str());
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
 }
 
 std::string sidecar_path(const std::string& out) {

@@ -9,6 +9,9 @@ void require_writable(const std::string& path, const char* option);
 /// Writes `content` beside `path` and renames it into place, so a reader never sees half a file.
 void write_atomically(const std::string& path, const std::string& content, const char* option);
 
+/// Now, as ISO 8601 UTC (for sidecars).
+std::string utc_now();
+
 /// The JSON sidecar beside a table: `out` with its extension replaced by .json.
 std::string sidecar_path(const std::string& out);
 

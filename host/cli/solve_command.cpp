@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
 #include "progress_line.hpp"
@@ -29,7 +31,39 @@ std::string report_csv(const solve_result<Real>& result) {
 }
 
 template <class Real>
-int solve_in(const solve_arguments& arguments, const solve_options& options) {
+void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& result,
+                   const std::string& command_line) {
+  const std::string anchor = arguments.out.empty() ? arguments.report : arguments.out;
+  if (anchor.empty()) return;
+  nlohmann::json given = nlohmann::json::object();
+  for (const auto& [name, value] : arguments.hyperparameters)
+    if (value) given[name] = *value;
+  if (arguments.learning_rate) given["lr"] = *arguments.learning_rate;
+  nlohmann::json counts = nlohmann::json::object();
+  for (int s = 0; s < status_count; ++s)
+    if (result.summary.status_counts[s] != 0)
+      counts[std::string(to_string(static_cast<status>(s)))] = result.summary.status_counts[s];
+  const nlohmann::json sidecar = {{"gradflow_version", version},
+                                  {"date", utc_now()},
+                                  {"command", command_line},
+                                  {"problem", describe_problems(arguments.problem)},
+                                  {"solver", describe_solver(arguments.solver)},
+                                  {"method", arguments.solver.method},
+                                  {"hyperparameters", given},
+                                  {"backend", to_string(result.summary.backend)},
+                                  {"device", result.summary.device},
+                                  {"batch_size", result.batch_size},
+                                  {"wall_seconds", result.summary.wall_seconds},
+                                  {"gradient_evaluations", result.summary.gradient_evaluations},
+                                  {"status_counts", counts},
+                                  {"solution", arguments.out},
+                                  {"report", arguments.report}};
+  write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "sidecar");
+}
+
+template <class Real>
+int solve_in(const solve_arguments& arguments, const solve_options& options,
+             const std::string& command_line) {
   const auto batch = load_problems<Real>(arguments.problem);
   const progress_line progress(!arguments.quiet, batch.batch_size);
   solve_options with_progress = options;
@@ -45,6 +79,7 @@ int solve_in(const solve_arguments& arguments, const solve_options& options) {
   if (!arguments.report.empty()) write_atomically(arguments.report, report_csv(result), "--report");
   if (options.trace_every > 0)
     write_atomically(trace_path(arguments), trace_csv(result.trace, true), "--trace-out");
+  write_sidecar(arguments, result, command_line);
   if (!arguments.quiet) std::cout << describe(result.summary) << "\n";
   return 0;
 }
@@ -68,7 +103,7 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   command.add_flag("--quiet", arguments.quiet, "print no summary");
 }
 
-int run_solve(const solve_arguments& arguments) {
+int run_solve(const solve_arguments& arguments, const std::string& command_line) {
   const bool single = single_precision(arguments.solver);
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
@@ -79,7 +114,8 @@ int run_solve(const solve_arguments& arguments) {
   require_writable(arguments.out, "--out");
   require_writable(arguments.report, "--report");
   if (options.trace_every > 0) require_writable(trace_path(arguments), "--trace-out");
-  return single ? solve_in<float>(arguments, options) : solve_in<double>(arguments, options);
+  return single ? solve_in<float>(arguments, options, command_line)
+                : solve_in<double>(arguments, options, command_line);
 }
 
 }  // namespace gradflow::cli

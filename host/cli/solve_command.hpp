@@ -23,6 +23,8 @@ struct solve_arguments {
 void add_solve_options(CLI::App& command, solve_arguments& arguments);
 
 /// Runs a parsed `solve`. Returns the process exit code; throws gradflow::error for bad input.
-int run_solve(const solve_arguments& arguments);
+/// With --out or --report, a JSON sidecar beside the first of them records the run
+/// (`command_line`, settings, backend, device, wall time, status counts).
+int run_solve(const solve_arguments& arguments, const std::string& command_line);
 
 }  // namespace gradflow::cli

@@ -35,13 +35,6 @@ std::vector<method> parse_methods(const std::string& list) {
   return methods;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
-
 /// The members [first, end) of shard "i/N" of `total`: contiguous slices, the first total mod N one
 /// member longer.
 std::pair<std::int64_t, std::int64_t> shard_range(const std::string& shard, std::int64_t total) {

@@ -44,6 +44,11 @@ run_result run(const std::string& arguments) {
   return run_shell(std::string(GRADFLOW_CLI_PATH) + " " + arguments);
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 class Cli : public ::testing::Test {
 protected:
   std::filesystem::path directory_ =
@@ -109,6 +114,9 @@ TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
     ++rows;
   }
   EXPECT_EQ(rows, 1000);
+  const std::string sidecar = read_file(path("u.json"));  // beside --out
+  for (const char* key : {"\"backend\"", "\"device\"", "\"command\"", "\"status_counts\""})
+    EXPECT_NE(sidecar.find(key), std::string::npos) << key;
 }
 
 TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
@@ -157,11 +165,6 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   expect_usage_error("solve" + files + " --method adam --dynamics heavy_ball", "dynamics");
   expect_usage_error("solve" + files + " --zeta -1 --dynamics heavy_ball --method rk4", "zeta");
   if (cuda_devices().empty()) expect_usage_error("solve --random 2,5,2,1 --backend cuda", "cuda");
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
