@@ -12,8 +12,10 @@
 namespace gradflow {
 namespace {
 
-/// Below this batch size a step's work is smaller than an OpenMP fork/join (~µs): run serially.
-constexpr std::int64_t parallel_threshold = 256;
+/// Per-step phases with less work than this (multiply-adds of one product G·X over the batch) run
+/// serially: an OpenMP fork/join costs microseconds, and far more when several processes share the
+/// cores (spinning threads), while a product over 2¹⁷ multiply-adds takes tens of microseconds.
+constexpr std::int64_t parallel_work = std::int64_t(1) << 17;
 
 /// OpenMP over problems; each problem's loop is the same detail:: code the CUDA kernels run.
 template <class Real>
@@ -60,7 +62,7 @@ public:
   void apply_gram(detail::operand source) override {
     const auto v = view_;
     const std::int64_t count = v.batch_size;
-#pragma omp parallel for schedule(static) if (count >= parallel_threshold)
+#pragma omp parallel for schedule(static) if (parallel())
     for (std::int64_t i = 0; i < count; ++i) {
       if (!v.running(i) && source != detail::operand::state) continue;  // the final product
       const Real* x = source == detail::operand::state         ? v.state_of(i)
@@ -74,7 +76,7 @@ public:
                  int stage) override {
     const auto v = view_;
     const std::int64_t count = v.batch_size;
-#pragma omp parallel for schedule(static) if (count >= parallel_threshold)
+#pragma omp parallel for schedule(static) if (parallel())
     for (std::int64_t i = 0; i < count; ++i) detail::run_phase(v, settings, phase, stage, i);
   }
 
@@ -120,6 +122,10 @@ public:
   }
 
 private:
+  bool parallel() const {
+    return view_.batch_size * view_.len() * view_.unknowns >= parallel_work;
+  }
+
   const least_squares_batch<Real>* batch_ = nullptr;
   std::vector<Real> lambda_;
   lockstep_arrays<host_array, Real> arrays_;
