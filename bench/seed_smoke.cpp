@@ -57,6 +57,14 @@ void seed_method(benchmark::State& state, gradflow::backend_kind backend, gradfl
   run(state, 10000, seed_options(backend, m, d));
 }
 
+/// Lockstep versus fused execution of the same batch (Tsit5, gradient flow, 10⁴ seed problems).
+void seed_path(benchmark::State& state, gradflow::backend_kind backend,
+               gradflow::execution_path path) {
+  auto options = seed_options(backend, gradflow::method::tsit5, gradflow::dynamics::gradient);
+  options.path = path;
+  run(state, 10000, options);
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(seed_batch, cpu, gradflow::backend_kind::cpu)
@@ -90,5 +98,16 @@ GRADFLOW_SEED_METHOD(cuda, tsit5, gradient);
 GRADFLOW_SEED_METHOD(cuda, tsit5, heavy_ball);
 GRADFLOW_SEED_METHOD(cuda, cg, gradient);
 GRADFLOW_SEED_METHOD(cuda, direct, gradient);
+
+#define GRADFLOW_SEED_PATH(backend, path)                                         \
+  BENCHMARK_CAPTURE(seed_path, backend##_##path, gradflow::backend_kind::backend, \
+                    gradflow::execution_path::path)                               \
+      ->UseManualTime()                                                           \
+      ->Unit(benchmark::kMillisecond)                                             \
+      ->Iterations(1)
+GRADFLOW_SEED_PATH(cpu, lockstep);
+GRADFLOW_SEED_PATH(cpu, fused);
+GRADFLOW_SEED_PATH(cuda, lockstep);
+GRADFLOW_SEED_PATH(cuda, fused);
 
 BENCHMARK_MAIN();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gradflow/detail/phases.hpp"
+#include "gradflow/detail/sequence.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/result.hpp"
 #include "lockstep_arrays.hpp"
@@ -35,6 +36,8 @@ public:
                          int stage) = 0;
   /// Problems loaded.
   virtual std::int64_t batch_size() const = 0;
+  /// The fused path: every problem's whole detail::run_sequence in one thread of its own.
+  virtual void run_fused(const detail::step_settings<Real>& settings) = 0;
   /// How many problems are still running (a host synchronisation on the CUDA backend).
   virtual std::int64_t running_count() = 0;
   /// Status, accepted steps, t and ‖∇f‖ of every problem, for a trace (a synchronisation on CUDA).

@@ -82,6 +82,16 @@ public:
 
   std::int64_t batch_size() const override { return view_.batch_size; }
 
+  void run_fused(const detail::step_settings<Real>& settings) override {
+    const auto v = view_;
+    // Problems finish at different times: hand them out in small dynamic chunks.
+#pragma omp parallel for schedule(dynamic, 16)
+    for (std::int64_t i = 0; i < v.batch_size; ++i) {
+      detail::fused_executor<Real> executor{v, settings, i};
+      detail::run_sequence(executor, settings);
+    }
+  }
+
   std::int64_t running_count() override {
     std::int64_t running = 0;
     for (std::int64_t i = 0; i < view_.batch_size; ++i) running += view_.running(i);
@@ -122,9 +132,7 @@ public:
   }
 
 private:
-  bool parallel() const {
-    return view_.batch_size * view_.len() * view_.unknowns >= parallel_work;
-  }
+  bool parallel() const { return view_.batch_size * view_.len() * view_.unknowns >= parallel_work; }
 
   const least_squares_batch<Real>* batch_ = nullptr;
   std::vector<Real> lambda_;

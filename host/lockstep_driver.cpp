@@ -1,5 +1,7 @@
 #include "lockstep_driver.hpp"
 
+#include "gradflow/detail/sequence.hpp"
+
 #include <chrono>
 
 namespace gradflow {
@@ -40,62 +42,44 @@ private:
   std::vector<bool> was_running_;
 };
 
-/// Every running problem attempts one step per iteration and stops itself at max_steps, so the
-/// loops need no bound beyond that.
-template <class Real, class Step>
-void repeat_steps(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                  const solve_options& options, trace_recorder<Real>& recorder, Step step) {
-  const auto started = std::chrono::steady_clock::now();
-  recorder.record();
-  for (std::int64_t iteration = 0; iteration < settings.max_steps; ++iteration) {
-    if (iteration % options.check_interval == 0) {
-      const std::int64_t running = backend.running_count();
-      if (options.on_progress) {
-        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-        options.on_progress({running, backend.batch_size() - running, elapsed.count()});
-      }
-      if (running == 0) break;
-    }
-    step();
-    if (recorder.due(iteration + 1)) recorder.record();
-  }
-  recorder.record();
-}
-
+/// Applies each step of detail::run_sequence to the whole batch through the backend, checking how
+/// many problems still run every options.check_interval steps (reporting it to on_progress) and
+/// recording the trace.
 template <class Real>
-void run_integrator(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                    const solve_options& options, trace_recorder<Real>& recorder) {
-  backend.apply_gram(operand::state);
-  backend.run_phase(settings, lockstep_phase::ode_rhs, 0);
-  backend.run_phase(settings, lockstep_phase::ode_start, 0);
-  if (settings.adaptive) {
-    backend.apply_gram(operand::stage_input);
-    backend.run_phase(settings, lockstep_phase::ode_probe_rhs, 0);
-    backend.run_phase(settings, lockstep_phase::ode_refine_initial_step, 0);
-  }
-  repeat_steps(backend, settings, options, recorder, [&] {
-    for (int stage = 1; stage < settings.scheme.stage_count; ++stage) {
-      backend.run_phase(settings, lockstep_phase::ode_stage_input, stage);
-      backend.apply_gram(operand::stage_input);
-      backend.run_phase(settings, lockstep_phase::ode_rhs, stage);
-    }
-    backend.run_phase(settings, lockstep_phase::ode_finish, 0);
-  });
-}
+class lockstep_executor {
+public:
+  lockstep_executor(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
+                    const solve_options& options, trace_recorder<Real>& recorder)
+      : backend_(backend),
+        settings_(settings),
+        options_(options),
+        recorder_(recorder),
+        started_(std::chrono::steady_clock::now()) {}
 
-template <class Real>
-void run_optimizer(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-                   const solve_options& options, trace_recorder<Real>& recorder) {
-  if (settings.method == method::cg) backend.apply_gram(operand::state);
-  backend.run_phase(settings, lockstep_phase::optimizer_start, 0);
-  const operand source = detail::optimizer_operand(settings.method);
-  repeat_steps(backend, settings, options, recorder, [&] {
-    if (source == operand::stage_input)
-      backend.run_phase(settings, lockstep_phase::optimizer_prepare, 0);
-    backend.apply_gram(source);
-    backend.run_phase(settings, lockstep_phase::optimizer_update, 0);
-  });
-}
+  void factorize() { backend_.factorize(); }
+  void gram(operand source) { backend_.apply_gram(source); }
+  void phase(lockstep_phase p, int stage) { backend_.run_phase(settings_, p, stage); }
+  bool keep_going(std::int64_t iteration) {
+    if (iteration == 0) recorder_.record();
+    if (iteration % options_.check_interval != 0) return true;
+    const std::int64_t running = backend_.running_count();
+    if (options_.on_progress) {
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+      options_.on_progress({running, backend_.batch_size() - running, elapsed.count()});
+    }
+    return running > 0;
+  }
+  void after_step(std::int64_t iteration) {
+    if (recorder_.due(iteration + 1)) recorder_.record();
+  }
+
+private:
+  lockstep_backend<Real>& backend_;
+  const detail::step_settings<Real>& settings_;
+  const solve_options& options_;
+  trace_recorder<Real>& recorder_;
+  std::chrono::steady_clock::time_point started_;
+};
 
 }  // namespace
 
@@ -103,17 +87,9 @@ template <class Real>
 void integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
                const solve_options& options, std::vector<trace_point>& trace) {
   trace_recorder<Real> recorder(backend, options.trace_every, trace);
-  if (settings.needs_factor) backend.factorize();
-  backend.run_phase(settings, lockstep_phase::resolve_parameters, 0);
-  if (is_integrator(settings.method)) {
-    run_integrator(backend, settings, options, recorder);
-  } else if (settings.method == method::direct) {
-    backend.run_phase(settings, lockstep_phase::direct_solve, 0);
-  } else {
-    run_optimizer(backend, settings, options, recorder);
-  }
-  backend.apply_gram(operand::state);
-  backend.run_phase(settings, lockstep_phase::final_gradient, 0);
+  lockstep_executor<Real> executor(backend, settings, options, recorder);
+  detail::run_sequence(executor, settings);
+  recorder.record();
 }
 
 template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&,

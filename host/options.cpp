@@ -48,6 +48,10 @@ constexpr std::array<std::pair<std::string_view, dynamics>, 4> dynamics_names{
      {"newton", dynamics::newton}}};
 constexpr std::array<std::pair<std::string_view, backend_kind>, 3> backend_names{
     {{"auto", backend_kind::automatic}, {"cpu", backend_kind::cpu}, {"cuda", backend_kind::cuda}}};
+constexpr std::array<std::pair<std::string_view, execution_path>, 3> path_names{
+    {{"auto", execution_path::automatic},
+     {"lockstep", execution_path::lockstep},
+     {"fused", execution_path::fused}}};
 constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names{
     {{"default", step_control::method_default},
      {"fixed", step_control::fixed},
@@ -96,6 +100,7 @@ std::vector<std::string_view> hyperparameter_names() {
 std::string_view to_string(method m) { return name_of(method_names, m); }
 std::string_view to_string(dynamics d) { return name_of(dynamics_names, d); }
 std::string_view to_string(backend_kind b) { return name_of(backend_names, b); }
+std::string_view to_string(execution_path p) { return name_of(path_names, p); }
 std::string_view to_string(step_control c) { return name_of(control_names, c); }
 
 method parse_method(std::string_view text, std::string_view field) {
@@ -106,6 +111,9 @@ dynamics parse_dynamics(std::string_view text, std::string_view field) {
 }
 backend_kind parse_backend(std::string_view text, std::string_view field) {
   return parse_named(backend_names, text, field);
+}
+execution_path parse_execution_path(std::string_view text, std::string_view field) {
+  return parse_named(path_names, text, field);
 }
 step_control parse_step_control(std::string_view text, std::string_view field) {
   return parse_named(control_names, text, field);

@@ -271,7 +271,17 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
                 parameters);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
   solve_result<Real> result;
-  integrate(*backend, settings, options, result.trace);
+  const bool fused = options.path == execution_path::fused ||
+                     (options.path == execution_path::automatic && batch.unknowns <= 32 &&
+                      options.trace_every == 0 && !options.on_progress);
+  if (fused && options.trace_every > 0)
+    throw invalid_argument(
+        "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
+  if (fused) {
+    backend->run_fused(settings);
+  } else {
+    integrate(*backend, settings, options, result.trace);
+  }
   result.batch_size = batch.batch_size;
   result.unknowns = batch.unknowns;
   result.rhs_count = batch.rhs_count;

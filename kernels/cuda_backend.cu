@@ -31,6 +31,16 @@ __global__ void phase_kernel(detail::lockstep_view<Real> view, detail::step_sett
   if (i < view.batch_size) detail::run_phase(view, settings, phase, stage, i);
 }
 
+/// The fused path: one thread runs one problem's whole solve.
+template <class Real>
+__global__ void fused_kernel(detail::lockstep_view<Real> view,
+                             detail::step_settings<Real> settings) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= view.batch_size) return;
+  detail::fused_executor<Real> executor{view, settings, i};
+  detail::run_sequence(executor, settings);
+}
+
 template <class Real>
 __global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_size,
                              int unknowns) {
@@ -220,6 +230,11 @@ public:
   }
 
   std::int64_t batch_size() const override { return view_.batch_size; }
+
+  void run_fused(const detail::step_settings<Real>& settings) override {
+    fused_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(view_, settings);
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  }
 
   std::int64_t running_count() override {
     GRADFLOW_CUDA_CHECK(

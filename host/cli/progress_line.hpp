@@ -8,6 +8,8 @@ namespace gradflow::cli {
 class progress_line {
 public:
   progress_line(bool wanted, std::int64_t total);
+  /// Whether a line is drawn at all (a terminal and not --quiet).
+  bool enabled() const { return enabled_; }
   void update(std::int64_t done, std::int64_t live, double elapsed_seconds) const;
   /// Ends the line (a newline), if one was drawn.
   void finish() const;

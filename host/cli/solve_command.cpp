@@ -67,9 +67,11 @@ int solve_in(const solve_arguments& arguments, const solve_options& options,
   const auto batch = load_problems<Real>(arguments.problem);
   const progress_line progress(!arguments.quiet, batch.batch_size);
   solve_options with_progress = options;
-  with_progress.on_progress = [&](const progress_report& report) {
-    progress.update(report.finished, report.running, report.elapsed_seconds);
-  };
+  if (progress.enabled()) {
+    with_progress.on_progress = [&](const progress_report& report) {
+      progress.update(report.finished, report.running, report.elapsed_seconds);
+    };
+  }
   const solve_result<Real> result = solve(batch, with_progress);
   progress.finish();
   if (!arguments.out.empty()) {

@@ -37,6 +37,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
                      "every=N: record ‖∇f‖ of every member every N steps (for plot --convergence)");
   command.add_option("--trace-out", arguments.trace_out, "where --trace writes (CSV)");
   command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
+  command.add_option("--path", arguments.path,
+                     "auto | lockstep | fused (fused: one thread runs each problem's whole solve)");
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
 
@@ -45,6 +47,7 @@ solve_options to_options(const solver_arguments& arguments) {
   options.dynamics = parse_dynamics(arguments.dynamics);
   options.control = parse_step_control(arguments.control);
   options.backend = parse_backend(arguments.backend);
+  options.path = parse_execution_path(arguments.path);
   options.rtol = given(arguments.rtol);
   options.atol = given(arguments.atol);
   options.gtol = given(arguments.gtol);
@@ -89,6 +92,7 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
   return {{"dynamics", arguments.dynamics},
           {"control", arguments.control},
           {"backend_requested", arguments.backend},
+          {"path", arguments.path},
           {"precision", arguments.precision},
           {"rtol", given_json(arguments.rtol)},
           {"atol", given_json(arguments.atol)},

@@ -33,7 +33,7 @@ inline constexpr std::array<hyperparameter_option, 8> hyperparameter_options{{
 /// Options that `solve` and `sweep` share, as typed.
 struct solver_arguments {
   std::string method = "tsit5", dynamics = "gradient", control = "default", backend = "auto",
-              precision = "f64";
+              precision = "f64", path = "auto";
   std::optional<double> rtol, atol, gtol, rtol_grad, vtol;
   double t_end = std::numeric_limits<double>::infinity();
   std::int64_t max_steps = 100000;

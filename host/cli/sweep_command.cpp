@@ -177,9 +177,11 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   };
   std::int64_t chunk_start = next;
   sweep_spec live_spec = spec;
-  live_spec.base.on_progress = [&](const progress_report& report) {
-    progress.update(chunk_start - first + report.finished, report.running, elapsed());
-  };
+  if (progress.enabled()) {
+    live_spec.base.on_progress = [&](const progress_report& report) {
+      progress.update(chunk_start - first + report.finished, report.running, elapsed());
+    };
+  }
   std::signal(SIGINT, on_interrupt);
   sweep_result in_memory;  // the rows when there is no --out
   in_memory.axes = spec.axes;

@@ -75,6 +75,8 @@ void apply_config(const nlohmann::json& config, const std::string& source,
         arguments.solver.control = value.get<std::string>();
       else if (key == "backend")
         arguments.solver.backend = value.get<std::string>();
+      else if (key == "path")
+        arguments.solver.path = value.get<std::string>();
       else if (key == "precision")
         arguments.solver.precision = value.get<std::string>();
       else if (key == "rtol")

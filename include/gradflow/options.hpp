@@ -41,6 +41,14 @@ constexpr bool is_integrator(method m) {
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
 enum class backend_kind { automatic, cpu, cuda };
 
+/// How a batch is executed. `lockstep`: every phase is one pass over the batch and every product
+/// one batched GEMM (cuBLAS on the GPU), with host checks between steps — right for larger n, and
+/// what traces and progress reports need. `fused`: each problem runs its whole solve in one thread
+/// (one OpenMP task / one CUDA thread), with its G and state close by — right for small problems
+/// like the seed's 50×5. `automatic`: fused when n ≤ 32 and no trace or progress report is asked
+/// for.
+enum class execution_path { automatic, lockstep, fused };
+
 /// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is the PI controller of
 /// DESIGN.md §4.
 enum class step_control { method_default, fixed, error_control };
@@ -60,6 +68,7 @@ struct solve_options {
   gradflow::dynamics dynamics = gradflow::dynamics::gradient;
   step_control control = step_control::method_default;
   backend_kind backend = backend_kind::automatic;
+  execution_path path = execution_path::automatic;
 
   /// Integrators: the fixed step, or the first step of an adaptive run. Unset: fixed steps use
   /// 1/‖G‖_∞ per problem (a Gershgorin bound on the largest curvature L; for second-order dynamics
@@ -125,12 +134,14 @@ std::vector<std::string_view> hyperparameter_names();
 std::string_view to_string(method m);
 std::string_view to_string(dynamics d);
 std::string_view to_string(backend_kind b);
+std::string_view to_string(execution_path p);
 std::string_view to_string(step_control c);
 
 /// Parse the CLI spellings; throw invalid_argument naming `field` and the accepted values.
 method parse_method(std::string_view text, std::string_view field = "method");
 dynamics parse_dynamics(std::string_view text, std::string_view field = "dynamics");
 backend_kind parse_backend(std::string_view text, std::string_view field = "backend");
+execution_path parse_execution_path(std::string_view text, std::string_view field = "path");
 step_control parse_step_control(std::string_view text, std::string_view field = "control");
 
 }  // namespace gradflow

@@ -154,6 +154,52 @@ TEST(Outcome, SkipInvalidSolvesTheRestAndMarksTheBad) {
   }
 }
 
+struct path_case {
+  method m;
+  dynamics d;
+};
+
+class ExecutionPaths : public ::testing::TestWithParam<path_case> {};
+
+TEST_P(ExecutionPaths, FusedEqualsLockstepBitForBit) {
+  // The same per-problem code in a different order of problems: identical results on the CPU.
+  auto batch = seed_problems(40, 51);
+  batch.lambda = {0.05};
+  batch.matrix[7 * 250] *= 40;  // one stiff member that runs longer than the rest
+  auto options = cpu_options(GetParam().m);
+  options.dynamics = GetParam().d;
+  options.max_steps = 3000;
+  options.path = execution_path::lockstep;
+  const auto lockstep = solve(batch, options);
+  options.path = execution_path::fused;
+  const auto fused = solve(batch, options);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) expect_same_problem(lockstep, i, fused, i);
+  // Nesterov's ODE converges sublinearly: within 3000 steps its members end at max_steps.
+  if (GetParam().d != dynamics::nesterov) EXPECT_GT(lockstep.summary.count(status::converged), 30);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Methods, ExecutionPaths,
+    ::testing::Values(
+        path_case{method::tsit5, dynamics::gradient}, path_case{method::rk4, dynamics::heavy_ball},
+        path_case{method::euler, dynamics::nesterov}, path_case{method::tsit5, dynamics::newton},
+        path_case{method::gd, dynamics::gradient}, path_case{method::momentum, dynamics::gradient},
+        path_case{method::nag, dynamics::gradient}, path_case{method::adam, dynamics::gradient},
+        path_case{method::fire, dynamics::gradient}, path_case{method::fire2, dynamics::gradient},
+        path_case{method::cg, dynamics::gradient}, path_case{method::direct, dynamics::gradient}),
+    [](const auto& info) {
+      return std::string(to_string(info.param.m)) + "_" + std::string(to_string(info.param.d));
+    });
+
+TEST(ExecutionPath, TraceNeedsLockstep) {
+  auto options = cpu_options(method::tsit5);
+  options.trace_every = 5;
+  options.path = execution_path::fused;
+  EXPECT_THROW(solve(seed_problems(2, 1), options), invalid_argument);
+  options.path = execution_path::automatic;  // chooses lockstep for the trace
+  EXPECT_FALSE(solve(seed_problems(2, 1), options).trace.empty());
+}
+
 TEST(Backend, CudaRequestWithoutDeviceOrBuildIsAClearError) {
   if (!cuda_devices().empty()) GTEST_SKIP() << "a CUDA device answers here";
   solve_options options;

@@ -121,6 +121,7 @@ TEST_P(CudaMethods, MatchCpu) {
   options.dynamics = d;
   options.max_steps = 20000;
   if (d == dynamics::heavy_ball) options.zeta = 1.0;
+  options.path = execution_path::lockstep;
   expect_backends_agree(batch, options, 1e-6);
 }
 
@@ -140,6 +141,19 @@ INSTANTIATE_TEST_SUITE_P(Everything, CudaMethods,
                            return std::string(to_string(info.param.m)) + "_" +
                                   std::string(to_string(info.param.d));
                          });
+
+TEST_P(CudaMethods, FusedPathMatchesCpu) {
+  const auto [m, d] = GetParam();
+  auto batch = mixed_batch<double>(97);
+  for (auto& lambda : batch.lambda) lambda += 0.05;
+  solve_options options;
+  options.method = m;
+  options.dynamics = d;
+  options.max_steps = 20000;
+  options.path = execution_path::fused;
+  if (d == dynamics::heavy_ball) options.zeta = 1.0;
+  expect_backends_agree(batch, options, 1e-6);
+}
 
 TEST_F(CudaBackend, SweepRowsMatchTheCpuSweep) {
   random_spec problems_spec;

@@ -1,0 +1,85 @@
+#pragma once
+#include <cstdint>
+
+#include "gradflow/detail/phases.hpp"
+
+namespace gradflow::detail {
+
+/// The order of a run's phases and products, written once for both execution paths. An Executor
+/// provides: factorize(), gram(operand) (product = G·X), phase(lockstep_phase, stage),
+/// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration).
+/// lockstep: the executor applies each call to the whole batch (host/lockstep_driver.cpp);
+/// fused: to one problem, whose whole run happens in one thread (fused_executor below).
+/// Integrators, per step: for each stage s ≥ 1 form Y_s, product G·Y_s, K_s = F(Y_s); then
+/// accept/reject and control. Optimisers, per iteration: [look-ahead,] product, update.
+template <class Real, class Executor>
+GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
+  if (s.needs_factor) x.factorize();
+  x.phase(lockstep_phase::resolve_parameters, 0);
+  if (is_integrator(s.method)) {
+    x.gram(operand::state);
+    x.phase(lockstep_phase::ode_rhs, 0);
+    x.phase(lockstep_phase::ode_start, 0);
+    if (s.adaptive) {
+      x.gram(operand::stage_input);
+      x.phase(lockstep_phase::ode_probe_rhs, 0);
+      x.phase(lockstep_phase::ode_refine_initial_step, 0);
+    }
+    // Every running problem attempts one step per iteration and stops itself at max_steps.
+    for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
+         ++iteration) {
+      for (int stage = 1; stage < s.scheme.stage_count; ++stage) {
+        x.phase(lockstep_phase::ode_stage_input, stage);
+        x.gram(operand::stage_input);
+        x.phase(lockstep_phase::ode_rhs, stage);
+      }
+      x.phase(lockstep_phase::ode_finish, 0);
+      x.after_step(iteration);
+    }
+  } else if (s.method == method::direct) {
+    x.phase(lockstep_phase::direct_solve, 0);
+  } else {
+    if (s.method == method::cg) x.gram(operand::state);
+    x.phase(lockstep_phase::optimizer_start, 0);
+    const operand source = optimizer_operand(s.method);
+    for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
+         ++iteration) {
+      if (source == operand::stage_input) x.phase(lockstep_phase::optimizer_prepare, 0);
+      x.gram(source);
+      x.phase(lockstep_phase::optimizer_update, 0);
+      x.after_step(iteration);
+    }
+  }
+  x.gram(operand::state);
+  x.phase(lockstep_phase::final_gradient, 0);
+}
+
+/// Runs one problem's whole sequence in the calling thread (the fused path): products by
+/// gram_product on its own G, phases by run_phase, no synchronisation with any other problem.
+template <class Real>
+struct fused_executor {
+  lockstep_view<Real> view;
+  const step_settings<Real>& settings;
+  std::int64_t problem;
+
+  GRADFLOW_HD void factorize() {
+    const std::int64_t n = view.unknowns;
+    const Real* gram = view.gram_of(problem);
+    Real* factor = view.factor_of(problem);
+    for (std::int64_t e = 0; e < n * n; ++e) factor[e] = gram[e];
+    if (!cholesky_factor(factor, view.unknowns)) set_outcome(view, problem, status::invalid_input);
+  }
+  GRADFLOW_HD void gram(operand source) {
+    const Real* x = source == operand::state         ? view.state_of(problem)
+                    : source == operand::stage_input ? view.stage_input_of(problem)
+                                                     : view.work_of(1, problem);
+    gram_product(view.gram_of(problem), x, view.unknowns, view.rhs_count, view.product_of(problem));
+  }
+  GRADFLOW_HD void phase(lockstep_phase p, int stage) {
+    run_phase(view, settings, p, stage, problem);
+  }
+  GRADFLOW_HD bool keep_going(std::int64_t) const { return view.running(problem); }
+  GRADFLOW_HD void after_step(std::int64_t) const {}
+};
+
+}  // namespace gradflow::detail
