@@ -50,13 +50,8 @@ public:
 
   void factorize() override {
     const auto v = view_;
-    const std::int64_t n = v.unknowns;
 #pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < v.batch_size; ++i) {
-      std::copy_n(v.gram_of(i), n * n, v.factor_of(i));
-      if (!detail::cholesky_factor(v.factor_of(i), v.unknowns))
-        detail::set_outcome(v, i, status::invalid_input);
-    }
+    for (std::int64_t i = 0; i < v.batch_size; ++i) detail::factor_problem(v, i);
   }
 
   void apply_gram(detail::operand source) override {
@@ -65,10 +60,8 @@ public:
 #pragma omp parallel for schedule(static) if (parallel())
     for (std::int64_t i = 0; i < count; ++i) {
       if (!v.running(i) && source != detail::operand::state) continue;  // the final product
-      const Real* x = source == detail::operand::state         ? v.state_of(i)
-                      : source == detail::operand::stage_input ? v.stage_input_of(i)
-                                                               : v.work_of(1, i);
-      detail::gram_product(v.gram_of(i), x, v.unknowns, v.rhs_count, v.product_of(i));
+      detail::gram_product(v.gram_of(i), v.operand_of(source, i), v.unknowns, v.rhs_count,
+                           v.product_of(i));
     }
   }
 

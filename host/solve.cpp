@@ -257,11 +257,12 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
 
 template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
-  if (options.skip_invalid) {
+  if (options.skip_invalid) {  // invalid_problems checks what validate would
     const auto invalid = invalid_problems(batch);
     if (!invalid.empty()) return solve_valid_members(batch, options, invalid);
+  } else {
+    validate(batch);
   }
-  validate(batch);
   const auto settings = resolve_settings<Real>(options);
   const auto parameters = resolve_parameters<Real>(options, batch.batch_size);
   auto backend = choose_backend<Real>(options.backend);

@@ -213,9 +213,7 @@ public:
   void apply_gram(detail::operand source) override {
     const auto& v = view_;
     const int n = v.unknowns, k = v.rhs_count;
-    const Real* x = source == detail::operand::state         ? v.state
-                    : source == detail::operand::stage_input ? v.stage_input
-                                                             : v.work_of(1, 0);
+    const Real* x = v.operand_of(source, 0);  // problem i's X is x + i·state_len()
     // P = G·X, as Pᵀ = Xᵀ·G on cuBLAS's column-major k×n views.
     GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(1),
                                                x, k, v.state_len(), v.gram, n, std::int64_t(n) * n,

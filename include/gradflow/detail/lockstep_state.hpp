@@ -82,6 +82,12 @@ struct lockstep_view {
   GRADFLOW_HD Real parameter_of(std::int64_t i, parameter p) const {
     return parameters[i * parameter_count + p];
   }
+  /// Problem i's vector whose first n·k values a product G·X reads (i = 0: the batch's base).
+  GRADFLOW_HD Real* operand_of(operand source, std::int64_t i) const {
+    return source == operand::state         ? state_of(i)
+           : source == operand::stage_input ? stage_input_of(i)
+                                            : work_of(1, i);
+  }
   GRADFLOW_HD bool running(std::int64_t i) const {
     return outcome[i] == static_cast<std::int32_t>(status::running);
   }

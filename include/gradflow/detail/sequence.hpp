@@ -62,18 +62,10 @@ struct fused_executor {
   const step_settings<Real>& settings;
   std::int64_t problem;
 
-  GRADFLOW_HD void factorize() {
-    const std::int64_t n = view.unknowns;
-    const Real* gram = view.gram_of(problem);
-    Real* factor = view.factor_of(problem);
-    for (std::int64_t e = 0; e < n * n; ++e) factor[e] = gram[e];
-    if (!cholesky_factor(factor, view.unknowns)) set_outcome(view, problem, status::invalid_input);
-  }
+  GRADFLOW_HD void factorize() { factor_problem(view, problem); }
   GRADFLOW_HD void gram(operand source) {
-    const Real* x = source == operand::state         ? view.state_of(problem)
-                    : source == operand::stage_input ? view.stage_input_of(problem)
-                                                     : view.work_of(1, problem);
-    gram_product(view.gram_of(problem), x, view.unknowns, view.rhs_count, view.product_of(problem));
+    gram_product(view.gram_of(problem), view.operand_of(source, problem), view.unknowns,
+                 view.rhs_count, view.product_of(problem));
   }
   GRADFLOW_HD void phase(lockstep_phase p, int stage) {
     run_phase(view, settings, p, stage, problem);

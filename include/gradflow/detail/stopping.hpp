@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/lockstep_state.hpp"
 
 /// Norms and the stopping tests shared by every method. Each function touches problem i only.
@@ -28,6 +29,16 @@ GRADFLOW_HD Real gradient_norm_from_product(const lockstep_view<Real>& v, std::i
 template <class Real>
 GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, status s) {
   v.outcome[i] = static_cast<std::int32_t>(s);
+}
+
+/// Problem i's Cholesky factor of G_i; a G_i that is not positive definite makes it invalid_input.
+template <class Real>
+GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i) {
+  const std::int64_t n = v.unknowns;
+  const Real* gram = v.gram_of(i);
+  Real* factor = v.factor_of(i);
+  for (std::int64_t e = 0; e < n * n; ++e) factor[e] = gram[e];
+  if (!cholesky_factor(factor, v.unknowns)) set_outcome(v, i, status::invalid_input);
 }
 
 /// max(gtol, rtol_grad·‖∇f(u0)‖): below it the gradient test passes.
