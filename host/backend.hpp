@@ -29,17 +29,29 @@ public:
   /// Cholesky-factors every G_i; a problem whose G_i is not positive definite becomes
   /// invalid_input.
   virtual void factorize() = 0;
-  /// product_i = G_i·X_i for the U-part X of `source`, for every problem.
+  /// product_i = G_i·X_i for the U-part X of `source`, for every active problem.
   virtual void apply_gram(detail::operand source) = 0;
-  /// detail::run_phase for every problem.
+  /// detail::run_phase for every active problem.
   virtual void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                          int stage) = 0;
   /// Problems loaded.
   virtual std::int64_t batch_size() const = 0;
   /// The fused path: every problem's whole detail::run_sequence in one thread of its own.
   virtual void run_fused(const detail::step_settings<Real>& settings) = 0;
-  /// How many problems are still running (a host synchronisation on the CUDA backend).
+  /// How many active problems are still running (a host synchronisation on the CUDA backend).
   virtual std::int64_t running_count() = 0;
+  /// Active-set compaction: later products and phases visit only the problems still running,
+  /// `running` of them (what running_count just returned); every problem's data stays in place.
+  virtual void compact(std::int64_t running) = 0;
+  /// Every problem is active again (for the final product and ‖∇f‖).
+  virtual void activate_all() = 0;
+  virtual std::int64_t active_count() const = 0;
+  /// Per-problem products G·X computed so far, those of finished problems included.
+  virtual std::int64_t products_issued() const = 0;
+  /// The compute clock: from start_clock to stop_clock's return, the device's own time (CUDA
+  /// events on the GPU); uploads and downloads lie outside it.
+  virtual void start_clock() = 0;
+  virtual double stop_clock() = 0;
   /// Status, accepted steps, t and ‖∇f‖ of every problem, for a trace (a synchronisation on CUDA).
   virtual void read_progress(std::vector<std::int32_t>& outcome,
                              std::vector<std::int64_t>& accepted, std::vector<Real>& time,

@@ -1,6 +1,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ public:
     arrays_.parameters = parameters;
     lambda_.resize(count);
     view_ = arrays_.view(count, n, k, layout.state_factor);
+    activate_all();
+    products_issued_ = 0;
     const auto v = view_;
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
@@ -54,41 +57,77 @@ public:
     for (std::int64_t i = 0; i < v.batch_size; ++i) detail::factor_problem(v, i);
   }
 
+  /// Skips stopped problems too (a test costs less than their product), except for the final
+  /// product, which every problem needs.
   void apply_gram(detail::operand source) override {
     const auto v = view_;
-    const std::int64_t count = v.batch_size;
-#pragma omp parallel for schedule(static) if (parallel())
-    for (std::int64_t i = 0; i < count; ++i) {
-      if (!v.running(i) && source != detail::operand::state) continue;  // the final product
+    const detail::active_set active = active_problems();
+    std::int64_t computed = 0;
+#pragma omp parallel for schedule(static) if (parallel()) reduction(+ : computed)
+    for (std::int64_t position = 0; position < active.count; ++position) {
+      const std::int64_t i = active[position];
+      if (!v.running(i) && source != detail::operand::state) continue;
       detail::gram_product(v.gram_of(i), v.operand_of(source, i), v.unknowns, v.rhs_count,
                            v.product_of(i));
+      ++computed;
     }
+    products_issued_ += computed;
   }
 
   void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                  int stage) override {
     const auto v = view_;
-    const std::int64_t count = v.batch_size;
+    const detail::active_set active = active_problems();
 #pragma omp parallel for schedule(static) if (parallel())
-    for (std::int64_t i = 0; i < count; ++i) detail::run_phase(v, settings, phase, stage, i);
+    for (std::int64_t position = 0; position < active.count; ++position)
+      detail::run_phase(v, settings, phase, stage, active[position]);
   }
 
   std::int64_t batch_size() const override { return view_.batch_size; }
 
   void run_fused(const detail::step_settings<Real>& settings) override {
     const auto v = view_;
+    std::int64_t computed = 0;
     // Problems finish at different times: hand them out in small dynamic chunks.
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) reduction(+ : computed)
     for (std::int64_t i = 0; i < v.batch_size; ++i) {
       detail::fused_executor<Real> executor{v, settings, i};
       detail::run_sequence(executor, settings);
+      computed += executor.products;
     }
+    products_issued_ += computed;
   }
 
   std::int64_t running_count() override {
+    const detail::active_set active = active_problems();
     std::int64_t running = 0;
-    for (std::int64_t i = 0; i < view_.batch_size; ++i) running += view_.running(i);
+    for (std::int64_t position = 0; position < active.count; ++position)
+      running += view_.running(active[position]);
     return running;
+  }
+
+  void compact(std::int64_t running) override {
+    const detail::active_set active = active_problems();
+    std::vector<std::int64_t> still_running;
+    still_running.reserve(running);
+    for (std::int64_t position = 0; position < active.count; ++position)
+      if (view_.running(active[position])) still_running.push_back(active[position]);
+    active_list_ = std::move(still_running);
+    active_count_ = std::int64_t(active_list_.size());
+  }
+
+  void activate_all() override {
+    active_list_.clear();
+    active_count_ = view_.batch_size;
+  }
+
+  std::int64_t active_count() const override { return active_count_; }
+  std::int64_t products_issued() const override { return products_issued_; }
+
+  void start_clock() override { clock_start_ = std::chrono::steady_clock::now(); }
+  double stop_clock() override {
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - clock_start_;
+    return elapsed.count();
   }
 
   void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,
@@ -125,9 +164,16 @@ public:
   }
 
 private:
-  bool parallel() const { return view_.batch_size * view_.len() * view_.unknowns >= parallel_work; }
+  bool parallel() const { return active_count_ * view_.len() * view_.unknowns >= parallel_work; }
+  detail::active_set active_problems() const {
+    return {active_list_.empty() ? nullptr : active_list_.data(), active_count_};
+  }
 
   const least_squares_batch<Real>* batch_ = nullptr;
+  std::vector<std::int64_t> active_list_;  ///< empty: every problem is active
+  std::int64_t active_count_ = 0;
+  std::int64_t products_issued_ = 0;
+  std::chrono::steady_clock::time_point clock_start_;
   std::vector<Real> lambda_;
   lockstep_arrays<host_array, Real> arrays_;
   detail::lockstep_view<Real> view_;

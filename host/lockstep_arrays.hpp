@@ -17,6 +17,7 @@ struct lockstep_layout {
   int state_factor = 1;  ///< d: 2 for second-order dynamics
   int work_count = 0;    ///< Runge–Kutta stages, or the optimiser's work vectors
   bool needs_factor = false;
+  bool compaction = false;  ///< size the active lists and pointer arrays of compaction
 };
 
 /// The arrays behind a lockstep_view, owned by a backend in its kind of memory (`Array` is

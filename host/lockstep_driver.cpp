@@ -42,9 +42,9 @@ private:
   std::vector<bool> was_running_;
 };
 
-/// Applies each step of detail::run_sequence to the whole batch through the backend, checking how
-/// many problems still run every options.check_interval steps (reporting it to on_progress) and
-/// recording the trace.
+/// Applies each step of detail::run_sequence to the active problems through the backend, checking
+/// how many still run every options.check_interval steps (reporting it to on_progress, compacting
+/// the active set when few still run) and recording the trace.
 template <class Real>
 class lockstep_executor {
 public:
@@ -63,6 +63,11 @@ public:
     if (iteration == 0) recorder_.record();
     if (iteration % options_.check_interval != 0) return true;
     const std::int64_t running = backend_.running_count();
+    if (running > 0 && running < backend_.active_count() &&
+        double(running) <= options_.compaction_threshold * double(backend_.active_count())) {
+      backend_.compact(running);
+      ++compactions_;
+    }
     if (options_.on_progress) {
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
       options_.on_progress({running, backend_.batch_size() - running, elapsed.count()});
@@ -72,6 +77,8 @@ public:
   void after_step(std::int64_t iteration) {
     if (recorder_.due(iteration + 1)) recorder_.record();
   }
+  void end_iterations() { backend_.activate_all(); }
+  std::int64_t compactions() const { return compactions_; }
 
 private:
   lockstep_backend<Real>& backend_;
@@ -79,22 +86,24 @@ private:
   const solve_options& options_;
   trace_recorder<Real>& recorder_;
   std::chrono::steady_clock::time_point started_;
+  std::int64_t compactions_ = 0;
 };
 
 }  // namespace
 
 template <class Real>
-void integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-               const solve_options& options, std::vector<trace_point>& trace) {
+std::int64_t integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
+                       const solve_options& options, std::vector<trace_point>& trace) {
   trace_recorder<Real> recorder(backend, options.trace_every, trace);
   lockstep_executor<Real> executor(backend, settings, options, recorder);
   detail::run_sequence(executor, settings);
   recorder.record();
+  return executor.compactions();
 }
 
-template void integrate(lockstep_backend<float>&, const detail::step_settings<float>&,
-                        const solve_options&, std::vector<trace_point>&);
-template void integrate(lockstep_backend<double>&, const detail::step_settings<double>&,
-                        const solve_options&, std::vector<trace_point>&);
+template std::int64_t integrate(lockstep_backend<float>&, const detail::step_settings<float>&,
+                                const solve_options&, std::vector<trace_point>&);
+template std::int64_t integrate(lockstep_backend<double>&, const detail::step_settings<double>&,
+                                const solve_options&, std::vector<trace_point>&);
 
 }  // namespace gradflow

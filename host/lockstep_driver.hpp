@@ -10,10 +10,11 @@ namespace gradflow {
 /// s ≥ 1 form Y_s, one batched product G·Y_s, K_s = F(Y_s); then accept/reject and control per
 /// problem. Optimisers, per iteration: [look-ahead,] one batched product, update. The host asks
 /// how many problems still run only every options.check_interval steps (and reports it to
-/// options.on_progress). With options.trace_every > 0 the history of every running problem is
-/// appended to `trace` every that many steps.
+/// options.on_progress); when at most options.compaction_threshold of the active problems still
+/// run, it compacts the active set. With options.trace_every > 0 the history of every running
+/// problem is appended to `trace` every that many steps. Returns the number of compactions.
 template <class Real>
-void integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
-               const solve_options& options, std::vector<trace_point>& trace);
+std::int64_t integrate(lockstep_backend<Real>& backend, const detail::step_settings<Real>& settings,
+                       const solve_options& options, std::vector<trace_point>& trace);
 
 }  // namespace gradflow

@@ -125,6 +125,8 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   require(options.divergence_ratio > 1, "divergence_ratio", options.divergence_ratio, "> 1");
   s.divergence_ratio = Real(options.divergence_ratio);
   require(options.check_interval >= 1, "check_interval", options.check_interval, ">= 1");
+  require(options.compaction_threshold >= 0 && options.compaction_threshold <= 1,
+          "compaction_threshold", options.compaction_threshold, "in [0, 1]");
   if (integrator) {
     s.beta1 = Real(7) / Real(10 * s.scheme.order);
     s.beta2 = Real(2) / Real(5 * s.scheme.order);
@@ -136,14 +138,18 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   return s;
 }
 
-lockstep_layout layout_for(const solve_options& options, int stage_count, bool needs_factor) {
+template <class Real>
+lockstep_layout layout_for(const solve_options& options,
+                           const detail::step_settings<Real>& settings, bool fused) {
   lockstep_layout layout;
   const bool integrator = is_integrator(options.method);
   const bool second_order =
       options.dynamics == dynamics::heavy_ball || options.dynamics == dynamics::nesterov;
   layout.state_factor = integrator && second_order ? 2 : 1;
-  layout.work_count = integrator ? stage_count : detail::optimizer_work_count(options.method);
-  layout.needs_factor = needs_factor;
+  layout.work_count =
+      integrator ? settings.scheme.stage_count : detail::optimizer_work_count(options.method);
+  layout.needs_factor = settings.needs_factor;
+  layout.compaction = !fused && options.compaction_threshold > 0;
   return layout;
 }
 
@@ -266,23 +272,25 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   const auto settings = resolve_settings<Real>(options);
   const auto parameters = resolve_parameters<Real>(options, batch.batch_size);
   auto backend = choose_backend<Real>(options.backend);
-
-  const auto start = std::chrono::steady_clock::now();
-  backend->load(batch, layout_for(options, settings.scheme.stage_count, settings.needs_factor),
-                parameters);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
-  solve_result<Real> result;
   const bool fused = options.path == execution_path::fused ||
                      (options.path == execution_path::automatic && batch.unknowns <= 32 &&
                       options.trace_every == 0 && !options.on_progress);
   if (fused && options.trace_every > 0)
     throw invalid_argument(
         "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
+
+  const auto start = std::chrono::steady_clock::now();
+  backend->load(batch, layout_for(options, settings, fused), parameters);
+  solve_result<Real> result;
+  std::int64_t compactions = 0;
+  backend->start_clock();
   if (fused) {
     backend->run_fused(settings);
   } else {
-    integrate(*backend, settings, options, result.trace);
+    compactions = integrate(*backend, settings, options, result.trace);
   }
+  const double compute_seconds = backend->stop_clock();
   result.batch_size = batch.batch_size;
   result.unknowns = batch.unknowns;
   result.rhs_count = batch.rhs_count;
@@ -293,7 +301,11 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   summary.backend = backend->kind();
   summary.device = backend->device_name();
   summary.batch_size = batch.batch_size;
+  summary.path = fused ? execution_path::fused : execution_path::lockstep;
   summary.wall_seconds = elapsed.count();
+  summary.compute_seconds = compute_seconds;
+  summary.products_issued = backend->products_issued();
+  summary.compactions = compactions;
   for (status s : result.outcome) ++summary.status_counts[static_cast<int>(s)];
   for (std::int64_t evaluations : result.gradient_evaluations)
     summary.gradient_evaluations += evaluations;

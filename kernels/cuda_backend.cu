@@ -2,6 +2,8 @@
 #include <cuda_runtime.h>
 #include <cusolverDn.h>
 
+#include <cub/device/device_select.cuh>
+
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -23,23 +25,59 @@ int blocks_for(std::int64_t count) {
   return int((count + threads_per_block - 1) / threads_per_block);
 }
 
-// Thin kernels: one thread per problem, the math is detail::'s.
+// Thin kernels: one thread per active problem, the math is detail::'s.
 template <class Real>
-__global__ void phase_kernel(detail::lockstep_view<Real> view, detail::step_settings<Real> settings,
-                             detail::lockstep_phase phase, int stage) {
-  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < view.batch_size) detail::run_phase(view, settings, phase, stage, i);
+__global__ void phase_kernel(detail::lockstep_view<Real> view, detail::active_set active,
+                             detail::step_settings<Real> settings, detail::lockstep_phase phase,
+                             int stage) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position < active.count) detail::run_phase(view, settings, phase, stage, active[position]);
 }
 
-/// The fused path: one thread runs one problem's whole solve.
+/// The fused path: one thread runs one problem's whole solve, then adds its products to *products.
 template <class Real>
-__global__ void fused_kernel(detail::lockstep_view<Real> view,
-                             detail::step_settings<Real> settings) {
+__global__ void fused_kernel(detail::lockstep_view<Real> view, detail::step_settings<Real> settings,
+                             unsigned long long* products) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= view.batch_size) return;
   detail::fused_executor<Real> executor{view, settings, i};
   detail::run_sequence(executor, settings);
+  atomicAdd(products, static_cast<unsigned long long>(executor.products));
 }
+
+/// Where the batched product of the compacted active set reads and writes, position by position:
+/// X for each operand, G and P.
+template <class Real>
+struct product_pointers {
+  const Real** operand[3];
+  const Real** gram;
+  Real** product;
+};
+
+template <class Real>
+__global__ void product_pointers_kernel(detail::lockstep_view<Real> view, detail::active_set active,
+                                        product_pointers<Real> pointers) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position >= active.count) return;
+  const std::int64_t i = active[position];
+  for (int source = 0; source < 3; ++source)
+    pointers.operand[source][position] = view.operand_of(detail::operand(source), i);
+  pointers.gram[position] = view.gram_of(i);
+  pointers.product[position] = view.product_of(i);
+}
+
+__global__ void iota_kernel(std::int64_t* values, std::int64_t count) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < count) values[i] = i;
+}
+
+/// CUB's selection predicate: problem i still runs.
+struct still_running {
+  const std::int32_t* outcome;
+  __device__ bool operator()(std::int64_t i) const {
+    return outcome[i] == static_cast<std::int32_t>(status::running);
+  }
+};
 
 template <class Real>
 __global__ void ridge_kernel(Real* gram, const Real* lambda, std::int64_t batch_size,
@@ -72,12 +110,14 @@ __global__ void mark_not_factored_kernel(detail::lockstep_view<Real> view, const
   if (i < view.batch_size && info[i] != 0) detail::set_outcome(view, i, status::invalid_input);
 }
 
-/// Adds the number of running problems to *count: one atomic per block (__syncthreads_count).
-__global__ void running_count_kernel(const std::int32_t* outcome, std::int64_t batch_size,
+/// Adds the number of running active problems to *count: one atomic per block
+/// (__syncthreads_count).
+__global__ void running_count_kernel(const std::int32_t* outcome, detail::active_set active,
                                      unsigned long long* count) {
-  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int running = __syncthreads_count(i < batch_size &&
-                                          outcome[i] == static_cast<std::int32_t>(status::running));
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int running =
+      __syncthreads_count(position < active.count &&
+                          outcome[active[position]] == static_cast<std::int32_t>(status::running));
   if (threadIdx.x == 0 && running > 0) atomicAdd(count, static_cast<unsigned long long>(running));
 }
 
@@ -99,6 +139,22 @@ cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_
                                    stride_b, &beta, c, ldc, stride_c, count);
 }
 
+cublasStatus_t gemm_batched(cublasHandle_t handle, int m, int n, int k, const double* const* a,
+                            int lda, const double* const* b, int ldb, double* const* c, int ldc,
+                            int count) {
+  const double one = 1, zero = 0;
+  return cublasDgemmBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero,
+                            c, ldc, count);
+}
+
+cublasStatus_t gemm_batched(cublasHandle_t handle, int m, int n, int k, const float* const* a,
+                            int lda, const float* const* b, int ldb, float* const* c, int ldc,
+                            int count) {
+  const float one = 1, zero = 0;
+  return cublasSgemmBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &zero,
+                            c, ldc, count);
+}
+
 cusolverStatus_t potrf_batched(cusolverDnHandle_t handle, int n, double** matrices, int* info,
                                int count) {
   return cusolverDnDpotrfBatched(handle, CUBLAS_FILL_MODE_LOWER, n, matrices, n, info, count);
@@ -111,8 +167,9 @@ cusolverStatus_t potrf_batched(cusolverDnHandle_t handle, int n, float** matrice
 
 /// The CUDA backend. All arrays stay row-major per problem; cuBLAS (column-major) sees a row-major
 /// n×k U as a column-major k×n Uᵀ, so G·U is computed as Uᵀ·G (G symmetric) with no transposes.
-/// Finished problems are masked in every kernel; the batched products still include them
-/// (active-set compaction is a later step).
+/// Stopped problems are masked in every kernel and included in the strided-batched products until
+/// the active set is compacted (CUB DeviceSelect): from then on kernels visit the listed problems
+/// and the products go through pointer arrays (cublas<t>gemmBatched), data staying in place.
 template <class Real>
 class cuda_backend final : public lockstep_backend<Real> {
 public:
@@ -122,8 +179,13 @@ public:
     GRADFLOW_CUBLAS_CHECK(cublasSetStream(handle_, stream_));
     GRADFLOW_CUDA_CHECK(cudaMallocHost(&running_count_host_, sizeof(unsigned long long)));
     running_count_.allocate(1, "the running count");
+    products_device_.allocate(1, "the product count");
+    GRADFLOW_CUDA_CHECK(cudaEventCreate(&clock_start_));
+    GRADFLOW_CUDA_CHECK(cudaEventCreate(&clock_stop_));
   }
   ~cuda_backend() override {
+    cudaEventDestroy(clock_stop_);
+    cudaEventDestroy(clock_start_);
     if (solver_) cusolverDnDestroy(solver_);
     cudaFreeHost(running_count_host_);
     cublasDestroy(handle_);
@@ -153,6 +215,9 @@ public:
     arrays_.size_for(count, n, k, layout);
     GRADFLOW_CUDA_CHECK(cudaDeviceSynchronize());  // the zeroing above ran on the legacy stream
     view_ = arrays_.view(count, n, k, layout.state_factor);
+    activate_all();
+    products_issued_ = 0;
+    if (layout.compaction) size_compaction(count);
     std::vector<Real> lambda(count);
     for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch.lambda_of(i);
     matrix_.upload(batch.matrix, stream_, "A");
@@ -210,11 +275,18 @@ public:
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));  // before the scratch buffers go
   }
 
+  /// P = G·X, as Pᵀ = Xᵀ·G on cuBLAS's column-major k×n views.
   void apply_gram(detail::operand source) override {
     const auto& v = view_;
     const int n = v.unknowns, k = v.rhs_count;
+    products_issued_ += active_.count;
+    if (active_.list) {
+      GRADFLOW_CUBLAS_CHECK(
+          gemm_batched(handle_, k, n, n, pointers_.operand[static_cast<int>(source)], k,
+                       pointers_.gram, n, pointers_.product, k, int(active_.count)));
+      return;
+    }
     const Real* x = v.operand_of(source, 0);  // problem i's X is x + i·state_len()
-    // P = G·X, as Pᵀ = Xᵀ·G on cuBLAS's column-major k×n views.
     GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(1),
                                                x, k, v.state_len(), v.gram, n, std::int64_t(n) * n,
                                                Real(0), v.product, k, v.len(), int(v.batch_size)));
@@ -222,29 +294,65 @@ public:
 
   void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                  int stage) override {
-    phase_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(view_, settings,
-                                                                                  phase, stage);
+    phase_kernel<<<blocks_for(active_.count), threads_per_block, 0, stream_>>>(
+        view_, active_, settings, phase, stage);
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
   }
 
   std::int64_t batch_size() const override { return view_.batch_size; }
 
   void run_fused(const detail::step_settings<Real>& settings) override {
-    fused_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(view_, settings);
+    GRADFLOW_CUDA_CHECK(
+        cudaMemsetAsync(products_device_.data(), 0, sizeof(unsigned long long), stream_));
+    fused_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(
+        view_, settings, products_device_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    products_issued_ += read_count(products_device_.data());
   }
 
   std::int64_t running_count() override {
     GRADFLOW_CUDA_CHECK(
         cudaMemsetAsync(running_count_.data(), 0, sizeof(unsigned long long), stream_));
-    running_count_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(
-        view_.outcome, view_.batch_size, running_count_.data());
+    running_count_kernel<<<blocks_for(active_.count), threads_per_block, 0, stream_>>>(
+        view_.outcome, active_, running_count_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(running_count_host_, running_count_.data(),
-                                        sizeof(unsigned long long), cudaMemcpyDeviceToHost,
-                                        stream_));
-    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    return std::int64_t(*running_count_host_);
+    return read_count(running_count_.data());
+  }
+
+  /// CUB selects the running problems of the active list (filled 0, 1, … when every problem was
+  /// active) into the other list; then the products' pointer arrays are rebuilt for them. No host
+  /// synchronisation: the new count is `running`, counted on the same state.
+  void compact(std::int64_t running) override {
+    const std::int64_t count = active_.count;
+    if (!active_.list) {
+      iota_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
+          active_lists_[current_list_].data(), count);
+      GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    }
+    std::int64_t* from = active_lists_[current_list_].data();
+    std::int64_t* to = active_lists_[1 - current_list_].data();
+    std::size_t scratch_bytes = select_scratch_.size();
+    GRADFLOW_CUDA_CHECK(cub::DeviceSelect::If(select_scratch_.data(), scratch_bytes, from, to,
+                                              selected_count_.data(), count,
+                                              still_running{view_.outcome}, stream_));
+    current_list_ = 1 - current_list_;
+    active_ = {to, running};
+    product_pointers_kernel<<<blocks_for(running), threads_per_block, 0, stream_>>>(view_, active_,
+                                                                                    pointers_);
+    GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  }
+
+  void activate_all() override { active_ = {nullptr, view_.batch_size}; }
+  std::int64_t active_count() const override { return active_.count; }
+  std::int64_t products_issued() const override { return products_issued_; }
+
+  void start_clock() override { GRADFLOW_CUDA_CHECK(cudaEventRecord(clock_start_, stream_)); }
+  double stop_clock() override {
+    GRADFLOW_CUDA_CHECK(cudaEventRecord(clock_stop_, stream_));
+    GRADFLOW_CUDA_CHECK(cudaEventSynchronize(clock_stop_));
+    float milliseconds = 0;
+    GRADFLOW_CUDA_CHECK(cudaEventElapsedTime(&milliseconds, clock_start_, clock_stop_));
+    return milliseconds * 1e-3;
   }
 
   void read_progress(std::vector<std::int32_t>& outcome, std::vector<std::int64_t>& accepted,
@@ -284,11 +392,47 @@ public:
   }
 
 private:
+  /// A device counter's value, through the pinned word (a host synchronisation).
+  std::int64_t read_count(const unsigned long long* counter) {
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(running_count_host_, counter, sizeof(unsigned long long),
+                                        cudaMemcpyDeviceToHost, stream_));
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    return std::int64_t(*running_count_host_);
+  }
+
+  /// Everything compaction needs, sized for the whole batch once.
+  void size_compaction(std::int64_t count) {
+    for (auto& list : active_lists_) list.allocate(count, "the active problems");
+    selected_count_.allocate(1, "the selected count");
+    for (auto& operand : operand_pointers_) operand.allocate(count, "the products' pointers");
+    gram_pointers_.allocate(count, "the products' pointers");
+    product_pointers_.allocate(count, "the products' pointers");
+    pointers_ = {
+        {operand_pointers_[0].data(), operand_pointers_[1].data(), operand_pointers_[2].data()},
+        gram_pointers_.data(),
+        product_pointers_.data()};
+    std::size_t scratch_bytes = 0;
+    GRADFLOW_CUDA_CHECK(cub::DeviceSelect::If(nullptr, scratch_bytes, active_lists_[0].data(),
+                                              active_lists_[1].data(), selected_count_.data(),
+                                              count, still_running{view_.outcome}, stream_));
+    select_scratch_.allocate(scratch_bytes, "CUB's selection scratch");
+  }
+
   cudaStream_t stream_ = nullptr;
   cublasHandle_t handle_ = nullptr;
   cusolverDnHandle_t solver_ = nullptr;
   unsigned long long* running_count_host_ = nullptr;  // pinned: the count's asynchronous copy
-  device_buffer<unsigned long long> running_count_;
+  device_buffer<unsigned long long> running_count_, products_device_;
+  cudaEvent_t clock_start_ = nullptr, clock_stop_ = nullptr;
+  std::int64_t products_issued_ = 0;
+  detail::active_set active_;
+  device_buffer<std::int64_t> active_lists_[2];  ///< the active list and the one CUB writes next
+  int current_list_ = 0;
+  device_buffer<std::int64_t> selected_count_;
+  device_buffer<unsigned char> select_scratch_;
+  device_buffer<const Real*> operand_pointers_[3], gram_pointers_;
+  device_buffer<Real*> product_pointers_;
+  product_pointers<Real> pointers_{};
   const least_squares_batch<Real>* batch_ = nullptr;
   device_buffer<Real> matrix_, rhs_, lambda_;
   lockstep_arrays<device_buffer, Real> arrays_;

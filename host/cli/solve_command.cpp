@@ -53,8 +53,12 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
                                   {"backend", to_string(result.summary.backend)},
                                   {"device", result.summary.device},
                                   {"batch_size", result.batch_size},
+                                  {"path", to_string(result.summary.path)},
                                   {"wall_seconds", result.summary.wall_seconds},
+                                  {"compute_seconds", result.summary.compute_seconds},
                                   {"gradient_evaluations", result.summary.gradient_evaluations},
+                                  {"products_issued", result.summary.products_issued},
+                                  {"compactions", result.summary.compactions},
                                   {"status_counts", counts},
                                   {"solution", arguments.out},
                                   {"report", arguments.report}};

@@ -39,6 +39,9 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
   command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
   command.add_option("--path", arguments.path,
                      "auto | lockstep | fused (fused: one thread runs each problem's whole solve)");
+  command.add_option("--compaction", arguments.compaction_threshold,
+                     "lockstep: compact the active set when at most this fraction still runs "
+                     "(0: never; default 0.5)");
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
 
@@ -58,6 +61,7 @@ solve_options to_options(const solver_arguments& arguments) {
   options.dt_min = arguments.dt_min;
   options.skip_invalid = arguments.skip_invalid;
   options.trace_every = trace_interval(arguments);
+  options.compaction_threshold = arguments.compaction_threshold;
   return options;
 }
 
@@ -93,6 +97,7 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
           {"control", arguments.control},
           {"backend_requested", arguments.backend},
           {"path", arguments.path},
+          {"compaction", arguments.compaction_threshold},
           {"precision", arguments.precision},
           {"rtol", given_json(arguments.rtol)},
           {"atol", given_json(arguments.atol)},

@@ -39,6 +39,7 @@ struct solver_arguments {
   std::int64_t max_steps = 100000;
   double dt_min = 0;
   bool skip_invalid = false;
+  double compaction_threshold = solve_options{}.compaction_threshold;
   std::string trace;      ///< "every=N" (or "N"): record ‖∇f‖ every N steps
   std::string trace_out;  ///< where the trace goes (a default per command when empty)
 };

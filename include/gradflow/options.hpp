@@ -115,6 +115,10 @@ struct solve_options {
   int trace_every = 0;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
+  /// Lockstep path: when at most this fraction of the active problems still runs at a check, the
+  /// running ones are compacted into a list that later products and phases visit alone (0: never;
+  /// 1: at every check where any problem has stopped).
+  double compaction_threshold = 0.5;
   /// Called on the host at those checks (so at most every check_interval steps), if set.
   std::function<void(const progress_report&)> on_progress;
 };

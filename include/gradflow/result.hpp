@@ -16,8 +16,14 @@ struct run_summary {
   std::string device;                        ///< "cpu (N threads)" or the CUDA device name
   std::int64_t batch_size = 0;
   std::array<std::int64_t, status_count> status_counts{};  ///< indexed by status
-  double wall_seconds = 0;                ///< from upload to results on the host, set-up included
+  execution_path path = execution_path::lockstep;          ///< the path that ran (never automatic)
+  double wall_seconds = 0;     ///< from upload to results on the host, set-up included
+  double compute_seconds = 0;  ///< the device's time from the first phase to the last (no copies)
   std::int64_t gradient_evaluations = 0;  ///< summed over problems
+  /// Per-problem products G·X the backend computed; beyond gradient_evaluations they were spent
+  /// on problems that had already stopped (lockstep: masked, not yet compacted).
+  std::int64_t products_issued = 0;
+  std::int64_t compactions = 0;  ///< active-set compactions (lockstep path)
 
   std::int64_t count(status s) const { return status_counts[static_cast<int>(s)]; }
 };

@@ -155,6 +155,31 @@ TEST_P(CudaMethods, FusedPathMatchesCpu) {
   expect_backends_agree(batch, options, 1e-6);
 }
 
+TEST_F(CudaBackend, CompactionKeepsAnswersAndSkipsStoppedProblems) {
+  // Every tenth problem needs a 1e-9 reduction of ‖∇f‖, the rest 1e-1: most stop early.
+  const auto batch = mixed_batch<double>(300);
+  std::vector<double> reduction(batch.batch_size, 1e-1);
+  for (std::size_t i = 0; i < reduction.size(); i += 10) reduction[i] = 1e-9;
+  solve_options options;
+  options.path = execution_path::lockstep;
+  options.rtol_grad = reduction;
+  options.rtol = 1e-11;
+  options.atol = 1e-13;
+  options.max_steps = 3000;
+  options.check_interval = 2;
+  options.compaction_threshold = 1;
+  expect_backends_agree(batch, options, 1e-7);
+  options.backend = backend_kind::cuda;
+  const auto compacted = solve(batch, options);
+  options.compaction_threshold = 0;
+  const auto masked = solve(batch, options);
+  EXPECT_GE(compacted.summary.compactions, 2);
+  EXPECT_EQ(masked.summary.compactions, 0);
+  EXPECT_LT(compacted.summary.products_issued, masked.summary.products_issued);
+  EXPECT_GE(compacted.summary.products_issued, compacted.summary.gradient_evaluations);
+  EXPECT_EQ(compacted.outcome, masked.outcome);
+}
+
 TEST_F(CudaBackend, SweepRowsMatchTheCpuSweep) {
   random_spec problems_spec;
   problems_spec.batch_size = 2;

@@ -93,6 +93,16 @@ struct lockstep_view {
   }
 };
 
+/// The problems a lockstep phase or product visits: every problem of the batch (list == nullptr),
+/// or after active-set compaction the `count` problems listed.
+struct active_set {
+  const std::int64_t* list = nullptr;
+  std::int64_t count = 0;
+  GRADFLOW_HD std::int64_t operator[](std::int64_t position) const {
+    return list ? list[position] : position;
+  }
+};
+
 /// FIRE's constants (Bitzek et al. 2006; FIRE 2.0: Guénolé et al. 2020, α_start 0.25 and the
 /// half step back). dt_max = 10·dt0, FIRE 2.0's dt_min = 0.02·dt0.
 template <class Real>

@@ -7,7 +7,8 @@ namespace gradflow::detail {
 
 /// The order of a run's phases and products, written once for both execution paths. An Executor
 /// provides: factorize(), gram(operand) (product = G·X), phase(lockstep_phase, stage),
-/// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration).
+/// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration),
+/// end_iterations() (before the final product, which covers every problem again).
 /// lockstep: the executor applies each call to the whole batch (host/lockstep_driver.cpp);
 /// fused: to one problem, whose whole run happens in one thread (fused_executor below).
 /// Integrators, per step: for each stage s ≥ 1 form Y_s, product G·Y_s, K_s = F(Y_s); then
@@ -50,6 +51,7 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
       x.after_step(iteration);
     }
   }
+  x.end_iterations();
   x.gram(operand::state);
   x.phase(lockstep_phase::final_gradient, 0);
 }
@@ -61,9 +63,11 @@ struct fused_executor {
   lockstep_view<Real> view;
   const step_settings<Real>& settings;
   std::int64_t problem;
+  std::int64_t products = 0;  ///< products G·X computed
 
   GRADFLOW_HD void factorize() { factor_problem(view, problem); }
   GRADFLOW_HD void gram(operand source) {
+    ++products;
     gram_product(view.gram_of(problem), view.operand_of(source, problem), view.unknowns,
                  view.rhs_count, view.product_of(problem));
   }
@@ -72,6 +76,7 @@ struct fused_executor {
   }
   GRADFLOW_HD bool keep_going(std::int64_t) const { return view.running(problem); }
   GRADFLOW_HD void after_step(std::int64_t) const {}
+  GRADFLOW_HD void end_iterations() const {}
 };
 
 }  // namespace gradflow::detail
