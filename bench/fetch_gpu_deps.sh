@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .deps
 cd .deps
+rm -rf prefix  # unpacked there, not carried from here
 apt-get download googletest libgtest-dev libcli11-dev libeigen3-dev libbenchmark-dev \
-  libbenchmark1debian nlohmann-json3-dev 2>&1 | grep -v '^Get:' || true
+  libbenchmark1debian nlohmann-json3-dev libopenblas-dev libopenblas-pthread-dev \
+  libopenblas0-pthread libgfortran5 2>&1 | grep -v '^Get:' || true
 ls -1 ./*.deb

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with an NVIDIA GPU, build for sm_90, run every test (gpu label
-# included), run compute-sanitizer memcheck on the GPU tests, run the seed smoke benchmark, and
-# write a JSON record (commit, date, device, driver, pass/fail, figures) to $GRADFLOW_RECORD_DIR
-# (default bench/results). Dependencies missing there come from .deps/*.deb (bench/fetch_gpu_deps.sh),
+# included), run compute-sanitizer memcheck on the GPU tests, run the performance suite (GPU cases,
+# then CPU cases, one JSON each), the peers (PyTorch, JAX + diffrax) on 10⁶ seed problems, and
+# write a JSON record (commit, date, device, driver, pass/fail, figures, ratios, targets) to
+# $GRADFLOW_RECORD_DIR (default bench/results). Dependencies missing there come from .deps/*.deb (bench/fetch_gpu_deps.sh),
 # unpacked into .deps/prefix. Exits non-zero if any step fails; the record says which.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   mkdir -p .deps/prefix
   for deb in .deps/*.deb; do dpkg -x "$deb" .deps/prefix; done
   prefix_args=(-DCMAKE_PREFIX_PATH="$PWD/.deps/prefix/usr")
-  export LD_LIBRARY_PATH="$PWD/.deps/prefix/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  libraries=$PWD/.deps/prefix/usr/lib/x86_64-linux-gnu
+  export LD_LIBRARY_PATH="$libraries:$libraries/openblas-pthread:${LD_LIBRARY_PATH:-}"
 fi
 
 step() {  # step NAME COMMAND...: run, log to $logs/NAME.log, remember pass/fail
@@ -32,9 +34,26 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 step configure cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CUDA_ARCHITECTURES=90 "${prefix_args[@]}"
 step build cmake --build build-gpu --parallel "$(nproc)"
+# GRADFLOW_CHECK_PARTS=tests or bench splits the check over two device calls of 10 minutes each.
+parts=${GRADFLOW_CHECK_PARTS:-all}
+if [[ $parts != bench ]]; then
 step ctest ctest --test-dir build-gpu --output-on-failure --parallel 4
 step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/tests/gradflow_gpu_tests
-step benchmark build-gpu/gradflow_seed_smoke --benchmark_out="$logs/benchmark.json" --benchmark_out_format=json
+fi
+if [[ $parts != tests ]]; then
+step suite_gpu timeout 330 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
+  --benchmark_out="$logs/suite_gpu.json" --benchmark_out_format=json
+step suite_cpu timeout 150 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
+  --benchmark_out="$logs/suite_cpu.json" --benchmark_out_format=json
+step peers timeout 240 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
+  --batch 1000000 --peers torch,jax --backend cuda --out "$logs/peers.json"
+suites=()
+for suite in "$logs/suite_gpu.json" "$logs/suite_cpu.json"; do [[ -s $suite ]] && suites+=("$suite"); done
+peers_args=()
+[[ -s "$logs/peers.json" ]] && peers_args=(--peers "$logs/peers.json")
+((${#suites[@]})) && python3 bench/summarize.py "${suites[@]}" "${peers_args[@]}" \
+  --json "$logs/summary.json" | tee "$logs/summary.md"
+fi
 
 skipped=$(grep -c '\*\*\*Skipped' "$logs/ctest.log" || true)
 python3 - "$record_dir" "$logs" "$skipped" "${results[@]}" <<'PY'
@@ -52,14 +71,11 @@ record = {
     "steps": json.loads("{" + ", ".join(steps) + "}"),
     "ctest_skipped": int(skipped),
 }
-try:
-    bench = json.load(open(os.path.join(logs, "benchmark.json")))
-    record["benchmarks"] = [
-        {k: b.get(k) for k in ("name", "real_time", "time_unit", "problems_per_s",
-                               "gradient_evals_per_s", "converged_fraction", "label", "error_message")}
-        for b in bench["benchmarks"]]
-except (OSError, ValueError, KeyError):
-    record["benchmarks"] = []
+for key, name in (("summary", "summary.json"), ("peers", "peers.json")):
+    try:
+        record[key] = json.load(open(os.path.join(logs, name)))
+    except (OSError, ValueError):
+        record[key] = None
 path = os.path.join(record_dir, f"gpu_check_{record['date'][:10]}_{commit}.json")
 json.dump(record, open(path, "w"), indent=2)
 print(json.dumps(record, indent=2))

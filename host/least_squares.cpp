@@ -144,8 +144,36 @@ least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
 
 template void validate_shape(const least_squares_batch<float>&);
 template void validate_shape(const least_squares_batch<double>&);
+template <class Real>
+least_squares_batch<Real> select_members(const least_squares_batch<Real>& batch,
+                                          const std::vector<std::int64_t>& keep) {
+  least_squares_batch<Real> part;
+  part.batch_size = std::int64_t(keep.size());
+  part.rows = batch.rows;
+  part.unknowns = batch.unknowns;
+  part.rhs_count = batch.rhs_count;
+  const std::int64_t len = batch.unknowns_per_problem();
+  const auto take = [&](const std::vector<Real>& from, std::int64_t block, std::vector<Real>& to) {
+    if (from.empty() || from.size() == std::size_t(block)) {  // absent or shared
+      to = from;
+      return;
+    }
+    for (std::int64_t i : keep)
+      to.insert(to.end(), from.begin() + i * block, from.begin() + (i + 1) * block);
+  };
+  take(batch.matrix, std::int64_t(batch.rows) * batch.unknowns, part.matrix);
+  take(batch.rhs, std::int64_t(batch.rows) * batch.rhs_count, part.rhs);
+  take(batch.initial, len, part.initial);
+  for (std::int64_t i : keep) part.lambda.push_back(batch.lambda_of(i));
+  return part;
+}
+
 template std::vector<std::int64_t> invalid_problems(const least_squares_batch<float>&);
 template std::vector<std::int64_t> invalid_problems(const least_squares_batch<double>&);
+template least_squares_batch<float> select_members(const least_squares_batch<float>&,
+                                                   const std::vector<std::int64_t>&);
+template least_squares_batch<double> select_members(const least_squares_batch<double>&,
+                                                    const std::vector<std::int64_t>&);
 template void validate(const least_squares_batch<float>&);
 template void validate(const least_squares_batch<double>&);
 template least_squares_batch<float> least_squares_from_npy(const std::string&, const std::string&);

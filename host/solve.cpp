@@ -166,31 +166,6 @@ std::unique_ptr<lockstep_backend<Real>> choose_backend(backend_kind requested) {
   return cuda_device_count() > 0 ? make_cuda_backend<Real>() : make_cpu_backend<Real>();
 }
 
-/// The members `keep` of a batch, with their own λ and U0.
-template <class Real>
-least_squares_batch<Real> select_problems(const least_squares_batch<Real>& batch,
-                                          const std::vector<std::int64_t>& keep) {
-  least_squares_batch<Real> part;
-  part.batch_size = std::int64_t(keep.size());
-  part.rows = batch.rows;
-  part.unknowns = batch.unknowns;
-  part.rhs_count = batch.rhs_count;
-  const std::int64_t len = batch.unknowns_per_problem();
-  const auto take = [&](const std::vector<Real>& from, std::int64_t block, std::vector<Real>& to) {
-    if (from.empty() || from.size() == std::size_t(block)) {  // absent or shared
-      to = from;
-      return;
-    }
-    for (std::int64_t i : keep)
-      to.insert(to.end(), from.begin() + i * block, from.begin() + (i + 1) * block);
-  };
-  take(batch.matrix, std::int64_t(batch.rows) * batch.unknowns, part.matrix);
-  take(batch.rhs, std::int64_t(batch.rows) * batch.rhs_count, part.rhs);
-  take(batch.initial, len, part.initial);
-  for (std::int64_t i : keep) part.lambda.push_back(batch.lambda_of(i));
-  return part;
-}
-
 /// skip_invalid: solves the valid members alone and reports the others as invalid_input with a NaN
 /// solution, in place.
 template <class Real>
@@ -220,7 +195,7 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
         values.size() == 1 ? hyperparameter(values[0]) : hyperparameter(values);
   }
   solve_result<Real> part;
-  if (!keep.empty()) part = solve(select_problems(batch, keep), part_options);
+  if (!keep.empty()) part = solve(select_members(batch, keep), part_options);
 
   const std::int64_t count = batch.batch_size, len = batch.unknowns_per_problem();
   const Real nan = std::numeric_limits<Real>::quiet_NaN();

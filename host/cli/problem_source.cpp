@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gradflow/error.hpp"
+#include "gradflow/npy.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -45,6 +46,28 @@ random_spec parse_random(const problem_arguments& arguments) {
   return spec;
 }
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "(";
+  for (std::size_t d = 0; d < shape.size(); ++d) text += (d ? ", " : "") + std::to_string(shape[d]);
+  return text + ")";
+}
+
+/// U0 of every problem from `path`: its own (B, n, k) or one (n, k) for all.
+template <class Real>
+void read_initial_point(const std::string& path, least_squares_batch<Real>& batch) {
+  const npy_array u0 = read_npy(path);
+  const std::vector<std::int64_t> own = {batch.batch_size, batch.unknowns, batch.rhs_count};
+  const std::vector<std::int64_t> shared = {batch.unknowns, batch.rhs_count};
+  if (u0.shape != own && u0.shape != shared)
+    throw dimension_mismatch("U0 '" + path + "' has shape " + shape_text(u0.shape) +
+                             ": expected (B, n, k) = " + shape_text(own) +
+                             " or (n, k) = " + shape_text(shared));
+  batch.initial.clear();
+  const std::int64_t copies = u0.shape == own ? 1 : batch.batch_size;
+  for (std::int64_t copy = 0; copy < copies; ++copy)
+    batch.initial.insert(batch.initial.end(), u0.values.begin(), u0.values.end());
+}
+
 }  // namespace
 
 void add_problem_options(CLI::App& command, problem_arguments& arguments, bool with_lambda) {
@@ -59,8 +82,12 @@ void add_problem_options(CLI::App& command, problem_arguments& arguments, bool w
   rhs->needs(matrix);
   random->excludes(matrix)->excludes(rhs);
   command.add_option("--seed", arguments.seed, "seed of --random");
-  command.add_flag("--random-u0", arguments.random_initial,
-                   "with --random: U0 uniform in [0,1) instead of 0");
+  auto* random_initial = command.add_flag("--random-u0", arguments.random_initial,
+                                          "with --random: U0 uniform in [0,1) instead of 0");
+  command
+      .add_option("--U0", arguments.initial_path,
+                  "initial point U0: .npy of shape (B,n,k) or (n,k) (default 0)")
+      ->excludes(random_initial);
   if (with_lambda)
     command.add_option("--lambda", arguments.lambda, "ridge / min-norm weight λ >= 0");
 }
@@ -69,9 +96,14 @@ template <class Real>
 least_squares_batch<Real> load_problems(const problem_arguments& arguments) {
   if (arguments.random.empty() && arguments.matrix_path.empty())
     throw invalid_argument("a problem is needed: --A a.npy --B b.npy, or --random B,m,n,k[,cond]");
-  if (!arguments.random.empty()) return random_least_squares<Real>(parse_random(arguments));
-  auto batch = least_squares_from_npy<Real>(arguments.matrix_path, arguments.rhs_path);
-  if (arguments.lambda != 0) batch.lambda = {Real(arguments.lambda)};
+  least_squares_batch<Real> batch;
+  if (!arguments.random.empty()) {
+    batch = random_least_squares<Real>(parse_random(arguments));
+  } else {
+    batch = least_squares_from_npy<Real>(arguments.matrix_path, arguments.rhs_path);
+    if (arguments.lambda != 0) batch.lambda = {Real(arguments.lambda)};
+  }
+  if (!arguments.initial_path.empty()) read_initial_point(arguments.initial_path, batch);
   return batch;  // validated by solve, which may skip invalid members
 }
 
@@ -82,7 +114,10 @@ nlohmann::json describe_problems(const problem_arguments& arguments) {
             {"random_u0", arguments.random_initial},
             {"lambda", arguments.lambda}};
   }
-  return {{"A", arguments.matrix_path}, {"B", arguments.rhs_path}, {"lambda", arguments.lambda}};
+  return {{"A", arguments.matrix_path},
+          {"B", arguments.rhs_path},
+          {"U0", arguments.initial_path},
+          {"lambda", arguments.lambda}};
 }
 
 template least_squares_batch<float> load_problems(const problem_arguments&);

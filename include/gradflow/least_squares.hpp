@@ -49,6 +49,12 @@ void validate_shape(const least_squares_batch<Real>& batch);
 template <class Real>
 std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batch);
 
+/// The members `keep` (indices into `batch`) as a batch of their own, with their own λ and U0; shared
+/// A or B stays shared.
+template <class Real>
+least_squares_batch<Real> select_members(const least_squares_batch<Real>& batch,
+                                         const std::vector<std::int64_t>& keep);
+
 /// Parameters of the seeded random generator. With `condition_number` unset the matrix entries are
 /// uniform in [0, 1) as in the seed example; with it set A_i = Q_m diag(σ) Q_nᵀ with singular
 /// values spaced geometrically from 1 down to 1/condition_number. The true solution is uniform in

@@ -132,6 +132,33 @@ TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
   EXPECT_TRUE(read_npy(path("u.npy")).source_is_float32);
 }
 
+TEST_F(Cli, StartingAtTheMinimumFromAU0FileTakesNoStep) {
+  // Solve once, then start from the answer (one U0 per problem, then one shared by all).
+  random_spec spec;
+  spec.batch_size = 3;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("a.npy"), {3, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {3, 50, 2}, batch.rhs.data());
+  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy");
+  ASSERT_EQ(
+      run("solve" + files + " --method direct --backend cpu --out " + path("u.npy")).exit_code, 0);
+  const auto restarted = run("solve" + files + " --gtol 1e-8 --backend cpu --U0 " + path("u.npy") +
+                             " --out " + path("again.npy") + " --report " + path("r.csv"));
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
+  std::ifstream report(path("r.csv"));
+  std::string row;
+  std::getline(report, row);  // header
+  for (int i = 0; i < 3; ++i) {
+    std::getline(report, row);
+    EXPECT_NE(row.find(",0,0,1"), std::string::npos) << "no step from the minimum: " << row;
+  }
+  const auto answer = read_npy(path("u.npy"));
+  write_npy(path("one.npy"), {5, 2}, answer.values.data());
+  EXPECT_EQ(run("solve" + files + " --backend cpu --U0 " + path("one.npy")).exit_code, 0);
+  expect_usage_error("solve" + files + " --U0 " + path("a.npy"), "U0");
+  expect_usage_error("solve --random 3,50,5,2 --random-u0 --U0 " + path("one.npy"), "excludes");
+}
+
 TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   random_spec spec;
   spec.batch_size = 2;

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Solves one batch of seed least-squares gradient flows (A 50x5 uniform, U* uniform, B = A U*, U0
+uniform) with gradflow (the CLI, fused Tsit5) and with each peer asked for, at the same tolerances
+and stopping rule (rtol, atol, ||grad f|| <= rtol_grad * ||grad f(U0)||), checks that every answer
+agrees with a direct solve of the normal equations, and writes one JSON record.
+
+  run_peers.py --gradflow build/gradflow --batch 1000000 --peers torch,jax --out peers.json
+
+A peer whose Python package is missing is recorded as skipped with the reason. Times: gradflow's
+compute region from its sidecar (CUDA events on the GPU; G and C formed beforehand, as for the
+peers), each peer the median of three solves after a warm-up (JIT compilation excluded)."""
+import argparse
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+PEERS = {"numpy": "numpy_tsit5", "torch": "torch_tsit5", "jax": "jax_diffrax"}
+
+
+def seed_batch(count, seed):
+    rng = numpy.random.default_rng(seed)
+    A = rng.random((count, 50, 5))
+    B = A @ rng.random((count, 5, 2))
+    U0 = rng.random((count, 5, 2))
+    return A, B, U0
+
+
+def timed(solve, repeats=3):
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        solve()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def relative_errors(U, reference):
+    difference = numpy.sqrt(((U - reference) ** 2).sum(axis=(1, 2)))
+    return difference / numpy.sqrt((reference ** 2).sum(axis=(1, 2)))
+
+
+def run_gradflow(binary, folder, args):
+    out = os.path.join(folder, "u.npy")
+    command = [binary, "solve", "--A", os.path.join(folder, "A.npy"), "--B",
+               os.path.join(folder, "B.npy"), "--U0", os.path.join(folder, "U0.npy"),
+               "--method", "tsit5", "--rtol", str(args.rtol), "--atol", str(args.atol),
+               "--rtol-grad", str(args.rtol_grad), "--max-steps", str(args.max_steps),
+               "--path", "fused", "--backend", args.backend, "--out", out, "--quiet"]
+    seconds = []
+    for _ in range(3):  # each run is a fresh process: the median damps the first run's start-up
+        subprocess.run(command, check=True)
+        with open(os.path.join(folder, "u.json")) as sidecar:
+            record = json.load(sidecar)
+        seconds.append(record["compute_seconds"])
+    report = dict(seconds=statistics.median(seconds), device=record["device"],
+                  backend=record["backend"], status_counts=record["status_counts"])
+    return numpy.load(out), report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gradflow", required=True, help="the gradflow executable")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--peers", default="torch,jax", help="comma-separated: numpy,torch,jax")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--rtol", type=float, default=1e-8)
+    parser.add_argument("--atol", type=float, default=1e-10)
+    parser.add_argument("--rtol-grad", type=float, default=1e-6)
+    parser.add_argument("--max-steps", type=int, default=100000)
+    parser.add_argument("--agreement", type=float, default=1e-3,
+                        help="largest relative error against the direct solve that counts as agreeing")
+    parser.add_argument("--out", default="peers.json")
+    args = parser.parse_args()
+
+    A, B, U0 = seed_batch(args.batch, 2026)
+    At = A.transpose(0, 2, 1)
+    G, C = At @ A, At @ B
+    reference = numpy.linalg.solve(G, C)
+    record = dict(batch=args.batch, problem="seed: A 50x5 uniform, B = A U*, U0 uniform",
+                  tolerances=dict(rtol=args.rtol, atol=args.atol, rtol_grad=args.rtol_grad),
+                  peers={})
+    with tempfile.TemporaryDirectory() as folder:
+        for name, array in (("A", A), ("B", B), ("U0", U0)):
+            numpy.save(os.path.join(folder, name + ".npy"), array)
+        U, report = run_gradflow(args.gradflow, folder, args)
+    errors = relative_errors(U, reference)
+    report.update(problems_per_s=args.batch / report["seconds"], max_error=float(errors.max()),
+                  agrees=bool(errors.max() <= args.agreement))
+    record["gradflow"] = report
+
+    for name in filter(None, args.peers.split(",")):
+        try:
+            module = importlib.import_module(PEERS[name])
+        except ImportError as missing:
+            record["peers"][name] = dict(skipped=f"not installed: {missing}")
+            continue
+        U_peer, steps, seconds, device = module.run(G, C, U0, args.rtol, args.atol,
+                                                    args.rtol_grad, args.max_steps, timed)
+        errors = relative_errors(U_peer, reference)
+        record["peers"][name] = dict(
+            seconds=seconds, device=device, problems_per_s=args.batch / seconds,
+            steps_p50=float(numpy.median(steps)), max_error=float(errors.max()),
+            agrees=bool(errors.max() <= args.agreement),
+            gradflow_speedup=seconds / report["seconds"])
+    with open(args.out, "w") as out:
+        json.dump(record, out, indent=2)
+    print(json.dumps(record, indent=2))
+    agree = record["gradflow"]["agrees"] and all(
+        peer.get("agrees", True) for peer in record["peers"].values())
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+// The performance suite (Google Benchmark). Every case times the solve's compute region (CUDA
+// events on the GPU, after one untimed warm-up solve) and reports problems/s, gradient evaluations
+// per second, achieved FLOP/s and GB/s of the products G·X (bench/work_model.hpp), p50/p99 steps
+// and wasted work; the ceilings they are read against are measured in the same run (ceiling/…).
+// Ratios (GPU/CPU, fused/lockstep, with/without compaction, flow/direct, gradflow/BLAS loop) are
+// formed from one run's JSON by bench/summarize.py.
+//
+//   gradflow_suite [--short] [Google Benchmark flags]
+// --short: the small configuration CI runs on the CPU (seconds); without it the full axes (meant
+// for the GPU machine; bench/gpu_check.sh).
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ceilings.hpp"
+#include "gradflow/gradflow.hpp"
+#include "work_model.hpp"
+
+#ifdef GRADFLOW_HAVE_OPENBLAS
+#include "blas_loop.hpp"
+#endif
+
+namespace {
+
+using namespace gradflow;
+
+bool short_run = false;
+
+std::string name_of(backend_kind backend) { return std::string(to_string(backend)); }
+
+/// The stated accuracy of every timed case: ‖∇f‖ reduced by 1e-6 (f64) or 1e-3 (f32).
+template <class Real>
+double stated_reduction() {
+  return sizeof(Real) == 8 ? 1e-6 : 1e-3;
+}
+
+/// A batch of `count` problems of size n×k sharing one A (2n×n, κ(A) = 10, so κ(G) = 100), each
+/// with its own random B: per-problem G and state as in any batch, without generating `count`
+/// large matrices.
+template <class Real>
+least_squares_batch<Real> sized_batch(int n, int k, std::int64_t count) {
+  random_spec spec;
+  spec.rows = 2 * n;
+  spec.unknowns = n;
+  spec.rhs_count = k;
+  spec.condition_number = 10.0;
+  auto batch = random_least_squares<Real>(spec);
+  batch.batch_size = count;
+  batch.rhs.resize(std::size_t(count) * batch.rows * k);
+  std::mt19937_64 engine(17);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  for (Real& value : batch.rhs) value = Real(uniform(engine));
+  return batch;
+}
+
+template <class Real>
+least_squares_batch<Real> seed_batch(std::int64_t count) {
+  random_spec spec;
+  spec.batch_size = count;
+  spec.random_initial = true;
+  return random_least_squares<Real>(spec);
+}
+
+/// Device bytes per problem (G, C, state, stage input, Tsit5's 7 stages, product, ~16 scalars):
+/// batch sizes are chosen to fill a memory budget.
+std::int64_t batch_for_budget(int n, int k, double budget_bytes, int real_bytes) {
+  const double per_problem = real_bytes * (double(n) * n + 11.0 * n * k + 16);
+  return std::max<std::int64_t>(1, std::min<std::int64_t>(100000, budget_bytes / per_problem));
+}
+
+/// Times `options` on `batch` and sets the counters. Returns the last result.
+template <class Real>
+solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batch<Real>& batch,
+                               const solve_options& options) {
+  if (options.backend == backend_kind::cuda && cuda_devices().empty()) {
+    state.SkipWithError("no CUDA device answers");
+    return {};
+  }
+  solve_result<Real> result = solve(batch, options);  // warm-up: module load, cuBLAS, first touch
+  for (auto _ : state) {
+    result = solve(batch, options);
+    state.SetIterationTime(result.summary.compute_seconds);
+  }
+  const int n = batch.unknowns, k = batch.rhs_count;
+  const double seconds = result.summary.compute_seconds;
+  const double products = double(result.summary.products_issued);
+  const bool gpu_fused =
+      result.summary.backend == backend_kind::cuda && result.summary.path == execution_path::fused;
+  state.counters["problems_per_s"] = double(batch.batch_size) / seconds;
+  state.counters["gradient_evals_per_s"] = double(result.summary.gradient_evaluations) / seconds;
+  state.counters["flops_per_s"] = products * bench::product_flops(n, k) / seconds;
+  state.counters["bytes_per_s"] = products * bench::product_bytes(n, k, sizeof(Real)) / seconds;
+  state.counters["steps_p50"] = bench::step_quantile(result, 0.5);
+  state.counters["steps_p99"] = bench::step_quantile(result, 0.99);
+  state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32 : 1);
+  state.counters["wasted_on_rejections"] = bench::wasted_on_rejections(result);
+  state.counters["converged_fraction"] =
+      double(result.summary.count(status::converged)) / double(batch.batch_size);
+  state.counters["batch_size"] = double(batch.batch_size);
+  state.counters["compactions"] = double(result.summary.compactions);
+  state.SetLabel(result.summary.device);
+  return result;
+}
+
+template <class Real>
+solve_options timed_options(backend_kind backend, execution_path path, method m) {
+  solve_options options;
+  options.backend = backend;
+  options.path = path;
+  options.method = m;
+  options.rtol_grad = stated_reduction<Real>();
+  options.max_steps = 200000;
+  return options;
+}
+
+/// Batch scaling: the seed problem (50×5, k = 2), Tsit5.
+template <class Real>
+void batch_scaling(benchmark::State& state, backend_kind backend, execution_path path) {
+  const auto batch = seed_batch<Real>(state.range(0));
+  timed_solve(state, batch, timed_options<Real>(backend, path, method::tsit5));
+}
+
+/// Size scaling: n×k problems, a batch that fills the memory budget (on the GPU 0.5 GB, ten times
+/// its L2 cache and more: the products stream from device memory).
+template <class Real>
+void size_scaling(benchmark::State& state, backend_kind backend, execution_path path, method m) {
+  const int n = int(state.range(0)), k = int(state.range(1));
+  const double budget = backend == backend_kind::cuda ? 5e8 : short_run ? 4e6 : 2e7;
+  const auto batch = sized_batch<Real>(n, k, batch_for_budget(n, k, budget, sizeof(Real)));
+  timed_solve(state, batch, timed_options<Real>(backend, path, m));
+}
+
+/// Compaction: every tenth problem needs a 1e-8 reduction of ‖∇f‖, the rest 10^-0.4 (a tenth
+/// of the steps); "hard_alone" solves the tenth by itself, the floor compaction aims at.
+enum class compaction_case { masked, compacted, hard_alone };
+
+void compaction(benchmark::State& state, backend_kind backend, compaction_case which,
+                std::int64_t count) {
+  auto batch = seed_batch<double>(count);
+  auto options = timed_options<double>(backend, execution_path::lockstep, method::tsit5);
+  std::vector<double> reduction(count, std::pow(10.0, -0.4));
+  for (std::int64_t i = 0; i < count; i += 10) reduction[i] = 1e-8;
+  if (which == compaction_case::hard_alone) {
+    std::vector<std::int64_t> hard;
+    for (std::int64_t i = 0; i < count; i += 10) hard.push_back(i);
+    batch = select_members(batch, hard);
+    reduction.assign(batch.batch_size, 1e-8);
+  }
+  options.rtol_grad = reduction;
+  options.rtol = 1e-12;  // tight enough that the hard members' 1e-8 is reached, not stalled at
+  options.atol = 1e-14;
+  options.compaction_threshold = which == compaction_case::masked ? 0.0 : 0.5;
+  timed_solve(state, batch, options);
+}
+
+/// Flow versus baselines on the seed problem, each to ‖∇f‖ ≤ 1e-10 (time to the same accuracy).
+void seed_method(benchmark::State& state, backend_kind backend, method m, dynamics d,
+                 std::int64_t count) {
+  const auto batch = seed_batch<double>(count);
+  solve_options options;
+  options.backend = backend;
+  options.method = m;
+  options.dynamics = d;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-10;
+  timed_solve(state, batch, options);
+}
+
+void ceiling_case(benchmark::State& state, backend_kind backend, bool single) {
+  bench::ceiling measured;
+  try {
+    if (backend == backend_kind::cuda) {
+      if (cuda_devices().empty()) {
+        state.SkipWithError("no CUDA device answers");
+        return;
+      }
+#ifdef GRADFLOW_BENCH_CUDA
+      measured = bench::measure_cuda_ceiling(single);
+#endif
+    } else {
+      measured = bench::measure_cpu_ceiling(single);
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  for (auto _ : state) state.SetIterationTime(1);
+  state.counters["bytes_per_s"] = measured.bytes_per_s;
+  state.counters["flops_per_s"] = measured.flops_per_s;
+}
+
+#ifdef GRADFLOW_HAVE_OPENBLAS
+/// The CPU backend against a plain OpenMP loop calling OpenBLAS per problem: 200 fixed Euler steps
+/// on the seed batch with the gradient test (gtol = 0: every step is taken), both timed over the
+/// step loop; the loop's answers are compared with gradflow's.
+void blas_baseline(benchmark::State& state, bool use_gradflow, std::int64_t count) {
+  constexpr std::int64_t steps = 200;
+  constexpr double dt = 1e-3;
+  const auto batch = seed_batch<double>(count);
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.path = execution_path::fused;
+  options.method = method::euler;
+  options.dt = dt;
+  options.gtol = 0.0;
+  options.max_steps = steps;
+  if (use_gradflow) {
+    timed_solve(state, batch, options);
+    return;
+  }
+  double seconds = 0;
+  std::vector<double> solution;
+  for (auto _ : state) {
+    solution = bench::blas_euler_loop(batch, dt, steps, 0.0, seconds);
+    state.SetIterationTime(seconds);
+  }
+  const auto reference = solve(batch, options);
+  double largest = 0;
+  for (std::size_t e = 0; e < solution.size(); ++e)
+    largest = std::max(largest, std::abs(solution[e] - reference.solution[e]));
+  state.counters["max_difference_from_gradflow"] = largest;
+  state.counters["problems_per_s"] = double(batch.batch_size) / seconds;
+  state.counters["gradient_evals_per_s"] = double(batch.batch_size * steps) / seconds;
+}
+#endif
+
+template <class Fn>
+benchmark::internal::Benchmark* add(const std::string& name, Fn&& fn) {
+  return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(1)
+      ->Repetitions(short_run ? 1 : 3);
+}
+
+void register_cases() {
+  std::vector<backend_kind> backends = {backend_kind::cpu};
+  if (!cuda_devices().empty()) backends.push_back(backend_kind::cuda);
+  const std::vector<execution_path> paths = {execution_path::fused, execution_path::lockstep};
+
+  for (backend_kind backend : backends) {
+    const bool gpu = backend == backend_kind::cuda;
+    const std::string on = name_of(backend);
+    for (bool single : {false, true}) {
+      benchmark::RegisterBenchmark(("ceiling/" + on + (single ? "/f32" : "/f64")).c_str(),
+                                   ceiling_case, backend, single)
+          ->UseManualTime()
+          ->Iterations(1);
+    }
+
+    const std::int64_t largest = short_run ? 1000 : gpu ? 10000000 : 100000;
+    for (execution_path path : paths) {
+      const std::string where = on + "/" + std::string(to_string(path));
+      for (std::int64_t count = 100; count <= largest; count *= 10) {
+        if (path == execution_path::lockstep && count > largest / 10 && !short_run) continue;
+        add("batch/" + where + "/f64", [=](benchmark::State& s) {
+          batch_scaling<double>(s, backend, path);
+        })->Arg(count);
+        add("batch/" + where + "/f32", [=](benchmark::State& s) {
+          batch_scaling<float>(s, backend, path);
+        })->Arg(count);
+      }
+    }
+
+    // n = 512 on the CPU would take minutes per case: its sizes stop at 128.
+    const std::vector<int> sizes = short_run ? std::vector<int>{5, 32}
+                                   : gpu     ? std::vector<int>{5, 32, 128, 512}
+                                             : std::vector<int>{5, 32, 128};
+    const std::vector<int> rhs_counts =
+        short_run ? std::vector<int>{2} : std::vector<int>{1, 2, 16};
+    const std::vector<method> methods =
+        short_run ? std::vector<method>{method::euler, method::tsit5}
+                  : std::vector<method>{method::euler, method::rk4, method::tsit5};
+    for (execution_path path : paths) {
+      for (method m : methods) {
+        const std::string where =
+            on + "/" + std::string(to_string(path)) + "/" + std::string(to_string(m));
+        for (int n : sizes) {
+          if (path == execution_path::fused && n > 32) continue;  // the fused path's range
+          for (int k : rhs_counts) {
+            add("size/" + where + "/f64", [=](benchmark::State& s) {
+              size_scaling<double>(s, backend, path, m);
+            })->Args({n, k});
+            if (m == method::tsit5) {
+              add("size/" + where + "/f32", [=](benchmark::State& s) {
+                size_scaling<float>(s, backend, path, m);
+              })->Args({n, k});
+            }
+          }
+        }
+      }
+    }
+
+    const std::int64_t compaction_batch = short_run ? 1000 : gpu ? 1000000 : 20000;
+    for (auto [which, label] : {std::pair{compaction_case::masked, "masked"},
+                                std::pair{compaction_case::compacted, "compacted"},
+                                std::pair{compaction_case::hard_alone, "hard_alone"}}) {
+      add("compaction/" + on + "/" + label,
+          [=](benchmark::State& s) { compaction(s, backend, which, compaction_batch); });
+    }
+
+    const std::int64_t method_batch = short_run ? 200 : gpu ? 1000000 : 10000;
+    const std::vector<std::pair<method, dynamics>> flows_and_baselines = {
+        {method::tsit5, dynamics::gradient}, {method::tsit5, dynamics::heavy_ball},
+        {method::tsit5, dynamics::newton},   {method::gd, dynamics::gradient},
+        {method::nag, dynamics::gradient},   {method::fire, dynamics::gradient},
+        {method::cg, dynamics::gradient},    {method::direct, dynamics::gradient}};
+    for (auto [m, d] : flows_and_baselines) {
+      add("method/" + on + "/" + std::string(to_string(m)) + "_" + std::string(to_string(d)),
+          [=](benchmark::State& s) { seed_method(s, backend, m, d, method_batch); });
+    }
+  }
+
+#ifdef GRADFLOW_HAVE_OPENBLAS
+  const std::int64_t blas_batch = short_run ? 1000 : 100000;
+  add("blas_loop/cpu/gradflow", [=](benchmark::State& s) { blas_baseline(s, true, blas_batch); });
+  add("blas_loop/cpu/openblas", [=](benchmark::State& s) { blas_baseline(s, false, blas_batch); });
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> arguments;
+  for (int a = 0; a < argc; ++a) {
+    if (std::strcmp(argv[a], "--short") == 0) {
+      short_run = true;
+    } else {
+      arguments.push_back(argv[a]);
+    }
+  }
+  int count = int(arguments.size());
+  benchmark::Initialize(&count, arguments.data());
+  if (benchmark::ReportUnrecognizedArguments(count, arguments.data())) return 1;
+  register_cases();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
