@@ -55,7 +55,8 @@ peers_args=()
   --json "$logs/summary.json" | tee "$logs/summary.md"
 fi
 
-skipped=$(grep -c '\*\*\*Skipped' "$logs/ctest.log" || true)
+skipped=0
+[[ -f "$logs/ctest.log" ]] && skipped=$(grep -c '\*\*\*Skipped' "$logs/ctest.log" || true)
 python3 - "$record_dir" "$logs" "$skipped" "${results[@]}" <<'PY'
 import json, subprocess, sys, datetime, os
 record_dir, logs, skipped, *steps = sys.argv[1:]

@@ -29,10 +29,12 @@ std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, method>, 11> method_names{
+constexpr std::array<std::pair<std::string_view, method>, 13> method_names{
     {{"euler", method::euler},
      {"rk4", method::rk4},
      {"tsit5", method::tsit5},
+     {"bs3", method::bs3},
+     {"dp5", method::dp5},
      {"gd", method::gd},
      {"momentum", method::momentum},
      {"nag", method::nag},

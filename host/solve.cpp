@@ -105,14 +105,14 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   if (!integrator && options.dynamics != dynamics::gradient) {
     throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
                            " for method = " + std::string(to_string(options.method)) +
-                           ": dynamics are integrated by euler, rk4 or tsit5");
+                           ": dynamics are integrated by euler, rk4, bs3, tsit5 or dp5");
   }
   if (integrator) s.scheme = detail::tableau_for<Real>(options.method);
   const bool can_adapt = s.scheme.has_error_estimate;
   if (options.control == step_control::error_control && !can_adapt) {
     throw invalid_argument(
         "invalid control = error for method = " + std::string(to_string(options.method)) +
-        ": it has no embedded error estimate (use tsit5, or control fixed)");
+        ": it has no embedded error estimate (use bs3, tsit5 or dp5, or control fixed)");
   }
   s.adaptive = can_adapt && options.control != step_control::fixed;
   require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");

@@ -23,6 +23,8 @@ enum class method {
   euler,     ///< explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)
   rk4,       ///< classic Runge–Kutta 4, fixed dt
   tsit5,     ///< Tsitouras 5(4) with FSAL; PI error control by default
+  bs3,       ///< Bogacki–Shampine 3(2) with FSAL; PI error control by default
+  dp5,       ///< Dormand–Prince 5(4) with FSAL; PI error control by default
   gd,        ///< gradient descent: u −= lr·∇f
   momentum,  ///< Polyak heavy ball: v = β v − lr ∇f(u), u += v
   nag,       ///< Nesterov accelerated gradient: v = β v − lr ∇f(u + β v), u += v
@@ -33,9 +35,10 @@ enum class method {
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
 
-/// True for euler, rk4 and tsit5 (the methods that integrate `dynamics`).
+/// True for the Runge–Kutta methods (those that integrate `dynamics`).
 constexpr bool is_integrator(method m) {
-  return m == method::euler || m == method::rk4 || m == method::tsit5;
+  return m == method::euler || m == method::rk4 || m == method::tsit5 || m == method::bs3 ||
+         m == method::dp5;
 }
 
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
@@ -128,7 +131,7 @@ struct solve_options {
 hyperparameter* hyperparameter_named(solve_options& options, std::string_view name);
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name);
 /// The step dt that corresponds to learning rate `lr` under `options`: dt = √lr for heavy-ball and
-/// Nesterov dynamics integrated by euler, rk4 or tsit5 (discrete momentum with step lr samples the
+/// Nesterov dynamics integrated by a Runge–Kutta method (discrete momentum with step lr samples the
 /// ODE at time step √lr; Yang et al. 2018), dt = lr otherwise.
 double step_for_learning_rate(const solve_options& options, double lr);
 

@@ -49,15 +49,18 @@ TEST(FlowAccuracy, Rk4AtFixedStepMatchesExactFlow) {
   EXPECT_LT(flow_error(small_problems(), options, 4.0), 1e-8);
 }
 
-TEST(FlowAccuracy, Tsit5WithErrorControlMatchesExactFlowToTolerance) {
-  solve_options options;
-  options.method = method::tsit5;
-  for (double tolerance : {1e-6, 1e-10}) {
-    options.rtol = tolerance;
-    options.atol = tolerance;
-    const double error = flow_error(small_problems(), options, 4.0);
-    EXPECT_LT(error, 100 * tolerance) << "rtol " << tolerance;
-    EXPECT_GT(error, 1e-4 * tolerance) << "suspiciously exact at rtol " << tolerance;
+TEST(FlowAccuracy, EmbeddedPairsWithErrorControlMatchExactFlowToTolerance) {
+  for (method pair : {method::bs3, method::tsit5, method::dp5}) {
+    solve_options options;
+    options.method = pair;
+    for (double tolerance : {1e-6, 1e-10}) {
+      options.rtol = tolerance;
+      options.atol = tolerance;
+      const double error = flow_error(small_problems(), options, 4.0);
+      EXPECT_LT(error, 100 * tolerance) << to_string(pair) << " rtol " << tolerance;
+      EXPECT_GT(error, 1e-4 * tolerance)
+          << to_string(pair) << " suspiciously exact at rtol " << tolerance;
+    }
   }
 }
 
@@ -91,13 +94,12 @@ TEST_P(ObservedOrder, HalvingDtDividesErrorByTwoToTheOrder) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, ObservedOrder,
-                         ::testing::Values(order_case{method::euler, 0.1, 1},
-                                           order_case{method::rk4, 0.25, 4},
-                                           order_case{method::tsit5, 0.25, 5}),
-                         [](const auto& info) {
-                           return std::string(to_string(info.param.integrator));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Methods, ObservedOrder,
+    ::testing::Values(order_case{method::euler, 0.1, 1}, order_case{method::rk4, 0.25, 4},
+                      order_case{method::bs3, 0.25, 3}, order_case{method::tsit5, 0.25, 5},
+                      order_case{method::dp5, 0.25, 5}),
+    [](const auto& info) { return std::string(to_string(info.param.integrator)); });
 
 }  // namespace
 }  // namespace gradflow

@@ -89,6 +89,22 @@ TEST(Tableau, Tsit5IsFifthOrderWithFourthOrderEmbeddedPair) {
   expect_order(t, w.b_hat, 4, 1e-12);
 }
 
+TEST(Tableau, Dp5IsFifthOrderWithFourthOrderEmbeddedPair) {
+  const auto t = dp5_tableau<double>();
+  expect_row_sums_equal_c(t);
+  const auto w = weights_of(t);
+  expect_order(t, w.b, 5, 1e-13);
+  expect_order(t, w.b_hat, 4, 1e-13);
+}
+
+TEST(Tableau, Bs3IsThirdOrderWithSecondOrderEmbeddedPair) {
+  const auto t = bs3_tableau<double>();
+  expect_row_sums_equal_c(t);
+  const auto w = weights_of(t);
+  expect_order(t, w.b, 3, 1e-15);
+  expect_order(t, w.b_hat, 2, 1e-15);
+}
+
 TEST(Tableau, Rk4IsFourthOrder) {
   const auto t = rk4_tableau<double>();
   expect_row_sums_equal_c(t);

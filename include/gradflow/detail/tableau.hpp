@@ -54,6 +54,51 @@ tableau<Real> tsit5_tableau() {
   return t;
 }
 
+/// Bogacki–Shampine 3(2), Appl. Math. Lett. 2 (1989): FSAL, error weights b − b̂.
+template <class Real>
+tableau<Real> bs3_tableau() {
+  tableau<Real> t;
+  t.stage_count = 4;
+  t.order = 3;
+  t.has_error_estimate = true;
+  t.c[1] = Real(1) / 2;
+  t.c[2] = Real(3) / 4;
+  t.c[3] = Real(1);
+  t.a[1][0] = Real(1) / 2;
+  t.a[2][1] = Real(3) / 4;
+  t.a[3][0] = Real(2) / 9;
+  t.a[3][1] = Real(1) / 3;
+  t.a[3][2] = Real(4) / 9;
+  const double error_weights[4] = {-5.0 / 72, 1.0 / 12, 1.0 / 9, -1.0 / 8};
+  for (int i = 0; i < 4; ++i) t.error_weights[i] = Real(error_weights[i]);
+  return t;
+}
+
+/// Dormand–Prince 5(4), J. Comput. Appl. Math. 6 (1980): FSAL, error weights b − b̂.
+template <class Real>
+tableau<Real> dp5_tableau() {
+  tableau<Real> t;
+  t.stage_count = 7;
+  t.order = 5;
+  t.has_error_estimate = true;
+  const double c[7] = {0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1};
+  const double a[7][6] = {{},
+                          {1.0 / 5},
+                          {3.0 / 40, 9.0 / 40},
+                          {44.0 / 45, -56.0 / 15, 32.0 / 9},
+                          {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
+                          {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+                          {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
+  const double error_weights[7] = {71.0 / 57600,      0,          -71.0 / 16695, 71.0 / 1920,
+                                   -17253.0 / 339200, 22.0 / 525, -1.0 / 40};
+  for (int i = 0; i < 7; ++i) {
+    t.c[i] = Real(c[i]);
+    t.error_weights[i] = Real(error_weights[i]);
+    for (int j = 0; j < i; ++j) t.a[i][j] = Real(a[i][j]);
+  }
+  return t;
+}
+
 /// Classic RK4 with the FSAL row b = (1/6, 1/3, 1/3, 1/6) appended.
 template <class Real>
 tableau<Real> rk4_tableau() {
@@ -81,7 +126,7 @@ tableau<Real> euler_tableau() {
   return t;
 }
 
-/// The tableau of an integrator (euler, rk4, tsit5); the optimisers have none.
+/// The tableau of a Runge–Kutta integrator; the optimisers have none.
 template <class Real>
 tableau<Real> tableau_for(method m) {
   switch (m) {
@@ -89,6 +134,10 @@ tableau<Real> tableau_for(method m) {
       return euler_tableau<Real>();
     case method::rk4:
       return rk4_tableau<Real>();
+    case method::bs3:
+      return bs3_tableau<Real>();
+    case method::dp5:
+      return dp5_tableau<Real>();
     default:
       return tsit5_tableau<Real>();
   }
