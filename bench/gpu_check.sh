@@ -41,11 +41,11 @@ step ctest ctest --test-dir build-gpu --output-on-failure --parallel 4
 step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/tests/gradflow_gpu_tests
 fi
 if [[ $parts != tests ]]; then
-step suite_gpu timeout 330 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
+step suite_gpu timeout 300 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
   --benchmark_out="$logs/suite_gpu.json" --benchmark_out_format=json
-step suite_cpu timeout 150 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
+step suite_cpu timeout 90 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
   --benchmark_out="$logs/suite_cpu.json" --benchmark_out_format=json
-step peers timeout 240 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
+step peers timeout 180 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
   --batch 1000000 --peers torch,jax --backend cuda --out "$logs/peers.json"
 suites=()
 for suite in "$logs/suite_gpu.json" "$logs/suite_cpu.json"; do [[ -s $suite ]] && suites+=("$suite"); done

@@ -26,9 +26,9 @@ public:
   /// once (nothing is allocated inside the step loop). Every problem starts `running`.
   virtual void load(const least_squares_batch<Real>& batch, const lockstep_layout& layout,
                     const std::vector<Real>& parameters) = 0;
-  /// Cholesky-factors every G_i; a problem whose G_i is not positive definite becomes
-  /// invalid_input.
-  virtual void factorize() = 0;
+  /// Cholesky-factors G_i (+ I/h_i, see detail::factor_shift) of every active problem; one that is
+  /// not positive definite becomes invalid_input.
+  virtual void factorize(detail::factor_shift shift) = 0;
   /// product_i = G_i·X_i for the U-part X of `source`, for every active problem.
   virtual void apply_gram(detail::operand source) = 0;
   /// detail::run_phase for every active problem.

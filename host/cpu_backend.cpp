@@ -51,10 +51,12 @@ public:
     }
   }
 
-  void factorize() override {
+  void factorize(detail::factor_shift shift) override {
     const auto v = view_;
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < v.batch_size; ++i) detail::factor_problem(v, i);
+    const detail::active_set active = active_problems();
+#pragma omp parallel for schedule(static) if (parallel())
+    for (std::int64_t position = 0; position < active.count; ++position)
+      detail::factor_problem(v, active[position], shift);
   }
 
   /// Skips stopped problems too (a test costs less than their product), except for the final

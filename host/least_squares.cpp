@@ -146,7 +146,7 @@ template void validate_shape(const least_squares_batch<float>&);
 template void validate_shape(const least_squares_batch<double>&);
 template <class Real>
 least_squares_batch<Real> select_members(const least_squares_batch<Real>& batch,
-                                          const std::vector<std::int64_t>& keep) {
+                                         const std::vector<std::int64_t>& keep) {
   least_squares_batch<Real> part;
   part.batch_size = std::int64_t(keep.size());
   part.rows = batch.rows;

@@ -56,7 +56,7 @@ public:
         recorder_(recorder),
         started_(std::chrono::steady_clock::now()) {}
 
-  void factorize() { backend_.factorize(); }
+  void factorize(detail::factor_shift shift) { backend_.factorize(shift); }
   void gram(operand source) { backend_.apply_gram(source); }
   void phase(lockstep_phase p, int stage) { backend_.run_phase(settings_, p, stage); }
   bool keep_going(std::int64_t iteration) {

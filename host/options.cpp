@@ -29,12 +29,13 @@ std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, method>, 13> method_names{
+constexpr std::array<std::pair<std::string_view, method>, 14> method_names{
     {{"euler", method::euler},
      {"rk4", method::rk4},
      {"tsit5", method::tsit5},
      {"bs3", method::bs3},
      {"dp5", method::dp5},
+     {"linearly_implicit", method::linearly_implicit},
      {"gd", method::gd},
      {"momentum", method::momentum},
      {"nag", method::nag},
@@ -54,10 +55,11 @@ constexpr std::array<std::pair<std::string_view, execution_path>, 3> path_names{
     {{"auto", execution_path::automatic},
      {"lockstep", execution_path::lockstep},
      {"fused", execution_path::fused}}};
-constexpr std::array<std::pair<std::string_view, step_control>, 3> control_names{
+constexpr std::array<std::pair<std::string_view, step_control>, 4> control_names{
     {{"default", step_control::method_default},
      {"fixed", step_control::fixed},
-     {"error", step_control::error_control}}};
+     {"error", step_control::error_control},
+     {"descent", step_control::descent}}};
 
 constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*>, 13>
     hyperparameter_fields{{{"dt", &solve_options::dt},

@@ -114,7 +114,20 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
         "invalid control = error for method = " + std::string(to_string(options.method)) +
         ": it has no embedded error estimate (use bs3, tsit5 or dp5, or control fixed)");
   }
-  s.adaptive = can_adapt && options.control != step_control::fixed;
+  s.linearly_implicit = options.method == method::linearly_implicit;
+  const std::string method_name(to_string(options.method));
+  const std::string dynamics_name(to_string(options.dynamics));
+  if (s.linearly_implicit && options.dynamics != dynamics::gradient)
+    throw invalid_argument("invalid dynamics = " + dynamics_name +
+                           " for method = linearly_implicit: it integrates gradient flow");
+  if (options.control == step_control::descent &&
+      (!integrator || options.dynamics != dynamics::gradient))
+    throw invalid_argument("invalid control = descent for method = " + method_name +
+                           ", dynamics = " + dynamics_name +
+                           ": descent control needs an integrator on gradient dynamics");
+  s.descent = options.control == step_control::descent ||
+              (s.linearly_implicit && options.control == step_control::method_default);
+  s.adaptive = can_adapt && !s.descent && options.control != step_control::fixed;
   require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");
   s.t_end = Real(options.t_end);
   require(options.max_steps > 0, "max_steps", double(options.max_steps), "> 0");
@@ -132,7 +145,7 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
     s.beta2 = Real(2) / Real(5 * s.scheme.order);
   }
   s.needs_factor =
-      options.method == method::direct ||
+      options.method == method::direct || s.linearly_implicit ||
       (integrator && (options.dynamics == dynamics::newton ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
   return s;

@@ -97,17 +97,33 @@ __global__ void objective_kernel(const Real* matrix, std::int64_t matrix_stride,
                                       view.state_of(i), rows, view.unknowns, view.rhs_count);
 }
 
-/// cuSOLVER's batched potrf takes an array of matrix pointers.
+/// Before cuSOLVER's batched potrf (which takes an array of matrix pointers): factor ← G (+ I/h for
+/// a running problem with factor_shift::inverse_step) and its pointer, per active problem.
 template <class Real>
-__global__ void factor_pointers_kernel(detail::lockstep_view<Real> view, Real** pointers) {
-  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < view.batch_size) pointers[i] = view.factor_of(i);
+__global__ void prepare_factors_kernel(detail::lockstep_view<Real> view, detail::active_set active,
+                                       detail::factor_shift shift, Real** pointers) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position >= active.count) return;
+  const std::int64_t i = active[position];
+  const int n = view.unknowns;
+  const Real* gram = view.gram_of(i);
+  Real* factor = view.factor_of(i);
+  for (int e = 0; e < n * n; ++e) factor[e] = gram[e];
+  if (shift == detail::factor_shift::inverse_step && view.running(i))
+    for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / view.dt_step[i];
+  pointers[position] = factor;
 }
 
+/// A problem that needed its factor and has none (info ≠ 0) becomes invalid_input.
 template <class Real>
-__global__ void mark_not_factored_kernel(detail::lockstep_view<Real> view, const int* info) {
-  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < view.batch_size && info[i] != 0) detail::set_outcome(view, i, status::invalid_input);
+__global__ void mark_not_factored_kernel(detail::lockstep_view<Real> view,
+                                         detail::active_set active, detail::factor_shift shift,
+                                         const int* info) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position >= active.count || info[position] == 0) return;
+  const std::int64_t i = active[position];
+  if (shift == detail::factor_shift::none || view.running(i))
+    detail::set_outcome(view, i, status::invalid_input);
 }
 
 /// Adds the number of running active problems to *count: one atomic per block
@@ -218,6 +234,7 @@ public:
     activate_all();
     products_issued_ = 0;
     if (layout.compaction) size_compaction(count);
+    if (layout.needs_factor) size_factorization(count);
     std::vector<Real> lambda(count);
     for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch.lambda_of(i);
     matrix_.upload(batch.matrix, stream_, "A");
@@ -247,32 +264,18 @@ public:
                                                arrays_.cross.data(), k, len, int(count)));
   }
 
-  void factorize() override {
-    const std::int64_t count = view_.batch_size;
-    const int n = view_.unknowns;
-    if (!solver_) {
-      if (cusolverDnCreate(&solver_) != CUSOLVER_STATUS_SUCCESS)
-        throw device_error("cusolverDnCreate failed");
-      if (cusolverDnSetStream(solver_, stream_) != CUSOLVER_STATUS_SUCCESS)
-        throw device_error("cusolverDnSetStream failed");
-    }
-    device_buffer<Real*> pointers;
-    device_buffer<int> info;
-    pointers.allocate(count, "Cholesky pointers");
-    info.allocate(count, "Cholesky info");
-    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(view_.factor, view_.gram, count * n * n * sizeof(Real),
-                                        cudaMemcpyDeviceToDevice, stream_));
-    factor_pointers_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(view_,
-                                                                                 pointers.data());
+  void factorize(detail::factor_shift shift) override {
+    const std::int64_t count = active_.count;
+    prepare_factors_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
+        view_, active_, shift, factor_pointers_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    const cusolverStatus_t status =
-        potrf_batched(solver_, n, pointers.data(), info.data(), int(count));
+    const cusolverStatus_t status = potrf_batched(solver_, view_.unknowns, factor_pointers_.data(),
+                                                  factor_info_.data(), int(count));
     if (status != CUSOLVER_STATUS_SUCCESS)
       throw device_error("cusolverDn<t>potrfBatched failed with status " + std::to_string(status));
-    mark_not_factored_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(view_,
-                                                                                   info.data());
+    mark_not_factored_kernel<<<blocks_for(count), threads_per_block, 0, stream_>>>(
+        view_, active_, shift, factor_info_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));  // before the scratch buffers go
   }
 
   /// P = G·X, as Pᵀ = Xᵀ·G on cuBLAS's column-major k×n views.
@@ -400,6 +403,18 @@ private:
     return std::int64_t(*running_count_host_);
   }
 
+  /// cuSOLVER's handle and the pointer and info arrays of batched potrf, sized once.
+  void size_factorization(std::int64_t count) {
+    if (!solver_) {
+      if (cusolverDnCreate(&solver_) != CUSOLVER_STATUS_SUCCESS)
+        throw device_error("cusolverDnCreate failed");
+      if (cusolverDnSetStream(solver_, stream_) != CUSOLVER_STATUS_SUCCESS)
+        throw device_error("cusolverDnSetStream failed");
+    }
+    factor_pointers_.allocate(count, "Cholesky pointers");
+    factor_info_.allocate(count, "Cholesky info");
+  }
+
   /// Everything compaction needs, sized for the whole batch once.
   void size_compaction(std::int64_t count) {
     for (auto& list : active_lists_) list.allocate(count, "the active problems");
@@ -431,7 +446,8 @@ private:
   device_buffer<std::int64_t> selected_count_;
   device_buffer<unsigned char> select_scratch_;
   device_buffer<const Real*> operand_pointers_[3], gram_pointers_;
-  device_buffer<Real*> product_pointers_;
+  device_buffer<Real*> product_pointers_, factor_pointers_;
+  device_buffer<int> factor_info_;
   product_pointers<Real> pointers_{};
   const least_squares_batch<Real>* batch_ = nullptr;
   device_buffer<Real> matrix_, rhs_, lambda_;

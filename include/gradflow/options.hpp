@@ -25,6 +25,9 @@ enum class method {
   tsit5,     ///< Tsitouras 5(4) with FSAL; PI error control by default
   bs3,       ///< Bogacki–Shampine 3(2) with FSAL; PI error control by default
   dp5,       ///< Dormand–Prince 5(4) with FSAL; PI error control by default
+  /// Linearly implicit (Rosenbrock) Euler on gradient flow: u ← u − (I/h + G)⁻¹∇f(u), descent
+  /// control by default — pseudo-transient continuation, Levenberg–Marquardt with λ = 1/h.
+  linearly_implicit,
   gd,        ///< gradient descent: u −= lr·∇f
   momentum,  ///< Polyak heavy ball: v = β v − lr ∇f(u), u += v
   nag,       ///< Nesterov accelerated gradient: v = β v − lr ∇f(u + β v), u += v
@@ -35,10 +38,10 @@ enum class method {
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
 
-/// True for the Runge–Kutta methods (those that integrate `dynamics`).
+/// True for the methods that integrate `dynamics` (Runge–Kutta and linearly implicit).
 constexpr bool is_integrator(method m) {
   return m == method::euler || m == method::rk4 || m == method::tsit5 || m == method::bs3 ||
-         m == method::dp5;
+         m == method::dp5 || m == method::linearly_implicit;
 }
 
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
@@ -53,8 +56,11 @@ enum class backend_kind { automatic, cpu, cuda };
 enum class execution_path { automatic, lockstep, fused };
 
 /// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is the PI controller of
-/// DESIGN.md §4.
-enum class step_control { method_default, fixed, error_control };
+/// DESIGN.md §4; `descent` (switched evolution relaxation, for gradient dynamics) follows the
+/// endpoint instead of the curve: a step that raises f is rejected and dt halved, an accepted one
+/// sets dt ← 1.1·dt·‖∇f_old‖/‖∇f_new‖ (growth at most 10× for explicit methods, unlimited for
+/// linearly_implicit, whose convergence then becomes quadratic).
+enum class step_control { method_default, fixed, error_control, descent };
 
 /// Where a solve stands, for a progress display (solve_options::on_progress).
 struct progress_report {

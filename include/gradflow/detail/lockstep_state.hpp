@@ -122,7 +122,9 @@ struct step_settings {
   gradflow::method method = gradflow::method::tsit5;
   gradflow::dynamics dynamics = gradflow::dynamics::gradient;
   tableau<Real> scheme;
-  bool adaptive = true;
+  bool adaptive = true;            ///< PI error control
+  bool descent = false;            ///< descent (SER) control
+  bool linearly_implicit = false;  ///< stage input by a solve with G + I/h, factored every step
   Real t_end = 0;
   Real dt_min = 0;  ///< 0: 16·ε·max(1, t)
   Real divergence_ratio = 0;
@@ -137,6 +139,7 @@ struct step_settings {
   Real error_previous_initial = Real(1e-4);
   fire_constants<Real> fire;
   bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor G
+                              ///< once; linearly implicit: the factors' storage
 };
 
 }  // namespace gradflow::detail

@@ -154,6 +154,21 @@ GRADFLOW_HD void form_stage_input(const lockstep_view<Real>& v, const step_setti
   }
 }
 
+/// Y = y + (I/h + G)⁻¹K_0 (K_0 = −∇f(y)): the linearly implicit Euler step, by the Cholesky factor
+/// of G + I/h that factor_problem left for this step.
+template <class Real>
+GRADFLOW_HD void form_implicit_stage_input(const lockstep_view<Real>& v, std::int64_t i) {
+  if (!v.running(i)) return;
+  const int len = v.len();
+  const Real* y = v.state_of(i);
+  const Real* k0 = v.work_of(0, i);
+  Real* target = v.stage_input_of(i);
+  for (int e = 0; e < len; ++e) target[e] = k0[e];
+  for (int c = 0; c < v.rhs_count; ++c)
+    cholesky_solve(v.factor_of(i), v.unknowns, target + c, v.rhs_count);
+  for (int e = 0; e < len; ++e) target[e] += y[e];
+}
+
 /// EEst = RMS_e(err_e / (atol + max(|y_e|, |y_new,e|)·rtol)), err = h·Σ_j (b_j − b̂_j)·K_j.
 template <class Real>
 GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_settings<Real>& s,
@@ -177,9 +192,42 @@ GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_setting
   return std::sqrt(sum / len);
 }
 
+/// Descent (SER) control after a step Δ = y_new − y on gradient flow, whose product G·y_new is in
+/// the product slot. f(y_new) − f(y) = ⟨Δ, (∇f(y) + ∇f(y_new))/2⟩ exactly for a quadratic (the
+/// trapezoidal rule), without the cancellation of subtracting two values of f near the minimum.
+/// Accept when that is ≤ 0 (beyond rounding), then dt ← 1.1·h·‖∇f(y)‖/‖∇f(y_new)‖, its growth
+/// limited to q_max for explicit methods (whose stability it would overrun) and unlimited for the
+/// linearly implicit step (whose convergence it makes quadratic); on a rise, dt ← h/2.
+template <class Real>
+GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                  std::int64_t i, Real h, Real& next_dt) {
+  const Real* y = v.state_of(i);
+  const Real* y_new = v.stage_input_of(i);
+  const Real* k0 = v.work_of(0, i);  // −∇f(y)
+  const Real* product = v.product_of(i);
+  const Real* cross = v.cross_of(i);
+  Real change = 0, scale = 0;
+  for (int e = 0; e < v.len(); ++e) {
+    const Real step = y_new[e] - y[e];
+    const Real gradient_mean = (product[e] - cross[e] - k0[e]) / 2;
+    change += step * gradient_mean;
+    scale += std::fabs(step) * (std::fabs(product[e] - cross[e]) + std::fabs(k0[e]));
+  }
+  if (!(change <= 4 * std::numeric_limits<Real>::epsilon() * scale)) {  // a NaN rejects too
+    next_dt = h / 2;
+    return false;
+  }
+  const Real g_new = v.trial_gradient_norm[i];
+  Real growth = g_new > 0 ? Real(1.1) * v.gradient_norm[i] / g_new : s.q_max;
+  if (!s.linearly_implicit && growth > s.q_max) growth = s.q_max;
+  next_dt = h * growth;
+  return true;
+}
+
 /// After the last stage (Y = y_new, K_last = F(t + h, y_new)): accept or reject, propose the next
-/// dt (PI controller, OrdinaryDiffEq form), and apply the stopping tests in order of precedence:
-/// diverged, converged, diverged by growth, reached_t_end, max_steps, step_underflow.
+/// dt (PI controller, OrdinaryDiffEq form, or descent control), and apply the stopping tests in
+/// order of precedence: diverged, converged, diverged by growth, reached_t_end, max_steps,
+/// step_underflow.
 template <class Real>
 GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                              std::int64_t i) {
@@ -191,7 +239,9 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
 
   bool accept = true;
   Real next_dt = v.dt[i];
-  if (s.adaptive) {
+  if (s.descent) {
+    accept = descent_decision(v, s, i, h, next_dt);
+  } else if (s.adaptive) {
     const Real estimate = error_estimate(v, s, i);
     if (!std::isfinite(estimate)) {
       accept = false;
@@ -237,7 +287,8 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
   const Real t = v.time[i];
   const Real floor =
       s.dt_min > 0 ? s.dt_min : 16 * std::numeric_limits<Real>::epsilon() * (t > 1 ? t : Real(1));
-  if (v.running(i) && s.adaptive && next_dt < floor) set_outcome(v, i, status::step_underflow);
+  if (v.running(i) && (s.adaptive || s.descent) && next_dt < floor)
+    set_outcome(v, i, status::step_underflow);
   v.dt_step[i] = clipped_step(s, next_dt, t);
 }
 

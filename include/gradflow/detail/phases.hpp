@@ -15,6 +15,7 @@ enum class lockstep_phase {
   ode_start,
   ode_refine_initial_step,
   ode_stage_input,
+  implicit_stage_input,  ///< Y = y + (I/h + G)⁻¹K_0 with the factor of G + I/h
   ode_finish,
   optimizer_start,
   optimizer_prepare,
@@ -74,6 +75,9 @@ GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Rea
       break;
     case lockstep_phase::ode_stage_input:
       form_stage_input(v, s, stage, i);
+      break;
+    case lockstep_phase::implicit_stage_input:
+      form_implicit_stage_input(v, i);
       break;
     case lockstep_phase::ode_finish:
       finish_step(v, s, i);

@@ -6,7 +6,7 @@
 namespace gradflow::detail {
 
 /// The order of a run's phases and products, written once for both execution paths. An Executor
-/// provides: factorize(), gram(operand) (product = G·X), phase(lockstep_phase, stage),
+/// provides: factorize(factor_shift), gram(operand) (product = G·X), phase(lockstep_phase, stage),
 /// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration),
 /// end_iterations() (before the final product, which covers every problem again).
 /// lockstep: the executor applies each call to the whole batch (host/lockstep_driver.cpp);
@@ -15,7 +15,7 @@ namespace gradflow::detail {
 /// accept/reject and control. Optimisers, per iteration: [look-ahead,] product, update.
 template <class Real, class Executor>
 GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
-  if (s.needs_factor) x.factorize();
+  if (s.needs_factor && !s.linearly_implicit) x.factorize(factor_shift::none);
   x.phase(lockstep_phase::resolve_parameters, 0);
   if (is_integrator(s.method)) {
     x.gram(operand::state);
@@ -30,7 +30,12 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
          ++iteration) {
       for (int stage = 1; stage < s.scheme.stage_count; ++stage) {
-        x.phase(lockstep_phase::ode_stage_input, stage);
+        if (s.linearly_implicit) {
+          x.factorize(factor_shift::inverse_step);
+          x.phase(lockstep_phase::implicit_stage_input, stage);
+        } else {
+          x.phase(lockstep_phase::ode_stage_input, stage);
+        }
         x.gram(operand::stage_input);
         x.phase(lockstep_phase::ode_rhs, stage);
       }
@@ -65,7 +70,7 @@ struct fused_executor {
   std::int64_t problem;
   std::int64_t products = 0;  ///< products G·X computed
 
-  GRADFLOW_HD void factorize() { factor_problem(view, problem); }
+  GRADFLOW_HD void factorize(factor_shift shift) { factor_problem(view, problem, shift); }
   GRADFLOW_HD void gram(operand source) {
     ++products;
     gram_product(view.gram_of(problem), view.operand_of(source, problem), view.unknowns,

@@ -31,14 +31,22 @@ GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, statu
   v.outcome[i] = static_cast<std::int32_t>(s);
 }
 
-/// Problem i's Cholesky factor of G_i; a G_i that is not positive definite makes it invalid_input.
+/// What a factorisation factors: G itself (once), or G + I/h for the step h about to be taken (the
+/// linearly implicit method, every step).
+enum class factor_shift { none, inverse_step };
+
+/// Problem i's Cholesky factor of G_i (+ I/h); one that is not positive definite makes the problem
+/// invalid_input.
 template <class Real>
-GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i) {
-  const std::int64_t n = v.unknowns;
+GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
+  if (shift == factor_shift::inverse_step && !v.running(i)) return;
+  const int n = v.unknowns;
   const Real* gram = v.gram_of(i);
   Real* factor = v.factor_of(i);
-  for (std::int64_t e = 0; e < n * n; ++e) factor[e] = gram[e];
-  if (!cholesky_factor(factor, v.unknowns)) set_outcome(v, i, status::invalid_input);
+  for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = gram[e];
+  if (shift == factor_shift::inverse_step)
+    for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
+  if (!cholesky_factor(factor, n)) set_outcome(v, i, status::invalid_input);
 }
 
 /// max(gtol, rtol_grad·‖∇f(u0)‖): below it the gradient test passes.

@@ -130,14 +130,15 @@ tableau<Real> euler_tableau() {
 template <class Real>
 tableau<Real> tableau_for(method m) {
   switch (m) {
-    case method::euler:
-      return euler_tableau<Real>();
     case method::rk4:
       return rk4_tableau<Real>();
     case method::bs3:
       return bs3_tableau<Real>();
     case method::dp5:
       return dp5_tableau<Real>();
+    case method::euler:
+    case method::linearly_implicit:  // one evaluation per step, at the new point
+      return euler_tableau<Real>();
     default:
       return tsit5_tableau<Real>();
   }
