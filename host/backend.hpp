@@ -34,6 +34,8 @@ public:
   /// detail::run_phase for every active problem.
   virtual void run_phase(const detail::step_settings<Real>& settings, detail::lockstep_phase phase,
                          int stage) = 0;
+  /// rkcd, rkc: the largest stage count of a running problem (a host synchronisation on CUDA).
+  virtual int most_stages() = 0;
   /// Problems loaded.
   virtual std::int64_t batch_size() const = 0;
   /// The fused path: every problem's whole detail::run_sequence in one thread of its own.

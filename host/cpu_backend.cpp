@@ -85,6 +85,13 @@ public:
       detail::run_phase(v, settings, phase, stage, active[position]);
   }
 
+  int most_stages() override {
+    int most = 0;
+    for (std::int64_t i = 0; i < view_.batch_size; ++i)
+      if (view_.running(i)) most = std::max(most, int(view_.parameter_of(i, detail::stages)));
+    return most;
+  }
+
   std::int64_t batch_size() const override { return view_.batch_size; }
 
   void run_fused(const detail::step_settings<Real>& settings) override {

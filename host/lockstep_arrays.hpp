@@ -18,6 +18,7 @@ struct lockstep_layout {
   int work_count = 0;    ///< Runge–Kutta stages, or the optimiser's work vectors
   bool needs_factor = false;
   bool compaction = false;  ///< size the active lists and pointer arrays of compaction
+  bool chebyshev = false;   ///< size the Chebyshev recurrences (rkcd, rkc)
 };
 
 /// The arrays behind a lockstep_view, owned by a backend in its kind of memory (`Array` is
@@ -29,6 +30,7 @@ struct lockstep_arrays {
   Array<Real> time, dt, dt_step, error_previous, trial_gradient_norm, gradient_norm,
       gradient_norm_initial;
   Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps;
+  Array<Real> recurrence;
 
   void size_for(std::int64_t count, int unknowns, int rhs_count, const lockstep_layout& layout) {
     const std::int64_t len = std::int64_t(unknowns) * rhs_count;
@@ -47,6 +49,7 @@ struct lockstep_arrays {
       resize_array(*per_problem, count, "per-problem step control");
     for (auto* counter : {&accepted, &rejected, &gradient_evaluations, &downhill_steps})
       resize_array(*counter, count, "per-problem counters");
+    resize_array(recurrence, layout.chebyshev ? count * 8 : 0, "Chebyshev recurrences");
   }
 
   detail::lockstep_view<Real> view(std::int64_t count, int unknowns, int rhs_count,
@@ -76,6 +79,7 @@ struct lockstep_arrays {
     v.rejected = rejected.data();
     v.gradient_evaluations = gradient_evaluations.data();
     v.downhill_steps = downhill_steps.data();
+    v.recurrence = recurrence.data();
     return v;
   }
 };

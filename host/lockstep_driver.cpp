@@ -78,6 +78,7 @@ public:
     if (recorder_.due(iteration + 1)) recorder_.record();
   }
   void end_iterations() { backend_.activate_all(); }
+  int stage_limit() { return backend_.most_stages(); }
   std::int64_t compactions() const { return compactions_; }
 
 private:

@@ -29,13 +29,15 @@ std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, method>, 14> method_names{
+constexpr std::array<std::pair<std::string_view, method>, 16> method_names{
     {{"euler", method::euler},
      {"rk4", method::rk4},
      {"tsit5", method::tsit5},
      {"bs3", method::bs3},
      {"dp5", method::dp5},
      {"linearly_implicit", method::linearly_implicit},
+     {"rkcd", method::rkcd},
+     {"rkc", method::rkc},
      {"gd", method::gd},
      {"momentum", method::momentum},
      {"nag", method::nag},
@@ -61,7 +63,7 @@ constexpr std::array<std::pair<std::string_view, step_control>, 4> control_names
      {"error", step_control::error_control},
      {"descent", step_control::descent}}};
 
-constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*>, 13>
+constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*>, 15>
     hyperparameter_fields{{{"dt", &solve_options::dt},
                            {"zeta", &solve_options::zeta},
                            {"damping", &solve_options::damping},
@@ -70,6 +72,8 @@ constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*
                            {"beta1", &solve_options::beta1},
                            {"beta2", &solve_options::beta2},
                            {"epsilon", &solve_options::epsilon},
+                           {"eta", &solve_options::eta},
+                           {"stages", &solve_options::stages},
                            {"rtol", &solve_options::rtol},
                            {"atol", &solve_options::atol},
                            {"gtol", &solve_options::gtol},

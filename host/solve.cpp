@@ -74,6 +74,13 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
   fill(table, count, parameter::beta1, o.beta1, "beta1", 0.9, fraction, "in [0, 1)");
   fill(table, count, parameter::beta2, o.beta2, "beta2", 0.999, fraction, "in [0, 1)");
   fill(table, count, parameter::epsilon, o.epsilon, "epsilon", 1e-8, positive, "finite and > 0");
+  fill(table, count, parameter::eta, o.eta, "eta", unset, positive, "finite and > 0");
+  const int fewest_stages = o.method == method::rkc ? 2 : 1;
+  const auto stage_count = [fewest_stages](double x) {
+    return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
+  };
+  fill(table, count, parameter::stages, o.stages, "stages", unset, stage_count,
+       o.method == method::rkc ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]");
   fill(table, count, parameter::rtol, o.rtol, "rtol", single ? 1e-4 : 1e-8, non_negative,
        "finite and >= 0");
   fill(table, count, parameter::atol, o.atol, "atol", single ? 1e-6 : 1e-10, non_negative,
@@ -115,6 +122,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
         ": it has no embedded error estimate (use bs3, tsit5 or dp5, or control fixed)");
   }
   s.linearly_implicit = options.method == method::linearly_implicit;
+  s.chebyshev = is_chebyshev(options.method);
+  if (s.chebyshev &&
+      (options.dynamics != dynamics::gradient || options.control == step_control::descent))
+    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
+                           " or control = " + std::string(to_string(options.control)) +
+                           " for method = " + std::string(to_string(options.method)) +
+                           ": it takes gradient dynamics at a step set by its stability length");
   const std::string method_name(to_string(options.method));
   const std::string dynamics_name(to_string(options.dynamics));
   if (s.linearly_implicit && options.dynamics != dynamics::gradient)
@@ -146,6 +160,7 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   }
   s.needs_factor =
       options.method == method::direct || s.linearly_implicit ||
+      (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
       (integrator && (options.dynamics == dynamics::newton ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
   return s;
@@ -163,6 +178,7 @@ lockstep_layout layout_for(const solve_options& options,
       integrator ? settings.scheme.stage_count : detail::optimizer_work_count(options.method);
   layout.needs_factor = settings.needs_factor;
   layout.compaction = !fused && options.compaction_threshold > 0;
+  layout.chebyshev = settings.chebyshev;
   return layout;
 }
 

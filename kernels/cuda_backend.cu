@@ -302,6 +302,20 @@ public:
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
   }
 
+  int most_stages() override {
+    std::vector<Real> parameters;
+    std::vector<std::int32_t> outcome;
+    arrays_.parameters.download(parameters, stream_);
+    arrays_.outcome.download(outcome, stream_);
+    GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    int most = 0;
+    for (std::size_t i = 0; i < outcome.size(); ++i) {
+      const int count = int(parameters[i * detail::parameter_count + detail::stages]);
+      if (outcome[i] == static_cast<std::int32_t>(status::running) && count > most) most = count;
+    }
+    return most;
+  }
+
   std::int64_t batch_size() const override { return view_.batch_size; }
 
   void run_fused(const detail::step_settings<Real>& settings) override {

@@ -13,7 +13,7 @@ namespace gradflow::cli {
 struct problem_arguments {
   std::string matrix_path, rhs_path;
   std::string initial_path;  ///< U0 from a .npy of shape (B,n,k) or (n,k)
-  std::string random;  ///< "B,m,n,k[,cond]"
+  std::string random;        ///< "B,m,n,k[,cond]"
   std::uint64_t seed = 1;
   bool random_initial = false;
   double lambda = 0;

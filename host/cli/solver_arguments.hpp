@@ -19,7 +19,7 @@ struct hyperparameter_option {
   const char* name;  ///< as in solve_options and sweep axes
   const char* help;
 };
-inline constexpr std::array<hyperparameter_option, 8> hyperparameter_options{{
+inline constexpr std::array<hyperparameter_option, 10> hyperparameter_options{{
     {"dt", "integrators: fixed / first step; optimisers: learning rate"},
     {"zeta", "heavy ball: damping ratio against the smallest curvature (default 1)"},
     {"damping", "heavy ball: friction c instead of zeta"},
@@ -28,6 +28,8 @@ inline constexpr std::array<hyperparameter_option, 8> hyperparameter_options{{
     {"beta1", "adam: beta1 (default 0.9)"},
     {"beta2", "adam: beta2 (default 0.999)"},
     {"epsilon", "adam: epsilon (default 1e-8)"},
+    {"eta", "rkcd: damping eta (default 5); rkc: damping epsilon (default 2/13)"},
+    {"stages", "rkcd, rkc: stages per step (default: from dt, or from the condition number)"},
 }};
 
 /// Options that `solve` and `sweep` share, as typed.

@@ -49,8 +49,8 @@ void validate_shape(const least_squares_batch<Real>& batch);
 template <class Real>
 std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batch);
 
-/// The members `keep` (indices into `batch`) as a batch of their own, with their own λ and U0; shared
-/// A or B stays shared.
+/// The members `keep` (indices into `batch`) as a batch of their own, with their own λ and U0;
+/// shared A or B stays shared.
 template <class Real>
 least_squares_batch<Real> select_members(const least_squares_batch<Real>& batch,
                                          const std::vector<std::int64_t>& keep);

@@ -20,14 +20,20 @@ enum class dynamics {
 
 /// How the problem is advanced: an ODE integrator applied to the dynamics, or a classic optimiser.
 enum class method {
-  euler,     ///< explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)
-  rk4,       ///< classic Runge–Kutta 4, fixed dt
-  tsit5,     ///< Tsitouras 5(4) with FSAL; PI error control by default
-  bs3,       ///< Bogacki–Shampine 3(2) with FSAL; PI error control by default
-  dp5,       ///< Dormand–Prince 5(4) with FSAL; PI error control by default
+  euler,  ///< explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)
+  rk4,    ///< classic Runge–Kutta 4, fixed dt
+  tsit5,  ///< Tsitouras 5(4) with FSAL; PI error control by default
+  bs3,    ///< Bogacki–Shampine 3(2) with FSAL; PI error control by default
+  dp5,    ///< Dormand–Prince 5(4) with FSAL; PI error control by default
   /// Linearly implicit (Rosenbrock) Euler on gradient flow: u ← u − (I/h + G)⁻¹∇f(u), descent
   /// control by default — pseudo-transient continuation, Levenberg–Marquardt with λ = 1/h.
   linearly_implicit,
+  /// First-order damped Runge–Kutta–Chebyshev descent (RKCD; Eftekhari et al., BIT 2021) on
+  /// gradient flow: s stages per step, stable for h·L up to ≈ (2 − 4η/3)s².
+  rkcd,
+  /// Second-order Runge–Kutta–Chebyshev (RKC; van der Houwen & Sommeijer, damping ε = `eta`,
+  /// default 2/13) on gradient flow: stable for h·L up to ≈ 0.65 s².
+  rkc,
   gd,        ///< gradient descent: u −= lr·∇f
   momentum,  ///< Polyak heavy ball: v = β v − lr ∇f(u), u += v
   nag,       ///< Nesterov accelerated gradient: v = β v − lr ∇f(u + β v), u += v
@@ -38,11 +44,15 @@ enum class method {
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
 
-/// True for the methods that integrate `dynamics` (Runge–Kutta and linearly implicit).
+/// True for the methods that integrate `dynamics` (Runge–Kutta, Chebyshev and linearly implicit).
 constexpr bool is_integrator(method m) {
   return m == method::euler || m == method::rk4 || m == method::tsit5 || m == method::bs3 ||
-         m == method::dp5 || m == method::linearly_implicit;
+         m == method::dp5 || m == method::linearly_implicit || m == method::rkcd ||
+         m == method::rkc;
 }
+
+/// True for rkcd and rkc (a stage count per problem instead of a tableau).
+constexpr bool is_chebyshev(method m) { return m == method::rkcd || m == method::rkc; }
 
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
 enum class backend_kind { automatic, cpu, cuda };
@@ -94,6 +104,11 @@ struct solve_options {
   hyperparameter beta1;     ///< adam (default 0.9)
   hyperparameter beta2;     ///< adam (default 0.999)
   hyperparameter epsilon;   ///< adam (default 1e-8)
+  /// rkcd: damping η (default 5: near CG's rate); rkc: damping ε (default 2/13).
+  hyperparameter eta;
+  /// rkcd, rkc: stages s per step. Unset: the fewest that keep dt·L stable when dt is given, else
+  /// ⌈√(η(κ−1)/2)⌉ from the problem's κ = L/μ (then dt = ℓ_s/L, the stability length over L).
+  hyperparameter stages;
 
   /// Local-error tolerances (f64: rtol 1e-8, atol 1e-10; f32: 1e-4, 1e-6). Near a minimum an
   /// error-controlled explicit method settles with dt on its stability boundary, and ‖∇f‖ stalls
@@ -133,7 +148,8 @@ struct solve_options {
 };
 
 /// The hyperparameter called `name` ("dt", "zeta", "damping", "mass", "momentum", "beta1", "beta2",
-/// "epsilon", "rtol", "atol", "gtol", "rtol_grad", "vtol"); nullptr for any other name.
+/// "epsilon", "eta", "stages", "rtol", "atol", "gtol", "rtol_grad", "vtol"); nullptr for any other
+/// name.
 hyperparameter* hyperparameter_named(solve_options& options, std::string_view name);
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name);
 /// The step dt that corresponds to learning rate `lr` under `options`: dt = √lr for heavy-ball and

@@ -68,16 +68,18 @@ struct order_case {
   method integrator;
   double coarse_dt;
   int expected_order;
+  double stages = 0;  ///< rkcd, rkc: a fixed stage count
 };
 
 class ObservedOrder : public ::testing::TestWithParam<order_case> {};
 
 TEST_P(ObservedOrder, HalvingDtDividesErrorByTwoToTheOrder) {
-  const auto [integrator, coarse_dt, expected_order] = GetParam();
+  const auto [integrator, coarse_dt, expected_order, stages] = GetParam();
   const auto batch = small_problems();
   solve_options options;
   options.method = integrator;
   options.control = step_control::fixed;
+  if (stages > 0) options.stages = stages;
   double previous = 0;
   for (int halving = 0; halving < 3; ++halving) {
     options.dt = coarse_dt / std::pow(2.0, halving);
@@ -98,7 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
     Methods, ObservedOrder,
     ::testing::Values(order_case{method::euler, 0.1, 1}, order_case{method::rk4, 0.25, 4},
                       order_case{method::bs3, 0.25, 3}, order_case{method::tsit5, 0.25, 5},
-                      order_case{method::dp5, 0.25, 5}),
+                      order_case{method::dp5, 0.25, 5}, order_case{method::rkcd, 0.1, 1, 4},
+                      order_case{method::rkc, 0.25, 2, 4}),
     [](const auto& info) { return std::string(to_string(info.param.integrator)); });
 
 }  // namespace

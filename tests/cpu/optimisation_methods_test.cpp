@@ -5,8 +5,10 @@
 #include <cmath>
 #include <numeric>
 
+#include "gradflow/detail/chebyshev_step.hpp"
 #include "gradflow/gradflow.hpp"
 #include "oracle.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
@@ -128,8 +130,9 @@ TEST(DescentControl, NeedsGradientDynamicsAndAnIntegrator) {
 TEST(IllConditioning, ErrorControlPlateausWhereTheLinearlyImplicitStepDoesNot) {
   // Tsit5 under error control settles with dt on its stability boundary (~3.3/L), so its work
   // grows like κ (κ ×100 here); descent control with an explicit method is held at
-  // that boundary too; the linearly implicit step's work grows like log κ (h must grow to 1/μ).
-  std::vector<double> tsit5, tsit5_descent, implicit;
+  // that boundary too; the linearly implicit step's work grows like log κ (h must grow to 1/μ);
+  // RKCD's like √κ.
+  std::vector<double> tsit5, tsit5_descent, implicit, chebyshev;
   for (double condition : {1e2, 1e4}) {
     const auto batch = diagonal_quadratic(condition);
     auto options = cpu_options(method::tsit5);
@@ -141,11 +144,62 @@ TEST(IllConditioning, ErrorControlPlateausWhereTheLinearlyImplicitStepDoesNot) {
     options = cpu_options(method::linearly_implicit);
     options.rtol_grad = 1e-6;
     implicit.push_back(mean_evaluations(solve(batch, options)));
+    options = cpu_options(method::rkcd);
+    options.rtol_grad = 1e-6;
+    chebyshev.push_back(mean_evaluations(solve(batch, options)));
   }
   EXPECT_GT(tsit5[1] / tsit5[0], 30.0) << tsit5[0] << " → " << tsit5[1];
   EXPECT_GT(tsit5_descent[1] / tsit5_descent[0], 30.0)
       << tsit5_descent[0] << " → " << tsit5_descent[1];
   EXPECT_LT(implicit[1] / implicit[0], 2.5) << implicit[0] << " → " << implicit[1];
+  // RKCD takes s ∝ √κ stages per step of length ∝ s²/L: its work grows like √κ (×10 here).
+  EXPECT_GT(chebyshev[1] / chebyshev[0], 4.0) << chebyshev[0] << " → " << chebyshev[1];
+  EXPECT_LT(chebyshev[1] / chebyshev[0], 25.0) << chebyshev[0] << " → " << chebyshev[1];
+}
+
+TEST(Rkcd, StabilityLengthIsTwoMinusFourEtaThirdsTimesSSquared) {
+  // The asymptotic length (Eftekhari et al.) for light damping, against the exact 2ω0/ω1.
+  for (int s : {10, 40}) {
+    const double exact = detail::rkcd_stability_length(s, 0.05);
+    EXPECT_NEAR(exact / ((2 - 4 * 0.05 / 3) * s * s), 1.0, 0.01) << "s = " << s;
+  }
+}
+
+TEST(Rkcd, BoundedUpToTheStabilityLengthAndBlowsUpBeyond) {
+  // f = ½u² (L = 1): with h = 0.98ℓ_s the iterates stay bounded, with 1.05ℓ_s they grow.
+  for (double eta : {0.05, 1.0}) {
+    const int s = 10;
+    const double length = detail::rkcd_stability_length(s, eta);
+    auto options = cpu_options(method::rkcd, step_control::fixed);
+    options.stages = double(s);
+    options.eta = eta;
+    options.rtol_grad = hyperparameter();
+    options.gtol = 0.0;
+    options.max_steps = 400;
+    options.dt = 0.98 * length;
+    const auto stable = solve(testing::scalar_quadratic(1.0, 0.0, 1.0), options);
+    EXPECT_NE(stable.outcome[0], status::diverged) << "eta " << eta;
+    EXPECT_LT(std::fabs(stable.solution[0]), 1.0) << "eta " << eta;
+    options.dt = 1.05 * length;
+    EXPECT_EQ(solve(testing::scalar_quadratic(1.0, 0.0, 1.0), options).outcome[0], status::diverged)
+        << "eta " << eta;
+  }
+}
+
+TEST(Chebyshev, StagesAndDampingAreValidated) {
+  const auto batch = conditioned_problems(1e2, 1);
+  auto options = cpu_options(method::rkc);
+  options.stages = 1.0;  // rkc needs two
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  options = cpu_options(method::rkcd);
+  options.stages = 2.5;
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  options.stages = hyperparameter();
+  options.eta = -1.0;
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  options.eta = hyperparameter();
+  options.dynamics = dynamics::heavy_ball;
+  EXPECT_THROW(solve(batch, options), invalid_argument);
 }
 
 }  // namespace

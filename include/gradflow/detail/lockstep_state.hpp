@@ -18,6 +18,8 @@ enum parameter : int {
   beta1,         ///< adam
   beta2,         ///< adam
   epsilon,       ///< adam
+  eta,           ///< rkcd η / rkc ε (NaN: the method's default)
+  stages,        ///< rkcd, rkc: s (NaN: chosen per problem)
   rtol,
   atol,
   gtol,
@@ -63,6 +65,7 @@ struct lockstep_view {
   std::int64_t* rejected = nullptr;  ///< rejected steps; FIRE: uphill iterations (P = F·v ≤ 0)
   std::int64_t* gradient_evaluations = nullptr;
   std::int64_t* downhill_steps = nullptr;  ///< FIRE: consecutive steps with P = F·v > 0
+  Real* recurrence = nullptr;  ///< rkcd, rkc: recurrence_count Chebyshev values per problem
 
   GRADFLOW_HD int len() const { return unknowns * rhs_count; }
   GRADFLOW_HD int state_len() const { return state_factor * unknowns * rhs_count; }
@@ -79,6 +82,7 @@ struct lockstep_view {
   GRADFLOW_HD Real* factor_of(std::int64_t i) const {
     return factor + i * std::int64_t(unknowns) * unknowns;
   }
+  GRADFLOW_HD Real* recurrence_of(std::int64_t i) const { return recurrence + i * 8; }
   GRADFLOW_HD Real parameter_of(std::int64_t i, parameter p) const {
     return parameters[i * parameter_count + p];
   }
@@ -125,6 +129,7 @@ struct step_settings {
   bool adaptive = true;            ///< PI error control
   bool descent = false;            ///< descent (SER) control
   bool linearly_implicit = false;  ///< stage input by a solve with G + I/h, factored every step
+  bool chebyshev = false;          ///< rkcd / rkc: s_i stages per step by recurrence
   Real t_end = 0;
   Real dt_min = 0;  ///< 0: 16·ε·max(1, t)
   Real divergence_ratio = 0;

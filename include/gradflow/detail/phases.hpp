@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "gradflow/detail/chebyshev_step.hpp"
 #include "gradflow/detail/ode_step.hpp"
 #include "gradflow/detail/optimizer_step.hpp"
 
@@ -16,6 +17,9 @@ enum class lockstep_phase {
   ode_refine_initial_step,
   ode_stage_input,
   implicit_stage_input,  ///< Y = y + (I/h + G)⁻¹K_0 with the factor of G + I/h
+  chebyshev_setup,       ///< rkcd, rkc: L, s and h per problem
+  chebyshev_first_stage,
+  chebyshev_stage,
   ode_finish,
   optimizer_start,
   optimizer_prepare,
@@ -78,6 +82,15 @@ GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Rea
       break;
     case lockstep_phase::implicit_stage_input:
       form_implicit_stage_input(v, i);
+      break;
+    case lockstep_phase::chebyshev_setup:
+      setup_chebyshev(v, s, i);
+      break;
+    case lockstep_phase::chebyshev_first_stage:
+      chebyshev_first_stage(v, s, i);
+      break;
+    case lockstep_phase::chebyshev_stage:
+      chebyshev_stage(v, s, stage, i);
       break;
     case lockstep_phase::ode_finish:
       finish_step(v, s, i);

@@ -8,7 +8,8 @@ namespace gradflow::detail {
 /// The order of a run's phases and products, written once for both execution paths. An Executor
 /// provides: factorize(factor_shift), gram(operand) (product = G·X), phase(lockstep_phase, stage),
 /// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration),
-/// end_iterations() (before the final product, which covers every problem again).
+/// end_iterations() (before the final product, which covers every problem again), stage_limit()
+/// (rkcd, rkc: the most stages any problem it advances takes).
 /// lockstep: the executor applies each call to the whole batch (host/lockstep_driver.cpp);
 /// fused: to one problem, whose whole run happens in one thread (fused_executor below).
 /// Integrators, per step: for each stage s ≥ 1 form Y_s, product G·Y_s, K_s = F(Y_s); then
@@ -26,10 +27,24 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
       x.phase(lockstep_phase::ode_probe_rhs, 0);
       x.phase(lockstep_phase::ode_refine_initial_step, 0);
     }
+    int stage_limit = 0;
+    if (s.chebyshev) {
+      x.phase(lockstep_phase::chebyshev_setup, 0);
+      stage_limit = x.stage_limit();
+    }
     // Every running problem attempts one step per iteration and stops itself at max_steps.
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
          ++iteration) {
-      for (int stage = 1; stage < s.scheme.stage_count; ++stage) {
+      if (s.chebyshev) {
+        x.phase(lockstep_phase::chebyshev_first_stage, 1);
+        for (int stage = 2; stage <= stage_limit; ++stage) {
+          x.gram(operand::stage_input);
+          x.phase(lockstep_phase::chebyshev_stage, stage);
+        }
+        x.gram(operand::stage_input);
+        x.phase(lockstep_phase::ode_rhs, 1);  // F at the step's result, as the Euler tableau's
+      }
+      for (int stage = 1; !s.chebyshev && stage < s.scheme.stage_count; ++stage) {
         if (s.linearly_implicit) {
           x.factorize(factor_shift::inverse_step);
           x.phase(lockstep_phase::implicit_stage_input, stage);
@@ -82,6 +97,7 @@ struct fused_executor {
   GRADFLOW_HD bool keep_going(std::int64_t) const { return view.running(problem); }
   GRADFLOW_HD void after_step(std::int64_t) const {}
   GRADFLOW_HD void end_iterations() const {}
+  GRADFLOW_HD int stage_limit() const { return int(view.parameter_of(problem, stages)); }
 };
 
 }  // namespace gradflow::detail

@@ -138,6 +138,8 @@ tableau<Real> tableau_for(method m) {
       return dp5_tableau<Real>();
     case method::euler:
     case method::linearly_implicit:  // one evaluation per step, at the new point
+    case method::rkcd:               // (and the Chebyshev methods' last, at the step's result)
+    case method::rkc:
       return euler_tableau<Real>();
     default:
       return tsit5_tableau<Real>();
