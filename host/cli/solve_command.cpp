@@ -96,7 +96,8 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   add_problem_options(command, arguments.problem, true);
   add_solver_options(
       command, arguments.solver,
-      "euler | rk4 | tsit5 | gd | momentum | nag | adam | fire | fire2 | cg | direct");
+      "euler | rk4 | bs3 | tsit5 | dp5 | rkcd | rkc | linearly_implicit | gd | momentum | nag | "
+      "adam | fire | fire2 | cg | direct");
   for (const auto& option : hyperparameter_options)
     command.add_option("--" + std::string(option.name), arguments.hyperparameters[option.name],
                        option.help);

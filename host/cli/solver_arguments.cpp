@@ -22,7 +22,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
   command.add_option("--method", arguments.method, method_help);
   command.add_option("--dynamics", arguments.dynamics,
                      "gradient | heavy_ball | nesterov | newton (integrators only)");
-  command.add_option("--control", arguments.control, "default | fixed | error (step-size control)");
+  command.add_option("--control", arguments.control,
+                     "default | fixed | error | descent (step-size control)");
   command.add_option("--rtol", arguments.rtol, "relative local-error tolerance");
   command.add_option("--atol", arguments.atol, "absolute local-error tolerance");
   command.add_option("--gtol", arguments.gtol, "stop when ‖∇f‖ <= gtol");

@@ -308,6 +308,15 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
     const auto it = arguments.axes.find(name);
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second));
   }
+  for (const auto& given : arguments.axes) {  // e.g. a config's "rtol": valid, not an axis here
+    const bool placed =
+        std::any_of(spec.axes.begin(), spec.axes.end(),
+                    [&](const sweep_axis& axis) { return axis.name == given.first; });
+    if (!placed)
+      throw invalid_argument("sweep axis '" + given.first + "' is not one of the sweep's axes (" +
+                             "lr, dt, zeta, damping, mass, momentum, beta1, beta2, epsilon, eta, "
+                             "stages, lambda, u0_seed)");
+  }
   require_writable(arguments.out, "--out");
   require_writable(arguments.plot, "--plot");
   if (!arguments.solver.trace.empty() && arguments.solver.trace_out.empty() &&

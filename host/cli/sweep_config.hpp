@@ -28,9 +28,9 @@ struct sweep_arguments {
 };
 
 /// The axes a sweep may have, in their column order.
-inline constexpr const char* sweep_axis_names[] = {"lr",      "dt",       "zeta",   "damping",
-                                                   "mass",    "momentum", "beta1",  "beta2",
-                                                   "epsilon", "lambda",   "u0_seed"};
+inline constexpr const char* sweep_axis_names[] = {
+    "lr",    "dt",      "zeta", "damping", "mass",   "momentum", "beta1",
+    "beta2", "epsilon", "eta",  "stages",  "lambda", "u0_seed"};
 
 /// Takes each key of a config object for which `typed(key)` (the command line set it) is false.
 /// Unknown keys and axes, and values of the wrong type, are invalid_argument naming `source` and

@@ -213,6 +213,51 @@ TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
     EXPECT_NE(sidecar.find(key), std::string::npos) << key;
 }
 
+TEST_F(Cli, ChebyshevDampingAndStagesAreSweepAxes) {
+  // η from light to heavy damping: with s chosen per problem from κ, light damping (η = 0.05) needs
+  // several times the evaluations of η = 1 or 5 on an ill-conditioned problem (the κ-table's 5×).
+  const auto result =
+      run("sweep --random 1,60,12,1,100 --random-u0 --method rkcd --eta 0.05,1,5 "
+          "--rtol-grad 1e-8 --backend cpu --quiet --out " +
+          path("eta.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::istringstream table(read_file(path("eta.csv")));
+  std::string row;
+  std::getline(table, row);
+  EXPECT_EQ(
+      row.rfind("member,problem,method,eta,status,steps,rejected_steps,gradient_evaluations", 0),
+      0u)
+      << row;
+  std::vector<long> evaluations;
+  while (std::getline(table, row)) {
+    std::vector<std::string> fields;
+    std::stringstream cells(row);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    ASSERT_EQ(fields.size(), 11u) << row;
+    EXPECT_EQ(fields[4], "converged") << row;
+    evaluations.push_back(std::stol(fields[7]));
+  }
+  ASSERT_EQ(evaluations.size(), 3u);
+  EXPECT_GT(evaluations[0], 2 * evaluations[1]);
+  EXPECT_GT(evaluations[0], 2 * evaluations[2]);
+  const auto stages =
+      run("sweep --random 1,60,12,1,10 --method rkc --stages 2,8,32 --backend cpu "
+          "--quiet --out " +
+          path("stages.csv"));
+  EXPECT_EQ(stages.exit_code, 0) << stages.output;
+  for (const char* solver : {"--method linearly_implicit", "--method euler --control descent",
+                             "--method bs3", "--method dp5"}) {
+    const auto solved = run("solve --random 3,40,8,1,10 --backend cpu " + std::string(solver));
+    EXPECT_EQ(solved.exit_code, 0) << solver << "\n" << solved.output;
+    EXPECT_NE(solved.output.find("converged 3"), std::string::npos) << solver << solved.output;
+  }
+  expect_usage_error("solve --random 3,40,8,1 --method rkc --stages 1", "stages");
+  expect_usage_error("solve --random 3,40,8,1 --method gd --control descent", "descent");
+  std::ofstream(path("rtol_axis.json"))
+      << R"({"random": "1,40,8,1", "axes": {"rtol": "1e-6,1e-8"}})";
+  expect_usage_error("sweep --config " + path("rtol_axis.json"), "rtol");
+}
+
 TEST_F(Cli, SweepFromAConfigFileWithTheCommandLineWinning) {
   std::ofstream(path("config.json"))
       << R"({"random": "2,20,3,1", "seed": 4, "method": ["gd", "nag"],
