@@ -81,28 +81,24 @@ void expect_order(const tableau<double>& t, const std::vector<double>& b, int or
   if (order < 5) EXPECT_GT(worst, 1e-6) << "order " << order + 1 << " conditions unexpectedly hold";
 }
 
-TEST(Tableau, Tsit5IsFifthOrderWithFourthOrderEmbeddedPair) {
-  const auto t = tsit5_tableau<double>();
+/// An embedded pair: rows sum to c, b has `order`, b̂ has order − 1.
+void expect_embedded_pair(const tableau<double>& t, int order, double tolerance) {
   expect_row_sums_equal_c(t);
   const auto w = weights_of(t);
-  expect_order(t, w.b, 5, 1e-12);
-  expect_order(t, w.b_hat, 4, 1e-12);
+  expect_order(t, w.b, order, tolerance);
+  expect_order(t, w.b_hat, order - 1, tolerance);
+}
+
+TEST(Tableau, Tsit5IsFifthOrderWithFourthOrderEmbeddedPair) {
+  expect_embedded_pair(tsit5_tableau<double>(), 5, 1e-12);
 }
 
 TEST(Tableau, Dp5IsFifthOrderWithFourthOrderEmbeddedPair) {
-  const auto t = dp5_tableau<double>();
-  expect_row_sums_equal_c(t);
-  const auto w = weights_of(t);
-  expect_order(t, w.b, 5, 1e-13);
-  expect_order(t, w.b_hat, 4, 1e-13);
+  expect_embedded_pair(dp5_tableau<double>(), 5, 1e-13);
 }
 
 TEST(Tableau, Bs3IsThirdOrderWithSecondOrderEmbeddedPair) {
-  const auto t = bs3_tableau<double>();
-  expect_row_sums_equal_c(t);
-  const auto w = weights_of(t);
-  expect_order(t, w.b, 3, 1e-15);
-  expect_order(t, w.b_hat, 2, 1e-15);
+  expect_embedded_pair(bs3_tableau<double>(), 3, 1e-15);
 }
 
 TEST(Tableau, Rk4IsFourthOrder) {

@@ -21,13 +21,25 @@ struct tableau {
   Real error_weights[max_stages] = {};
 };
 
-/// Tsitouras 5(4), Comput. Math. Appl. 62 (2011); coefficients as used by OrdinaryDiffEq.jl.
+/// A seven-stage FSAL pair (order 5, embedded 4) from its coefficients in double precision.
 template <class Real>
-tableau<Real> tsit5_tableau() {
+tableau<Real> seven_stage_pair(const double (&c)[7], const double (&a)[7][6],
+                               const double (&error_weights)[7]) {
   tableau<Real> t;
   t.stage_count = 7;
   t.order = 5;
   t.has_error_estimate = true;
+  for (int i = 0; i < 7; ++i) {
+    t.c[i] = Real(c[i]);
+    t.error_weights[i] = Real(error_weights[i]);
+    for (int j = 0; j < i; ++j) t.a[i][j] = Real(a[i][j]);
+  }
+  return t;
+}
+
+/// Tsitouras 5(4), Comput. Math. Appl. 62 (2011); coefficients as used by OrdinaryDiffEq.jl.
+template <class Real>
+tableau<Real> tsit5_tableau() {
   const double c[7] = {0, 0.161, 0.327, 0.9, 0.9800255409045097, 1, 1};
   const double a[7][6] = {
       {},
@@ -46,12 +58,7 @@ tableau<Real> tsit5_tableau() {
                                    0.5823571654525552,
                                    -0.45808210592918697,
                                    1.0 / 66.0};
-  for (int i = 0; i < 7; ++i) {
-    t.c[i] = Real(c[i]);
-    t.error_weights[i] = Real(error_weights[i]);
-    for (int j = 0; j < i; ++j) t.a[i][j] = Real(a[i][j]);
-  }
-  return t;
+  return seven_stage_pair<Real>(c, a, error_weights);
 }
 
 /// Bogacki–Shampine 3(2), Appl. Math. Lett. 2 (1989): FSAL, error weights b − b̂.
@@ -77,10 +84,6 @@ tableau<Real> bs3_tableau() {
 /// Dormand–Prince 5(4), J. Comput. Appl. Math. 6 (1980): FSAL, error weights b − b̂.
 template <class Real>
 tableau<Real> dp5_tableau() {
-  tableau<Real> t;
-  t.stage_count = 7;
-  t.order = 5;
-  t.has_error_estimate = true;
   const double c[7] = {0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1};
   const double a[7][6] = {{},
                           {1.0 / 5},
@@ -91,12 +94,7 @@ tableau<Real> dp5_tableau() {
                           {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
   const double error_weights[7] = {71.0 / 57600,      0,          -71.0 / 16695, 71.0 / 1920,
                                    -17253.0 / 339200, 22.0 / 525, -1.0 / 40};
-  for (int i = 0; i < 7; ++i) {
-    t.c[i] = Real(c[i]);
-    t.error_weights[i] = Real(error_weights[i]);
-    for (int j = 0; j < i; ++j) t.a[i][j] = Real(a[i][j]);
-  }
-  return t;
+  return seven_stage_pair<Real>(c, a, error_weights);
 }
 
 /// Classic RK4 with the FSAL row b = (1/6, 1/3, 1/3, 1/6) appended.
