@@ -133,6 +133,17 @@ void size_scaling(benchmark::State& state, backend_kind backend, execution_path 
   timed_solve(state, batch, timed_options<Real>(backend, path, m));
 }
 
+/// RKCD with stage counts spread over 4…64 in one batch: the lockstep path masks a problem for the
+/// stages beyond its own (wasted_on_stopped counts them), the fused path runs each its own count.
+void mixed_stages(benchmark::State& state, backend_kind backend, execution_path path) {
+  const auto batch = sized_batch<double>(8, 2, short_run ? 256 : 65536);
+  auto options = timed_options<double>(backend, path, method::rkcd);
+  std::vector<double> stage_counts(batch.batch_size);
+  for (std::size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] = double(4 * (1 + i % 16));
+  options.stages = stage_counts;
+  timed_solve(state, batch, options);
+}
+
 /// Compaction: every tenth problem needs a 1e-8 reduction of ‖∇f‖, the rest 10^-0.4 (a tenth
 /// of the steps); "hard_alone" solves the tenth by itself, the floor compaction aims at.
 enum class compaction_case { masked, compacted, hard_alone };
@@ -293,6 +304,11 @@ void register_cases() {
           }
         }
       }
+    }
+
+    for (execution_path path : paths) {
+      add("stages/" + on + "/" + std::string(to_string(path)),
+          [=](benchmark::State& s) { mixed_stages(s, backend, path); });
     }
 
     const std::int64_t compaction_batch = short_run ? 1000 : gpu ? 1000000 : 20000;

@@ -97,6 +97,9 @@ def summarize(context, cases, peers):
         if parts[0] == "batch" and parts[1] == "cuda":
             cpu = "/".join(["batch", "cpu"] + parts[2:])
             ratios[f"gpu_over_cpu {name}"] = ratio(cases, name, cpu, "problems_per_s")
+        if parts[0] == "stages" and parts[2] == "fused":
+            ratios[f"fused_over_lockstep {name}"] = ratio(
+                cases, name, "/".join(parts[:2] + ["lockstep"]), "problems_per_s")
         if parts[0] in ("batch", "size") and parts[2] == "fused":
             lockstep = "/".join(parts[:2] + ["lockstep"] + parts[3:])
             ratios[f"fused_over_lockstep {name}"] = ratio(cases, name, lockstep, "problems_per_s")

@@ -17,6 +17,8 @@ def shape_of(name):
     real_bytes = 4 if "f32" in parts else 8
     if parts[0] == "size":
         return int(parts[5]), int(parts[6]), real_bytes
+    if parts[0] == "stages":
+        return 8, 2, real_bytes
     return 5, 2, real_bytes  # the seed problem
 
 
