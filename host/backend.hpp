@@ -7,7 +7,7 @@
 #include "gradflow/detail/sequence.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/result.hpp"
-#include "lockstep_arrays.hpp"
+#include "gradflow/detail/lockstep_arrays.hpp"
 
 namespace gradflow {
 

@@ -8,7 +8,7 @@
 
 #include "backend.hpp"
 #include "gradflow/detail/dense_math.hpp"
-#include "lockstep_arrays.hpp"
+#include "gradflow/detail/lockstep_arrays.hpp"
 
 namespace gradflow {
 namespace {

@@ -23,4 +23,14 @@ std::string describe(const run_summary& summary) {
   return text + line;
 }
 
+template <class Real>
+void count_outcomes(solve_result<Real>& result) {
+  for (status s : result.outcome) ++result.summary.status_counts[static_cast<int>(s)];
+  for (std::int64_t evaluations : result.gradient_evaluations)
+    result.summary.gradient_evaluations += evaluations;
+}
+
+template void count_outcomes(solve_result<float>&);
+template void count_outcomes(solve_result<double>&);
+
 }  // namespace gradflow

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "backend.hpp"
+#include "gradflow/detail/run_plan.hpp"
 #include "gradflow/error.hpp"
 #include "lockstep_driver.hpp"
 
@@ -265,6 +266,29 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
 
 }  // namespace
 
+namespace detail {
+
+template <class Real>
+run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns) {
+  run_plan<Real> plan;
+  plan.settings = gradflow::resolve_settings<Real>(options);
+  plan.parameters = gradflow::resolve_parameters<Real>(options, count);
+  require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
+  plan.fused = options.path == execution_path::fused ||
+               (options.path == execution_path::automatic && unknowns <= 32 &&
+                options.trace_every == 0 && !options.on_progress);
+  if (plan.fused && options.trace_every > 0)
+    throw invalid_argument(
+        "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
+  plan.layout = layout_for(options, plan.settings, plan.fused);
+  return plan;
+}
+
+template run_plan<float> plan_run(const solve_options&, std::int64_t, int);
+template run_plan<double> plan_run(const solve_options&, std::int64_t, int);
+
+}  // namespace detail
+
 template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
   if (options.skip_invalid) {  // invalid_problems checks what validate would
@@ -273,19 +297,13 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   } else {
     validate(batch);
   }
-  const auto settings = resolve_settings<Real>(options);
-  const auto parameters = resolve_parameters<Real>(options, batch.batch_size);
+  const auto plan = detail::plan_run<Real>(options, batch.batch_size, batch.unknowns);
+  const auto& settings = plan.settings;
+  const bool fused = plan.fused;
   auto backend = choose_backend<Real>(options.backend);
-  require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
-  const bool fused = options.path == execution_path::fused ||
-                     (options.path == execution_path::automatic && batch.unknowns <= 32 &&
-                      options.trace_every == 0 && !options.on_progress);
-  if (fused && options.trace_every > 0)
-    throw invalid_argument(
-        "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
 
   const auto start = std::chrono::steady_clock::now();
-  backend->load(batch, layout_for(options, settings, fused), parameters);
+  backend->load(batch, plan.layout, plan.parameters);
   solve_result<Real> result;
   std::int64_t compactions = 0;
   backend->start_clock();
@@ -310,9 +328,7 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   summary.compute_seconds = compute_seconds;
   summary.products_issued = backend->products_issued();
   summary.compactions = compactions;
-  for (status s : result.outcome) ++summary.status_counts[static_cast<int>(s)];
-  for (std::int64_t evaluations : result.gradient_evaluations)
-    summary.gradient_evaluations += evaluations;
+  count_outcomes(result);
   return result;
 }
 

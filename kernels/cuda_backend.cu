@@ -14,7 +14,7 @@
 #include "cuda_check.cuh"
 #include "device_buffer.cuh"
 #include "gradflow/detail/dense_math.hpp"
-#include "lockstep_arrays.hpp"
+#include "gradflow/detail/lockstep_arrays.hpp"
 
 namespace gradflow {
 namespace {

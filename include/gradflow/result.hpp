@@ -55,6 +55,13 @@ struct solve_result {
   run_summary summary;
 };
 
+/// Adds the per-problem outcomes and gradient evaluations of `result` into its summary's counts.
+template <class Real>
+void count_outcomes(solve_result<Real>& result);
+
+extern template void count_outcomes(solve_result<float>&);
+extern template void count_outcomes(solve_result<double>&);
+
 /// One line per status that occurred, e.g. "converged 998, max_steps 2", then backend, device,
 /// batch size, wall time and problems per second.
 std::string describe(const run_summary& summary);

@@ -76,20 +76,29 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   x.phase(lockstep_phase::final_gradient, 0);
 }
 
-/// Runs one problem's whole sequence in the calling thread (the fused path): products by
-/// gram_product on its own G, phases by run_phase, no synchronisation with any other problem.
-template <class Real>
+/// The least-squares product: G·X from the problem's own G.
+struct gram_times {
+  template <class Real>
+  GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
+    gram_product(v.gram_of(i), v.operand_of(source, i), v.unknowns, v.rhs_count, v.product_of(i));
+  }
+};
+
+/// Runs one problem's whole sequence in the calling thread (the fused path): products by `product`
+/// (gram_times for least squares; a user objective's gradient, with C = 0, for objectives), phases
+/// by run_phase, no synchronisation with any other problem.
+template <class Real, class Product = gram_times>
 struct fused_executor {
   lockstep_view<Real> view;
   const step_settings<Real>& settings;
   std::int64_t problem;
-  std::int64_t products = 0;  ///< products G·X computed
+  Product product{};
+  std::int64_t products = 0;  ///< products computed
 
   GRADFLOW_HD void factorize(factor_shift shift) { factor_problem(view, problem, shift); }
   GRADFLOW_HD void gram(operand source) {
     ++products;
-    gram_product(view.gram_of(problem), view.operand_of(source, problem), view.unknowns,
-                 view.rhs_count, view.product_of(problem));
+    product(view, source, problem);
   }
   GRADFLOW_HD void phase(lockstep_phase p, int stage) {
     run_phase(view, settings, p, stage, problem);

@@ -1,0 +1,148 @@
+#pragma once
+// User-defined objectives: a batch of functors, each problem's f and ∇f written once as
+// host + device code, solved by the same per-problem phases as least squares.
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gradflow/detail/run_plan.hpp"
+#include "gradflow/detail/sequence.hpp"
+#include "gradflow/error.hpp"
+#include "gradflow/result.hpp"
+
+namespace gradflow {
+
+/// A batch of objectives over `unknowns` values each. An Objective is a trivially copyable functor
+/// carrying its own per-problem parameters, with
+///   GRADFLOW_HD Real value(const Real* x) const;             // f(x)
+///   GRADFLOW_HD void gradient(const Real* x, Real* g) const;  // g = ∇f(x)
+/// (GRADFLOW_HD from gradflow/detail/host_device.hpp: __host__ __device__ under nvcc, nothing
+/// otherwise). Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
+template <class Objective, class Real>
+struct objective_batch {
+  int unknowns = 0;
+  std::vector<Objective> problems;
+  std::vector<Real> initial;
+  std::int64_t batch_size() const { return std::int64_t(problems.size()); }
+};
+
+namespace detail {
+
+/// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
+/// g = P − C is ∇f).
+template <class Objective>
+struct objective_gradient {
+  const Objective* problems = nullptr;
+  template <class Real>
+  GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
+    problems[i].gradient(v.operand_of(source, i), v.product_of(i));
+  }
+};
+
+/// What a functor cannot give: G (Newton flow, direct and CG solves, linear implicitness, the
+/// Chebyshev methods' spectral bounds, ζ's smallest curvature) or a curvature bound for a default
+/// step. Throws invalid_argument naming the option.
+inline void check_objective_options(const solve_options& options) {
+  const std::string method_name(to_string(options.method));
+  const bool needs_matrix = options.method == method::cg || options.method == method::direct ||
+                            options.method == method::linearly_implicit ||
+                            is_chebyshev(options.method) || options.dynamics == dynamics::newton;
+  if (needs_matrix)
+    throw invalid_argument("invalid method = " + method_name +
+                           " with dynamics = " + std::string(to_string(options.dynamics)) +
+                           " for an objective: it needs the matrix G of least squares");
+  if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
+    throw invalid_argument(
+        "invalid zeta for an objective: give the heavy ball's damping (ζ needs G's smallest "
+        "curvature)");
+  const bool adaptive = (options.method == method::bs3 || options.method == method::tsit5 ||
+                         options.method == method::dp5) &&
+                        options.control != step_control::fixed;
+  if (!adaptive && !options.dt.is_set())
+    throw invalid_argument("dt is required for method = " + method_name +
+                           " on an objective (no curvature bound to default it from)");
+  if (options.backend == backend_kind::cuda)
+    throw invalid_argument(
+        "invalid backend = cuda for an objective: objectives run on the CPU backend");
+  if (options.trace_every > 0)
+    throw invalid_argument("invalid trace_every for an objective: objectives run fused");
+}
+
+}  // namespace detail
+
+/// Solves every objective of the batch on the CPU: each problem's whole run in one OpenMP thread
+/// (the fused path), with the integrators (any dynamics but Newton) and the optimisers gd,
+/// momentum, nag, adam, fire and fire2. Per-problem hyperparameters, statuses, step control and
+/// results as for least squares; `objective` holds f at the returned point. Throws
+/// invalid_argument naming the field for bad input or options (see check_objective_options).
+template <class Real, class Objective>
+solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
+                                    const solve_options& options) {
+  const std::int64_t count = batch.batch_size();
+  const int n = batch.unknowns;
+  if (count < 1) throw invalid_argument("invalid batch: no objectives");
+  if (n < 1) throw invalid_argument("invalid unknowns = " + std::to_string(n) + ": must be >= 1");
+  if (!batch.initial.empty() && std::int64_t(batch.initial.size()) != count * n)
+    throw dimension_mismatch(
+        "initial has " + std::to_string(batch.initial.size()) +
+        " values; expected batch_size·unknowns = " + std::to_string(count * n));
+  for (std::size_t e = 0; e < batch.initial.size(); ++e)
+    if (!std::isfinite(batch.initial[e]))
+      throw invalid_argument("non-finite value in initial of problem " + std::to_string(e / n));
+  detail::check_objective_options(options);
+  solve_options fused_options = options;
+  fused_options.path = execution_path::fused;
+  const auto plan = detail::plan_run<Real>(fused_options, count, n);
+
+  const auto start = std::chrono::steady_clock::now();
+  lockstep_arrays<host_array, Real> arrays;
+  arrays.size_for(count, n, 1, plan.layout);
+  arrays.parameters = plan.parameters;
+  const auto view = arrays.view(count, n, 1, plan.layout.state_factor);
+  if (!batch.initial.empty())
+    for (std::int64_t i = 0; i < count; ++i)
+      for (int e = 0; e < n; ++e) view.state_of(i)[e] = batch.initial[i * n + e];
+
+  std::int64_t products = 0;
+  const detail::objective_gradient<Objective> gradient{batch.problems.data()};
+#pragma omp parallel for schedule(dynamic, 16) reduction(+ : products)
+  for (std::int64_t i = 0; i < count; ++i) {
+    detail::fused_executor<Real, detail::objective_gradient<Objective>> executor{
+        view, plan.settings, i, gradient};
+    detail::run_sequence(executor, plan.settings);
+    products += executor.products;
+  }
+
+  solve_result<Real> result;
+  result.batch_size = count;
+  result.unknowns = n;
+  result.rhs_count = 1;
+  result.solution.resize(count * n);
+  result.objective.resize(count);
+  result.outcome.resize(count);
+  for (std::int64_t i = 0; i < count; ++i) {
+    for (int e = 0; e < n; ++e) result.solution[i * n + e] = view.state_of(i)[e];
+    result.objective[i] = batch.problems[i].value(view.state_of(i));
+    result.outcome[i] = static_cast<status>(arrays.outcome[i]);
+  }
+  result.gradient_norm = arrays.gradient_norm;
+  result.time = arrays.time;
+  result.accepted_steps = arrays.accepted;
+  result.rejected_steps = arrays.rejected;
+  result.gradient_evaluations = arrays.gradient_evaluations;
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  run_summary& summary = result.summary;
+  summary.backend = backend_kind::cpu;
+  summary.device = "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
+  summary.batch_size = count;
+  summary.path = execution_path::fused;
+  summary.wall_seconds = summary.compute_seconds = elapsed.count();
+  summary.products_issued = products;
+  count_outcomes(result);
+  return result;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,156 @@
+// User-defined objectives: functors written in a test file, solved by the library's phases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "gradflow/gradflow.hpp"
+#include "gradflow/objective.hpp"
+#include "oracle.hpp"
+
+namespace gradflow {
+namespace {
+
+/// Rosenbrock's valley with a per-problem steepness: f = a(x₂ − x₁²)² + (1 − x₁)², minimum 0 at (1,
+/// 1).
+struct rosenbrock {
+  double steepness = 100;
+  GRADFLOW_HD double value(const double* x) const {
+    const double valley = x[1] - x[0] * x[0];
+    return steepness * valley * valley + (1 - x[0]) * (1 - x[0]);
+  }
+  GRADFLOW_HD void gradient(const double* x, double* g) const {
+    const double valley = x[1] - x[0] * x[0];
+    g[0] = -4 * steepness * valley * x[0] - 2 * (1 - x[0]);
+    g[1] = 2 * steepness * valley;
+  }
+};
+
+/// Least squares ½‖A x − b‖² of problem i of a batch with k = 1, evaluated from A itself (not G):
+/// the same minimiser as the least-squares solve.
+struct least_squares_objective {
+  const double* matrix = nullptr;  // m×n row-major
+  const double* rhs = nullptr;
+  int rows = 0, unknowns = 0;
+  double value(const double* x) const {
+    double sum = 0;
+    for (int r = 0; r < rows; ++r) {
+      double residual = -rhs[r];
+      for (int c = 0; c < unknowns; ++c) residual += matrix[r * unknowns + c] * x[c];
+      sum += residual * residual;
+    }
+    return sum / 2;
+  }
+  void gradient(const double* x, double* g) const {
+    for (int c = 0; c < unknowns; ++c) g[c] = 0;
+    for (int r = 0; r < rows; ++r) {
+      double residual = -rhs[r];
+      for (int c = 0; c < unknowns; ++c) residual += matrix[r * unknowns + c] * x[c];
+      for (int c = 0; c < unknowns; ++c) g[c] += matrix[r * unknowns + c] * residual;
+    }
+  }
+};
+
+objective_batch<rosenbrock, double> valleys(std::vector<double> steepness) {
+  objective_batch<rosenbrock, double> batch;
+  batch.unknowns = 2;
+  for (double a : steepness) {
+    batch.problems.push_back({a});
+    batch.initial.insert(batch.initial.end(), {-1.2, 1.0});  // the standard start
+  }
+  return batch;
+}
+
+TEST(Objectives, Tsit5FollowsRosenbrocksValleyToTheMinimum) {
+  // rtol well below gtol/L: error control stalls near L·(atol + rtol·|x|) (see the README).
+  solve_options options;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-8;
+  const auto result = solve_objectives(valleys({100, 10, 1}), options);
+  ASSERT_EQ(result.summary.count(status::converged), 3) << describe(result.summary);
+  for (std::int64_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(result.solution[2 * i], 1.0, 1e-6) << "problem " << i;
+    EXPECT_NEAR(result.solution[2 * i + 1], 1.0, 1e-6) << "problem " << i;
+    EXPECT_LT(result.objective[i], 1e-12) << "problem " << i;
+  }
+  // The steeper valley is the stiffer flow: more steps.
+  EXPECT_GT(result.accepted_steps[0], result.accepted_steps[2]);
+}
+
+TEST(Objectives, OptimisersAndDescentControlReachTheMinimumWithPerProblemSteps) {
+  for (method m : {method::gd, method::nag, method::fire, method::euler}) {
+    solve_options options;
+    options.method = m;
+    options.dt = std::vector<double>{5e-4, 1e-3};  // L ≈ 1000 at the minimum
+    options.gtol = 1e-7;
+    options.max_steps = 500000;
+    if (m == method::euler) options.control = step_control::descent;
+    const auto result = solve_objectives(valleys({100, 100}), options);
+    EXPECT_EQ(result.summary.count(status::converged), 2)
+        << to_string(m) << ": " << describe(result.summary);
+    EXPECT_NEAR(result.solution[0], 1.0, 1e-5) << to_string(m);
+  }
+}
+
+TEST(Objectives, ALeastSquaresFunctorMatchesTheLeastSquaresSolve) {
+  random_spec spec;
+  spec.batch_size = 6;
+  spec.rhs_count = 1;
+  spec.random_initial = true;
+  const auto batch = random_least_squares<double>(spec);
+  objective_batch<least_squares_objective, double> functors;
+  functors.unknowns = batch.unknowns;
+  functors.initial = batch.initial;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i)
+    functors.problems.push_back({batch.matrix.data() + i * batch.matrix_stride(),
+                                 batch.rhs.data() + i * batch.rhs_stride(), batch.rows,
+                                 batch.unknowns});
+  solve_options options;
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  options.gtol = 1e-10;
+  const auto through_functor = solve_objectives(functors, options);
+  const auto through_gram = solve(batch, options);
+  ASSERT_EQ(through_functor.summary.count(status::converged), batch.batch_size);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    const auto exact = testing::least_squares_solution(batch, i);
+    EXPECT_LT(testing::relative_error(testing::block_of(through_functor.solution, i, 5, 1), exact),
+              1e-8);
+    EXPECT_NEAR(through_functor.objective[i], through_gram.objective[i],
+                1e-10 * (1 + through_gram.objective[i]));
+    // Same controller, same stopping rule: step counts agree up to rounding-sensitive rejections.
+    EXPECT_NEAR(double(through_functor.accepted_steps[i]), double(through_gram.accepted_steps[i]),
+                2 + 0.02 * double(through_gram.accepted_steps[i]));
+  }
+}
+
+TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
+  const auto batch = valleys({100});
+  const auto rejected = [&](solve_options options, const char* field) {
+    try {
+      solve_objectives(batch, options);
+      ADD_FAILURE() << field << " was accepted";
+    } catch (const invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  };
+  solve_options options;
+  options.method = method::cg;
+  rejected(options, "cg");
+  options.method = method::rkcd;
+  rejected(options, "rkcd");
+  options.method = method::gd;
+  rejected(options, "dt");
+  options.method = method::tsit5;
+  options.dynamics = dynamics::heavy_ball;
+  rejected(options, "damping");
+  options.dynamics = dynamics::gradient;
+  options.backend = backend_kind::cuda;
+  rejected(options, "cuda");
+  auto short_start = batch;
+  short_start.initial.pop_back();
+  EXPECT_THROW(solve_objectives(short_start, solve_options{}), dimension_mismatch);
+}
+
+}  // namespace
+}  // namespace gradflow
