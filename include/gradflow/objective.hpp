@@ -32,13 +32,15 @@ struct objective_batch {
 namespace detail {
 
 /// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
-/// g = P − C is ∇f).
+/// g = P − C is ∇f), and its trial value f there.
 template <class Objective>
 struct objective_gradient {
   const Objective* problems = nullptr;
   template <class Real>
   GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
-    problems[i].gradient(v.operand_of(source, i), v.product_of(i));
+    const Real* x = v.operand_of(source, i);
+    problems[i].gradient(x, v.product_of(i));
+    v.trial_value[i] = problems[i].value(x);
   }
 };
 
@@ -60,7 +62,8 @@ inline void check_objective_options(const solve_options& options) {
         "curvature)");
   const bool adaptive = (options.method == method::bs3 || options.method == method::tsit5 ||
                          options.method == method::dp5) &&
-                        options.control != step_control::fixed;
+                        (options.control == step_control::method_default ||
+                         options.control == step_control::error_control);
   if (!adaptive && !options.dt.is_set())
     throw invalid_argument("dt is required for method = " + method_name +
                            " on an objective (no curvature bound to default it from)");
@@ -101,7 +104,9 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   lockstep_arrays<host_array, Real> arrays;
   arrays.size_for(count, n, 1, plan.layout);
   arrays.parameters = plan.parameters;
-  const auto view = arrays.view(count, n, 1, plan.layout.state_factor);
+  std::vector<Real> trial_values(count);
+  auto view = arrays.view(count, n, 1, plan.layout.state_factor);
+  view.trial_value = trial_values.data();
   if (!batch.initial.empty())
     for (std::int64_t i = 0; i < count; ++i)
       for (int e = 0; e < n; ++e) view.state_of(i)[e] = batch.initial[i * n + e];

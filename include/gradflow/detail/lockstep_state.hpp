@@ -66,6 +66,9 @@ struct lockstep_view {
   std::int64_t* gradient_evaluations = nullptr;
   std::int64_t* downhill_steps = nullptr;  ///< FIRE: consecutive steps with P = F·v > 0
   Real* recurrence = nullptr;  ///< rkcd, rkc: recurrence_count Chebyshev values per problem
+  /// Objectives: f at the last operand of a product (descent control compares these); nullptr
+  /// for least squares, whose change in f descent control gets exactly from gradients.
+  Real* trial_value = nullptr;
 
   GRADFLOW_HD int len() const { return unknowns * rhs_count; }
   GRADFLOW_HD int state_len() const { return state_factor * unknowns * rhs_count; }

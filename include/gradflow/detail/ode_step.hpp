@@ -85,7 +85,8 @@ GRADFLOW_HD void start_integration(const lockstep_view<Real>& v, const step_sett
   v.gradient_norm_initial[i] = v.trial_gradient_norm[i];
   v.time[i] = 0;
   v.gradient_evaluations[i] = 1;
-  v.error_previous[i] = s.error_previous_initial;
+  // Descent control on an objective keeps f at the accepted point where PI keeps its memory.
+  v.error_previous[i] = s.descent && v.trial_value ? v.trial_value[i] : s.error_previous_initial;
   if (!test_new_point(v, s, i, v.trial_gradient_norm[i], Real(0))) return;
   const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
   Real dt = v.parameter_of(i, step);
@@ -192,6 +193,18 @@ GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_setting
   return std::sqrt(sum / len);
 }
 
+/// SER's growth after an accepted step: dt ← 1.1·h·‖∇f(y)‖/‖∇f(y_new)‖, limited to q_max for
+/// explicit methods. Returns true (the step stands).
+template <class Real>
+GRADFLOW_HD bool grow_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                           std::int64_t i, Real h, Real& next_dt) {
+  const Real g_new = v.trial_gradient_norm[i];
+  Real growth = g_new > 0 ? Real(1.1) * v.gradient_norm[i] / g_new : s.q_max;
+  if (!s.linearly_implicit && growth > s.q_max) growth = s.q_max;
+  next_dt = h * growth;
+  return true;
+}
+
 /// Descent (SER) control after a step Δ = y_new − y on gradient flow, whose product G·y_new is in
 /// the product slot. f(y_new) − f(y) = ⟨Δ, (∇f(y) + ∇f(y_new))/2⟩ exactly for a quadratic (the
 /// trapezoidal rule), without the cancellation of subtracting two values of f near the minimum.
@@ -201,6 +214,16 @@ GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_setting
 template <class Real>
 GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                   std::int64_t i, Real h, Real& next_dt) {
+  if (v.trial_value) {  // an objective: compare f itself (the trapezoid is exact for quadratics
+                        // only)
+    const Real f_old = v.error_previous[i], f_new = v.trial_value[i];
+    if (!(f_new <= f_old + 16 * std::numeric_limits<Real>::epsilon() * std::fabs(f_old))) {
+      next_dt = h / 2;
+      return false;
+    }
+    v.error_previous[i] = f_new;
+    return grow_step(v, s, i, h, next_dt);
+  }
   const Real* y = v.state_of(i);
   const Real* y_new = v.stage_input_of(i);
   const Real* k0 = v.work_of(0, i);  // −∇f(y)
@@ -217,11 +240,7 @@ GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_setti
     next_dt = h / 2;
     return false;
   }
-  const Real g_new = v.trial_gradient_norm[i];
-  Real growth = g_new > 0 ? Real(1.1) * v.gradient_norm[i] / g_new : s.q_max;
-  if (!s.linearly_implicit && growth > s.q_max) growth = s.q_max;
-  next_dt = h * growth;
-  return true;
+  return grow_step(v, s, i, h, next_dt);
 }
 
 /// After the last stage (Y = y_new, K_last = F(t + h, y_new)): accept or reject, propose the next
