@@ -162,14 +162,7 @@ public:
           batch.matrix.data() + i * batch.matrix_stride(),
           batch.rhs.data() + i * batch.rhs_stride(), lambda_[i], v.state_of(i), m, n, k);
     }
-    result.outcome.resize(count);
-    for (std::int64_t i = 0; i < count; ++i)
-      result.outcome[i] = static_cast<status>(arrays_.outcome[i]);
-    result.gradient_norm = arrays_.gradient_norm;
-    result.time = arrays_.time;
-    result.accepted_steps = arrays_.accepted;
-    result.rejected_steps = arrays_.rejected;
-    result.gradient_evaluations = arrays_.gradient_evaluations;
+    copy_per_problem_fields(arrays_, result);
   }
 
 private:

@@ -127,17 +127,11 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   result.rhs_count = 1;
   result.solution.resize(count * n);
   result.objective.resize(count);
-  result.outcome.resize(count);
   for (std::int64_t i = 0; i < count; ++i) {
     for (int e = 0; e < n; ++e) result.solution[i * n + e] = view.state_of(i)[e];
     result.objective[i] = batch.problems[i].value(view.state_of(i));
-    result.outcome[i] = static_cast<status>(arrays.outcome[i]);
   }
-  result.gradient_norm = arrays.gradient_norm;
-  result.time = arrays.time;
-  result.accepted_steps = arrays.accepted;
-  result.rejected_steps = arrays.rejected;
-  result.gradient_evaluations = arrays.gradient_evaluations;
+  copy_per_problem_fields(arrays, result);
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
   run_summary& summary = result.summary;
   summary.backend = backend_kind::cpu;

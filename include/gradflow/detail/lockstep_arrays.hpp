@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "gradflow/detail/lockstep_state.hpp"
+#include "gradflow/result.hpp"
 
 namespace gradflow {
 
@@ -86,5 +87,20 @@ struct lockstep_arrays {
 
 template <class T>
 using host_array = std::vector<T>;
+
+/// The per-problem fields every result reports (status, ‖∇f‖, t, step and evaluation counts), from
+/// host arrays.
+template <class Real>
+void copy_per_problem_fields(const lockstep_arrays<host_array, Real>& arrays,
+                             solve_result<Real>& result) {
+  result.outcome.resize(arrays.outcome.size());
+  for (std::size_t i = 0; i < arrays.outcome.size(); ++i)
+    result.outcome[i] = static_cast<status>(arrays.outcome[i]);
+  result.gradient_norm = arrays.gradient_norm;
+  result.time = arrays.time;
+  result.accepted_steps = arrays.accepted;
+  result.rejected_steps = arrays.rejected;
+  result.gradient_evaluations = arrays.gradient_evaluations;
+}
 
 }  // namespace gradflow
