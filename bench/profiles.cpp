@@ -58,16 +58,18 @@ std::vector<solver> solvers(std::int64_t budget) {
     return o;
   };
   // One step size for every method that needs one, untuned: the set's scales differ by decades.
-  return {{"tsit5", with(method::tsit5, step_control::method_default, 0)},
-          {"bs3", with(method::bs3, step_control::method_default, 0)},
-          {"dp5", with(method::dp5, step_control::method_default, 0)},
-          {"tsit5+descent", with(method::tsit5, step_control::descent, 1e-4)},
-          {"euler+descent", with(method::euler, step_control::descent, 1e-4)},
-          {"fire", with(method::fire, step_control::method_default, 1e-3)},
-          {"fire2", with(method::fire2, step_control::method_default, 1e-3)},
-          {"nag", with(method::nag, step_control::method_default, 1e-4)},
-          {"adam", with(method::adam, step_control::method_default, 1e-2)},
-          {"gd", with(method::gd, step_control::method_default, 1e-4)}};
+  return {
+      {"tsit5", with(method::tsit5, step_control::method_default, 0)},
+      {"bs3", with(method::bs3, step_control::method_default, 0)},
+      {"dp5", with(method::dp5, step_control::method_default, 0)},
+      {"tsit5+descent", with(method::tsit5, step_control::descent, 1e-4)},
+      {"euler+descent", with(method::euler, step_control::descent, 1e-4)},
+      {"linearly_implicit", with(method::linearly_implicit, step_control::method_default, 1e-2)},
+      {"fire", with(method::fire, step_control::method_default, 1e-3)},
+      {"fire2", with(method::fire2, step_control::method_default, 1e-3)},
+      {"nag", with(method::nag, step_control::method_default, 1e-4)},
+      {"adam", with(method::adam, step_control::method_default, 1e-2)},
+      {"gd", with(method::gd, step_control::method_default, 1e-4)}};
 }
 
 struct instance {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,15 +33,43 @@ struct objective_batch {
 namespace detail {
 
 /// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
-/// g = P − C is ∇f), and its trial value f there.
-template <class Objective>
+/// g = P − C is ∇f), and its trial value f there. Before the linearly implicit step's factorisation
+/// the Hessian at the current point takes G's place, by central differences of the gradient
+/// (2n gradient evaluations, counted), symmetrised.
+template <class Objective, class Real>
 struct objective_gradient {
   const Objective* problems = nullptr;
-  template <class Real>
+  Real* hessians = nullptr;  ///< the gram storage: n×n per problem
+
   GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
     const Real* x = v.operand_of(source, i);
     problems[i].gradient(x, v.product_of(i));
     v.trial_value[i] = problems[i].value(x);
+  }
+
+  GRADFLOW_HD void prepare_factor(const lockstep_view<Real>& v, factor_shift shift,
+                                  std::int64_t i) const {
+    if (shift != factor_shift::inverse_step || !v.running(i)) return;
+    const int n = v.unknowns;
+    const Real* y = v.state_of(i);
+    Real* point = v.stage_input_of(i);  // scratch until the stage input is formed
+    Real* up = v.product_of(i);         // scratch until the next product
+    Real* down = v.work_of(1, i);       // the last stage, free until its evaluation
+    Real* hessian = hessians + std::int64_t(i) * n * n;
+    for (int j = 0; j < n; ++j) {
+      const Real magnitude = std::fabs(y[j]) > 1 ? std::fabs(y[j]) : Real(1);
+      const Real h = std::cbrt(std::numeric_limits<Real>::epsilon()) * magnitude;
+      for (int e = 0; e < n; ++e) point[e] = y[e];
+      point[j] = y[j] + h;
+      problems[i].gradient(point, up);
+      point[j] = y[j] - h;
+      problems[i].gradient(point, down);
+      for (int r = 0; r < n; ++r) hessian[r * n + j] = (up[r] - down[r]) / (2 * h);
+    }
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < r; ++c)
+        hessian[r * n + c] = hessian[c * n + r] = (hessian[r * n + c] + hessian[c * n + r]) / 2;
+    v.gradient_evaluations[i] += 2 * n;
   }
 };
 
@@ -50,7 +79,6 @@ struct objective_gradient {
 inline void check_objective_options(const solve_options& options) {
   const std::string method_name(to_string(options.method));
   const bool needs_matrix = options.method == method::cg || options.method == method::direct ||
-                            options.method == method::linearly_implicit ||
                             is_chebyshev(options.method) || options.dynamics == dynamics::newton;
   if (needs_matrix)
     throw invalid_argument("invalid method = " + method_name +
@@ -77,8 +105,9 @@ inline void check_objective_options(const solve_options& options) {
 }  // namespace detail
 
 /// Solves every objective of the batch on the CPU: each problem's whole run in one OpenMP thread
-/// (the fused path), with the integrators (any dynamics but Newton) and the optimisers gd,
-/// momentum, nag, adam, fire and fire2. Per-problem hyperparameters, statuses, step control and
+/// (the fused path), with the integrators (any dynamics but Newton; linearly_implicit with the
+/// Hessian by differences of the gradient) and the optimisers gd, momentum, nag, adam, fire and
+/// fire2. Per-problem hyperparameters, statuses, step control and
 /// results as for least squares; `objective` holds f at the returned point. Throws
 /// invalid_argument naming the field for bad input or options (see check_objective_options).
 template <class Real, class Objective>
@@ -112,11 +141,11 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
       for (int e = 0; e < n; ++e) view.state_of(i)[e] = batch.initial[i * n + e];
 
   std::int64_t products = 0;
-  const detail::objective_gradient<Objective> gradient{batch.problems.data()};
+  using product = detail::objective_gradient<Objective, Real>;
+  const product gradient{batch.problems.data(), arrays.gram.data()};
 #pragma omp parallel for schedule(dynamic, 16) reduction(+ : products)
   for (std::int64_t i = 0; i < count; ++i) {
-    detail::fused_executor<Real, detail::objective_gradient<Objective>> executor{
-        view, plan.settings, i, gradient};
+    detail::fused_executor<Real, product> executor{view, plan.settings, i, gradient};
     detail::run_sequence(executor, plan.settings);
     products += executor.products;
   }

@@ -1,5 +1,6 @@
-// Solving the Moré–Garbow–Hillstrom set from x0: which problems Tsit5 (PI), Tsit5 + descent control
-// and FIRE take to the published minimum, and which they do not, each with the reason.
+// Solving the Moré–Garbow–Hillstrom set from x0: which problems Tsit5 (PI), Tsit5 + descent
+// control, FIRE and the linearly implicit step with SER take to the published minimum (or below
+// it), and which they do not, each with the reason.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,9 +42,16 @@ std::vector<method_case> cases() {
       "stops where ‖∇f‖ ≤ 1e-10·‖∇f(x0)‖ at f = 259.6, a relative test met far from f*";
   fire["meyer"] = "‖∇f(x0)‖ is huge, so the relative gradient test passes at f = 1.4e9";
   fire.erase("gulf");  // FIRE gets there (f = 2e-12)
+  const std::map<std::string, const char*> implicit = {
+      {"freudenstein_roth", local_minimum},
+      {"powell_badly_scaled", "the relative gradient test passes at f = 6.9e-7"},
+      {"meyer", "the relative gradient test passes at f = 850"},
+      {"osborne_1", "h shrinks to nothing in a region of negative curvature; budget spent"}};
   return {{"tsit5 + PI", method::tsit5, step_control::method_default, NAN, tsit5},
           {"tsit5 + descent", method::tsit5, step_control::descent, 1e-4, descent},
-          {"fire", method::fire, step_control::method_default, 1e-3, fire}};
+          {"fire", method::fire, step_control::method_default, 1e-3, fire},
+          {"linearly implicit + SER", method::linearly_implicit, step_control::method_default, 1e-2,
+           implicit}};
 }
 
 TEST(MghSolve, PublishedMinimaReachedFromTheStandardStartExceptTheListedOnes) {
@@ -63,7 +71,8 @@ TEST(MghSolve, PublishedMinimaReachedFromTheStandardStartExceptTheListedOnes) {
       options.max_steps = 50000;
       const auto result = solve_objectives(batch, options);
       const double f = result.objective[0];
-      const bool reached = std::fabs(f - info.f_min) <= 1e-4 * info.f_min + 1e-7;
+      // At f* or below it (Biggs EXP6's published f* is a local minimum above the global 0).
+      const bool reached = f - info.f_min <= 1e-4 * info.f_min + 1e-7;
       const auto failure = c.expected_failures.find(info.name);
       const bool expected = failure == c.expected_failures.end();
       EXPECT_EQ(reached, expected)

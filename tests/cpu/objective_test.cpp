@@ -124,6 +124,42 @@ TEST(Objectives, ALeastSquaresFunctorMatchesTheLeastSquaresSolve) {
   }
 }
 
+/// Rosenbrock's valley that records f at every point the solver evaluates it (once per step).
+struct recorded_rosenbrock {
+  rosenbrock function;
+  std::vector<double>* values = nullptr;
+  double value(const double* x) const {
+    values->push_back(function.value(x));
+    return values->back();
+  }
+  void gradient(const double* x, double* g) const { function.gradient(x, g); }
+};
+
+TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
+  // The Hessian by differences of the gradient, descent control growing h without limit: the step
+  // tends to Newton's, and f − f* = f squares from one step to the next near the end.
+  std::vector<double> values;
+  objective_batch<recorded_rosenbrock, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {{{100}, &values}};
+  batch.initial = {-1.2, 1.0};
+  solve_options options;
+  options.method = method::linearly_implicit;
+  options.dt = 1e-2;
+  options.gtol = 1e-10;
+  const auto result = solve_objectives(batch, options);
+  ASSERT_EQ(result.outcome[0], status::converged) << describe(result.summary);
+  EXPECT_NEAR(result.solution[0], 1.0, 1e-8);
+  EXPECT_LT(result.accepted_steps[0], 100);
+  bool quadratic = false;  // observed order ln(f_{k+1}/f_k) / ln(f_k/f_{k−1}) near 2
+  for (std::size_t k = 1; k + 1 < values.size(); ++k) {
+    const double previous = values[k - 1], current = values[k], next = values[k + 1];
+    if (next < 1e-28 || !(next < current && current < previous) || current > 1e-3) continue;
+    if (std::log(next / current) / std::log(current / previous) > 1.8) quadratic = true;
+  }
+  EXPECT_TRUE(quadratic) << "no step squared f on the way down";
+}
+
 TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
   const auto batch = valleys({100});
   const auto rejected = [&](solve_options options, const char* field) {

@@ -76,17 +76,21 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   x.phase(lockstep_phase::final_gradient, 0);
 }
 
-/// The least-squares product: G·X from the problem's own G.
+/// The least-squares product: G·X from the problem's own G, which never changes (so nothing to
+/// prepare before a factorisation).
 struct gram_times {
   template <class Real>
   GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
     gram_product(v.gram_of(i), v.operand_of(source, i), v.unknowns, v.rhs_count, v.product_of(i));
   }
+  template <class Real>
+  GRADFLOW_HD void prepare_factor(const lockstep_view<Real>&, factor_shift, std::int64_t) const {}
 };
 
 /// Runs one problem's whole sequence in the calling thread (the fused path): products by `product`
-/// (gram_times for least squares; a user objective's gradient, with C = 0, for objectives), phases
-/// by run_phase, no synchronisation with any other problem.
+/// (gram_times for least squares; a user objective's gradient, with C = 0, for objectives), which
+/// also prepares the matrix a factorisation factors; phases by run_phase, no synchronisation with
+/// any other problem.
 template <class Real, class Product = gram_times>
 struct fused_executor {
   lockstep_view<Real> view;
@@ -95,7 +99,10 @@ struct fused_executor {
   Product product{};
   std::int64_t products = 0;  ///< products computed
 
-  GRADFLOW_HD void factorize(factor_shift shift) { factor_problem(view, problem, shift); }
+  GRADFLOW_HD void factorize(factor_shift shift) {
+    product.prepare_factor(view, shift, problem);
+    factor_problem(view, problem, shift);
+  }
   GRADFLOW_HD void gram(operand source) {
     ++products;
     product(view, source, problem);

@@ -35,18 +35,27 @@ GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, statu
 /// linearly implicit method, every step).
 enum class factor_shift { none, inverse_step };
 
-/// Problem i's Cholesky factor of G_i (+ I/h); one that is not positive definite makes the problem
-/// invalid_input.
+/// Problem i's Cholesky factor of G_i, or of G_i + I/h for the step h about to be taken. A G_i that
+/// is not positive definite makes the problem invalid_input; G_i + I/h that is not (an objective's
+/// Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h doubles —
+/// counting a rejected step each time, up to 64 times.
 template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
   if (shift == factor_shift::inverse_step && !v.running(i)) return;
   const int n = v.unknowns;
   const Real* gram = v.gram_of(i);
   Real* factor = v.factor_of(i);
-  for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = gram[e];
-  if (shift == factor_shift::inverse_step)
-    for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
-  if (!cholesky_factor(factor, n)) set_outcome(v, i, status::invalid_input);
+  for (int attempt = 0; attempt <= 64; ++attempt) {
+    for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = gram[e];
+    if (shift == factor_shift::inverse_step)
+      for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
+    if (cholesky_factor(factor, n)) return;
+    if (shift == factor_shift::none) break;
+    v.dt_step[i] /= 2;
+    v.dt[i] = v.dt_step[i];
+    v.rejected[i] += 1;
+  }
+  set_outcome(v, i, status::invalid_input);
 }
 
 /// max(gtol, rtol_grad·‖∇f(u0)‖): below it the gradient test passes.
