@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/mgh.hpp"
 #include "gradflow/objective.hpp"
 #include "oracle.hpp"
 
@@ -158,6 +159,26 @@ TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
     if (std::log(next / current) / std::log(current / previous) > 1.8) quadratic = true;
   }
   EXPECT_TRUE(quadratic) << "no step squared f on the way down";
+}
+
+TEST(Objectives, AUserFunctorGivesTheBuiltInsResults) {
+  // The test file's Rosenbrock against MGH problem 1 (residuals 10(x₂ − x₁²), 1 − x₁): the same
+  // function written another way, so the same answers up to rounding.
+  objective_batch<mgh::objective, double> built_in;
+  built_in.unknowns = 2;
+  built_in.problems = {mgh::test_set().front().function};
+  built_in.initial = {-1.2, 1.0};
+  solve_options options;
+  options.method = method::fire;
+  options.dt = 1e-3;
+  options.gtol = 1e-9;
+  const auto theirs = solve_objectives(built_in, options);
+  const auto ours = solve_objectives(valleys({100}), options);
+  ASSERT_EQ(theirs.outcome[0], status::converged);
+  ASSERT_EQ(ours.outcome[0], status::converged);
+  EXPECT_NEAR(ours.solution[0], theirs.solution[0], 1e-9);
+  EXPECT_NEAR(ours.solution[1], theirs.solution[1], 1e-9);
+  EXPECT_NEAR(double(ours.accepted_steps[0]), double(theirs.accepted_steps[0]), 2.0);
 }
 
 TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
