@@ -34,7 +34,9 @@ def main():
         header, values = read(os.path.join(args.folder, name))
         x = [row[0] for row in values]
         for column, method in enumerate(header[1:], start=1):
-            axis.step(x, [row[column] for row in values], where="post", label=method)
+            # More methods than a colour cycle holds: solid, then dashed.
+            axis.step(x, [row[column] for row in values], where="post", label=method,
+                      color=f"C{(column - 1) % 10}", linestyle="-" if column <= 10 else "--")
         axis.set_xscale("log", base=2 if kind == "performance" else 10)
         axis.set_xlabel(xlabel)
         axis.set_ylabel(ylabel)
