@@ -28,6 +28,13 @@ std::string joined_names(const nlohmann::json& names) {
 
 }  // namespace
 
+std::vector<std::string> sweep_axis_names() {
+  std::vector<std::string> names = {"lr"};
+  for (const auto& option : hyperparameter_options) names.push_back(option.name);
+  names.insert(names.end(), {"lambda", "u0_seed"});
+  return names;
+}
+
 void apply_config(const nlohmann::json& config, const std::string& source,
                   const std::function<bool(const std::string&)>& typed,
                   sweep_arguments& arguments) {
@@ -37,8 +44,8 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       if (key == "axes") {
         if (!value.is_object()) throw invalid_argument(source + ": 'axes' must be an object");
         for (const auto& [name, spec] : value.items()) {
-          if (std::find(std::begin(sweep_axis_names), std::end(sweep_axis_names), name) ==
-              std::end(sweep_axis_names))
+          const auto known = sweep_axis_names();
+          if (std::find(known.begin(), known.end(), name) == known.end())
             throw invalid_argument(source + ": unknown axis '" + name + "'");
           if (typed(name)) continue;
           std::string text;

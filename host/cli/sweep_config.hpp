@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,10 +28,9 @@ struct sweep_arguments {
   bool quiet = false;
 };
 
-/// The axes a sweep may have, in their column order.
-inline constexpr const char* sweep_axis_names[] = {
-    "lr",    "dt",      "zeta", "damping", "mass",   "momentum", "beta1",
-    "beta2", "epsilon", "eta",  "stages",  "lambda", "u0_seed"};
+/// The axes a sweep may have, in their column order: lr, the per-problem hyperparameters of
+/// hyperparameter_options (so a new one is an axis too), lambda, u0_seed.
+std::vector<std::string> sweep_axis_names();
 
 /// Takes each key of a config object for which `typed(key)` (the command line set it) is false.
 /// Unknown keys and axes, and values of the wrong type, are invalid_argument naming `source` and

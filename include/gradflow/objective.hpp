@@ -73,10 +73,11 @@ struct objective_gradient {
   }
 };
 
-/// What a functor cannot give: G (Newton flow, direct and CG solves, linear implicitness, the
-/// Chebyshev methods' spectral bounds, ζ's smallest curvature) or a curvature bound for a default
-/// step. Throws invalid_argument naming the option.
-inline void check_objective_options(const solve_options& options) {
+/// What a functor cannot give: G (Newton flow, direct and CG solves, the Chebyshev methods'
+/// spectral bounds, ζ's smallest curvature) or a curvature bound for the default step of a run
+/// without error control (`adaptive`: the resolved settings'). Throws invalid_argument naming the
+/// option.
+inline void check_objective_options(const solve_options& options, bool adaptive) {
   const std::string method_name(to_string(options.method));
   const bool needs_matrix = options.method == method::cg || options.method == method::direct ||
                             is_chebyshev(options.method) || options.dynamics == dynamics::newton;
@@ -88,10 +89,6 @@ inline void check_objective_options(const solve_options& options) {
     throw invalid_argument(
         "invalid zeta for an objective: give the heavy ball's damping (ζ needs G's smallest "
         "curvature)");
-  const bool adaptive = (options.method == method::bs3 || options.method == method::tsit5 ||
-                         options.method == method::dp5) &&
-                        (options.control == step_control::method_default ||
-                         options.control == step_control::error_control);
   if (!adaptive && !options.dt.is_set())
     throw invalid_argument("dt is required for method = " + method_name +
                            " on an objective (no curvature bound to default it from)");
@@ -124,10 +121,10 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   for (std::size_t e = 0; e < batch.initial.size(); ++e)
     if (!std::isfinite(batch.initial[e]))
       throw invalid_argument("non-finite value in initial of problem " + std::to_string(e / n));
-  detail::check_objective_options(options);
   solve_options fused_options = options;
   fused_options.path = execution_path::fused;
   const auto plan = detail::plan_run<Real>(fused_options, count, n);
+  detail::check_objective_options(options, plan.settings.adaptive);
 
   const auto start = std::chrono::steady_clock::now();
   lockstep_arrays<host_array, Real> arrays;
