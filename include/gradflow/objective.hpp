@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "gradflow/detail/run_plan.hpp"
@@ -21,7 +23,10 @@ namespace gradflow {
 ///   GRADFLOW_HD Real value(const Real* x) const;             // f(x)
 ///   GRADFLOW_HD void gradient(const Real* x, Real* g) const;  // g = ∇f(x)
 /// (GRADFLOW_HD from gradflow/detail/host_device.hpp: __host__ __device__ under nvcc, nothing
-/// otherwise). Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
+/// otherwise), and optionally
+///   GRADFLOW_HD void hessian_times(const Real* x, const Real* v, Real* product) const;  // ∇²f·v
+/// which the linearly implicit step then uses for its Hessian instead of differences of the
+/// gradient. Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
 template <class Objective, class Real>
 struct objective_batch {
   int unknowns = 0;
@@ -32,10 +37,22 @@ struct objective_batch {
 
 namespace detail {
 
+/// Whether Objective offers product = ∇²f(x)·v as hessian_times(x, v, product).
+template <class Objective, class Real, class = void>
+struct has_hessian_times : std::false_type {};
+template <class Objective, class Real>
+struct has_hessian_times<
+    Objective, Real,
+    std::void_t<decltype(std::declval<const Objective&>().hessian_times(
+        std::declval<const Real*>(), std::declval<const Real*>(), std::declval<Real*>()))>>
+    : std::true_type {};
+
 /// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
 /// g = P − C is ∇f), and its trial value f there. Before the linearly implicit step's factorisation
-/// the Hessian at the current point takes G's place, by central differences of the gradient
-/// (2n gradient evaluations, counted), symmetrised.
+/// the Hessian at the current point takes G's place: column by column from the objective's
+/// hessian_times where it has one, else by central differences of the gradient; symmetrised.
+/// Either way it is counted as 2n gradient evaluations (a difference costs two; a forward-mode
+/// product about as much).
 template <class Objective, class Real>
 struct objective_gradient {
   const Objective* problems = nullptr;
@@ -57,14 +74,20 @@ struct objective_gradient {
     Real* down = v.work_of(1, i);       // the last stage, free until its evaluation
     Real* hessian = hessians + std::int64_t(i) * n * n;
     for (int j = 0; j < n; ++j) {
-      const Real magnitude = std::fabs(y[j]) > 1 ? std::fabs(y[j]) : Real(1);
-      const Real h = std::cbrt(std::numeric_limits<Real>::epsilon()) * magnitude;
-      for (int e = 0; e < n; ++e) point[e] = y[e];
-      point[j] = y[j] + h;
-      problems[i].gradient(point, up);
-      point[j] = y[j] - h;
-      problems[i].gradient(point, down);
-      for (int r = 0; r < n; ++r) hessian[r * n + j] = (up[r] - down[r]) / (2 * h);
+      if constexpr (has_hessian_times<Objective, Real>::value) {
+        for (int e = 0; e < n; ++e) point[e] = e == j ? Real(1) : Real(0);
+        problems[i].hessian_times(y, point, up);
+        for (int r = 0; r < n; ++r) hessian[r * n + j] = up[r];
+      } else {
+        const Real magnitude = std::fabs(y[j]) > 1 ? std::fabs(y[j]) : Real(1);
+        const Real h = std::cbrt(std::numeric_limits<Real>::epsilon()) * magnitude;
+        for (int e = 0; e < n; ++e) point[e] = y[e];
+        point[j] = y[j] + h;
+        problems[i].gradient(point, up);
+        point[j] = y[j] - h;
+        problems[i].gradient(point, down);
+        for (int r = 0; r < n; ++r) hessian[r * n + j] = (up[r] - down[r]) / (2 * h);
+      }
     }
     for (int r = 0; r < n; ++r)
       for (int c = 0; c < r; ++c)
