@@ -12,8 +12,8 @@
 
 #include "backend.hpp"
 #include "cuda_check.cuh"
-#include "device_buffer.cuh"
 #include "gradflow/detail/dense_math.hpp"
+#include "gradflow/detail/device_buffer.cuh"
 #include "gradflow/detail/lockstep_arrays.hpp"
 
 namespace gradflow {

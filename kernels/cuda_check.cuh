@@ -1,22 +1,11 @@
 #pragma once
 #include <cublas_v2.h>
-#include <cuda_runtime.h>
 
 #include <string>
 
-#include "gradflow/error.hpp"
+#include "gradflow/detail/cuda_check.cuh"
 
-/// Throw gradflow::device_error naming the call, file and line when a CUDA runtime or cuBLAS call
-/// fails. Used after every call and every kernel launch.
-#define GRADFLOW_CUDA_CHECK(call)                                                          \
-  do {                                                                                     \
-    const cudaError_t gradflow_status_ = (call);                                           \
-    if (gradflow_status_ != cudaSuccess)                                                   \
-      throw ::gradflow::device_error(std::string(#call) + " failed at " + __FILE__ + ":" + \
-                                     std::to_string(__LINE__) + ": " +                     \
-                                     cudaGetErrorString(gradflow_status_));                \
-  } while (0)
-
+/// GRADFLOW_CUDA_CHECK's counterpart for cuBLAS calls.
 #define GRADFLOW_CUBLAS_CHECK(call)                                                        \
   do {                                                                                     \
     const cublasStatus_t gradflow_status_ = (call);                                        \

@@ -115,24 +115,22 @@ inline void check_objective_options(const solve_options& options, bool adaptive)
   if (!adaptive && !options.dt.is_set())
     throw invalid_argument("dt is required for method = " + method_name +
                            " on an objective (no curvature bound to default it from)");
-  if (options.backend == backend_kind::cuda)
-    throw invalid_argument(
-        "invalid backend = cuda for an objective: objectives run on the CPU backend");
   if (options.trace_every > 0)
     throw invalid_argument("invalid trace_every for an objective: objectives run fused");
 }
 
-}  // namespace detail
+/// A validated batch's plan and its per-problem storage on the host, parameters and initial state
+/// filled in.
+template <class Real>
+struct objective_run {
+  run_plan<Real> plan;
+  lockstep_arrays<host_array, Real> arrays;
+  lockstep_view<Real> view;
+};
 
-/// Solves every objective of the batch on the CPU: each problem's whole run in one OpenMP thread
-/// (the fused path), with the integrators (any dynamics but Newton; linearly_implicit with the
-/// Hessian by differences of the gradient) and the optimisers gd, momentum, nag, adam, fire and
-/// fire2. Per-problem hyperparameters, statuses, step control and
-/// results as for least squares; `objective` holds f at the returned point. Throws
-/// invalid_argument naming the field for bad input or options (see check_objective_options).
 template <class Real, class Objective>
-solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
-                                    const solve_options& options) {
+objective_run<Real> prepare_objectives(const objective_batch<Objective, Real>& batch,
+                                       const solve_options& options) {
   const std::int64_t count = batch.batch_size();
   const int n = batch.unknowns;
   if (count < 1) throw invalid_argument("invalid batch: no objectives");
@@ -146,30 +144,44 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
       throw invalid_argument("non-finite value in initial of problem " + std::to_string(e / n));
   solve_options fused_options = options;
   fused_options.path = execution_path::fused;
-  const auto plan = detail::plan_run<Real>(fused_options, count, n);
-  detail::check_objective_options(options, plan.settings.adaptive);
-
-  const auto start = std::chrono::steady_clock::now();
-  lockstep_arrays<host_array, Real> arrays;
-  arrays.size_for(count, n, 1, plan.layout);
-  arrays.parameters = plan.parameters;
-  std::vector<Real> trial_values(count);
-  auto view = arrays.view(count, n, 1, plan.layout.state_factor);
-  view.trial_value = trial_values.data();
+  objective_run<Real> run{plan_run<Real>(fused_options, count, n), {}, {}};
+  check_objective_options(options, run.plan.settings.adaptive);
+  run.arrays.size_for(count, n, 1, run.plan.layout);
+  run.arrays.parameters = run.plan.parameters;
+  run.view = run.arrays.view(count, n, 1, run.plan.layout.state_factor);
   if (!batch.initial.empty())
     for (std::int64_t i = 0; i < count; ++i)
-      for (int e = 0; e < n; ++e) view.state_of(i)[e] = batch.initial[i * n + e];
+      for (int e = 0; e < n; ++e) run.view.state_of(i)[e] = batch.initial[i * n + e];
+  return run;
+}
 
+/// Each problem's whole run in one OpenMP thread. Returns the products computed.
+template <class Real, class Objective>
+std::int64_t run_objectives_on_cpu(const objective_batch<Objective, Real>& batch,
+                                   objective_run<Real>& run) {
+  const std::int64_t count = batch.batch_size();
+  std::vector<Real> trial_values(count);
+  lockstep_view<Real> view = run.view;
+  view.trial_value = trial_values.data();
   std::int64_t products = 0;
-  using product = detail::objective_gradient<Objective, Real>;
-  const product gradient{batch.problems.data(), arrays.gram.data()};
+  using product = objective_gradient<Objective, Real>;
+  const product gradient{batch.problems.data(), run.arrays.gram.data()};
+  const step_settings<Real>& settings = run.plan.settings;
 #pragma omp parallel for schedule(dynamic, 16) reduction(+ : products)
   for (std::int64_t i = 0; i < count; ++i) {
-    detail::fused_executor<Real, product> executor{view, plan.settings, i, gradient};
-    detail::run_sequence(executor, plan.settings);
+    fused_executor<Real, product> executor{view, settings, i, gradient};
+    run_sequence(executor, settings);
     products += executor.products;
   }
+  return products;
+}
 
+/// The result from the host arrays of a finished run: solution, f there, per-problem fields.
+template <class Real, class Objective>
+solve_result<Real> objective_result(const objective_batch<Objective, Real>& batch,
+                                    const objective_run<Real>& run) {
+  const std::int64_t count = batch.batch_size();
+  const int n = batch.unknowns;
   solve_result<Real> result;
   result.batch_size = count;
   result.unknowns = n;
@@ -177,18 +189,63 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   result.solution.resize(count * n);
   result.objective.resize(count);
   for (std::int64_t i = 0; i < count; ++i) {
-    for (int e = 0; e < n; ++e) result.solution[i * n + e] = view.state_of(i)[e];
-    result.objective[i] = batch.problems[i].value(view.state_of(i));
+    for (int e = 0; e < n; ++e) result.solution[i * n + e] = run.view.state_of(i)[e];
+    result.objective[i] = batch.problems[i].value(run.view.state_of(i));
   }
-  copy_per_problem_fields(arrays, result);
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-  run_summary& summary = result.summary;
-  summary.backend = backend_kind::cpu;
-  summary.device = "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
-  summary.batch_size = count;
+  copy_per_problem_fields(run.arrays, result);
+  return result;
+}
+
+}  // namespace detail
+}  // namespace gradflow
+
+#if defined(__CUDACC__)
+#include "gradflow/detail/objective_device.cuh"
+#endif
+
+namespace gradflow {
+
+/// Solves every objective of the batch, each problem's whole run in one thread (the fused path):
+/// on the CPU (OpenMP), or on the GPU — one CUDA thread per problem — when this header is compiled
+/// by nvcc and `backend` is cuda, or automatic with a device present. Dynamics gradient, heavy ball
+/// (given mass/damping) and nesterov through the integrators, linearly_implicit (the Hessian from
+/// hessian_times or differences of the gradient), and the optimisers gd, momentum, nag, adam, fire,
+/// fire2. Per-problem hyperparameters, statuses, step control and results as for least squares;
+/// `objective` holds f at the returned point. Throws invalid_argument naming the field for bad
+/// input or options (see check_objective_options), not_compiled for backend = cuda without nvcc,
+/// no_device when no CUDA device answers.
+template <class Real, class Objective>
+solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
+                                    const solve_options& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto run = detail::prepare_objectives(batch, options);
+  run_summary summary;
+  summary.batch_size = batch.batch_size();
   summary.path = execution_path::fused;
-  summary.wall_seconds = summary.compute_seconds = elapsed.count();
-  summary.products_issued = products;
+#if defined(__CUDACC__)
+  const bool on_device = options.backend == backend_kind::cuda ||
+                         (options.backend == backend_kind::automatic && detail::device_present());
+#else
+  if (options.backend == backend_kind::cuda)
+    throw not_compiled(
+        "backend = cuda for an objective needs its functor compiled by nvcc: include "
+        "gradflow/objective.hpp from a .cu file");
+  const bool on_device = false;
+#endif
+  if (on_device) {
+#if defined(__CUDACC__)
+    detail::run_objectives_on_device(batch, run, summary);
+#endif
+  } else {
+    summary.products_issued = detail::run_objectives_on_cpu(batch, run);
+    summary.backend = backend_kind::cpu;
+    summary.device = "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
+  }
+  solve_result<Real> result = detail::objective_result(batch, run);
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  summary.wall_seconds = elapsed.count();
+  if (!on_device) summary.compute_seconds = summary.wall_seconds;
+  result.summary = summary;
   count_outcomes(result);
   return result;
 }

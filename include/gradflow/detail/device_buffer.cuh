@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda_check.cuh"
+#include "gradflow/detail/cuda_check.cuh"
 
 namespace gradflow {
 

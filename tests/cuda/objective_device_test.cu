@@ -1,0 +1,119 @@
+// Objectives on the GPU (one CUDA thread per problem, the functor compiled here by nvcc) against
+// the same batch on the CPU. Agreement to rounding, never bitwise. Skips when no device answers;
+// built on every machine with nvcc, so the device path of gradflow/objective.hpp always compiles.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "gradflow/gradflow.hpp"
+#include "gradflow/mgh.hpp"
+#include "gradflow/objective.hpp"
+
+namespace gradflow {
+namespace {
+
+/// A user functor with per-problem parameters: f = (a − x)² + b (y − x²)², minimum (a, a²).
+struct valley {
+  double a = 1, b = 100;
+  GRADFLOW_HD double value(const double* x) const {
+    return (a - x[0]) * (a - x[0]) + b * (x[1] - x[0] * x[0]) * (x[1] - x[0] * x[0]);
+  }
+  GRADFLOW_HD void gradient(const double* x, double* g) const {
+    g[0] = -2 * (a - x[0]) - 4 * b * x[0] * (x[1] - x[0] * x[0]);
+    g[1] = 2 * b * (x[1] - x[0] * x[0]);
+  }
+};
+
+class ObjectivesOnDevice : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (cuda_devices().empty()) GTEST_SKIP() << "no CUDA device answers (no driver or no GPU)";
+  }
+};
+
+template <class Objective>
+void expect_device_matches_cpu(const objective_batch<Objective, double>& batch,
+                               solve_options options) {
+  options.backend = backend_kind::cpu;
+  const auto cpu = solve_objectives(batch, options);
+  options.backend = backend_kind::cuda;
+  const auto gpu = solve_objectives(batch, options);
+  EXPECT_EQ(gpu.summary.backend, backend_kind::cuda);
+  EXPECT_EQ(gpu.summary.path, execution_path::fused);
+  const int n = batch.unknowns;
+  for (std::int64_t i = 0; i < batch.batch_size(); ++i) {
+    if (cpu.outcome[i] != status::converged) continue;  // chaotic paths may part after many steps
+    EXPECT_EQ(gpu.outcome[i], status::converged) << "problem " << i;
+    EXPECT_NEAR(gpu.objective[i], cpu.objective[i], 1e-8 * std::max(1.0, cpu.objective[i]))
+        << "problem " << i;
+    for (int e = 0; e < n; ++e)
+      EXPECT_NEAR(gpu.solution[i * n + e], cpu.solution[i * n + e],
+                  1e-6 * std::max(1.0, std::fabs(cpu.solution[i * n + e])))
+          << "problem " << i << ", unknown " << e;
+  }
+}
+
+TEST_F(ObjectivesOnDevice, AUserFunctorWithPerProblemParametersMatchesTheCpu) {
+  objective_batch<valley, double> batch;
+  batch.unknowns = 2;
+  for (int i = 0; i < 1000; ++i) {
+    batch.problems.push_back({0.5 + 0.001 * i, 10.0 + i % 90});
+    batch.initial.insert(batch.initial.end(), {-1.2, 1.0});
+  }
+  for (method m : {method::tsit5, method::linearly_implicit, method::fire, method::adam}) {
+    solve_options options;
+    options.method = m;
+    options.dt = m == method::adam ? 1e-2 : 1e-3;
+    options.gtol = 1e-8;
+    options.max_steps = 100000;
+    SCOPED_TRACE(std::string(to_string(m)));
+    expect_device_matches_cpu(batch, options);
+  }
+}
+
+TEST_F(ObjectivesOnDevice, TheMghSetMatchesTheCpuFromEachStart) {
+  // A batch per problem: a batch shares n.
+  for (const auto& info : mgh::test_set()) {
+    objective_batch<mgh::objective, double> one;
+    one.unknowns = info.function.unknowns;
+    for (double scale : {1.0, 10.0, 100.0}) {
+      one.problems.push_back(info.function);
+      for (double value : info.start) one.initial.push_back(scale * value);
+    }
+    solve_options options;
+    options.method = method::linearly_implicit;
+    options.dt = 1e-2;
+    options.rtol_grad = 1e-10;
+    options.max_steps = 5000;
+    SCOPED_TRACE(info.name);
+    expect_device_matches_cpu(one, options);
+  }
+}
+
+TEST_F(ObjectivesOnDevice, AutomaticPicksTheDevice) {
+  objective_batch<valley, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {valley{}};
+  solve_options options;
+  options.method = method::tsit5;
+  EXPECT_EQ(solve_objectives(batch, options).summary.backend, backend_kind::cuda);
+}
+
+TEST(ObjectivesWithoutDevice, AutomaticRunsOnTheCpuAndCudaIsAClearError) {
+  if (!cuda_devices().empty()) GTEST_SKIP() << "a CUDA device answers";
+  objective_batch<valley, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {valley{}};
+  solve_options options;
+  options.method = method::tsit5;
+  options.gtol = 1e-4;
+  const auto result = solve_objectives(batch, options);
+  EXPECT_EQ(result.summary.backend, backend_kind::cpu);
+  EXPECT_EQ(result.outcome[0], status::converged);
+  options.backend = backend_kind::cuda;
+  EXPECT_THROW(solve_objectives(batch, options), no_device);
+}
+
+}  // namespace
+}  // namespace gradflow
