@@ -43,7 +43,7 @@ def main():
         axis.set_title(f"{kind} profile, τ = {tau}")
         axis.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, loc="lower right")
-    figure.suptitle("Moré–Garbow–Hillstrom set, 20 problems × (x0, 10·x0, 100·x0)")
+    figure.suptitle("Moré–Garbow–Hillstrom set × (x0, 10·x0, 100·x0)")
     figure.tight_layout()
     figure.savefig(args.out, dpi=90)
     print("wrote", args.out)

@@ -48,37 +48,49 @@ struct has_hessian_times<
     : std::true_type {};
 
 /// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
-/// g = P − C is ∇f), and its trial value f there. Before the linearly implicit step's factorisation
-/// the Hessian at the current point takes G's place: column by column from the objective's
-/// hessian_times where it has one, else by central differences of the gradient; symmetrised.
-/// Either way it is counted as 2n gradient evaluations (a difference costs two; a forward-mode
-/// product about as much).
+/// g = P − C is ∇f), and its trial value f there. Where a factorisation needs G, the Hessian takes
+/// its place: before the linearly implicit step's factorisation, at the current point; under
+/// Newton flow, at every product's point, factored there (an indefinite one stops the problem
+/// with invalid_input: the flow is not defined there). It comes column by column from the
+/// objective's hessian_times where it has one, else by central differences of the gradient, and is
+/// counted as 2n gradient evaluations either way (a difference costs two; a forward-mode product
+/// about as much).
 template <class Objective, class Real>
 struct objective_gradient {
   const Objective* problems = nullptr;
   Real* hessians = nullptr;  ///< the gram storage: n×n per problem
+  bool newton_flow = false;
 
   GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
     const Real* x = v.operand_of(source, i);
+    if constexpr (has_hessian_times<Objective, Real>::value) {
+      if (newton_flow && v.running(i)) {
+        hessian_by_products(v, x, v.product_of(i), i);  // the product slot is free until ∇f
+        factor_problem(v, i, factor_shift::none);
+      }
+    }
     problems[i].gradient(x, v.product_of(i));
     v.trial_value[i] = problems[i].value(x);
   }
 
   GRADFLOW_HD void prepare_factor(const lockstep_view<Real>& v, factor_shift shift,
                                   std::int64_t i) const {
-    if (shift != factor_shift::inverse_step || !v.running(i)) return;
-    const int n = v.unknowns;
+    if (!v.running(i)) return;
     const Real* y = v.state_of(i);
     Real* point = v.stage_input_of(i);  // scratch until the stage input is formed
-    Real* up = v.product_of(i);         // scratch until the next product
-    Real* down = v.work_of(1, i);       // the last stage, free until its evaluation
-    Real* hessian = hessians + std::int64_t(i) * n * n;
-    for (int j = 0; j < n; ++j) {
-      if constexpr (has_hessian_times<Objective, Real>::value) {
-        for (int e = 0; e < n; ++e) point[e] = e == j ? Real(1) : Real(0);
-        problems[i].hessian_times(y, point, up);
-        for (int r = 0; r < n; ++r) hessian[r * n + j] = up[r];
-      } else {
+    if (shift == factor_shift::none) {  // Newton flow's first factorisation
+      if constexpr (has_hessian_times<Objective, Real>::value)
+        if (newton_flow) hessian_by_products(v, y, point, i);
+      return;
+    }
+    if constexpr (has_hessian_times<Objective, Real>::value) {
+      hessian_by_products(v, y, point, i);
+    } else {
+      const int n = v.unknowns;
+      Real* up = v.product_of(i);    // scratch until the next product
+      Real* down = v.work_of(1, i);  // the last stage, free until its evaluation
+      Real* hessian = hessians + std::int64_t(i) * n * n;
+      for (int j = 0; j < n; ++j) {
         const Real magnitude = std::fabs(y[j]) > 1 ? std::fabs(y[j]) : Real(1);
         const Real h = std::cbrt(std::numeric_limits<Real>::epsilon()) * magnitude;
         for (int e = 0; e < n; ++e) point[e] = y[e];
@@ -88,26 +100,46 @@ struct objective_gradient {
         problems[i].gradient(point, down);
         for (int r = 0; r < n; ++r) hessian[r * n + j] = (up[r] - down[r]) / (2 * h);
       }
+      symmetrise(hessian, n);
+      v.gradient_evaluations[i] += 2 * n;
     }
+  }
+
+  /// ∇²f(x) row by row (row j = ∇²f·e_j, the Hessian being symmetric); `unit` holds e_j.
+  GRADFLOW_HD void hessian_by_products(const lockstep_view<Real>& v, const Real* x, Real* unit,
+                                       std::int64_t i) const {
+    const int n = v.unknowns;
+    Real* hessian = hessians + std::int64_t(i) * n * n;
+    for (int j = 0; j < n; ++j) {
+      for (int e = 0; e < n; ++e) unit[e] = e == j ? Real(1) : Real(0);
+      problems[i].hessian_times(x, unit, hessian + std::int64_t(j) * n);
+    }
+    symmetrise(hessian, n);
+    v.gradient_evaluations[i] += 2 * n;
+  }
+
+  GRADFLOW_HD static void symmetrise(Real* matrix, int n) {
     for (int r = 0; r < n; ++r)
       for (int c = 0; c < r; ++c)
-        hessian[r * n + c] = hessian[c * n + r] = (hessian[r * n + c] + hessian[c * n + r]) / 2;
-    v.gradient_evaluations[i] += 2 * n;
+        matrix[r * n + c] = matrix[c * n + r] = (matrix[r * n + c] + matrix[c * n + r]) / 2;
   }
 };
 
-/// What a functor cannot give: G (Newton flow, direct and CG solves, the Chebyshev methods'
-/// spectral bounds, ζ's smallest curvature) or a curvature bound for the default step of a run
-/// without error control (`adaptive`: the resolved settings'). Throws invalid_argument naming the
-/// option.
-inline void check_objective_options(const solve_options& options, bool adaptive) {
+/// What a functor cannot give: a fixed G (direct and CG solves of G·u = C; the Chebyshev methods'
+/// stage counts from G's spectrum; ζ's smallest curvature), the Hessian products Newton flow
+/// needs when it has no hessian_times, or a curvature bound for the default step of a run without
+/// error control (`adaptive`: the resolved settings'). Throws invalid_argument naming the option.
+inline void check_objective_options(const solve_options& options, bool adaptive,
+                                    bool has_hessian_times) {
   const std::string method_name(to_string(options.method));
   const bool needs_matrix = options.method == method::cg || options.method == method::direct ||
-                            is_chebyshev(options.method) || options.dynamics == dynamics::newton;
+                            is_chebyshev(options.method);
   if (needs_matrix)
     throw invalid_argument("invalid method = " + method_name +
-                           " with dynamics = " + std::string(to_string(options.dynamics)) +
-                           " for an objective: it needs the matrix G of least squares");
+                           " for an objective: it needs the fixed matrix G of least squares");
+  if (options.dynamics == dynamics::newton && !has_hessian_times)
+    throw invalid_argument(
+        "invalid dynamics = newton for this objective: Newton flow needs its hessian_times");
   if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
     throw invalid_argument(
         "invalid zeta for an objective: give the heavy ball's damping (ζ needs G's smallest "
@@ -145,7 +177,8 @@ objective_run<Real> prepare_objectives(const objective_batch<Objective, Real>& b
   solve_options fused_options = options;
   fused_options.path = execution_path::fused;
   objective_run<Real> run{plan_run<Real>(fused_options, count, n), {}, {}};
-  check_objective_options(options, run.plan.settings.adaptive);
+  check_objective_options(options, run.plan.settings.adaptive,
+                          has_hessian_times<Objective, Real>::value);
   run.arrays.size_for(count, n, 1, run.plan.layout);
   run.arrays.parameters = run.plan.parameters;
   run.view = run.arrays.view(count, n, 1, run.plan.layout.state_factor);
@@ -165,7 +198,8 @@ std::int64_t run_objectives_on_cpu(const objective_batch<Objective, Real>& batch
   view.trial_value = trial_values.data();
   std::int64_t products = 0;
   using product = objective_gradient<Objective, Real>;
-  const product gradient{batch.problems.data(), run.arrays.gram.data()};
+  const product gradient{batch.problems.data(), run.arrays.gram.data(),
+                         run.plan.settings.dynamics == dynamics::newton};
   const step_settings<Real>& settings = run.plan.settings;
 #pragma omp parallel for schedule(dynamic, 16) reduction(+ : products)
   for (std::int64_t i = 0; i < count; ++i) {
@@ -208,12 +242,12 @@ namespace gradflow {
 /// Solves every objective of the batch, each problem's whole run in one thread (the fused path):
 /// on the CPU (OpenMP), or on the GPU — one CUDA thread per problem — when this header is compiled
 /// by nvcc and `backend` is cuda, or automatic with a device present. Dynamics gradient, heavy ball
-/// (given mass/damping) and nesterov through the integrators, linearly_implicit (the Hessian from
-/// hessian_times or differences of the gradient), and the optimisers gd, momentum, nag, adam, fire,
-/// fire2. Per-problem hyperparameters, statuses, step control and results as for least squares;
-/// `objective` holds f at the returned point. Throws invalid_argument naming the field for bad
-/// input or options (see check_objective_options), not_compiled for backend = cuda without nvcc,
-/// no_device when no CUDA device answers.
+/// (given mass/damping), nesterov and (with hessian_times) newton through the integrators,
+/// linearly_implicit (the Hessian from hessian_times or differences of the gradient), and the
+/// optimisers gd, momentum, nag, adam, fire, fire2. Per-problem hyperparameters, statuses, step
+/// control and results as for least squares; `objective` holds f at the returned point. Throws
+/// invalid_argument naming the field for bad input or options (see check_objective_options),
+/// not_compiled for backend = cuda without nvcc, no_device when no CUDA device answers.
 template <class Real, class Objective>
 solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
                                     const solve_options& options) {

@@ -12,7 +12,9 @@ enum class status : std::int32_t {
   max_steps = 3,      ///< accepted + rejected steps reached max_steps
   diverged = 4,       ///< non-finite state or ‖∇f‖ grew past divergence_ratio·‖∇f(u0)‖
   step_underflow = 5,  ///< the step controller asked for dt below the floor
-  invalid_input = 6,   ///< the problem's data was rejected before solving
+  /// The data was rejected before solving, or G was not positive definite where a factorisation
+  /// needed it (an objective's Hessian under Newton flow).
+  invalid_input = 6,
 };
 
 inline constexpr int status_count = 7;

@@ -181,6 +181,60 @@ TEST(Objectives, AUserFunctorGivesTheBuiltInsResults) {
   EXPECT_NEAR(double(ours.accepted_steps[0]), double(theirs.accepted_steps[0]), 2.0);
 }
 
+/// A strictly convex objective with its Hessian products: f = Σ_j (e^{x_j} − (j+1) x_j) +
+/// ½ (x₀ + x₁)², ∇²f = diag(e^x) + [[1, 1], [1, 1]].
+struct convex_with_hessian {
+  GRADFLOW_HD double value(const double* x) const {
+    return std::exp(x[0]) - x[0] + std::exp(x[1]) - 2 * x[1] + (x[0] + x[1]) * (x[0] + x[1]) / 2;
+  }
+  GRADFLOW_HD void gradient(const double* x, double* g) const {
+    g[0] = std::exp(x[0]) - 1 + x[0] + x[1];
+    g[1] = std::exp(x[1]) - 2 + x[0] + x[1];
+  }
+  GRADFLOW_HD void hessian_times(const double* x, const double* v, double* product) const {
+    product[0] = std::exp(x[0]) * v[0] + v[0] + v[1];
+    product[1] = std::exp(x[1]) * v[1] + v[0] + v[1];
+  }
+};
+
+TEST(Objectives, NewtonFlowShrinksTheGradientLikeExpMinusT) {
+  // Under u' = −∇²f⁻¹∇f, d∇f/dt = −∇f exactly, so ‖∇f(t)‖ = e^{−t}‖∇f(u0)‖ for any f (the oracle).
+  objective_batch<convex_with_hessian, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {convex_with_hessian{}, convex_with_hessian{}};
+  batch.initial = {2.0, -1.0, -3.0, 1.5};
+  solve_options options;
+  options.dynamics = dynamics::newton;
+  options.t_end = 3;
+  options.rtol = 1e-11;
+  options.atol = 1e-13;
+  options.gtol = 1e-14;
+  const auto result = solve_objectives(batch, options);
+  for (int i = 0; i < 2; ++i) {
+    double g0[2];
+    convex_with_hessian{}.gradient(&batch.initial[2 * i], g0);
+    ASSERT_EQ(result.outcome[i], status::reached_t_end) << describe(result.summary);
+    EXPECT_NEAR(result.gradient_norm[i], std::exp(-3.0) * std::hypot(g0[0], g0[1]),
+                1e-8 * std::hypot(g0[0], g0[1]))
+        << "problem " << i;
+  }
+}
+
+TEST(Objectives, NewtonFlowStopsWhereTheHessianIsIndefinite) {
+  // Rosenbrock at (0, 1): ∂²f/∂x₁² = 2 − 400·1 < 0, so the flow is not defined there.
+  objective_batch<mgh::objective, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {mgh::test_set().front().function, mgh::test_set().front().function};
+  batch.initial = {0.0, 1.0, 1.1, 1.2};
+  solve_options options;
+  options.dynamics = dynamics::newton;
+  options.max_steps = 2000;
+  const auto result = solve_objectives(batch, options);
+  EXPECT_EQ(result.outcome[0], status::invalid_input);
+  EXPECT_EQ(result.outcome[1], status::converged);  // its neighbour is not disturbed
+  EXPECT_NEAR(result.solution[2], 1.0, 1e-6);
+}
+
 TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
   const auto batch = valleys({100});
   const auto rejected = [&](solve_options options, const char* field) {
@@ -198,6 +252,10 @@ TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
   rejected(options, "rkcd");
   options.method = method::gd;
   rejected(options, "dt");
+  options.method = method::tsit5;
+  options.dynamics = dynamics::newton;  // this functor has no hessian_times
+  rejected(options, "hessian_times");
+  options.dynamics = dynamics::gradient;
   options.method = method::tsit5;
   options.dynamics = dynamics::heavy_ball;
   rejected(options, "damping");

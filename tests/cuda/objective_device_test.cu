@@ -81,12 +81,16 @@ TEST_F(ObjectivesOnDevice, TheMghSetMatchesTheCpuFromEachStart) {
       one.problems.push_back(info.function);
       for (double value : info.start) one.initial.push_back(scale * value);
     }
-    solve_options options;
+    solve_options options;  // the two users of the Hessian products
     options.method = method::linearly_implicit;
     options.dt = 1e-2;
     options.rtol_grad = 1e-10;
     options.max_steps = 5000;
     SCOPED_TRACE(info.name);
+    expect_device_matches_cpu(one, options);
+    options.method = method::tsit5;
+    options.dynamics = dynamics::newton;
+    SCOPED_TRACE("newton flow");
     expect_device_matches_cpu(one, options);
   }
 }

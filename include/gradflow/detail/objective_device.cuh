@@ -59,7 +59,8 @@ void run_objectives_on_device(const objective_batch<Objective, Real>& batch,
 
   lockstep_view<Real> view = device.view(count, n, 1, run.plan.layout.state_factor);
   view.trial_value = trial_values.data();
-  const objective_gradient<Objective, Real> gradient{problems.data(), device.gram.data()};
+  const objective_gradient<Objective, Real> gradient{
+      problems.data(), device.gram.data(), run.plan.settings.dynamics == dynamics::newton};
   cudaEvent_t started, finished;
   GRADFLOW_CUDA_CHECK(cudaEventCreate(&started));
   GRADFLOW_CUDA_CHECK(cudaEventCreate(&finished));
