@@ -1,7 +1,8 @@
 // The performance suite (Google Benchmark). Every case times the solve's compute region (CUDA
 // events on the GPU, after one untimed warm-up solve) and reports problems/s, gradient evaluations
 // per second, achieved FLOP/s and GB/s of the products G·X (bench/work_model.hpp), p50/p99 steps
-// and wasted work; the ceilings they are read against are measured in the same run (ceiling/…).
+// and wasted work (the built-in nonlinear objectives: no FLOP/s or GB/s, their cost is the user's
+// function); the ceilings they are read against are measured in the same run (ceiling/…).
 // Ratios (GPU/CPU, fused/lockstep, with/without compaction, flow/direct, gradflow/BLAS loop) are
 // formed from one run's JSON by bench/summarize.py.
 //
@@ -17,6 +18,7 @@
 
 #include "ceilings.hpp"
 #include "gradflow/gradflow.hpp"
+#include "gradflow/mgh.hpp"
 #include "work_model.hpp"
 
 #ifdef GRADFLOW_HAVE_OPENBLAS
@@ -71,25 +73,26 @@ std::int64_t batch_for_budget(int n, int k, double budget_bytes, int real_bytes)
   return std::max<std::int64_t>(1, std::min<std::int64_t>(100000, budget_bytes / per_problem));
 }
 
-/// Times `options` on `batch` and sets the counters. Returns the last result.
-template <class Real>
-solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batch<Real>& batch,
-                               const solve_options& options) {
-  if (options.backend == backend_kind::cuda && cuda_devices().empty()) {
+/// Times `run()` (a solve of `batch_size` problems; one untimed warm-up first: module load, cuBLAS,
+/// first touch) and sets the counters; FLOP/s and GB/s only where the products are least squares'
+/// G·X of n×k (`gram_products`). Returns the last result.
+template <class Real, class Run>
+solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std::int64_t batch_size,
+                             int n, int k, bool gram_products, Run&& run) {
+  if (backend == backend_kind::cuda && cuda_devices().empty()) {
     state.SkipWithError("no CUDA device answers");
     return {};
   }
-  solve_result<Real> result = solve(batch, options);  // warm-up: module load, cuBLAS, first touch
+  solve_result<Real> result = run();
   for (auto _ : state) {
-    result = solve(batch, options);
+    result = run();
     state.SetIterationTime(result.summary.compute_seconds);
   }
-  const int n = batch.unknowns, k = batch.rhs_count;
   const double seconds = result.summary.compute_seconds;
-  const double products = double(result.summary.products_issued);
+  const double products = gram_products ? double(result.summary.products_issued) : 0.0;
   const bool gpu_fused =
       result.summary.backend == backend_kind::cuda && result.summary.path == execution_path::fused;
-  state.counters["problems_per_s"] = double(batch.batch_size) / seconds;
+  state.counters["problems_per_s"] = double(batch_size) / seconds;
   state.counters["gradient_evals_per_s"] = double(result.summary.gradient_evaluations) / seconds;
   state.counters["flops_per_s"] = products * bench::product_flops(n, k) / seconds;
   state.counters["bytes_per_s"] = products * bench::product_bytes(n, k, sizeof(Real)) / seconds;
@@ -98,11 +101,40 @@ solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batc
   state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32 : 1);
   state.counters["wasted_on_rejections"] = bench::wasted_on_rejections(result);
   state.counters["converged_fraction"] =
-      double(result.summary.count(status::converged)) / double(batch.batch_size);
-  state.counters["batch_size"] = double(batch.batch_size);
+      double(result.summary.count(status::converged)) / double(batch_size);
+  state.counters["batch_size"] = double(batch_size);
   state.counters["compactions"] = double(result.summary.compactions);
   state.SetLabel(result.summary.device);
   return result;
+}
+
+template <class Real>
+solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batch<Real>& batch,
+                               const solve_options& options) {
+  return timed_run<Real>(state, options.backend, batch.batch_size, batch.unknowns, batch.rhs_count,
+                         true, [&] { return solve(batch, options); });
+}
+
+/// The built-in nonlinear objectives on either backend (mgh::solve: one thread per problem):
+/// extended Rosenbrock at n = 8, each problem from x0 shifted by its own random offset (±0.2).
+void objective_throughput(benchmark::State& state, backend_kind backend, method m,
+                          std::int64_t count) {
+  const auto info = mgh::sized(mgh::problem::extended_rosenbrock, 8);
+  objective_batch<mgh::objective, double> batch;
+  batch.unknowns = info.function.unknowns;
+  batch.problems.assign(count, info.function);
+  std::mt19937_64 engine(23);
+  std::uniform_real_distribution<double> offset(-0.2, 0.2);
+  for (std::int64_t i = 0; i < count; ++i)
+    for (double value : info.start) batch.initial.push_back(value + offset(engine));
+  solve_options options;
+  options.backend = backend;
+  options.method = m;
+  if (m != method::tsit5) options.dt = m == method::fire ? 1e-3 : 1e-2;
+  options.rtol_grad = stated_reduction<double>();
+  options.max_steps = 200000;
+  timed_run<double>(state, backend, count, batch.unknowns, 1, false,
+                    [&] { return mgh::solve(batch, options); });
 }
 
 template <class Real>
@@ -328,6 +360,12 @@ void register_cases() {
     for (auto [m, d] : flows_and_baselines) {
       add("method/" + on + "/" + std::string(to_string(m)) + "_" + std::string(to_string(d)),
           [=](benchmark::State& s) { seed_method(s, backend, m, d, method_batch); });
+    }
+
+    const std::int64_t objective_batch_size = short_run ? 200 : gpu ? 1000000 : 2000;
+    for (method m : {method::tsit5, method::linearly_implicit, method::fire}) {
+      add("objective/" + on + "/" + std::string(to_string(m)),
+          [=](benchmark::State& s) { objective_throughput(s, backend, m, objective_batch_size); });
     }
   }
 

@@ -103,6 +103,9 @@ def summarize(context, cases, peers):
         if parts[0] in ("batch", "size") and parts[2] == "fused":
             lockstep = "/".join(parts[:2] + ["lockstep"] + parts[3:])
             ratios[f"fused_over_lockstep {name}"] = ratio(cases, name, lockstep, "problems_per_s")
+        if parts[0] == "objective" and parts[1] == "cuda":
+            cpu = "/".join(["objective", "cpu"] + parts[2:])
+            ratios[f"gpu_over_cpu {name}"] = ratio(cases, name, cpu, "problems_per_s")
         if parts[0] == "size" and parts[2] == "lockstep":
             summary["roofline"][name] = roofline_fraction(cases, name, parts[1], parts[4])
     for backend in ("cpu", "cuda"):
@@ -112,6 +115,8 @@ def summarize(context, cases, peers):
             cases, f"{base}/compacted", f"{base}/hard_alone")
         ratios[f"tsit5_flow_over_direct {backend}"] = ratio(
             cases, f"method/{backend}/tsit5_gradient", f"method/{backend}/direct_gradient")
+        ratios[f"linearly_implicit_over_tsit5 objective/{backend}"] = ratio(
+            cases, f"objective/{backend}/linearly_implicit", f"objective/{backend}/tsit5")
     ratios["openblas_loop_over_gradflow cpu"] = ratio(
         cases, "blas_loop/cpu/openblas", "blas_loop/cpu/gradflow")
     summary["ratios"] = {k: v for k, v in ratios.items() if v is not None}

@@ -9,6 +9,7 @@
 
 #include "gradflow/detail/dual.hpp"
 #include "gradflow/detail/host_device.hpp"
+#include "gradflow/objective.hpp"
 
 namespace gradflow::mgh {
 
@@ -455,5 +456,12 @@ problem_info sized(problem id, int unknowns);
 /// Algorithm 566 at the sizes whose minima the paper publishes: Watson n = 6, 9; Penalty I and II
 /// n = 4, 10; variably dimensioned and trigonometric n = 10; Chebyquad n = 8.
 std::vector<problem_info> test_set(int extended_unknowns = 8);
+
+/// solve_objectives on a batch of the set's problems (one n for the batch), compiled into
+/// libgradflow: the GPU path — one CUDA thread per problem — is there whenever the library was
+/// built with CUDA, so callers need no nvcc. Backend, path, errors and results as for
+/// solve_objectives.
+solve_result<double> solve(const objective_batch<objective, double>& batch,
+                           const solve_options& options);
 
 }  // namespace gradflow::mgh

@@ -239,6 +239,15 @@ solve_result<Real> objective_result(const objective_batch<Objective, Real>& batc
 
 namespace gradflow {
 
+// solve_objectives' body differs between nvcc (with the GPU path) and a host compiler (without):
+// an inline namespace per kind gives the two instantiations different names, so a program that
+// links both (a .cpp and libgradflow's nvcc-built mgh::solve) keeps each (no ODR clash).
+#if defined(__CUDACC__)
+inline namespace with_gpu_path {
+#else
+inline namespace without_gpu_path {
+#endif
+
 /// Solves every objective of the batch, each problem's whole run in one thread (the fused path):
 /// on the CPU (OpenMP), or on the GPU — one CUDA thread per problem — when this header is compiled
 /// by nvcc and `backend` is cuda, or automatic with a device present. Dynamics gradient, heavy ball
@@ -284,4 +293,5 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   return result;
 }
 
+}  // inline namespace
 }  // namespace gradflow

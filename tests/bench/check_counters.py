@@ -60,7 +60,7 @@ def check(entries):
         if name.startswith("compaction/"):
             expect((entry["compactions"] > 0) == (not name.endswith("/masked")), name,
                    f"compactions = {entry['compactions']}")
-    for family in ("ceiling", "batch", "size", "compaction", "method"):
+    for family in ("ceiling", "batch", "size", "compaction", "method", "objective"):
         expect(family in seen, family, "no case ran")
     return problems
 

@@ -235,6 +235,27 @@ TEST(Objectives, NewtonFlowStopsWhereTheHessianIsIndefinite) {
   EXPECT_NEAR(result.solution[2], 1.0, 1e-6);
 }
 
+TEST(Objectives, TheCompiledInSolverOfTheBuiltInsIsTheHeadersSolver) {
+  objective_batch<mgh::objective, double> batch;
+  const auto info = mgh::sized(mgh::problem::penalty_1, 4);
+  batch.unknowns = 4;
+  batch.problems = {info.function, info.function};
+  batch.initial = info.start;
+  for (double value : info.start) batch.initial.push_back(10 * value);
+  solve_options options;
+  options.method = method::linearly_implicit;
+  options.dt = 1e-2;
+  options.backend = backend_kind::cpu;
+  const auto ours = solve_objectives(batch, options), library = mgh::solve(batch, options);
+  EXPECT_EQ(library.solution, ours.solution);
+  EXPECT_EQ(library.accepted_steps, ours.accepted_steps);
+  options.backend = backend_kind::cuda;  // compiled into the library: present, or said not to be
+  if (cuda_compiled())
+    EXPECT_THROW(mgh::solve(batch, options), no_device);
+  else
+    EXPECT_THROW(mgh::solve(batch, options), not_compiled);
+}
+
 TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
   const auto batch = valleys({100});
   const auto rejected = [&](solve_options options, const char* field) {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/mgh.hpp"
 
 namespace gradflow {
 namespace {
@@ -199,6 +200,30 @@ TEST_F(CudaBackend, SweepRowsMatchTheCpuSweep) {
     EXPECT_EQ(gpu.rows[r].outcome, cpu.rows[r].outcome) << "member " << r;
     EXPECT_EQ(gpu.rows[r].axis_values, cpu.rows[r].axis_values);
     EXPECT_NEAR(double(gpu.rows[r].accepted_steps), double(cpu.rows[r].accepted_steps), 2.0);
+  }
+}
+
+TEST_F(CudaBackend, BuiltInObjectivesRunOnTheDeviceFromPlainCpp) {
+  // mgh::solve's GPU path is compiled into libgradflow: this file is g++'s.
+  const auto info = mgh::sized(mgh::problem::extended_rosenbrock, 8);
+  objective_batch<mgh::objective, double> batch;
+  batch.unknowns = 8;
+  for (int i = 0; i < 500; ++i) {
+    batch.problems.push_back(info.function);
+    for (double value : info.start) batch.initial.push_back(value + 0.001 * (i % 100));
+  }
+  solve_options options;
+  options.method = method::linearly_implicit;
+  options.dt = 1e-2;
+  options.backend = backend_kind::cpu;
+  const auto cpu = mgh::solve(batch, options);
+  options.backend = backend_kind::cuda;
+  const auto gpu = mgh::solve(batch, options);
+  EXPECT_EQ(gpu.summary.backend, backend_kind::cuda);
+  for (std::int64_t i = 0; i < batch.batch_size(); ++i) {
+    ASSERT_EQ(cpu.outcome[i], status::converged) << "problem " << i;
+    EXPECT_EQ(gpu.outcome[i], status::converged) << "problem " << i;
+    for (int e = 0; e < 8; ++e) EXPECT_NEAR(gpu.solution[i * 8 + e], 1.0, 1e-6);
   }
 }
 
