@@ -9,6 +9,7 @@
 // ρ_s(α) = the fraction of problems whose cost is within α of the best method's. Data profile:
 // d_s(κ) = the fraction solved within κ·(n + 1) evaluations. Writes
 // DIR/performance_tau<τ>.csv and DIR/data_tau<τ>.csv (a column per method) for τ = 1e-3, 1e-7.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -27,22 +28,33 @@ using namespace gradflow;
 
 /// An MGH objective that records the best f seen after each gradient evaluation (each product
 /// evaluates ∇f and f at one point; each Hessian-vector product counts as two); one history per
-/// problem, written by its own thread only.
+/// problem, written by its own thread only. Past `budget` evaluations every answer is NaN, which
+/// stops the run (a Chebyshev step of thousands of stages would otherwise run on for hours).
 struct recorded {
   mgh::objective function;
   std::vector<double>* best = nullptr;
+  std::size_t budget = 0;
 
+  bool spent() const { return best->size() >= budget; }
   double value(const double* x) const {
+    if (spent()) return std::numeric_limits<double>::quiet_NaN();
     const double f = function.value(x);
     const double previous = best->empty() ? f : best->back();
     best->push_back(std::isnan(f) ? previous : std::min(previous, f));
     return f;
   }
-  void gradient(const double* x, double* g) const { function.gradient(x, g); }
+  void gradient(const double* x, double* g) const {
+    function.gradient(x, g);
+    if (spent()) std::fill(g, g + function.unknowns, std::numeric_limits<double>::quiet_NaN());
+  }
   /// A Hessian-vector product costs about two gradients (the solver counts it so): two entries at
   /// the best f so far.
   void hessian_times(const double* x, const double* v, double* product) const {
     function.hessian_times(x, v, product);
+    if (spent()) {
+      std::fill(product, product + function.unknowns, std::numeric_limits<double>::quiet_NaN());
+      return;
+    }
     const double previous = best->empty() ? function.value(x) : best->back();
     best->insert(best->end(), 2, previous);
   }
@@ -76,6 +88,7 @@ std::vector<solver> solvers(std::int64_t budget) {
       {"euler+descent", with(method::euler, step_control::descent, 1e-4)},
       {"linearly_implicit", with(method::linearly_implicit, step_control::method_default, 1e-2)},
       {"newton_flow", newton_flow},
+      {"rkcd", with(method::rkcd, step_control::method_default, 0)},
       {"fire", with(method::fire, step_control::method_default, 1e-3)},
       {"fire2", with(method::fire2, step_control::method_default, 1e-3)},
       {"nag", with(method::nag, step_control::method_default, 1e-4)},
@@ -103,7 +116,7 @@ std::vector<instance> run_all(const std::vector<solver>& list, std::int64_t budg
         std::vector<double> history;
         objective_batch<recorded, double> batch;
         batch.unknowns = info.function.unknowns;
-        batch.problems = {{info.function, &history}};
+        batch.problems = {{info.function, &history, std::size_t(budget)}};
         batch.initial = start;
         try {
           solve_objectives(batch, s.options);

@@ -49,12 +49,13 @@ struct has_hessian_times<
 
 /// The product slot of an objective's problem holds ∇f at the operand (C = 0, so every phase's
 /// g = P − C is ∇f), and its trial value f there. Where a factorisation needs G, the Hessian takes
-/// its place: before the linearly implicit step's factorisation, at the current point; under
-/// Newton flow, at every product's point, factored there (an indefinite one stops the problem
-/// with invalid_input: the flow is not defined there). It comes column by column from the
-/// objective's hessian_times where it has one, else by central differences of the gradient, and is
-/// counted as 2n gradient evaluations either way (a difference costs two; a forward-mode product
-/// about as much).
+/// its place: at the start, ∇²f(u0) (what ζ, the Chebyshev methods' bounds and default steps read;
+/// an indefinite one stops the problem with invalid_input); before the linearly implicit step's
+/// factorisation, at the current point; under Newton flow, at every product's point, factored
+/// there (invalid_input where indefinite: the flow is not defined there). It comes column by column
+/// from the objective's hessian_times where it has one, else by central differences of the
+/// gradient, and is counted as 2n gradient evaluations either way (a difference costs two; a
+/// forward-mode product about as much).
 template <class Objective, class Real>
 struct objective_gradient {
   const Objective* problems = nullptr;
@@ -78,9 +79,8 @@ struct objective_gradient {
     if (!v.running(i)) return;
     const Real* y = v.state_of(i);
     Real* point = v.stage_input_of(i);  // scratch until the stage input is formed
-    if (shift == factor_shift::none) {  // Newton flow's first factorisation
-      if constexpr (has_hessian_times<Objective, Real>::value)
-        if (newton_flow) hessian_by_products(v, y, point, i);
+    if (shift == factor_shift::none) {  // the start's curvature (Newton flow, ζ, rkcd/rkc, steps)
+      if constexpr (has_hessian_times<Objective, Real>::value) hessian_by_products(v, y, point, i);
       return;
     }
     if constexpr (has_hessian_times<Objective, Real>::value) {
@@ -125,28 +125,41 @@ struct objective_gradient {
   }
 };
 
-/// What a functor cannot give: a fixed G (direct and CG solves of G·u = C; the Chebyshev methods'
-/// stage counts from G's spectrum; ζ's smallest curvature), the Hessian products Newton flow
-/// needs when it has no hessian_times, or a curvature bound for the default step of a run without
-/// error control (`adaptive`: the resolved settings'). Throws invalid_argument naming the option.
+/// Whether a run reads G's curvature once, at the start: ζ's smallest curvature, the Chebyshev
+/// methods' spectral bounds, or a default step without error control. For an objective with
+/// hessian_times, G is then ∇²f(u0), factored first (so it must be positive definite there).
+inline bool needs_start_curvature(const solve_options& options, bool adaptive) {
+  return (options.dynamics == dynamics::heavy_ball && !options.damping.is_set()) ||
+         is_chebyshev(options.method) || (!adaptive && !options.dt.is_set());
+}
+
+/// What a functor cannot give: a fixed G (direct and CG solves of G·u = C) and, without
+/// hessian_times, any curvature (Newton flow; ζ, the Chebyshev methods and default steps, which
+/// read ∇²f(u0) in its place; the linearly implicit step has no such start and needs dt). Throws
+/// invalid_argument naming the option.
 inline void check_objective_options(const solve_options& options, bool adaptive,
                                     bool has_hessian_times) {
   const std::string method_name(to_string(options.method));
-  const bool needs_matrix = options.method == method::cg || options.method == method::direct ||
-                            is_chebyshev(options.method);
-  if (needs_matrix)
+  if (options.method == method::cg || options.method == method::direct)
     throw invalid_argument("invalid method = " + method_name +
-                           " for an objective: it needs the fixed matrix G of least squares");
+                           " for an objective: it solves the linear system of least squares");
   if (options.dynamics == dynamics::newton && !has_hessian_times)
     throw invalid_argument(
         "invalid dynamics = newton for this objective: Newton flow needs its hessian_times");
-  if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
-    throw invalid_argument(
-        "invalid zeta for an objective: give the heavy ball's damping (ζ needs G's smallest "
-        "curvature)");
-  if (!adaptive && !options.dt.is_set())
+  const bool start_curvature_available =
+      has_hessian_times && options.method != method::linearly_implicit;
+  if (needs_start_curvature(options, adaptive) && !start_curvature_available) {
+    if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
+      throw invalid_argument(
+          "invalid zeta for this objective: give the heavy ball's damping (ζ needs the smallest "
+          "curvature: an objective with hessian_times)");
+    if (is_chebyshev(options.method))
+      throw invalid_argument("invalid method = " + method_name +
+                             " for this objective: its stage count needs the curvature (an "
+                             "objective with hessian_times)");
     throw invalid_argument("dt is required for method = " + method_name +
-                           " on an objective (no curvature bound to default it from)");
+                           " on this objective (no curvature bound to default it from)");
+  }
   if (options.trace_every > 0)
     throw invalid_argument("invalid trace_every for an objective: objectives run fused");
 }
@@ -179,6 +192,9 @@ objective_run<Real> prepare_objectives(const objective_batch<Objective, Real>& b
   objective_run<Real> run{plan_run<Real>(fused_options, count, n), {}, {}};
   check_objective_options(options, run.plan.settings.adaptive,
                           has_hessian_times<Objective, Real>::value);
+  if (has_hessian_times<Objective, Real>::value &&
+      needs_start_curvature(options, run.plan.settings.adaptive))
+    run.plan.settings.needs_factor = run.plan.layout.needs_factor = true;  // ∇²f(u0), factored
   run.arrays.size_for(count, n, 1, run.plan.layout);
   run.arrays.parameters = run.plan.parameters;
   run.view = run.arrays.view(count, n, 1, run.plan.layout.state_factor);
@@ -250,13 +266,14 @@ inline namespace without_gpu_path {
 
 /// Solves every objective of the batch, each problem's whole run in one thread (the fused path):
 /// on the CPU (OpenMP), or on the GPU — one CUDA thread per problem — when this header is compiled
-/// by nvcc and `backend` is cuda, or automatic with a device present. Dynamics gradient, heavy ball
-/// (given mass/damping), nesterov and (with hessian_times) newton through the integrators,
-/// linearly_implicit (the Hessian from hessian_times or differences of the gradient), and the
-/// optimisers gd, momentum, nag, adam, fire, fire2. Per-problem hyperparameters, statuses, step
-/// control and results as for least squares; `objective` holds f at the returned point. Throws
-/// invalid_argument naming the field for bad input or options (see check_objective_options),
-/// not_compiled for backend = cuda without nvcc, no_device when no CUDA device answers.
+/// by nvcc and `backend` is cuda, or automatic with a device present. Every dynamics and method but
+/// cg and direct: the integrators on gradient, heavy-ball and Nesterov dynamics, linearly_implicit
+/// (the Hessian from hessian_times or differences of the gradient), and the optimisers; with
+/// hessian_times also Newton flow, ζ, rkcd/rkc and default steps (from ∇²f(u0)). Per-problem
+/// hyperparameters, statuses, step control and results as for least squares; `objective` holds f at
+/// the returned point. Throws invalid_argument naming the field for bad input or options (see
+/// check_objective_options), not_compiled for backend = cuda without nvcc, no_device when no CUDA
+/// device answers.
 template <class Real, class Objective>
 solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
                                     const solve_options& options) {

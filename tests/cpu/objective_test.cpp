@@ -51,6 +51,20 @@ struct least_squares_objective {
   }
 };
 
+/// The same with ∇²f·v = Aᵀ(A v): ∇²f = G = AᵀA, so what reads G's curvature at the start (ζ, the
+/// Chebyshev methods, default steps) must see what the least-squares solve sees.
+struct least_squares_with_hessian : least_squares_objective {
+  void hessian_times(const double* x, const double* v, double* product) const {
+    (void)x;
+    for (int c = 0; c < unknowns; ++c) product[c] = 0;
+    for (int r = 0; r < rows; ++r) {
+      double row_times_v = 0;
+      for (int c = 0; c < unknowns; ++c) row_times_v += matrix[r * unknowns + c] * v[c];
+      for (int c = 0; c < unknowns; ++c) product[c] += matrix[r * unknowns + c] * row_times_v;
+    }
+  }
+};
+
 objective_batch<rosenbrock, double> valleys(std::vector<double> steepness) {
   objective_batch<rosenbrock, double> batch;
   batch.unknowns = 2;
@@ -122,6 +136,57 @@ TEST(Objectives, ALeastSquaresFunctorMatchesTheLeastSquaresSolve) {
     // Same controller, same stopping rule: step counts agree up to rounding-sensitive rejections.
     EXPECT_NEAR(double(through_functor.accepted_steps[i]), double(through_gram.accepted_steps[i]),
                 2 + 0.02 * double(through_gram.accepted_steps[i]));
+  }
+}
+
+TEST(Objectives, CurvatureAtTheStartComesFromHessianProducts) {
+  // ζ (heavy ball), rkcd/rkc's stage counts and step, and gd's default step read ∇²f(u0) = G: the
+  // functor must give the least-squares solve's stage counts and answers.
+  random_spec spec;
+  spec.batch_size = 4;
+  spec.rhs_count = 1;
+  spec.random_initial = true;
+  spec.condition_number = 30;
+  const auto batch = random_least_squares<double>(spec);
+  objective_batch<least_squares_with_hessian, double> functors;
+  functors.unknowns = batch.unknowns;
+  functors.initial = batch.initial;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i)
+    functors.problems.push_back(
+        {{batch.matrix.data() + i * batch.matrix_stride(),
+          batch.rhs.data() + i * batch.rhs_stride(), batch.rows, batch.unknowns}});
+  struct configuration {
+    method m;
+    dynamics d;
+  };
+  for (auto [m, d] : {configuration{method::rkcd, dynamics::gradient},
+                      configuration{method::rkc, dynamics::gradient},
+                      configuration{method::rk4, dynamics::heavy_ball},
+                      configuration{method::gd, dynamics::gradient}}) {
+    solve_options options;
+    options.method = m;
+    options.dynamics = d;
+    if (d == dynamics::heavy_ball) options.zeta = 1.0;
+    options.gtol = 1e-9;
+    options.max_steps = 200000;
+    SCOPED_TRACE(std::string(to_string(m)) + " " + std::string(to_string(d)));
+    const auto through_functor = solve_objectives(functors, options);
+    const auto through_gram = solve(batch, options);
+    for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+      ASSERT_EQ(through_functor.outcome[i], status::converged) << "problem " << i;
+      const auto exact = testing::least_squares_solution(batch, i);
+      // ‖∇f‖ ≤ 1e-9 leaves up to κ(G)·1e-9 relative error (κ(G) = 900): the functor's answer
+      // must be as close as the least-squares solve's.
+      const double reached =
+          testing::relative_error(testing::block_of(through_gram.solution, i, 5, 1), exact);
+      EXPECT_LT(
+          testing::relative_error(testing::block_of(through_functor.solution, i, 5, 1), exact),
+          2 * reached + 1e-12)
+          << "problem " << i;
+      EXPECT_NEAR(double(through_functor.accepted_steps[i]), double(through_gram.accepted_steps[i]),
+                  2 + 0.02 * double(through_gram.accepted_steps[i]))
+          << "problem " << i;
+    }
   }
 }
 
