@@ -25,8 +25,9 @@ namespace gradflow {
 /// (GRADFLOW_HD from gradflow/detail/host_device.hpp: __host__ __device__ under nvcc, nothing
 /// otherwise), and optionally
 ///   GRADFLOW_HD void hessian_times(const Real* x, const Real* v, Real* product) const;  // ∇²f·v
-/// which the linearly implicit step then uses for its Hessian instead of differences of the
-/// gradient. Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
+/// which gives the linearly implicit step its Hessian (else differences of the gradient) and
+/// enables Newton flow and what reads the curvature at the start (ζ, rkcd/rkc, default steps).
+/// Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
 template <class Objective, class Real>
 struct objective_batch {
   int unknowns = 0;
@@ -79,13 +80,9 @@ struct objective_gradient {
     if (!v.running(i)) return;
     const Real* y = v.state_of(i);
     Real* point = v.stage_input_of(i);  // scratch until the stage input is formed
-    if (shift == factor_shift::none) {  // the start's curvature (Newton flow, ζ, rkcd/rkc, steps)
-      if constexpr (has_hessian_times<Objective, Real>::value) hessian_by_products(v, y, point, i);
-      return;
-    }
     if constexpr (has_hessian_times<Objective, Real>::value) {
       hessian_by_products(v, y, point, i);
-    } else {
+    } else if (shift == factor_shift::inverse_step) {  // without products, only this step's
       const int n = v.unknowns;
       Real* up = v.product_of(i);    // scratch until the next product
       Real* down = v.work_of(1, i);  // the last stage, free until its evaluation
