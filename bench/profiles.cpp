@@ -44,17 +44,19 @@ struct recorded {
     return f;
   }
   void gradient(const double* x, double* g) const {
-    function.gradient(x, g);
-    if (spent()) std::fill(g, g + function.unknowns, std::numeric_limits<double>::quiet_NaN());
+    if (spent())
+      std::fill(g, g + function.unknowns, std::numeric_limits<double>::quiet_NaN());
+    else
+      function.gradient(x, g);
   }
   /// A Hessian-vector product costs about two gradients (the solver counts it so): two entries at
   /// the best f so far.
   void hessian_times(const double* x, const double* v, double* product) const {
-    function.hessian_times(x, v, product);
     if (spent()) {
       std::fill(product, product + function.unknowns, std::numeric_limits<double>::quiet_NaN());
       return;
     }
+    function.hessian_times(x, v, product);
     const double previous = best->empty() ? function.value(x) : best->back();
     best->insert(best->end(), 2, previous);
   }

@@ -65,6 +65,24 @@ struct least_squares_with_hessian : least_squares_objective {
   }
 };
 
+/// Problem i of a least-squares batch (k = 1) as a functor over its own A and b, from the same
+/// initial values.
+template <class Functor>
+objective_batch<Functor, double> as_functors(const least_squares_batch<double>& batch) {
+  objective_batch<Functor, double> functors;
+  functors.unknowns = batch.unknowns;
+  functors.initial = batch.initial;
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    Functor problem;
+    problem.matrix = batch.matrix.data() + i * batch.matrix_stride();
+    problem.rhs = batch.rhs.data() + i * batch.rhs_stride();
+    problem.rows = batch.rows;
+    problem.unknowns = batch.unknowns;
+    functors.problems.push_back(problem);
+  }
+  return functors;
+}
+
 objective_batch<rosenbrock, double> valleys(std::vector<double> steepness) {
   objective_batch<rosenbrock, double> batch;
   batch.unknowns = 2;
@@ -113,13 +131,7 @@ TEST(Objectives, ALeastSquaresFunctorMatchesTheLeastSquaresSolve) {
   spec.rhs_count = 1;
   spec.random_initial = true;
   const auto batch = random_least_squares<double>(spec);
-  objective_batch<least_squares_objective, double> functors;
-  functors.unknowns = batch.unknowns;
-  functors.initial = batch.initial;
-  for (std::int64_t i = 0; i < batch.batch_size; ++i)
-    functors.problems.push_back({batch.matrix.data() + i * batch.matrix_stride(),
-                                 batch.rhs.data() + i * batch.rhs_stride(), batch.rows,
-                                 batch.unknowns});
+  const auto functors = as_functors<least_squares_objective>(batch);
   solve_options options;
   options.rtol = 1e-12;
   options.atol = 1e-14;
@@ -148,13 +160,7 @@ TEST(Objectives, CurvatureAtTheStartComesFromHessianProducts) {
   spec.random_initial = true;
   spec.condition_number = 30;
   const auto batch = random_least_squares<double>(spec);
-  objective_batch<least_squares_with_hessian, double> functors;
-  functors.unknowns = batch.unknowns;
-  functors.initial = batch.initial;
-  for (std::int64_t i = 0; i < batch.batch_size; ++i)
-    functors.problems.push_back(
-        {{batch.matrix.data() + i * batch.matrix_stride(),
-          batch.rhs.data() + i * batch.rhs_stride(), batch.rows, batch.unknowns}});
+  const auto functors = as_functors<least_squares_with_hessian>(batch);
   struct configuration {
     method m;
     dynamics d;
