@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,8 +39,10 @@ public:
   virtual int most_stages() = 0;
   /// Problems loaded.
   virtual std::int64_t batch_size() const = 0;
-  /// The fused path: every problem's whole detail::run_sequence in one thread of its own.
-  virtual void run_fused(const detail::step_settings<Real>& settings) = 0;
+  /// The fused path: every problem's whole detail::run_sequence in one thread of its own. Between
+  /// blocks of problems it asks `should_stop` (when set) and throws interrupted when it says so.
+  virtual void run_fused(const detail::step_settings<Real>& settings,
+                         const std::function<bool()>& should_stop) = 0;
   /// How many active problems are still running (a host synchronisation on the CUDA backend).
   virtual std::int64_t running_count() = 0;
   /// Active-set compaction: later products and phases visit only the problems still running,

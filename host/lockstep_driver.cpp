@@ -1,6 +1,7 @@
 #include "lockstep_driver.hpp"
 
 #include "gradflow/detail/sequence.hpp"
+#include "gradflow/error.hpp"
 
 #include <chrono>
 
@@ -62,6 +63,8 @@ public:
   bool keep_going(std::int64_t iteration) {
     if (iteration == 0) recorder_.record();
     if (iteration % options_.check_interval != 0) return true;
+    if (options_.should_stop && options_.should_stop())
+      throw interrupted("the solve was interrupted");
     const std::int64_t running = backend_.running_count();
     if (running > 0 && running < backend_.active_count() &&
         double(running) <= options_.compaction_threshold * double(backend_.active_count())) {

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -17,6 +18,7 @@ namespace {
 
 constexpr char magic[] = "\x93NUMPY";
 constexpr std::size_t magic_size = 6;
+constexpr std::uint32_t max_header_size = 1u << 20;
 
 [[noreturn]] void fail(const std::string& name, const std::string& what) {
   throw io_error("cannot read .npy file '" + name + "': " + what);
@@ -56,9 +58,19 @@ std::vector<std::int64_t> parse_shape(const std::string& path, const std::string
   return shape;
 }
 
-}  // namespace
+/// What the header of a .npy file declares: where the data start, how many bytes follow, and how
+/// to read them.
+struct npy_layout {
+  std::vector<std::int64_t> shape;
+  std::int64_t count = 0;  ///< elements
+  std::size_t item_size = 0;
+  std::size_t data_offset = 0;
+  std::int64_t data_bytes = 0;
+};
 
-npy_array parse_npy(const std::string& bytes, const std::string& name) {
+/// Parses the magic string, version and header at the start of `bytes`; the data are not looked
+/// at (they may not have been read yet).
+npy_layout parse_layout(const std::string& bytes, const std::string& name) {
   std::size_t offset = 0;
   const auto take = [&](std::size_t count, const char* where) {
     if (bytes.size() - offset < count) fail(name, std::string("truncated ") + where);
@@ -75,18 +87,16 @@ npy_array parse_npy(const std::string& bytes, const std::string& name) {
       reinterpret_cast<const unsigned char*>(take(size_width, "in the header length"));
   std::uint32_t header_size = 0;
   for (int b = size_width - 1; b >= 0; --b) header_size = header_size << 8 | size_bytes[b];
-  if (header_size > (1u << 20))
+  if (header_size > max_header_size)
     fail(name, "header length " + std::to_string(header_size) + " is implausible");
   const std::string header(take(header_size, "in the header"), header_size);
 
   const std::string descr = value_after_key(header, "descr");
-  npy_array array;
-  std::size_t item_size = 0;
+  npy_layout layout;
   if (descr.rfind("'<f8'", 0) == 0 || descr.rfind("'=f8'", 0) == 0) {
-    item_size = 8;
+    layout.item_size = 8;
   } else if (descr.rfind("'<f4'", 0) == 0 || descr.rfind("'=f4'", 0) == 0) {
-    item_size = 4;
-    array.source_is_float32 = true;
+    layout.item_size = 4;
   } else {
     const std::string shown = descr.substr(0, descr.find_first_of(",}"));
     fail(name, "unsupported dtype " + (shown.empty() ? std::string("(missing)") : shown) +
@@ -98,26 +108,36 @@ npy_array parse_npy(const std::string& bytes, const std::string& name) {
                    ? "Fortran-order arrays are not supported (save with np.ascontiguousarray)"
                    : "header has no valid 'fortran_order'");
   }
-  array.shape = parse_shape(name, value_after_key(header, "shape"));
-
-  std::int64_t count = 1;
-  for (std::int64_t extent : array.shape) {
-    if (extent != 0 && count > std::numeric_limits<std::int64_t>::max() / 8 / extent)
+  layout.shape = parse_shape(name, value_after_key(header, "shape"));
+  layout.count = 1;
+  for (std::int64_t extent : layout.shape) {
+    if (extent != 0 && layout.count > std::numeric_limits<std::int64_t>::max() / 8 / extent)
       fail(name, "shape is too large");
-    count *= extent;
+    layout.count *= extent;
   }
-  const std::int64_t available = std::int64_t(bytes.size() - offset);
-  const std::int64_t needed = count * static_cast<std::int64_t>(item_size);
-  if (available != needed) {
+  layout.data_offset = offset;
+  layout.data_bytes = layout.count * static_cast<std::int64_t>(layout.item_size);
+  return layout;
+}
+
+/// The array from `bytes`, which must hold exactly the header and the data it declares.
+npy_array decode(const npy_layout& layout, const std::string& bytes, const std::string& name) {
+  const std::int64_t available = std::int64_t(bytes.size() - layout.data_offset);
+  if (available != layout.data_bytes) {
     fail(name, "data holds " + std::to_string(available) + " bytes but the shape needs " +
-                   std::to_string(needed) + (available < needed ? " (truncated)" : ""));
+                   std::to_string(layout.data_bytes) +
+                   (available < layout.data_bytes ? " (truncated)" : ""));
   }
-  array.values.resize(count);
-  const char* data = bytes.data() + offset;
-  if (item_size == 8) {
-    if (needed > 0) std::memcpy(array.values.data(), data, needed);  // an empty array has no buffer
+  npy_array array;
+  array.shape = layout.shape;
+  array.source_is_float32 = layout.item_size == 4;
+  array.values.resize(layout.count);
+  const char* data = bytes.data() + layout.data_offset;
+  if (layout.item_size == 8) {
+    if (layout.data_bytes > 0)  // an empty array has no buffer
+      std::memcpy(array.values.data(), data, layout.data_bytes);
   } else {
-    for (std::int64_t e = 0; e < count; ++e) {
+    for (std::int64_t e = 0; e < layout.count; ++e) {
       float value;
       std::memcpy(&value, data + e * 4, 4);
       array.values[e] = value;
@@ -126,12 +146,58 @@ npy_array parse_npy(const std::string& bytes, const std::string& name) {
   return array;
 }
 
+/// Appends up to `count` bytes from `in` to `bytes`, in blocks, so that memory grows only with
+/// what actually arrives (a pipe that ends early costs no more than it sent).
+void read_more(std::istream& in, std::string& bytes, std::int64_t count, const std::string& name) {
+  constexpr std::int64_t block = std::int64_t(1) << 20;
+  while (count > 0 && in) {
+    const std::size_t old = bytes.size();
+    const std::int64_t want = count < block ? count : block;
+    bytes.resize(old + std::size_t(want));
+    in.read(bytes.data() + old, std::streamsize(want));
+    bytes.resize(old + std::size_t(in.gcount()));
+    count -= in.gcount();
+    if (in.gcount() == 0) break;
+  }
+  if (in.bad()) fail(name, "read error");
+}
+
+}  // namespace
+
+npy_array parse_npy(const std::string& bytes, const std::string& name) {
+  return decode(parse_layout(bytes, name), bytes, name);
+}
+
 npy_array read_npy(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) fail(path, "it is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "no such file or not readable");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path, "read error");
-  return parse_npy(bytes, path);
+  // The header first (its length is in the first bytes), then exactly the data it declares.
+  std::string bytes;
+  read_more(in, bytes, magic_size + 2, path);
+  if (bytes.size() == magic_size + 2 && std::memcmp(bytes.data(), magic, magic_size) == 0) {
+    const int size_width = bytes[magic_size] == 1 ? 2 : 4;
+    read_more(in, bytes, size_width, path);
+    if (bytes.size() == magic_size + 2 + std::size_t(size_width)) {
+      std::uint32_t header_size = 0;
+      for (int b = size_width - 1; b >= 0; --b)
+        header_size = header_size << 8 | static_cast<unsigned char>(bytes[magic_size + 2 + b]);
+      if (header_size <= max_header_size) read_more(in, bytes, header_size, path);
+    }
+  }
+  const npy_layout layout = parse_layout(bytes, path);
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  const bool regular = std::filesystem::is_regular_file(path, error) && !error;
+  const std::int64_t expected = std::int64_t(layout.data_offset) + layout.data_bytes;
+  if (regular && std::int64_t(size) != expected)
+    fail(path, "data holds " + std::to_string(std::int64_t(size) - std::int64_t(layout.data_offset)) +
+                   " bytes but the shape needs " + std::to_string(layout.data_bytes) +
+                   (std::int64_t(size) < expected ? " (truncated)" : ""));
+  read_more(in, bytes, layout.data_bytes, path);
+  if (!regular && in.peek() != std::char_traits<char>::eof())
+    fail(path, "more data than the shape " + std::to_string(layout.data_bytes) + " bytes needs");
+  return decode(layout, bytes, path);
 }
 
 template <class Real>
@@ -154,6 +220,7 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, 
 
   // Write beside the target and rename, so a reader never sees a half-written file.
   const std::string partial = path + ".partial";
+  bool written = false;
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) throw io_error("cannot write .npy file '" + path + "': cannot open for writing");
@@ -166,7 +233,11 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, 
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(data),
               static_cast<std::streamsize>(count * sizeof(Real)));
-    if (!out.flush()) throw io_error("cannot write .npy file '" + path + "': write failed");
+    written = static_cast<bool>(out.flush());
+  }
+  if (!written) {  // a full disk: leave nothing behind
+    std::remove(partial.c_str());
+    throw io_error("cannot write .npy file '" + path + "': write failed (disk full?)");
   }
   if (std::rename(partial.c_str(), path.c_str()) != 0) {
     std::remove(partial.c_str());

@@ -99,6 +99,24 @@ double step_for_learning_rate(const solve_options& options, double lr) {
   return momentum_time_scale && lr >= 0 ? std::sqrt(lr) : lr;
 }
 
+bool uses_hyperparameter(const solve_options& options, std::string_view name) {
+  const method m = options.method;
+  const bool integrator = is_integrator(m);
+  const bool heavy_ball = integrator && options.dynamics == dynamics::heavy_ball;
+  if (name == "dt" || name == "lr") return m != method::cg && m != method::direct;
+  if (name == "zeta" || name == "damping" || name == "mass") return heavy_ball;
+  if (name == "vtol") return heavy_ball || (integrator && options.dynamics == dynamics::nesterov);
+  if (name == "momentum") return m == method::momentum || m == method::nag;
+  if (name == "beta1" || name == "beta2" || name == "epsilon") return m == method::adam;
+  if (name == "eta" || name == "stages") return is_chebyshev(m);
+  if (name == "rtol" || name == "atol")
+    return (m == method::bs3 || m == method::tsit5 || m == method::dp5) &&
+           (options.control == step_control::method_default ||
+            options.control == step_control::error_control);
+  if (name == "u0_seed") return m != method::direct;
+  return true;  // gtol, rtol_grad, lambda
+}
+
 std::vector<std::string_view> hyperparameter_names() {
   std::vector<std::string_view> names;
   for (const auto& field : hyperparameter_fields) names.push_back(field.first);

@@ -1,5 +1,6 @@
 #include "gradflow/result.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -20,17 +21,23 @@ std::string describe(const run_summary& summary) {
                 std::string(to_string(summary.backend)).c_str(), summary.device.c_str(),
                 static_cast<long long>(summary.batch_size),
                 static_cast<long long>(summary.gradient_evaluations), summary.wall_seconds, rate);
-  return text + line;
+  text += line;
+  if (summary.count(status::stalled) > 0) text += std::string("\n") + stall_advice;
+  return text;
 }
 
 template <class Real>
-void count_outcomes(solve_result<Real>& result) {
-  for (status s : result.outcome) ++result.summary.status_counts[static_cast<int>(s)];
+void finish_outcomes(solve_result<Real>& result) {
+  for (std::size_t i = 0; i < result.outcome.size(); ++i) {
+    if (result.outcome[i] == status::converged && !std::isfinite(result.objective[i]))
+      result.outcome[i] = status::diverged;
+    ++result.summary.status_counts[static_cast<int>(result.outcome[i])];
+  }
   for (std::int64_t evaluations : result.gradient_evaluations)
     result.summary.gradient_evaluations += evaluations;
 }
 
-template void count_outcomes(solve_result<float>&);
-template void count_outcomes(solve_result<double>&);
+template void finish_outcomes(solve_result<float>&);
+template void finish_outcomes(solve_result<double>&);
 
 }  // namespace gradflow

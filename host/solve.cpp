@@ -16,6 +16,8 @@ namespace gradflow {
 namespace {
 
 constexpr double unset = std::numeric_limits<double>::quiet_NaN();
+/// solve_options::stall_window's default for least squares (objectives default to never).
+constexpr std::int64_t least_squares_stall_window = 1000;
 
 void require(bool ok, const char* field, double value, const char* requirement) {
   if (ok) return;
@@ -150,6 +152,11 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   require(std::isfinite(options.dt_min) && options.dt_min >= 0, "dt_min", options.dt_min,
           "finite and >= 0");
   s.dt_min = Real(options.dt_min);
+  s.stall_window = options.stall_window.value_or(least_squares_stall_window);
+  require(s.stall_window >= 0, "stall_window", double(s.stall_window), ">= 0 (0: never stalled)");
+  require(options.stall_factor > 0 && options.stall_factor <= 1, "stall_factor",
+          options.stall_factor, "in (0, 1]");
+  s.stall_factor = Real(options.stall_factor);
   require(options.divergence_ratio > 1, "divergence_ratio", options.divergence_ratio, "> 1");
   s.divergence_ratio = Real(options.divergence_ratio);
   require(options.check_interval >= 1, "check_interval", options.check_interval, ">= 1");
@@ -308,7 +315,7 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   std::int64_t compactions = 0;
   backend->start_clock();
   if (fused) {
-    backend->run_fused(settings);
+    backend->run_fused(settings, options.should_stop);
   } else {
     compactions = integrate(*backend, settings, options, result.trace);
   }
@@ -328,7 +335,7 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   summary.compute_seconds = compute_seconds;
   summary.products_issued = backend->products_issued();
   summary.compactions = compactions;
-  count_outcomes(result);
+  finish_outcomes(result);
   return result;
 }
 

@@ -48,20 +48,37 @@ std::vector<std::string> split(std::string_view text, char separator) {
   return parts;
 }
 
-void check_axes(const sweep_spec& spec) {
+}  // namespace
+
+void check_sweep(const sweep_spec& spec) {
+  const std::vector<method> methods =
+      spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const auto& axis = spec.axes[a];
     if (!is_known_axis(axis.name))
       throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " +
                              known_axes());
     if (axis.values.empty()) throw invalid_argument("sweep axis " + axis.name + " is empty");
-    for (std::size_t b = 0; b < a; ++b)
+    for (std::size_t b = 0; b < a; ++b) {
       if (spec.axes[b].name == axis.name)
         throw invalid_argument("sweep axis " + axis.name + " is given twice");
+      if ((spec.axes[b].name == "lr" && axis.name == "dt") ||
+          (spec.axes[b].name == "dt" && axis.name == "lr"))
+        throw invalid_argument("sweep axes lr and dt both given: they set the same step; give one");
+    }
+    for (method m : methods) {
+      solve_options options = spec.base;
+      options.method = m;
+      if (!uses_hyperparameter(options, axis.name))
+        throw invalid_argument("sweep axis " + axis.name + " is not used by method " +
+                               std::string(to_string(m)) + " (dynamics " +
+                               std::string(to_string(spec.base.dynamics)) + ", control " +
+                               std::string(to_string(spec.base.control)) +
+                               "): its members would repeat each other");
+    }
   }
 }
 
-}  // namespace
 
 sweep_axis linear_axis(std::string name, double first, double last, int count) {
   if (count < 1) throw invalid_argument("invalid axis " + name + ": count must be >= 1");
@@ -110,8 +127,15 @@ sweep_axis parse_axis(std::string_view name, std::string_view text) {
 }
 
 std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
-  std::int64_t size = problem_count * std::int64_t(spec.methods.empty() ? 1 : spec.methods.size());
-  for (const auto& axis : spec.axes) size *= std::int64_t(axis.values.size());
+  std::int64_t size = problem_count;
+  const auto times = [&](std::int64_t factor, const std::string& what) {
+    if (factor != 0 && size > max_sweep_members / factor)
+      throw invalid_argument("the sweep has more than 2^62 members (at " + what +
+                             "): it cannot be indexed; split it into several sweeps");
+    size *= factor;
+  };
+  times(std::int64_t(spec.methods.empty() ? 1 : spec.methods.size()), "the methods");
+  for (const auto& axis : spec.axes) times(std::int64_t(axis.values.size()), "axis " + axis.name);
   return size;
 }
 
@@ -123,16 +147,17 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
   } else {
     validate(problems);
   }
-  check_axes(spec);
+  check_sweep(spec);
   for (std::string_view name : hyperparameter_names()) {
     if (hyperparameter_named(spec.base, name)->is_per_member())
       throw invalid_argument("sweep: base option " + std::string(name) +
                              " must be a single value; sweep it as an axis instead");
   }
-  std::int64_t grid = 1;
-  for (const auto& axis : spec.axes) grid *= std::int64_t(axis.values.size());
+  sweep_spec one_method = spec;
+  one_method.methods.clear();
   const std::int64_t problem_count = problems.batch_size;
-  const std::int64_t all = grid * problem_count;
+  const std::int64_t all = sweep_size(one_method, problem_count);
+  const std::int64_t grid = problem_count == 0 ? 0 : all / problem_count;
   if (count < 0) count = all - first;
   if (first < 0 || count < 1 || first + count > all)
     throw invalid_argument("sweep members [" + std::to_string(first) + ", " +

@@ -318,7 +318,10 @@ public:
 
   std::int64_t batch_size() const override { return view_.batch_size; }
 
-  void run_fused(const detail::step_settings<Real>& settings) override {
+  /// One kernel runs the whole batch, so `should_stop` is asked once, before it starts.
+  void run_fused(const detail::step_settings<Real>& settings,
+                 const std::function<bool()>& should_stop) override {
+    if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
     GRADFLOW_CUDA_CHECK(
         cudaMemsetAsync(products_device_.data(), 0, sizeof(unsigned long long), stream_));
     fused_kernel<<<blocks_for(view_.batch_size), threads_per_block, 0, stream_>>>(

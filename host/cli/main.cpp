@@ -1,6 +1,7 @@
 // gradflow: batched gradient-flow optimisation from the command line.
 // Exit codes: 0 success, 2 usage or input error, 1 runtime failure (device, I/O during the run).
 #include <iostream>
+#include <new>
 
 #include <CLI/CLI.hpp>
 
@@ -73,6 +74,10 @@ int main(int argc, char** argv) {
     if (*merge) return gradflow::cli::run_merge(merge_arguments);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments, command_line);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "gradflow: out of host memory while reading or building the problems (a smaller "
+                 "batch, or a sweep with --chunk, needs less)\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "gradflow: " << e.what() << "\n";
     return is_input_error(e) ? 2 : 1;

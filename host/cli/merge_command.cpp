@@ -1,16 +1,36 @@
 #include "merge_command.hpp"
 
 #include <algorithm>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "gradflow/error.hpp"
+#include "json_file.hpp"
 #include "output_files.hpp"
+#include "output_lock.hpp"
 #include "sweep_table.hpp"
 
 namespace gradflow::cli {
+namespace {
+
+/// The settings of a shard's sidecar that make its rows part of one sweep: everything but what
+/// differs between shards (shard, member range, date, command, timing, device, counts, file names)
+/// and how the shard was executed (requested backend and path), which does not change the rows.
+nlohmann::json sweep_identity(const nlohmann::json& sidecar) {
+  nlohmann::json identity;
+  for (const char* key :
+       {"gradflow_version", "problem", "solver", "methods", "axes", "format", "members_total"})
+    identity[key] = sidecar.contains(key) ? sidecar[key] : nlohmann::json();
+  if (identity["solver"].is_object()) {
+    identity["solver"].erase("backend_requested");
+    identity["solver"].erase("path");
+  }
+  return identity;
+}
+
+}  // namespace
 
 void add_merge_options(CLI::App& command, merge_arguments& arguments) {
   command.add_option("inputs", arguments.inputs, "shard tables (csv or jsonl, one format)")
@@ -19,14 +39,58 @@ void add_merge_options(CLI::App& command, merge_arguments& arguments) {
 }
 
 int run_merge(const merge_arguments& arguments) {
-  require_writable(arguments.out, "--out");
+  run_files files;
+  for (const auto& input : arguments.inputs) {
+    files.input(input, "shard");
+    files.input(sidecar_path(input), "a shard's sidecar");
+  }
+  files.output(arguments.out, "--out");
+  files.check();
+  const auto locks = lock_outputs(files.outputs());
+
   sweep_result merged;
   table_format format = table_format::csv;
   std::vector<std::string> axis_names;
-  std::int64_t expected_total = -1;
+  nlohmann::json first_identity;
+  std::int64_t total = -1;
   for (std::size_t f = 0; f < arguments.inputs.size(); ++f) {
+    const std::string& input = arguments.inputs[f];
+    // The sidecar is written when a shard finishes: it tells the sweep and the shard's members.
+    const std::string sidecar_file = sidecar_path(input);
+    if (!std::filesystem::exists(sidecar_file))
+      throw invalid_argument("cannot merge '" + input + "': it has no sidecar '" + sidecar_file +
+                             "' (an unfinished shard, or not a gradflow sweep table)");
+    const nlohmann::json sidecar = read_json_file(sidecar_file, "sidecar");
+    const auto range = sidecar.is_object() ? sidecar.value("member_range", nlohmann::json())
+                                           : nlohmann::json();
+    if (!range.is_array() || range.size() != 2 || !range[0].is_number_integer() ||
+        !range[1].is_number_integer() || !sidecar.value("members_total", nlohmann::json()).is_number_integer())
+      throw invalid_argument("cannot merge '" + input + "': its sidecar '" + sidecar_file +
+                             "' has no member_range or members_total");
+    const nlohmann::json identity = sweep_identity(sidecar);
+    if (f == 0) {
+      first_identity = identity;
+      total = sidecar["members_total"].get<std::int64_t>();
+    } else if (identity != first_identity) {
+      std::string differing;
+      for (const auto& [key, value] : identity.items())
+        if (first_identity[key] != value) differing += (differing.empty() ? "" : ", ") + key;
+      throw invalid_argument("cannot merge '" + input + "': it is a shard of another sweep than '" +
+                             arguments.inputs[0] + "' (" + differing + " differ)");
+    }
+
     table_format this_format = table_format::csv;
-    sweep_result part = read_table(arguments.inputs[f], this_format);
+    sweep_result part = read_table(input, this_format);
+    const std::int64_t begin = range[0].get<std::int64_t>(), end = range[1].get<std::int64_t>();
+    const bool complete =
+        std::int64_t(part.rows.size()) == end - begin &&
+        std::all_of(part.rows.begin(), part.rows.end(),
+                    [&](const sweep_row& row) { return row.member >= begin && row.member < end; });
+    if (!complete)
+      throw invalid_argument("cannot merge '" + input + "': it holds " +
+                             std::to_string(part.rows.size()) + " rows but its shard is members [" +
+                             std::to_string(begin) + ", " + std::to_string(end) +
+                             ") (changed after the run?)");
     std::vector<std::string> names;
     for (const auto& axis : part.axes) names.push_back(axis.name);
     if (f == 0) {
@@ -34,17 +98,10 @@ int run_merge(const merge_arguments& arguments) {
       axis_names = names;
       merged.axes = part.axes;
     } else if (this_format != format || (names != axis_names && !part.rows.empty())) {
-      throw invalid_argument("cannot merge '" + arguments.inputs[f] +
-                             "': its format or columns differ from '" + arguments.inputs[0] + "'");
+      throw invalid_argument("cannot merge '" + input + "': its format or columns differ from '" +
+                             arguments.inputs[0] + "'");
     }
     merged.rows.insert(merged.rows.end(), part.rows.begin(), part.rows.end());
-    // A shard's sidecar knows the size of the whole sweep, so a missing last shard shows too.
-    std::ifstream sidecar(sidecar_path(arguments.inputs[f]));
-    if (sidecar) {
-      const auto description = nlohmann::json::parse(sidecar, nullptr, false);
-      if (description.is_object() && description.contains("members_total"))
-        expected_total = description["members_total"].get<std::int64_t>();
-    }
   }
   std::sort(merged.rows.begin(), merged.rows.end(),
             [](const sweep_row& a, const sweep_row& b) { return a.member < b.member; });
@@ -52,12 +109,13 @@ int run_merge(const merge_arguments& arguments) {
     if (merged.rows[r].member == std::int64_t(r)) continue;
     const bool duplicate = r > 0 && merged.rows[r].member == merged.rows[r - 1].member;
     throw invalid_argument(duplicate ? "cannot merge: member " +
-                                           std::to_string(merged.rows[r].member) + " appears twice"
+                                           std::to_string(merged.rows[r].member) +
+                                           " appears twice (overlapping shards)"
                                      : "cannot merge: member " + std::to_string(r) +
                                            " is missing (a shard is absent or unfinished)");
   }
-  if (expected_total >= 0 && std::int64_t(merged.rows.size()) < expected_total) {
-    throw invalid_argument("cannot merge: the sweep has " + std::to_string(expected_total) +
+  if (std::int64_t(merged.rows.size()) != total) {
+    throw invalid_argument("cannot merge: the sweep has " + std::to_string(total) +
                            " members but the tables hold " + std::to_string(merged.rows.size()) +
                            " (a shard is absent or unfinished)");
   }

@@ -1,22 +1,44 @@
 #pragma once
 #include <string>
+#include <vector>
 
 namespace gradflow::cli {
 
-/// Throws io_error naming `option` when no file can be created at `path` (checked before a run).
+/// Throws io_error naming `option` when no file can be written at `path` (checked before a run): a
+/// directory, something that is not a regular file, or a folder where files cannot be created.
 void require_writable(const std::string& path, const char* option);
 
-/// Writes `content` beside `path` and renames it into place, so a reader never sees half a file.
+/// Writes `content` beside `path` and renames it into place, so a reader never sees half a file;
+/// nothing is left behind when the write fails (a full disk, say).
 void write_atomically(const std::string& path, const std::string& content, const char* option);
 
 /// Now, as ISO 8601 UTC (for sidecars).
 std::string utc_now();
 
-/// The JSON sidecar beside a table: `out` with its extension replaced by .json.
+/// `out` with its extension (if any) replaced by `suffix`: s.csv, ".trace.csv" → s.trace.csv.
+std::string derived_path(const std::string& out, const std::string& suffix);
+
+/// The JSON sidecar beside a table or solution: `out` with its extension replaced by .json, or,
+/// where that would be `out` itself (an output named *.json), with .sidecar.json.
 std::string sidecar_path(const std::string& out);
 
 /// The shortest decimal text that reads back as exactly `value` (15 to 17 significant digits), as
 /// CSV cells for NumPy and pandas.
 std::string exact_decimal(double value);
+
+/// The files a run reads and writes, each with the option that names it. check() refuses, before
+/// any work, an output that is the same file as an input or as another output — by filesystem
+/// identity (device and inode where the file exists, else the canonical path), so links and other
+/// spellings of one path are caught — and any output that cannot be written.
+class run_files {
+public:
+  void input(const std::string& path, const std::string& option);
+  void output(const std::string& path, const std::string& option);
+  void check() const;
+  const std::vector<std::pair<std::string, std::string>>& outputs() const { return outputs_; }
+
+private:
+  std::vector<std::pair<std::string, std::string>> inputs_, outputs_;  ///< (path, option)
+};
 
 }  // namespace gradflow::cli

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <vector>
@@ -11,29 +13,63 @@
 #include "cli/plot_script.hpp"
 #include "gradflow/error.hpp"
 #include "output_files.hpp"
+#include "solver_arguments.hpp"
 #include "sweep_table.hpp"
 
 namespace gradflow::cli {
 namespace {
 
-/// Runs `program arguments…` without a shell; its exit status, or −1 if it could not start.
-int run_program(const std::vector<std::string>& command, bool quiet) {
+/// What a finished child said and how it ended.
+struct program_result {
+  int status = -1;     ///< exit status, or −1 if it could not start or was killed
+  std::string errors;  ///< its stderr
+};
+
+/// Runs `program arguments…` without a shell, its stderr captured (its stdout too when `quiet`).
+program_result run_program(const std::vector<std::string>& command, bool quiet) {
+  program_result result;
+  int channel[2];
+  if (::pipe(channel) != 0) return result;
   const pid_t child = ::fork();
-  if (child < 0) return -1;
+  if (child < 0) {
+    ::close(channel[0]);
+    ::close(channel[1]);
+    return result;
+  }
   if (child == 0) {
-    if (quiet) {
-      std::freopen("/dev/null", "w", stdout);
-      std::freopen("/dev/null", "w", stderr);
-    }
+    ::dup2(channel[1], STDERR_FILENO);
+    if (quiet) std::freopen("/dev/null", "w", stdout);
+    ::close(channel[0]);
+    ::close(channel[1]);
     std::vector<char*> argv;
     for (const auto& word : command) argv.push_back(const_cast<char*>(word.c_str()));
     argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());
     std::_Exit(127);
   }
+  ::close(channel[1]);
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(channel[0], buffer, sizeof buffer)) != 0;) {
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) break;
+    result.errors.append(buffer, std::size_t(got));
+  }
+  ::close(channel[0]);
   int status = 0;
-  if (::waitpid(child, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (::waitpid(child, &status, 0) < 0) return result;
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+/// The last non-empty line of `text`, without the plotter's own "gradflow plot: " prefix.
+std::string last_line(const std::string& text) {
+  const std::size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return {};
+  const std::size_t newline = text.rfind('\n', end);
+  const std::size_t begin = newline == std::string::npos ? 0 : newline + 1;
+  const std::string line = text.substr(begin, end + 1 - begin);
+  const std::string prefix = "gradflow plot: ";
+  return line.rfind(prefix, 0) == 0 ? line.substr(prefix.size()) : line;
 }
 
 /// The first python3 that imports numpy and matplotlib: $GRADFLOW_PYTHON, python3 on PATH, then
@@ -44,13 +80,21 @@ std::string find_python() {
   candidates.emplace_back("python3");
   candidates.emplace_back("/usr/bin/python3");
   for (const auto& python : candidates)
-    if (run_program({python, "-c", "import numpy, matplotlib"}, true) == 0) return python;
+    if (run_program({python, "-c", "import numpy, matplotlib"}, true).status == 0) return python;
   throw io_error(
       "gradflow plot needs python3 with numpy and matplotlib, and found none (Debian: apt-get "
       "install python3-matplotlib; or set GRADFLOW_PYTHON)");
 }
 
 }  // namespace
+
+void require_picture_extension(const std::string& out) {
+  const auto dot = out.rfind('.');
+  const std::string extension = dot == std::string::npos ? "" : out.substr(dot + 1);
+  for (const char* known : {"png", "pdf", "svg"})
+    if (extension == known) return;
+  throw invalid_argument("invalid picture '" + out + "': it must end in .png, .pdf or .svg");
+}
 
 void add_plot_options(CLI::App& command, plot_arguments& arguments) {
   command.add_option("table", arguments.table, "a sweep table (csv or jsonl), or a --trace file")
@@ -66,11 +110,19 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
 }
 
 int run_plot(const plot_arguments& arguments) {
+  require_picture_extension(arguments.out);
   require_writable(arguments.out, "--out");
   std::vector<std::string> command;
   if (arguments.convergence) {
-    if (!std::ifstream(arguments.table))
+    std::ifstream trace(arguments.table);
+    std::string header;
+    if (!trace || std::filesystem::is_directory(arguments.table))
       throw io_error("cannot read trace '" + arguments.table + "'");
+    std::getline(trace, header);
+    if (header != trace_csv({}, true).substr(0, trace_csv({}, true).size() - 1))
+      throw invalid_argument("'" + arguments.table +
+                             "' is not a trace (written by --trace; a sweep table is drawn "
+                             "without --convergence)");
     command = {"convergence", arguments.table, arguments.members, arguments.out};
   } else {
     table_format format = table_format::csv;
@@ -110,9 +162,12 @@ int run_plot(const plot_arguments& arguments) {
   ::close(descriptor);
   std::ofstream(script_path) << plot_script;
   command.insert(command.begin(), {python, script_path});
-  const int status = run_program(command, false);
+  const program_result plotted = run_program(command, false);
   std::remove(script_path);
-  if (status != 0) throw io_error("the plotter failed (exit " + std::to_string(status) + ")");
+  if (plotted.status != 0)
+    throw io_error("the plotter failed: " + (plotted.errors.empty()
+                                                  ? "exit " + std::to_string(plotted.status)
+                                                  : last_line(plotted.errors)));
   return 0;
 }
 

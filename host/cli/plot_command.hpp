@@ -14,8 +14,12 @@ struct plot_arguments {
 
 void add_plot_options(CLI::App& command, plot_arguments& arguments);
 
+/// Throws invalid_argument unless `out` ends in a format the plotter writes (.png, .pdf, .svg).
+void require_picture_extension(const std::string& out);
+
 /// Draws with python3 + matplotlib (the embedded plot_sweep.py). Throws io_error when no python3
-/// with numpy and matplotlib is found (naming the Debian package) or when the plotter fails.
+/// with numpy and matplotlib is found (naming the Debian package) or when the plotter fails (its
+/// last line of errors: never a traceback).
 int run_plot(const plot_arguments& arguments);
 
 }  // namespace gradflow::cli

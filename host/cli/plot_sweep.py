@@ -117,7 +117,13 @@ def convergence(trace, members, out):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "heatmap":
-        heatmap(*sys.argv[2:])
-    else:
-        convergence(*sys.argv[2:])
+    # One line on failure, never a traceback: gradflow shows it as its own error message.
+    try:
+        if sys.argv[1] == "heatmap":
+            heatmap(*sys.argv[2:])
+        else:
+            convergence(*sys.argv[2:])
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure becomes one line
+        sys.exit(f"gradflow plot: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")

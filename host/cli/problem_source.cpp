@@ -1,19 +1,17 @@
 #include "problem_source.hpp"
 
-#include <sstream>
 #include <vector>
 
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
+#include "split_list.hpp"
 
 namespace gradflow::cli {
 namespace {
 
 random_spec parse_random(const problem_arguments& arguments) {
   std::vector<double> fields;
-  std::stringstream text(arguments.random);
-  std::string item;
-  while (std::getline(text, item, ',')) {
+  for (const std::string& item : split_list(arguments.random, ',')) {
     std::size_t used = 0;
     double value = 0;
     try {
@@ -81,7 +79,14 @@ void add_problem_options(CLI::App& command, problem_arguments& arguments, bool w
   matrix->needs(rhs);
   rhs->needs(matrix);
   random->excludes(matrix)->excludes(rhs);
-  command.add_option("--seed", arguments.seed, "seed of --random");
+  command.add_option("--seed", arguments.seed, "seed of --random (an integer >= 0)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            const bool digits = !text.empty() && text.size() <= 19 &&
+                                text.find_first_not_of("0123456789") == std::string::npos;
+            return digits ? std::string() : "'" + text + "' is not an integer >= 0";
+          },
+          "UINT"));
   auto* random_initial = command.add_flag("--random-u0", arguments.random_initial,
                                           "with --random: U0 uniform in [0,1) instead of 0");
   command

@@ -6,6 +6,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "output_files.hpp"
+#include "output_lock.hpp"
 #include "progress_line.hpp"
 
 namespace gradflow::cli {
@@ -62,7 +63,7 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
                                   {"status_counts", counts},
                                   {"solution", arguments.out},
                                   {"report", arguments.report}};
-  write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "sidecar");
+  write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "the sidecar");
 }
 
 template <class Real>
@@ -114,13 +115,28 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
   const bool single = single_precision(arguments.solver);
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
-  for (const auto& [name, value] : arguments.hyperparameters)
-    if (value) *hyperparameter_named(options, name) = *value;
+  for (const auto& [name, value] : arguments.hyperparameters) {
+    if (!value) continue;
+    if (!uses_hyperparameter(options, name))
+      throw invalid_argument("--" + name + " is not used by method " +
+                             std::string(to_string(options.method)) + " (dynamics " +
+                             std::string(to_string(options.dynamics)) + ", control " +
+                             std::string(to_string(options.control)) + "): leave it out");
+    *hyperparameter_named(options, name) = *value;
+  }
   if (arguments.learning_rate)
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
-  require_writable(arguments.out, "--out");
-  require_writable(arguments.report, "--report");
-  if (options.trace_every > 0) require_writable(trace_path(arguments), "--trace-out");
+  run_files files;
+  files.input(arguments.problem.matrix_path, "--A");
+  files.input(arguments.problem.rhs_path, "--B");
+  files.input(arguments.problem.initial_path, "--U0");
+  files.output(arguments.out, "--out");
+  files.output(arguments.report, "--report");
+  if (options.trace_every > 0) files.output(trace_path(arguments), "--trace-out");
+  const std::string anchor = arguments.out.empty() ? arguments.report : arguments.out;
+  if (!anchor.empty()) files.output(sidecar_path(anchor), "the sidecar");
+  files.check();
+  const auto locks = lock_outputs(files.outputs());
   return single ? solve_in<float>(arguments, options, command_line)
                 : solve_in<double>(arguments, options, command_line);
 }

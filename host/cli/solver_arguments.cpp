@@ -32,6 +32,12 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments, const ch
   command.add_option("--t-end", arguments.t_end, "integrate no further than this flow time");
   command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
+  command.add_option("--stall-window", arguments.stall_window,
+                     "stalled when the largest ‖∇f‖ over this many accepted steps is not below "
+                     "--stall-factor × that of the window before (0: never; default 1000)");
+  command.add_option("--stall-factor", arguments.stall_factor,
+                     "the fall from one stall window to the next that counts as progress "
+                     "(default 0.99)");
   command.add_flag("--skip-invalid", arguments.skip_invalid,
                    "mark problems with NaN/Inf data invalid_input and solve the rest");
   command.add_option("--trace", arguments.trace,
@@ -60,6 +66,8 @@ solve_options to_options(const solver_arguments& arguments) {
   options.t_end = arguments.t_end;
   options.max_steps = arguments.max_steps;
   options.dt_min = arguments.dt_min;
+  options.stall_window = arguments.stall_window;
+  options.stall_factor = arguments.stall_factor;
   options.skip_invalid = arguments.skip_invalid;
   options.trace_every = trace_interval(arguments);
   options.compaction_threshold = arguments.compaction_threshold;
@@ -109,6 +117,9 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
                                                    : nlohmann::json("inf")},
           {"max_steps", arguments.max_steps},
           {"dt_min", arguments.dt_min},
+          {"stall_window", arguments.stall_window ? nlohmann::json(*arguments.stall_window)
+                                                  : nlohmann::json()},
+          {"stall_factor", arguments.stall_factor},
           {"skip_invalid", arguments.skip_invalid},
           {"trace", arguments.trace}};
 }

@@ -40,6 +40,8 @@ struct solver_arguments {
   double t_end = std::numeric_limits<double>::infinity();
   std::int64_t max_steps = 100000;
   double dt_min = 0;
+  std::optional<std::int64_t> stall_window;
+  double stall_factor = solve_options{}.stall_factor;
   bool skip_invalid = false;
   double compaction_threshold = solve_options{}.compaction_threshold;
   std::string trace;      ///< "every=N" (or "N"): record ‖∇f‖ every N steps

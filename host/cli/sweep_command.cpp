@@ -11,25 +11,39 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "gradflow/gradflow.hpp"
+#include "json_file.hpp"
 #include "output_files.hpp"
+#include "output_lock.hpp"
 #include "plot_command.hpp"
 #include "progress_line.hpp"
+#include "split_list.hpp"
 #include "sweep_summary.hpp"
 #include "sweep_table.hpp"
 
 namespace gradflow::cli {
 namespace {
 
+/// "gd,nag" → the methods; an empty item ("gd,", ",nag", "gd,,nag") is an error.
 std::vector<method> parse_methods(const std::string& list) {
   std::vector<method> methods;
-  std::stringstream text(list);
-  std::string name;
-  while (std::getline(text, name, ',')) methods.push_back(parse_method(name));
-  if (methods.empty()) throw invalid_argument("invalid method = '': expected at least one method");
+  for (const std::string& name : split_list(list, ',')) {
+    if (name.empty())
+      throw invalid_argument("invalid method = '" + list + "': an empty name in the list");
+    methods.push_back(parse_method(name));
+  }
   return methods;
+}
+
+/// A decimal integer of digits only (no sign, no spaces, no base prefix), or -1.
+long long plain_integer(const std::string& text) {
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  return std::stoll(text);
 }
 
 /// The members [first, end) of shard "i/N" of `total`: contiguous slices, the first total mod N one
@@ -37,13 +51,16 @@ std::vector<method> parse_methods(const std::string& list) {
 std::pair<std::int64_t, std::int64_t> shard_range(const std::string& shard, std::int64_t total) {
   if (shard.empty()) return {0, total};
   const auto slash = shard.find('/');
-  char* end = nullptr;
-  const long long index = std::strtoll(shard.c_str(), &end, 10);
-  const long long count =
-      slash == std::string::npos ? 0 : std::strtoll(shard.c_str() + slash + 1, &end, 10);
-  if (slash == std::string::npos || *end != '\0' || count < 1 || index < 0 || index >= count)
+  const long long index = slash == std::string::npos ? -1 : plain_integer(shard.substr(0, slash));
+  const long long count = slash == std::string::npos ? -1 : plain_integer(shard.substr(slash + 1));
+  if (index < 0 || count < 1 || index >= count)
     throw invalid_argument("invalid shard = '" + shard + "': expected i/N with 0 <= i < N");
-  return {total * index / count, total * (index + 1) / count};
+  // total·index may overflow int64 for huge sweeps: split in floating point, then clamp.
+  const auto boundary = [&](long long i) {
+    return i == count ? total
+                      : std::min(total, std::int64_t(double(total) * double(i) / double(count)));
+  };
+  return {boundary(index), boundary(index + 1)};
 }
 
 /// What determines the rows: a resumed run must match it exactly.
@@ -66,14 +83,104 @@ nlohmann::json run_settings(const sweep_arguments& arguments, const sweep_spec& 
           {"members_total", total}};
 }
 
-nlohmann::json read_journal(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot --resume: no journal '" + path + "' (nothing was interrupted?)");
+/// FNV-1a (64 bits) of the settings' text: a journal whose settings were edited no longer matches.
+std::string settings_digest(const nlohmann::json& settings) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : settings.dump()) hash = (hash ^ c) * 1099511628211ull;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+/// Where a chunked run stands: what `<out>.progress` records after each chunk.
+struct journal_entry {
+  std::int64_t chunk = 0;
+  std::int64_t next_member = 0;
+  std::uint64_t bytes = 0;        ///< the table's length when next_member was reached
+  std::uint64_t trace_bytes = 0;  ///< the trace's length then (0 without a trace)
+  double wall_seconds = 0;
+};
+
+/// The journal at `path`, checked against this run (`settings`, members [first, end)): every key
+/// present with a sane value, the digest matching the settings, the settings matching this run's.
+/// Anything else is refused with one line naming the journal and what is wrong.
+journal_entry read_journal(const std::string& path, const nlohmann::json& settings,
+                           std::int64_t first, std::int64_t end) {
+  if (!std::filesystem::exists(path))
+    throw io_error("cannot --resume: no journal '" + path + "' (nothing was interrupted?)");
+  const nlohmann::json journal = read_json_file(path, "journal");
+  const auto damaged = [&](const std::string& why) {
+    return invalid_argument("cannot --resume: the journal '" + path + "' is damaged: " + why +
+                            " (delete it and the table to start over)");
+  };
+  if (!journal.is_object()) throw damaged("not a JSON object");
+  const auto integer = [&](const char* key, std::int64_t lowest, std::int64_t highest) {
+    const auto found = journal.find(key);
+    if (found == journal.end() || !found->is_number_integer())
+      throw damaged(std::string("'") + key + "' is missing or not an integer");
+    const std::int64_t value = found->get<std::int64_t>();
+    if (value < lowest || value > highest)
+      throw damaged(std::string("'") + key + "' = " + std::to_string(value) + " is outside [" +
+                    std::to_string(lowest) + ", " + std::to_string(highest) + "]");
+    return value;
+  };
+  if (!journal.contains("settings") || !journal.contains("settings_digest") ||
+      !journal["settings_digest"].is_string())
+    throw damaged("'settings' or 'settings_digest' is missing");
+  if (journal["settings_digest"].get<std::string>() != settings_digest(journal["settings"]))
+    throw damaged("its settings do not match their digest");
+  if (journal["settings"] != settings)
+    throw invalid_argument("cannot --resume: the settings differ from the interrupted run's (see '" +
+                           path + "')");
+  journal_entry entry;
+  const std::int64_t largest = std::numeric_limits<std::int64_t>::max();
+  entry.chunk = integer("chunk", 1, largest);
+  entry.next_member = integer("next_member", first, end);
+  entry.bytes = std::uint64_t(integer("bytes", 0, largest));
+  entry.trace_bytes = std::uint64_t(integer("trace_bytes", 0, largest));
+  const auto wall = journal.find("wall_seconds");
+  if (wall == journal.end() || !wall->is_number() || !(wall->get<double>() >= 0))
+    throw damaged("'wall_seconds' is missing or negative");
+  entry.wall_seconds = wall->get<double>();
+  return entry;
+}
+
+/// The table's first `entry.bytes` bytes must be exactly what the finished chunks wrote: the header
+/// and the rows of members [first, next_member), in order. The rest is a torn tail to cut off.
+void check_table_against_journal(const std::string& table_path, const std::string& journal_path,
+                                 const journal_entry& entry, const std::string& header,
+                                 std::int64_t first) {
+  const auto refuse = [&](const std::string& why) {
+    return invalid_argument("cannot --resume: the table '" + table_path + "' " + why +
+                            " its journal '" + journal_path +
+                            "' records: it was changed after the run (start over without --resume)");
+  };
+  std::error_code unreadable;
+  const std::uintmax_t size = std::filesystem::file_size(table_path, unreadable);
+  if (unreadable) throw io_error("cannot --resume: cannot read the table '" + table_path + "'");
+  if (size < entry.bytes)
+    throw refuse("holds " + std::to_string(size) + " bytes, fewer than the " +
+                 std::to_string(entry.bytes) + " bytes");
+  std::ifstream in(table_path, std::ios::binary);
+  std::string text(entry.bytes, '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  if (std::uint64_t(in.gcount()) != entry.bytes)
+    throw io_error("cannot --resume: cannot read the table '" + table_path + "'");
+  if (text.compare(0, header.size(), header) != 0) throw refuse("has another header than");
+  table_format format = table_format::csv;
+  sweep_result rows;
   try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw io_error("cannot --resume: journal '" + path + "' is damaged: " + e.what());
+    rows = parse_table(text, table_path, format);
+  } catch (const gradflow::error&) {
+    throw refuse("holds other rows than");
   }
+  const std::int64_t expected = entry.next_member - first;
+  const bool in_order = rows.rows.empty() || (rows.rows.front().member == first &&
+                                              rows.rows.back().member == entry.next_member - 1);
+  if (std::int64_t(rows.rows.size()) != expected || !in_order)
+    throw refuse("holds " + std::to_string(rows.rows.size()) + " rows, not the " +
+                 std::to_string(expected) + " of members [" + std::to_string(first) + ", " +
+                 std::to_string(entry.next_member) + ") that");
 }
 
 /// Appends `text` and forces it to disk before the journal may say so.
@@ -88,16 +195,25 @@ void append_durably(const std::string& path, const std::string& text) {
   }
   ok = ok && ::fsync(descriptor) == 0;
   if (descriptor >= 0) ::close(descriptor);
-  if (!ok) throw io_error("cannot append to --out '" + path + "': " + std::strerror(errno));
+  if (!ok) throw io_error("cannot append to '" + path + "': " + std::strerror(errno));
 }
 
-volatile std::sig_atomic_t interrupted = 0;
+volatile std::sig_atomic_t interrupt_requested = 0;
 extern "C" void on_interrupt(int) {
-  interrupted = 1;
+  interrupt_requested = 1;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
 }
 
-/// Runs members [first, first + count), halving the chunk on out-of-memory until one fits.
+/// About what one member of `problems` holds in memory: its A and B, G and a factor, C, and state
+/// with up to a dozen stage vectors (second-order dynamics double them).
+template <class Real>
+std::int64_t member_bytes(const least_squares_batch<Real>& problems) {
+  const std::int64_t m = problems.rows, n = problems.unknowns, k = problems.rhs_count;
+  return std::int64_t(sizeof(Real)) * (m * n + m * k + 2 * n * n + n * k + 2 * 12 * n * k);
+}
+
+/// Runs members [first, first + count), halving the chunk on out-of-memory until one fits; one
+/// member that does not fit fails with the bytes it needs.
 template <class Real>
 sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                        std::int64_t first, std::int64_t& count) {
@@ -107,7 +223,14 @@ sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_sp
     } catch (const std::exception& e) {
       const bool memory =
           dynamic_cast<const out_of_memory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e);
-      if (!memory || count == 1) throw;
+      if (!memory) throw;
+      if (count == 1) {
+        if (dynamic_cast<const out_of_memory*>(&e)) throw;
+        throw out_of_memory("one member does not fit in host memory: it needs about " +
+                            std::to_string(member_bytes(problems)) + " bytes (A " +
+                            std::to_string(problems.rows) + "×" +
+                            std::to_string(problems.unknowns) + ", G and its factor, the state)");
+      }
       count = (count + 1) / 2;
       std::cerr << "gradflow: out of memory (" << e.what() << "); retrying with chunks of " << count
                 << " members\n";
@@ -115,56 +238,90 @@ sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_sp
   }
 }
 
+/// The files of a sweep, derived from --out: the journal, the sidecar and the default trace.
+struct sweep_paths {
+  std::string table, journal, sidecar, trace, plot;
+};
+
+sweep_paths paths_for(const sweep_arguments& arguments, bool tracing) {
+  sweep_paths paths;
+  paths.table = arguments.out;
+  paths.plot = arguments.plot;
+  if (!arguments.out.empty()) {
+    paths.journal = arguments.out + ".progress";
+    paths.sidecar = sidecar_path(arguments.out);
+  }
+  if (tracing) {
+    paths.trace = !arguments.solver.trace_out.empty() ? arguments.solver.trace_out
+                  : arguments.out.empty()             ? std::string("trace.csv")
+                                                      : derived_path(arguments.out, ".trace.csv");
+  }
+  return paths;
+}
+
+run_files files_of(const sweep_arguments& arguments, const sweep_paths& paths) {
+  run_files files;
+  files.input(arguments.problem.matrix_path, "--A");
+  files.input(arguments.problem.rhs_path, "--B");
+  files.input(arguments.problem.initial_path, "--U0");
+  files.input(arguments.config, "--config");
+  files.output(paths.table, "--out");
+  files.output(paths.journal, "the journal");
+  files.output(paths.sidecar, "the sidecar");
+  files.output(paths.trace, "--trace-out");
+  files.output(paths.plot, "--plot");
+  return files;
+}
+
 template <class Real>
 int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
              const std::string& command_line) {
-  const auto problems = load_problems<Real>(arguments.problem);
   const table_format format = parse_table_format(arguments.format);
+  const bool tracing = spec.base.trace_every > 0;
+  const sweep_paths paths = paths_for(arguments, tracing);
+  const run_files files = files_of(arguments, paths);
+  files.check();
+  const auto locks = lock_outputs(files.outputs());
+  const auto problems = load_problems<Real>(arguments.problem);
   const std::int64_t total = sweep_size(spec, problems.batch_size);
   const auto [first, end] = shard_range(arguments.shard, total);
   const nlohmann::json settings = run_settings(arguments, spec, total);
-  const std::string journal_path = arguments.out + ".progress";
-  const bool tracing = spec.base.trace_every > 0;
-  const std::string trace_path =
-      !arguments.solver.trace_out.empty() ? arguments.solver.trace_out
-      : arguments.out.empty()
-          ? std::string("trace.csv")
-          : sidecar_path(arguments.out).substr(0, sidecar_path(arguments.out).size() - 5) +
-                ".trace.csv";
+  const bool chunked = arguments.chunk.has_value();
 
-  std::int64_t next = first, chunk = arguments.chunk > 0 ? arguments.chunk
-                                                         : std::max<std::int64_t>(end - first, 1);
+  std::int64_t next = first, chunk = chunked ? *arguments.chunk : std::max<std::int64_t>(end - first, 1);
   double wall_seconds = 0;
-  if (arguments.out.empty() && arguments.resume)
-    throw invalid_argument("--resume needs the --out of the interrupted run");
+  const std::string header = table_header(spec.axes, format);
   if (arguments.resume) {
-    const auto journal = read_journal(journal_path);
-    if (journal.at("settings") != settings)
-      throw invalid_argument(
-          "cannot --resume: the settings differ from the interrupted run's (see '" + journal_path +
-          "')");
-    next = journal.at("next_member").get<std::int64_t>();
-    chunk = journal.at("chunk").get<std::int64_t>();
-    wall_seconds = journal.at("wall_seconds").get<double>();
-    std::filesystem::resize_file(arguments.out, journal.at("bytes").get<std::uintmax_t>());
-    if (tracing)
-      std::filesystem::resize_file(trace_path, journal.at("trace_bytes").get<std::uintmax_t>());
-  } else if (!arguments.out.empty()) {
-    write_atomically(arguments.out, table_header(spec.axes, format), "--out");
+    const journal_entry entry = read_journal(paths.journal, settings, first, end);
+    check_table_against_journal(paths.table, paths.journal, entry, header, first);
+    if (tracing) {
+      std::error_code error;
+      const std::uintmax_t size = std::filesystem::file_size(paths.trace, error);
+      if (error || size < entry.trace_bytes)
+        throw invalid_argument("cannot --resume: the trace '" + paths.trace +
+                               "' is shorter than its journal records (start over without --resume)");
+    }
+    next = entry.next_member;
+    chunk = entry.chunk;
+    wall_seconds = entry.wall_seconds;
+    std::filesystem::resize_file(paths.table, entry.bytes);  // cut a torn tail
+    if (tracing) std::filesystem::resize_file(paths.trace, entry.trace_bytes);
+  } else {
+    if (!paths.table.empty()) write_atomically(paths.table, header, "--out");
+    if (tracing) write_atomically(paths.trace, trace_csv({}, true), "--trace-out");
   }
-  if (tracing && !arguments.resume)
-    write_atomically(trace_path, trace_csv({}, true), "--trace-out");
-  auto save_journal = [&] {
+  const auto save_journal = [&] {
     const nlohmann::json journal = {
         {"settings", settings},
+        {"settings_digest", settings_digest(settings)},
         {"chunk", chunk},
         {"next_member", next},
-        {"bytes", std::filesystem::file_size(arguments.out)},
+        {"bytes", std::filesystem::file_size(paths.table)},
         {"wall_seconds", wall_seconds},
-        {"trace_bytes", tracing ? std::filesystem::file_size(trace_path) : 0}};
-    write_atomically(journal_path, journal.dump(2) + "\n", "--out journal");
+        {"trace_bytes", tracing ? std::filesystem::file_size(paths.trace) : 0}};
+    write_atomically(paths.journal, journal.dump(2) + "\n", "the journal");
   };
-  if (!arguments.out.empty() && !arguments.resume) save_journal();
+  if (!paths.table.empty() && !arguments.resume) save_journal();
 
   // The progress line counts members across chunks; inside a chunk the solve reports its own.
   const progress_line progress(!arguments.quiet, end - first);
@@ -179,6 +336,19 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
       progress.update(chunk_start - first + report.finished, report.running, elapsed());
     };
   }
+  // Ctrl-C: a chunked run finishes its running chunk (saved, so nothing computed is lost); an
+  // unchunked one stops at the solve's next check, since nothing of it could be saved anyway.
+  if (!chunked) live_spec.base.should_stop = [] { return interrupt_requested != 0; };
+  const auto report_interrupt = [&] {
+    progress.finish();
+    std::cerr << "gradflow: interrupted; " << next - first << " of " << end - first
+              << " members are saved"
+              << (paths.table.empty() ? ""
+                                      : " in " + paths.table +
+                                            "; run the same command with --resume to finish")
+              << (chunked ? "" : " (--chunk N saves members as they finish)") << "\n";
+    return 130;
+  };
   std::signal(SIGINT, on_interrupt);
   sweep_result in_memory;  // the rows when there is no --out
   in_memory.axes = spec.axes;
@@ -186,36 +356,34 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   while (next < end) {
     std::int64_t count = std::min(chunk, end - next);
     chunk_start = next;
-    sweep_result part = run_chunk(problems, live_spec, next, count);
+    sweep_result part;
+    try {
+      part = run_chunk(problems, live_spec, next, count);
+    } catch (const interrupted&) {
+      return report_interrupt();
+    }
     chunk = std::min(chunk, count);
     next += count;
     wall_seconds += part.wall_seconds;
     runs.insert(runs.end(), part.runs.begin(), part.runs.end());
-    if (tracing) append_durably(trace_path, trace_csv(part.trace, false));
-    if (arguments.out.empty()) {
+    if (tracing) append_durably(paths.trace, trace_csv(part.trace, false));
+    if (paths.table.empty()) {
       in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
     } else {
-      append_durably(arguments.out, table_rows(part, format));
+      append_durably(paths.table, table_rows(part, format));
       save_journal();
     }
-    if (interrupted && next < end) {
-      progress.finish();
-      std::cerr << "gradflow: interrupted; " << next - first << " of " << end - first
-                << " members are saved" << (arguments.out.empty() ? "" : " in " + arguments.out)
-                << (arguments.out.empty() ? "" : "; run the same command with --resume to finish")
-                << "\n";
-      return 130;
-    }
+    if (interrupt_requested && next < end) return report_interrupt();
   }
   progress.update(end - first, 0, elapsed());
   progress.finish();
 
   table_format written = format;
-  sweep_result table = arguments.out.empty() ? in_memory : read_table(arguments.out, written);
+  sweep_result table = paths.table.empty() ? in_memory : read_table(paths.table, written);
   table.axes = spec.axes;
   table.wall_seconds = wall_seconds;
   table.runs = runs;
-  if (!arguments.out.empty()) {
+  if (!paths.table.empty()) {
     nlohmann::json sidecar = settings;
     sidecar["gradflow_version"] = version;
     sidecar["date"] = utc_now();
@@ -224,7 +392,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     sidecar["config"] = arguments.config;
     sidecar["member_range"] = {first, end};
     sidecar["wall_seconds"] = wall_seconds;
-    sidecar["table"] = arguments.out;
+    sidecar["table"] = paths.table;
     if (!runs.empty()) {
       sidecar["backend"] = to_string(runs.back().backend);
       sidecar["device"] = runs.back().device;
@@ -235,20 +403,20 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
       counts[name] = counts.value(name, 0) + 1;
     }
     sidecar["status_counts"] = counts;
-    write_atomically(sidecar_path(arguments.out), sidecar.dump(2) + "\n", "--out sidecar");
-    std::filesystem::remove(journal_path);
+    write_atomically(paths.sidecar, sidecar.dump(2) + "\n", "the sidecar");
+    std::filesystem::remove(paths.journal);
   }
   if (!arguments.quiet) {
     std::cout << summarize_sweep(table, arguments.solver.dynamics, arguments.solver.precision);
-    if (!arguments.out.empty())
-      std::cout << "wrote " << arguments.out << " and " << sidecar_path(arguments.out) << "\n";
+    if (!paths.table.empty())
+      std::cout << "wrote " << paths.table << " and " << paths.sidecar << "\n";
   }
-  if (!arguments.plot.empty()) {
+  if (!paths.plot.empty()) {
     plot_arguments picture;
-    picture.table = arguments.out;
-    picture.out = arguments.plot;
+    picture.table = paths.table;
+    picture.out = paths.plot;
     run_plot(picture);
-    if (!arguments.quiet) std::cout << "drew " << arguments.plot << "\n";
+    if (!arguments.quiet) std::cout << "drew " << paths.plot << "\n";
   }
   return 0;
 }
@@ -273,7 +441,7 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   command.add_option("--plot", arguments.plot,
                      "also draw steps over the first two axes as a heatmap (.png; needs --out)");
   command.add_option("--chunk", arguments.chunk,
-                     "members per chunk: each finished chunk is appended and journalled");
+                     "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_option("--shard", arguments.shard,
                      "i/N: run only the i-th of N slices of the members");
   command.add_flag("--resume", arguments.resume,
@@ -299,6 +467,11 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
                typed, arguments);
   if (arguments.axes.empty())
     throw invalid_argument("sweep needs at least one axis (--lr, --zeta, …, or --config/--preset)");
+  if (arguments.chunk && *arguments.chunk < 1)
+    throw invalid_argument("invalid chunk = " + std::to_string(*arguments.chunk) +
+                           ": must be >= 1 (leave it out to run all members at once)");
+  if (arguments.out.empty() && arguments.resume)
+    throw invalid_argument("--resume needs the --out of the interrupted run");
   const bool single = single_precision(arguments.solver);
   sweep_spec spec;
   spec.base = to_options(arguments.solver);
@@ -308,13 +481,10 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
     const auto it = arguments.axes.find(name);
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second));
   }
-  require_writable(arguments.out, "--out");
-  require_writable(arguments.plot, "--plot");
-  if (!arguments.solver.trace.empty() && arguments.solver.trace_out.empty() &&
-      arguments.out.empty())
-    require_writable("trace.csv", "--trace-out");
+  check_sweep(spec);
   if (!arguments.plot.empty() && (arguments.out.empty() || spec.axes.size() < 2))
     throw invalid_argument("--plot needs --out and at least two axes");
+  if (!arguments.plot.empty()) require_picture_extension(arguments.plot);
   return single ? sweep_in<float>(arguments, spec, command_line)
                 : sweep_in<double>(arguments, spec, command_line);
 }

@@ -1,11 +1,11 @@
 #include "sweep_config.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 #include <sstream>
 
 #include "gradflow/error.hpp"
+#include "json_file.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -24,6 +24,15 @@ std::string joined_names(const nlohmann::json& names) {
   std::string list;
   for (const auto& name : names) list += (list.empty() ? "" : ",") + name.get<std::string>();
   return list;
+}
+
+/// A JSON integer >= 0 (JSON's -1 must not become 2⁶⁴ − 1).
+std::uint64_t unsigned_integer(const nlohmann::json& value, const std::string& source,
+                               const std::string& key) {
+  if (!value.is_number_unsigned())
+    throw invalid_argument(source + ": key '" + key + "' = " + value.dump() +
+                           ": must be an integer >= 0");
+  return value.get<std::uint64_t>();
 }
 
 }  // namespace
@@ -71,7 +80,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       else if (key == "random")
         arguments.problem.random = value.get<std::string>();
       else if (key == "seed")
-        arguments.problem.seed = value.get<std::uint64_t>();
+        arguments.problem.seed = unsigned_integer(value, source, key);
       else if (key == "random_u0")
         arguments.problem.random_initial = value.get<bool>();
       else if (key == "method")
@@ -102,6 +111,10 @@ void apply_config(const nlohmann::json& config, const std::string& source,
         arguments.solver.max_steps = value.get<std::int64_t>();
       else if (key == "dt_min")
         arguments.solver.dt_min = value.get<double>();
+      else if (key == "stall_window")
+        arguments.solver.stall_window = value.get<std::int64_t>();
+      else if (key == "stall_factor")
+        arguments.solver.stall_factor = value.get<double>();
       else if (key == "skip_invalid")
         arguments.solver.skip_invalid = value.get<bool>();
       else if (key == "out")
@@ -109,7 +122,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       else if (key == "format")
         arguments.format = value.get<std::string>();
       else if (key == "chunk")
-        arguments.chunk = value.get<std::int64_t>();
+        arguments.chunk = std::int64_t(unsigned_integer(value, source, key));
       else
         throw invalid_argument(source + ": unknown key '" + key + "'");
     } catch (const nlohmann::json::exception& e) {
@@ -118,15 +131,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
   }
 }
 
-nlohmann::json read_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot read --config '" + path + "': no such file or not readable");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw invalid_argument("cannot parse --config '" + path + "': " + e.what());
-  }
-}
+nlohmann::json read_config(const std::string& path) { return read_json_file(path, "--config"); }
 
 nlohmann::json preset_config(const std::string& name) {
   if (name != "seed") throw invalid_argument("invalid preset = '" + name + "': expected seed");

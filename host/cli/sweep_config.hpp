@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct sweep_arguments {
   std::string config, preset, out;
   std::string plot;            ///< a heatmap of steps over the first two axes, after the run
   std::string format = "csv";  ///< csv | jsonl
-  std::int64_t chunk = 0;      ///< members per chunk; 0: all at once
+  std::optional<std::int64_t> chunk;  ///< members per chunk (>= 1); unset: all at once
   std::string shard;           ///< "i/N": run the i-th of N contiguous slices
   bool resume = false;
   bool quiet = false;

@@ -61,6 +61,7 @@ std::string summarize_sweep(const sweep_result& result, const std::string& dynam
       text += " (" + format("%.1f", 100.0 * counts[s] / result.rows.size()) + "%)";
   }
   text += "\n";
+  if (counts[static_cast<int>(status::stalled)] > 0) text += std::string(stall_advice) + "\n";
 
   const sweep_row* best = nullptr;
   for (const auto& row : result.rows) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -102,8 +103,15 @@ std::string table_rows(const sweep_result& result, table_format format) {
 }
 
 sweep_result read_table(const std::string& path, table_format& format) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot read table '" + path + "': no such file or not readable");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw io_error("cannot read table '" + path + "': no such file or not readable");
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) throw io_error("cannot read table '" + path + "': read error");
+  return parse_table(text, path, format);
+}
+
+sweep_result parse_table(const std::string& text, const std::string& path, table_format& format) {
+  std::istringstream in(text);
   sweep_result result;
   std::string line;
   std::int64_t line_number = 0;

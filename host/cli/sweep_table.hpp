@@ -24,4 +24,7 @@ std::string table_rows(const sweep_result& result, table_format format);
 /// axes (names only) and rows; throws io_error naming the path and line for anything else.
 sweep_result read_table(const std::string& path, table_format& format);
 
+/// read_table on the bytes `text` of the table at `path` (named in errors).
+sweep_result parse_table(const std::string& text, const std::string& path, table_format& format);
+
 }  // namespace gradflow::cli

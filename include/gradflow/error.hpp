@@ -53,4 +53,10 @@ public:
   using device_error::device_error;
 };
 
+/// solve_options::should_stop asked the solve to stop (Ctrl-C); nothing of it is returned.
+class interrupted : public error {
+public:
+  using error::error;
+};
+
 }  // namespace gradflow

@@ -186,6 +186,7 @@ objective_run<Real> prepare_objectives(const objective_batch<Objective, Real>& b
       throw invalid_argument("non-finite value in initial of problem " + std::to_string(e / n));
   solve_options fused_options = options;
   fused_options.path = execution_path::fused;
+  if (!fused_options.stall_window) fused_options.stall_window = 0;  // see solve_options
   objective_run<Real> run{plan_run<Real>(fused_options, count, n), {}, {}};
   check_objective_options(options, run.plan.settings.adaptive,
                           has_hessian_times<Objective, Real>::value);
@@ -303,7 +304,7 @@ solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batc
   summary.wall_seconds = elapsed.count();
   if (!on_device) summary.compute_seconds = summary.wall_seconds;
   result.summary = summary;
-  count_outcomes(result);
+  finish_outcomes(result);
   return result;
 }
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -129,6 +130,14 @@ struct solve_options {
   /// Smallest step the controller may ask for before a problem is marked step_underflow; 0:
   /// 16·ε·max(1, t) in the working precision.
   double dt_min = 0;
+  /// A problem is `stalled` when the largest ‖∇f‖ over stall_window accepted steps is not below
+  /// stall_factor times the largest over the stall_window steps before (0: never). Unset: 1000 for
+  /// least squares, where ‖∇f‖ falls steadily unless the method is stuck — the defaults stop a
+  /// problem gaining less than 1 % per 1000 steps (10⁸ would take over 1.8·10⁶ steps), such as an
+  /// error-controlled explicit method held at its stability boundary — and never for objectives,
+  /// whose ‖∇f‖ can stay flat for thousands of steps while f falls (a valley, a plateau).
+  std::optional<std::int64_t> stall_window;
+  double stall_factor = 0.99;
   /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged (numerical blow-up).
   double divergence_ratio = 1e10;
   /// Problems with NaN/Inf data or a bad λ are marked invalid_input (solution NaN) and the rest
@@ -145,6 +154,10 @@ struct solve_options {
   double compaction_threshold = 0.5;
   /// Called on the host at those checks (so at most every check_interval steps), if set.
   std::function<void(const progress_report&)> on_progress;
+  /// Asked on the host at the same checks and, on the fused path, between blocks of problems (a
+  /// fused CUDA kernel runs to its end); when it returns true the solve throws
+  /// gradflow::interrupted. For Ctrl-C: the flag a signal handler sets.
+  std::function<bool()> should_stop;
 };
 
 /// The hyperparameter called `name` ("dt", "zeta", "damping", "mass", "momentum", "beta1", "beta2",
@@ -156,6 +169,14 @@ const hyperparameter* hyperparameter_named(const solve_options& options, std::st
 /// Nesterov dynamics integrated by a Runge–Kutta method (discrete momentum with step lr samples the
 /// ODE at time step √lr; Yang et al. 2018), dt = lr otherwise.
 double step_for_learning_rate(const solve_options& options, double lr);
+
+/// Whether a solve with `options` (method, dynamics, control) reads the hyperparameter or sweep
+/// axis `name` (those of hyperparameter_named, and lr, lambda, u0_seed): a sweep axis it does not
+/// read would only repeat members. dt/lr: every method but cg and direct; zeta, damping, mass:
+/// integrators of heavy-ball dynamics; vtol: integrators of second-order dynamics; momentum:
+/// momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol, atol: bs3, tsit5,
+/// dp5 under error control; u0_seed: every method but direct; gtol, rtol_grad, lambda: all.
+bool uses_hyperparameter(const solve_options& options, std::string_view name);
 
 /// Every name hyperparameter_named knows, in declaration order.
 std::vector<std::string_view> hyperparameter_names();

@@ -55,12 +55,19 @@ struct solve_result {
   run_summary summary;
 };
 
-/// Adds the per-problem outcomes and gradient evaluations of `result` into its summary's counts.
+/// The last word on every answer, the same for every method: a problem reported `converged` whose
+/// f at the returned U is not finite becomes `diverged` (the per-problem phases already checked U
+/// and the recomputed ‖∇f‖). Then adds the outcomes and gradient evaluations into the summary.
 template <class Real>
-void count_outcomes(solve_result<Real>& result);
+void finish_outcomes(solve_result<Real>& result);
 
-extern template void count_outcomes(solve_result<float>&);
-extern template void count_outcomes(solve_result<double>&);
+extern template void finish_outcomes(solve_result<float>&);
+extern template void finish_outcomes(solve_result<double>&);
+
+/// What to change when problems end `stalled` (one line, for summaries).
+inline constexpr const char* stall_advice =
+    "stalled: ‖∇f‖ stopped falling — tighten rtol and atol with the gradient test, use control = "
+    "descent, or another method (linearly_implicit, rkcd, cg); the README's \"Stalls\" says why";
 
 /// One line per status that occurred, e.g. "converged 998, max_steps 2", then backend, device,
 /// batch size, wall time and problems per second.

@@ -15,9 +15,13 @@ enum class status : std::int32_t {
   /// The data was rejected before solving, or G was not positive definite where a factorisation
   /// needed it (an objective's Hessian under Newton flow).
   invalid_input = 6,
+  /// ‖∇f‖ stopped falling: over stall_window accepted steps its smallest value did not drop below
+  /// stall_factor times the smallest before the window (an explicit method held at its stability
+  /// boundary, a learning rate too large for the tolerance, a solve at its rounding floor).
+  stalled = 7,
 };
 
-inline constexpr int status_count = 7;
+inline constexpr int status_count = 8;
 
 constexpr std::string_view to_string(status s) {
   switch (s) {
@@ -35,6 +39,8 @@ constexpr std::string_view to_string(status s) {
       return "step_underflow";
     case status::invalid_input:
       return "invalid_input";
+    case status::stalled:
+      return "stalled";
   }
   return "unknown";
 }

@@ -80,7 +80,16 @@ template <class Real>
 sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                        std::int64_t first = 0, std::int64_t count = -1);
 
-/// Number of members of a sweep: methods × problems × grid points.
+/// Refuses, with invalid_argument naming the axis, what would make a sweep wrong: unknown, empty or
+/// repeated axes, lr and dt together (one step, two names), and an axis one of the sweep's methods
+/// does not read (uses_hyperparameter: its members would repeat each other).
+void check_sweep(const sweep_spec& spec);
+
+/// The most members a sweep may have, so that member indices and their sums stay in int64.
+inline constexpr std::int64_t max_sweep_members = std::int64_t(1) << 62;
+
+/// Number of members of a sweep: methods × problems × grid points. Throws invalid_argument when
+/// that exceeds max_sweep_members.
 std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count);
 
 }  // namespace gradflow

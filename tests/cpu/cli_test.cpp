@@ -260,7 +260,7 @@ TEST_F(Cli, ChebyshevDampingAndStagesAreSweepAxes) {
 
 TEST_F(Cli, SweepFromAConfigFileWithTheCommandLineWinning) {
   std::ofstream(path("config.json"))
-      << R"({"random": "2,20,3,1", "seed": 4, "method": ["gd", "nag"],
+      << R"({"random": "2,20,3,1", "seed": 4, "method": ["momentum", "nag"],
     "rtol_grad": 1e-6, "axes": {"lr": [0.01, 0.02], "momentum": "0.5:0.9:3"}})";
   const auto result = run("sweep --config " + path("config.json") +
                           " --lr 0.005 --backend cpu --out " + path("s.csv") + " --quiet");
@@ -291,39 +291,240 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   expect_usage_error("sweep --preset seed --out /nonexistent-dir/s.csv", "--out");
 }
 
+/// Starts `arguments` in the background, waits until `condition_file` exists (or the run ends),
+/// then sends `signal`; returns the run's exit code (128 + signal when it was killed). Polls instead
+/// of sleeping a fixed time, so a loaded machine cannot make the signal land too early.
+run_result signal_when_exists(const std::string& arguments, const std::string& condition_file,
+                              const std::string& signal) {
+  return run_shell("(" + std::string(GRADFLOW_CLI_PATH) + " " + arguments + " & pid=$!; " +
+                   "while [ ! -e '" + condition_file + "' ] && kill -0 $pid 2>/dev/null; do " +
+                   "sleep 0.01; done; kill -" + signal + " $pid 2>/dev/null; wait $pid; " +
+                   "echo \"exit $?\")");
+}
+
+/// The exit code signal_when_exists printed last.
+int reported_exit(const run_result& result) {
+  const auto at = result.output.rfind("exit ");
+  return at == std::string::npos ? -1 : std::atoi(result.output.c_str() + at + 5);
+}
+
 TEST_F(Cli, KilledChunkedSweepResumesToTheIdenticalTable) {
   const std::string sweep =
       "sweep --preset seed --lr 1e-6:1:24:log --backend cpu --chunk 24 --quiet";
   ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
-  // Killed without warning partway (SIGKILL: possibly mid-write), then resumed.
-  const auto killed = run_shell("timeout -s KILL 0.4 " + std::string(GRADFLOW_CLI_PATH) + " " +
-                                sweep + " --out " + path("resumed.csv"));
-  if (killed.exit_code == 0) GTEST_SKIP() << "the sweep finished before it could be killed";
-  EXPECT_EQ(killed.exit_code, 137) << killed.output;
+  // Killed without warning once its journal exists (SIGKILL: possibly mid-write), then resumed.
+  const auto killed =
+      signal_when_exists(sweep + " --out " + path("resumed.csv"), path("resumed.csv.progress"), "KILL");
+  if (reported_exit(killed) == 0) GTEST_SKIP() << "the sweep finished before it could be killed";
+  EXPECT_EQ(reported_exit(killed), 137) << killed.output;
   EXPECT_TRUE(std::filesystem::exists(path("resumed.csv.progress")));
   const auto resumed = run(sweep + " --out " + path("resumed.csv") + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(read_file(path("resumed.csv")), read_file(path("whole.csv")));
   EXPECT_FALSE(std::filesystem::exists(path("resumed.csv.progress")));
+  EXPECT_FALSE(std::filesystem::exists(path("resumed.csv.lock")));
   // Ctrl-C: the running chunk finishes, the run says how to resume, exit code 130.
   const auto interrupted =
-      run_shell("timeout --foreground --preserve-status -s INT 0.4 " +
-                std::string(GRADFLOW_CLI_PATH) + " " + sweep + " --out " + path("int.csv"));
-  if (interrupted.exit_code != 0) {
-    EXPECT_EQ(interrupted.exit_code, 130) << interrupted.output;
+      signal_when_exists(sweep + " --out " + path("int.csv"), path("int.csv.progress"), "INT");
+  if (reported_exit(interrupted) != 0) {
+    EXPECT_EQ(reported_exit(interrupted), 130) << interrupted.output;
     EXPECT_NE(interrupted.output.find("--resume"), std::string::npos) << interrupted.output;
     ASSERT_EQ(run(sweep + " --out " + path("int.csv") + " --resume").exit_code, 0);
     EXPECT_EQ(read_file(path("int.csv")), read_file(path("whole.csv")));
   }
 }
 
-TEST_F(Cli, ResumeRefusesOtherSettingsAndMissingJournals) {
+TEST_F(Cli, ResumeRefusesOtherSettingsMissingAndDamagedJournals) {
   expect_usage_error("sweep --preset seed --out " + path("none.csv") + " --resume", "no journal");
   const std::string sweep =
-      "sweep --preset seed --backend cpu --chunk 100 --quiet --out " + path("s.csv");
-  run_shell("timeout -s KILL 0.15 " + std::string(GRADFLOW_CLI_PATH) + " " + sweep);
-  if (!std::filesystem::exists(path("s.csv.progress"))) GTEST_SKIP() << "finished before the kill";
+      "sweep --preset seed --lr 1e-6:1:48:log --backend cpu --chunk 48 --quiet --out " +
+      path("s.csv");
+  const auto interrupted = signal_when_exists(sweep, path("s.csv.progress"), "INT");
+  if (reported_exit(interrupted) != 130) GTEST_SKIP() << "finished before the interrupt";
+  const std::string journal = read_file(path("s.csv.progress"));
+  const std::string table = read_file(path("s.csv"));
+  const auto with_journal = [&](const std::string& python_edit) {
+    std::ofstream(path("s.csv.progress"), std::ios::trunc) << journal;
+    std::ofstream(path("s.csv"), std::ios::trunc) << table;
+    if (python_edit.empty()) return;
+    const auto edited = run_shell("python3 -c \"import json; p='" + path("s.csv.progress") +
+                                  "'; j=json.load(open(p)); " + python_edit +
+                                  "; json.dump(j, open(p, 'w'))\"");
+    ASSERT_EQ(edited.exit_code, 0) << edited.output;
+  };
+  with_journal("");
   expect_usage_error(sweep + " --zeta 0.5:2:3 --resume", "settings differ");
+  // Never write bytes that were not computed: a journal claiming more than the table holds.
+  with_journal("j['bytes'] += 5000");
+  expect_usage_error(sweep + " --resume", "fewer than the");
+  EXPECT_EQ(read_file(path("s.csv")), table) << "a refused resume must leave the table alone";
+  with_journal("j['chunk'] = 0");
+  expect_usage_error(sweep + " --resume", "'chunk' = 0");
+  with_journal("j['chunk'] = -7");
+  expect_usage_error(sweep + " --resume", "'chunk' = -7");
+  with_journal("j['settings']['members_total'] = 5");
+  expect_usage_error(sweep + " --resume", "digest");
+  with_journal("j.clear()");
+  expect_usage_error(sweep + " --resume", "is damaged");
+  // A halved table is refused, not recomputed.
+  with_journal("");
+  std::ofstream(path("s.csv"), std::ios::trunc) << table.substr(0, table.size() / 2);
+  expect_usage_error(sweep + " --resume", "changed after the run");
+  with_journal("");  // and the untouched pair still resumes to the whole table
+  const auto resumed = run(sweep + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto whole = run("sweep --preset seed --lr 1e-6:1:48:log --backend cpu --quiet --out " +
+                         path("whole.csv"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(read_file(path("s.csv")), read_file(path("whole.csv")));
+}
+
+TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
+  random_spec spec;
+  spec.batch_size = 2;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("a.npy"), {2, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {2, 50, 2}, batch.rhs.data());
+  const std::string a_before = read_file(path("a.npy"));
+  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy") + " --backend cpu";
+  std::filesystem::create_symlink(path("a.npy"), path("link.npy"));
+  expect_usage_error("solve" + files + " --out " + path("a.npy"), "is the input --A");
+  expect_usage_error("solve" + files + " --out " + path("link.npy"), "is the input --A");
+  expect_usage_error("solve" + files + " --out " + directory_.string() + "/./b.npy",
+                     "is the input --B");
+  expect_usage_error("solve" + files + " --trace every=2 --report " + path("t.csv") +
+                         " --trace-out " + path("t.csv"),
+                     "same file as --report");
+  expect_usage_error("solve" + files + " --out " + path("u.npy") + " --report " + path("u.json"),
+                     "the sidecar");
+  EXPECT_EQ(read_file(path("a.npy")), a_before);
+  // A table named *.json keeps its name; the sidecar moves aside.
+  ASSERT_EQ(run("solve" + files + " --quiet --out " + path("u.json")).exit_code, 0);
+  EXPECT_EQ(read_npy(path("u.json")).shape, (std::vector<std::int64_t>{2, 5, 2}));
+  EXPECT_NE(read_file(path("u.sidecar.json")).find("\"command\""), std::string::npos);
+  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("s.json"))
+                .exit_code,
+            0);
+  EXPECT_EQ(read_file(path("s.json")).rfind("{\"member\":0,", 0), 0u);
+  EXPECT_NE(read_file(path("s.sidecar.json")).find("\"members_total\""), std::string::npos);
+  std::ofstream(path("c.json")) << R"({"random": "1,5,2,1", "axes": {"lr": "0.1,0.2"}})";
+  expect_usage_error("sweep --config " + path("c.json") + " --out " + path("c.json"),
+                     "is the input --config");
+  // A directory is refused before the run, and no partial file is left anywhere.
+  std::filesystem::create_directory(path("dir"));
+  expect_usage_error("solve" + files + " --out " + path("dir"), "is a directory");
+  for (const auto& entry : std::filesystem::directory_iterator(directory_))
+    EXPECT_EQ(entry.path().string().find(".partial"), std::string::npos) << entry.path();
+}
+
+TEST_F(Cli, TwoRunsNeverWriteOneFileAndCtrlCStopsAnUnchunkedSweep) {
+  // Long enough (seconds) to be running when the second run and the interrupt come: 80 000
+  // tiny-lr members, checked for Ctrl-C between blocks of 4096.
+  const std::string sweep =
+      "sweep --random 1,50,5,2 --method gd --lr 1e-7:1e-6:80000 --max-steps 2000 "
+      "--stall-window 0 --backend cpu --quiet --out " + path("s.csv");
+  const std::string second = std::string(GRADFLOW_CLI_PATH) + " " + sweep + " > " +
+                             path("second.txt") + " 2>&1; echo $? > " + path("second.rc");
+  const auto first = run_shell("(" + std::string(GRADFLOW_CLI_PATH) + " " + sweep +
+                               " & pid=$!; while [ ! -e '" + path("s.csv.progress") +
+                               "' ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done; " + second +
+                               "; kill -INT $pid; wait $pid; echo \"exit $?\")");
+  EXPECT_EQ(read_file(path("second.rc")), "2\n") << read_file(path("second.txt"));
+  EXPECT_NE(read_file(path("second.txt")).find("is being written by another gradflow run"),
+            std::string::npos)
+      << read_file(path("second.txt"));
+  if (reported_exit(first) == 0) GTEST_SKIP() << "the sweep finished before the interrupt";
+  EXPECT_EQ(reported_exit(first), 130) << first.output;
+  EXPECT_NE(first.output.find("0 of 80000 members are saved"), std::string::npos) << first.output;
+  const std::string table = read_file(path("s.csv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 1) << "the header alone";
+  EXPECT_FALSE(std::filesystem::exists(path("s.csv.lock")));
+}
+
+TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
+  std::filesystem::create_directory(path("dir"));
+  random_spec spec;
+  spec.batch_size = 1;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("b.npy"), {1, 50, 2}, batch.rhs.data());
+  expect_usage_error("solve --A /dev/zero --B " + path("b.npy"), "bad magic");
+  expect_usage_error("solve --A " + path("dir") + " --B " + path("b.npy"), "is a directory");
+  expect_usage_error("sweep --config " + path("dir"), "is a directory");
+  {
+    std::ofstream deep(path("deep.json"));  // 50 000 levels, about 300 KB: once a stack overflow
+    for (int level = 0; level < 50000; ++level) deep << "{\"a\":";
+    deep << "1";
+    for (int level = 0; level < 50000; ++level) deep << "}";
+  }
+  expect_usage_error("sweep --config " + path("deep.json"), "nested deeper than");
+  expect_usage_error(
+      "sweep --random 1,5,2,1 --method momentum --lr 1:2:4194304 --lambda 1:2:4194304 "
+      "--momentum 0.1:0.2:1048576",
+      "more than 2^62 members");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --dt 0.1", "lr and dt");
+  expect_usage_error("sweep --random 1,5,2,1 --method gd --beta1 0.8,0.9", "beta1 is not used by method gd");
+  expect_usage_error("sweep --random 1,5,2,1 --method gd,adam --beta1 0.8,0.9", "method gd");
+  expect_usage_error("solve --random 1,5,2,1 --method gd --zeta 2", "--zeta is not used");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk 0", "chunk = 0");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk -5", "chunk = -5");
+  std::ofstream(path("chunk.json")) << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
+  expect_usage_error("sweep --config " + path("chunk.json"), "'chunk' = -7");
+  for (const char* shard : {"/2", "0x/2", "1/", " 1/2", "+1/2"})
+    expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --shard '" + std::string(shard) + "'",
+                       "invalid shard");
+  expect_usage_error("solve --random 1,5,2,1 --seed -1", "--seed");
+  expect_usage_error("solve --random 3,50,5,2,", "'' is not a number");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --method gd,", "empty name");
+}
+
+TEST_F(Cli, MergeRefusesShardsOfOtherSweeps) {
+  const std::string sweep = "sweep --preset seed --backend cpu --quiet";
+  ASSERT_EQ(run(sweep + " --shard 0/2 --out " + path("p0.csv")).exit_code, 0);
+  ASSERT_EQ(run(sweep + " --shard 1/2 --zeta 0.5:1:24 --out " + path("other.csv")).exit_code, 0);
+  ASSERT_EQ(run(sweep + " --shard 1/2 --seed 7 --out " + path("seed.csv")).exit_code, 0);
+  expect_usage_error("merge -o " + path("m.csv") + " " + path("p0.csv") + " " + path("other.csv"),
+                     "another sweep");
+  expect_usage_error("merge -o " + path("m.csv") + " " + path("p0.csv") + " " + path("seed.csv"),
+                     "problem differ");
+  std::filesystem::remove(path("seed.json"));
+  expect_usage_error("merge -o " + path("m.csv") + " " + path("p0.csv") + " " + path("seed.csv"),
+                     "no sidecar");
+  expect_usage_error("merge -o " + path("p0.csv") + " " + path("p0.csv"), "is the input");
+}
+
+TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
+  // κ(G) = 10⁴, n = 20, Tsit5 at the default rtol: ‖∇f‖ settles near 10⁻⁹·… above gtol = 1e-9 (the
+  // stability-boundary plateau); before the stall test it burned max_steps.
+  const std::string solve = "solve --random 8,40,20,1,100 --gtol 1e-9 --max-steps 2000000 "
+                            "--backend cpu --report " + path("r.csv");
+  const auto stalled = run(solve);
+  ASSERT_EQ(stalled.exit_code, 0) << stalled.output;
+  EXPECT_NE(stalled.output.find("stalled"), std::string::npos) << stalled.output;
+  EXPECT_NE(stalled.output.find("tighten rtol and atol"), std::string::npos) << stalled.output;
+  std::ifstream report(path("r.csv"));
+  std::string row;
+  std::getline(report, row);
+  while (std::getline(report, row)) {
+    std::vector<std::string> cells;
+    std::stringstream line(row);
+    for (std::string cell; std::getline(line, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 8u);
+    EXPECT_TRUE(cells[1] == "stalled" || cells[1] == "converged") << row;
+    EXPECT_LT(std::stol(cells[5]), 200000) << "stopped long before max_steps: " << row;
+  }
+  // Following the advice: tight tolerances converge every member.
+  const auto tight = run(solve + " --rtol 1e-12 --atol 1e-14");
+  EXPECT_NE(tight.output.find("converged 8"), std::string::npos) << tight.output;
+  expect_usage_error(solve + " --stall-factor 1.5", "stall_factor");
+}
+
+TEST_F(Cli, PlotterFailuresAreOneLine) {
+  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --out " + path("s.csv")).exit_code, 0);
+  expect_usage_error("plot " + path("s.csv") + " -o " + path("p.txt"), ".png, .pdf or .svg");
+  expect_usage_error("plot " + path("s.csv") + " --convergence -o " + path("p.png"),
+                     "is not a trace");
+  expect_usage_error("sweep --preset seed --out " + path("t.csv") + " --plot " + path("t.gif"),
+                     ".png, .pdf or .svg");
 }
 
 TEST_F(Cli, ShardsMergeIntoTheUnshardedTable) {

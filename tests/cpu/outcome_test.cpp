@@ -117,6 +117,63 @@ TEST(Outcome, AlreadyConvergedAtTheStartTakesNoStep) {
   }
 }
 
+TEST(Outcome, StalledWhenTheGradientStopsFallingOnBothPaths) {
+  // κ(A) = 100: Tsit5 at the default rtol settles on its stability boundary with ‖∇f‖ above this
+  // gtol. Each member must stop stalled long before max_steps, on both paths alike, while a tight
+  // rtol (the cure the summary names) converges, and stall_window = 0 keeps the old budget burn.
+  random_spec spec;
+  spec.batch_size = 4;
+  spec.rows = 40;
+  spec.unknowns = 20;
+  spec.rhs_count = 1;
+  spec.condition_number = 100;
+  const auto batch = random_least_squares<double>(spec);
+  auto options = cpu_options(method::tsit5);
+  options.gtol = 1e-9;
+  options.max_steps = 400000;
+  for (execution_path path : {execution_path::fused, execution_path::lockstep}) {
+    options.path = path;
+    const auto result = solve(batch, options);
+    EXPECT_EQ(result.summary.count(status::stalled) + result.summary.count(status::converged), 4);
+    EXPECT_GE(result.summary.count(status::stalled), 3);
+    for (std::int64_t i = 0; i < 4; ++i) EXPECT_LT(result.accepted_steps[i], 100000) << i;
+    EXPECT_NE(describe(result.summary).find("stalled: ‖∇f‖ stopped falling"), std::string::npos);
+  }
+  options.path = execution_path::automatic;
+  options.max_steps = 60000;
+  options.stall_window = 0;
+  EXPECT_GE(solve(batch, options).summary.count(status::max_steps), 3);
+  options.stall_window.reset();
+  options.rtol = 1e-12;
+  options.atol = 1e-14;
+  EXPECT_EQ(solve(batch, options).summary.count(status::converged), 4);
+}
+
+TEST(Outcome, EveryMethodPassesTheSameFinalTestBeforeConverged) {
+  // f overflows at the answer (B near the largest double): a direct solve reported converged with
+  // f = Inf; now every method calls it diverged. Where C = AᵀB itself overflows the problem is
+  // invalid_input, for every method, and its neighbour is untouched.
+  auto batch = seed_problems(2, 3);
+  const std::int64_t rhs_size = std::int64_t(batch.rows) * batch.rhs_count;
+  for (std::int64_t e = 0; e < rhs_size; ++e) batch.rhs[e] = 1e300;
+  for (method m : {method::direct, method::cg, method::tsit5, method::gd}) {
+    const auto result = solve(batch, cpu_options(m));
+    EXPECT_EQ(result.outcome[0], status::diverged) << to_string(m);
+    EXPECT_EQ(result.outcome[1], status::converged) << to_string(m);
+  }
+  for (std::int64_t e = 0; e < rhs_size; ++e) batch.rhs[e] = 1.5e308;
+  for (method m : {method::direct, method::cg, method::tsit5, method::adam}) {
+    const auto result = solve(batch, cpu_options(m));
+    EXPECT_EQ(result.outcome[0], status::invalid_input) << to_string(m);
+    EXPECT_EQ(result.outcome[1], status::converged) << to_string(m);
+  }
+  // A direct solve is judged against the gradient test like the rest: far tighter than its
+  // rounding floor, it is not converged.
+  auto options = cpu_options(method::direct);
+  options.gtol = 1e-300;
+  EXPECT_EQ(solve(seed_problems(1, 4), options).outcome[0], status::stalled);
+}
+
 TEST(Outcome, SummaryCountsEveryStatusAndNamesTheBackend) {
   const auto good = seed_problems(3, 31);
   const auto bad = scaled(seed_problems(2, 32), 30.0);

@@ -31,6 +31,8 @@ struct lockstep_arrays {
   Array<Real> time, dt, dt_step, error_previous, trial_gradient_norm, gradient_norm,
       gradient_norm_initial;
   Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps;
+  Array<Real> window_largest_gradient_norm, stall_reference;
+  Array<std::int64_t> stall_window_start;
   Array<Real> recurrence;
 
   void size_for(std::int64_t count, int unknowns, int rhs_count, const lockstep_layout& layout) {
@@ -46,9 +48,11 @@ struct lockstep_arrays {
     resize_array(product, count * len, "the products G·U");
     resize_array(outcome, count, "status");
     for (auto* per_problem : {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm,
-                              &gradient_norm, &gradient_norm_initial})
+                              &gradient_norm, &gradient_norm_initial, &window_largest_gradient_norm,
+                              &stall_reference})
       resize_array(*per_problem, count, "per-problem step control");
-    for (auto* counter : {&accepted, &rejected, &gradient_evaluations, &downhill_steps})
+    for (auto* counter :
+         {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &stall_window_start})
       resize_array(*counter, count, "per-problem counters");
     resize_array(recurrence, layout.chebyshev ? count * 8 : 0, "Chebyshev recurrences");
   }
@@ -80,6 +84,9 @@ struct lockstep_arrays {
     v.rejected = rejected.data();
     v.gradient_evaluations = gradient_evaluations.data();
     v.downhill_steps = downhill_steps.data();
+    v.window_largest_gradient_norm = window_largest_gradient_norm.data();
+    v.stall_reference = stall_reference.data();
+    v.stall_window_start = stall_window_start.data();
     v.recurrence = recurrence.data();
     return v;
   }

@@ -245,6 +245,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
 template <class Real>
 GRADFLOW_HD void direct_solve(const lockstep_view<Real>& v, std::int64_t i) {
   if (!v.running(i)) return;
+  v.gradient_norm_initial[i] = gradient_norm_from_product(v, i);
   Real* u = v.state_of(i);
   const Real* cross = v.cross_of(i);
   for (int e = 0; e < v.len(); ++e) u[e] = cross[e];

@@ -25,7 +25,7 @@ enum class lockstep_phase {
   optimizer_prepare,
   optimizer_update,
   direct_solve,
-  final_gradient,  ///< ‖G·U − C‖ at the returned U, for every problem
+  final_gradient,  ///< ‖G·U − C‖ at the returned U, for every problem, and the final test
 };
 
 /// Heavy ball with ζ: c/m = 2ζ√(μ_min/m), μ_min by inverse iteration with the Cholesky factor
@@ -36,6 +36,11 @@ template <class Real>
 GRADFLOW_HD void resolve_parameters(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                     std::int64_t i) {
   if (!v.running(i)) return;
+  // Data that are finite can still overflow G = AᵀA + λI or C = AᵀB (|B| near the largest number).
+  if (!all_finite(v.gram_of(i), v.unknowns * v.unknowns) || !all_finite(v.cross_of(i), v.len())) {
+    set_outcome(v, i, status::invalid_input);
+    return;
+  }
   Real* own = v.parameters + i * parameter_count;
   if (s.dynamics == dynamics::heavy_ball && !std::isnan(own[zeta])) {
     const Real mu_min =
@@ -108,7 +113,7 @@ GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Rea
       direct_solve(v, i);
       break;
     case lockstep_phase::final_gradient:
-      v.gradient_norm[i] = gradient_norm_from_product(v, i);
+      judge_answer(v, i);
       break;
   }
 }

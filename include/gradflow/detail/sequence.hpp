@@ -58,6 +58,7 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
       x.after_step(iteration);
     }
   } else if (s.method == method::direct) {
+    x.gram(operand::state);  // ‖∇f(u0)‖, which a relative gradient test measures against
     x.phase(lockstep_phase::direct_solve, 0);
   } else {
     if (s.method == method::cg) x.gram(operand::state);

@@ -66,9 +66,36 @@ GRADFLOW_HD Real gradient_threshold(const lockstep_view<Real>& v, std::int64_t i
   return absolute > relative ? absolute : relative;
 }
 
+/// The stall test at an accepted point with gradient norm `norm`. The accepted points fall into
+/// windows of stall_window steps; a problem is stalled when the largest ‖∇f‖ of a window is not
+/// below stall_factor times the largest of the window before. The largest, not the last or the
+/// smallest, so that dynamics whose ‖∇f‖ swings (heavy ball, momentum, FIRE) are judged by their
+/// envelope.
+template <class Real>
+GRADFLOW_HD bool stalled(const lockstep_view<Real>& v, const step_settings<Real>& s, std::int64_t i,
+                         Real norm) {
+  if (v.accepted[i] == 0) {  // the start point opens the first window
+    v.window_largest_gradient_norm[i] = norm;
+    v.stall_reference[i] = 0;
+    v.stall_window_start[i] = 0;
+    return false;
+  }
+  if (norm > v.window_largest_gradient_norm[i]) v.window_largest_gradient_norm[i] = norm;
+  if (s.stall_window <= 0 || v.accepted[i] - v.stall_window_start[i] < s.stall_window) return false;
+  const Real largest = v.window_largest_gradient_norm[i];
+  if (v.stall_reference[i] > 0 && !(largest < s.stall_factor * v.stall_reference[i])) {
+    set_outcome(v, i, status::stalled);
+    return true;
+  }
+  v.stall_reference[i] = largest;
+  v.window_largest_gradient_norm[i] = 0;
+  v.stall_window_start[i] = v.accepted[i];
+  return false;
+}
+
 /// Records ‖∇f‖ at a new accepted point and applies the tests in order of precedence: diverged
 /// (non-finite), converged (gradient and, when `velocity_norm` ≥ 0, velocity small), diverged
-/// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖). Returns true while the problem still runs.
+/// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖), stalled. Returns true while the problem still runs.
 template <class Real>
 GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                 std::int64_t i, Real norm, Real velocity_norm) {
@@ -88,7 +115,30 @@ GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_setting
     set_outcome(v, i, status::diverged);
     return false;
   }
+  return !stalled(v, s, i, norm);
+}
+
+template <class Real>
+GRADFLOW_HD bool all_finite(const Real* values, int len) {
+  for (int e = 0; e < len; ++e)
+    if (!std::isfinite(values[e])) return false;
   return true;
+}
+
+/// The final test, the same for every method, with the product G·U (or ∇f) at the returned U: its
+/// ‖∇f‖ is recomputed and reported, and a `converged` problem keeps that status only when U and ‖∇f‖
+/// are finite (else diverged) and ‖∇f‖ is within twice the gradient threshold (else stalled: the
+/// method's answer is as close as it gets at this precision, e.g. a direct solve or CG on a nearly
+/// singular G). The factor 2 leaves room for rounding between the run's products and this one.
+template <class Real>
+GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
+  const Real norm = gradient_norm_from_product(v, i);
+  v.gradient_norm[i] = norm;
+  if (v.outcome[i] != static_cast<std::int32_t>(status::converged)) return;
+  if (!std::isfinite(norm) || !all_finite(v.state_of(i), v.state_len()))
+    set_outcome(v, i, status::diverged);
+  else if (norm > 2 * gradient_threshold(v, i))
+    set_outcome(v, i, status::stalled);
 }
 
 /// After a step attempt: max_steps on accepted + rejected.
