@@ -112,6 +112,12 @@ least_squares_batch<Real> load_problems(const problem_arguments& arguments) {
   return batch;  // validated by solve, which may skip invalid members
 }
 
+void add_problem_inputs(const problem_arguments& arguments, run_files& files) {
+  files.input(arguments.matrix_path, "--A");
+  files.input(arguments.rhs_path, "--B");
+  files.input(arguments.initial_path, "--U0");
+}
+
 nlohmann::json describe_problems(const problem_arguments& arguments) {
   if (!arguments.random.empty()) {
     return {{"random", arguments.random},

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/least_squares.hpp"
+#include "output_files.hpp"
 
 namespace gradflow::cli {
 
@@ -25,6 +26,9 @@ void add_problem_options(CLI::App& command, problem_arguments& arguments, bool w
 /// Reads or generates the batch; throws invalid_argument / io_error naming the option.
 template <class Real>
 least_squares_batch<Real> load_problems(const problem_arguments& arguments);
+
+/// The files the source reads (--A, --B, --U0), for the check that no output overwrites them.
+void add_problem_inputs(const problem_arguments& arguments, run_files& files);
 
 /// The source as JSON, for a run's sidecar.
 nlohmann::json describe_problems(const problem_arguments& arguments);

@@ -127,9 +127,7 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
   if (arguments.learning_rate)
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
   run_files files;
-  files.input(arguments.problem.matrix_path, "--A");
-  files.input(arguments.problem.rhs_path, "--B");
-  files.input(arguments.problem.initial_path, "--U0");
+  add_problem_inputs(arguments.problem, files);
   files.output(arguments.out, "--out");
   files.output(arguments.report, "--report");
   if (options.trace_every > 0) files.output(trace_path(arguments), "--trace-out");

@@ -261,9 +261,7 @@ sweep_paths paths_for(const sweep_arguments& arguments, bool tracing) {
 
 run_files files_of(const sweep_arguments& arguments, const sweep_paths& paths) {
   run_files files;
-  files.input(arguments.problem.matrix_path, "--A");
-  files.input(arguments.problem.rhs_path, "--B");
-  files.input(arguments.problem.initial_path, "--U0");
+  add_problem_inputs(arguments.problem, files);
   files.input(arguments.config, "--config");
   files.output(paths.table, "--out");
   files.output(paths.journal, "the journal");
