@@ -413,6 +413,13 @@ TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
   // A directory is refused before the run, and no partial file is left anywhere.
   std::filesystem::create_directory(path("dir"));
   expect_usage_error("solve" + files + " --out " + path("dir"), "is a directory");
+  // A full disk (here: a file-size limit, its signal ignored so that write fails with EFBIG).
+  const auto full = run_shell("bash -c \"trap '' XFSZ; ulimit -f 0; " +
+                              std::string(GRADFLOW_CLI_PATH) + " solve" + files + " --quiet --out " +
+                              path("full.npy") + "\"");
+  EXPECT_EQ(full.exit_code, 2) << full.output;
+  EXPECT_NE(full.output.find("write failed"), std::string::npos) << full.output;
+  EXPECT_FALSE(std::filesystem::exists(path("full.npy")));
   for (const auto& entry : std::filesystem::directory_iterator(directory_))
     EXPECT_EQ(entry.path().string().find(".partial"), std::string::npos) << entry.path();
 }
