@@ -178,6 +178,7 @@ double measure(const entry& e, double condition, std::int64_t budget) {
     options.backend = backend_kind::cpu;
     options.rtol_grad = reduction;
     options.max_steps = budget;
+    options.stall_window = 0;  // a rate is measured here, however slow: no stall test
     e.configure(options, condition);
     const auto result = solve(batch, options);
     if (result.summary.count(status::converged) != batch.batch_size) return NAN;

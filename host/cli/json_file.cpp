@@ -40,7 +40,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
                            std::to_string(max_json_depth) + " levels");
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e999
     throw invalid_argument("cannot parse " + source + ": " + e.what());
   }
 }

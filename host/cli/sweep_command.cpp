@@ -55,10 +55,9 @@ std::pair<std::int64_t, std::int64_t> shard_range(const std::string& shard, std:
   const long long count = slash == std::string::npos ? -1 : plain_integer(shard.substr(slash + 1));
   if (index < 0 || count < 1 || index >= count)
     throw invalid_argument("invalid shard = '" + shard + "': expected i/N with 0 <= i < N");
-  // total·index may overflow int64 for huge sweeps: split in floating point, then clamp.
+  // total·i may overflow int64 for huge sweeps (up to 2⁶² members): multiply in 128 bits.
   const auto boundary = [&](long long i) {
-    return i == count ? total
-                      : std::min(total, std::int64_t(double(total) * double(i) / double(count)));
+    return std::int64_t(static_cast<__int128>(total) * i / count);
   };
   return {boundary(index), boundary(index + 1)};
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -103,6 +104,9 @@ std::string table_rows(const sweep_result& result, table_format format) {
 }
 
 sweep_result read_table(const std::string& path, table_format& format) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw io_error("cannot read table '" + path + "': it is a directory");
   std::ifstream file(path, std::ios::binary);
   if (!file) throw io_error("cannot read table '" + path + "': no such file or not readable");
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());

@@ -457,6 +457,7 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("solve --A /dev/zero --B " + path("b.npy"), "bad magic");
   expect_usage_error("solve --A " + path("dir") + " --B " + path("b.npy"), "is a directory");
   expect_usage_error("sweep --config " + path("dir"), "is a directory");
+  expect_usage_error("plot " + path("dir") + " -o " + path("x.png"), "is a directory");
   {
     std::ofstream deep(path("deep.json"));  // 50 000 levels, about 300 KB: once a stack overflow
     for (int level = 0; level < 50000; ++level) deep << "{\"a\":";
@@ -464,6 +465,8 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
     for (int level = 0; level < 50000; ++level) deep << "}";
   }
   expect_usage_error("sweep --config " + path("deep.json"), "nested deeper than");
+  std::ofstream(path("huge_number.json")) << R"({"random": "1,5,2,1", "rtol": 1e3837})";
+  expect_usage_error("sweep --config " + path("huge_number.json"), "number overflow");
   expect_usage_error(
       "sweep --random 1,5,2,1 --method momentum --lr 1:2:4194304 --lambda 1:2:4194304 "
       "--momentum 0.1:0.2:1048576",
@@ -482,6 +485,25 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("solve --random 1,5,2,1 --seed -1", "--seed");
   expect_usage_error("solve --random 3,50,5,2,", "'' is not a number");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --method gd,", "empty name");
+}
+
+TEST_F(Cli, AMemberThatDoesNotFitInHostMemoryNamesItsBytes) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves more address space than the limit allows";
+#endif
+  // An address-space limit the problem fits in (A: 288 MB) but its member does not (a copy of A,
+  // G and a factor). Without the check a bare std::bad_alloc was all the user saw.
+  const auto result = run_shell(
+      "bash -c 'ulimit -v 1600000; timeout 120 " + std::string(GRADFLOW_CLI_PATH) +
+      " sweep --random 1,12000,3000,1 --lr 0.1 --method gd --backend cpu --quiet'");
+  if (result.exit_code == 124) GTEST_SKIP() << "the member fitted under the limit here";
+  if (result.output.find("while reading or building the problems") != std::string::npos)
+    GTEST_SKIP() << "this machine's libraries leave too little room to build the problem";
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("one member does not fit in host memory: it needs about "),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
 }
 
 TEST_F(Cli, MergeRefusesShardsOfOtherSweeps) {
