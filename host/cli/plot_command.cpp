@@ -13,6 +13,7 @@
 #include "cli/plot_script.hpp"
 #include "gradflow/error.hpp"
 #include "output_files.hpp"
+#include "output_lock.hpp"
 #include "solver_arguments.hpp"
 #include "sweep_table.hpp"
 
@@ -169,6 +170,15 @@ int run_plot(const plot_arguments& arguments) {
                                                   ? "exit " + std::to_string(plotted.status)
                                                   : last_line(plotted.errors)));
   return 0;
+}
+
+int run_plot_command(const plot_arguments& arguments) {
+  run_files files;
+  files.input(arguments.table, "table");
+  files.output(arguments.out, "--out");
+  files.check();
+  const auto locks = lock_outputs(files.outputs());
+  return run_plot(arguments);
 }
 
 }  // namespace gradflow::cli

@@ -22,4 +22,8 @@ void require_picture_extension(const std::string& out);
 /// last line of errors: never a traceback).
 int run_plot(const plot_arguments& arguments);
 
+/// `gradflow plot`: run_plot once the picture is known not to be the table and is locked against
+/// another run writing it (a sweep's --plot runs under the sweep's own locks instead).
+int run_plot_command(const plot_arguments& arguments);
+
 }  // namespace gradflow::cli

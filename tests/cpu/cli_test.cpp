@@ -550,6 +550,8 @@ TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
 TEST_F(Cli, PlotterFailuresAreOneLine) {
   ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --out " + path("s.csv")).exit_code, 0);
   expect_usage_error("plot " + path("s.csv") + " -o " + path("p.txt"), ".png, .pdf or .svg");
+  std::filesystem::copy_file(path("s.csv"), path("s.png"));
+  expect_usage_error("plot " + path("s.png") + " -o " + path("s.png"), "is the input table");
   expect_usage_error("plot " + path("s.csv") + " --convergence -o " + path("p.png"),
                      "is not a trace");
   expect_usage_error("sweep --preset seed --out " + path("t.csv") + " --plot " + path("t.gif"),
