@@ -89,8 +89,8 @@ double predicted(double condition, double h, int evaluations,
 }
 
 double chebyshev_expected(method m, double damping, double condition) {
-  const int s = std::max(m == method::rkc ? 2 : 1,
-                         int(std::ceil(std::sqrt(damping * (condition - 1) / 2))));
+  const int s =
+      std::max(m == method::rkc ? 2 : 1, int(std::ceil(std::sqrt(damping * (condition - 1) / 2))));
   const auto shape = detail::chebyshev_shape_for(m, s, damping);
   const auto at_omega0 = detail::chebyshev_at(s, shape.omega0);
   const double h = (1 + shape.omega0) / shape.omega1;
@@ -224,9 +224,10 @@ int main(int argc, char** argv) {
                   std::isnan(expected) ? "—" : cell(expected).c_str());
       std::fflush(stdout);
       json += std::string(first ? "" : ", ") + "{\"method\": \"" + e.name +
-              "\", \"kappa\": " + std::to_string(k) + ", \"measured\": " +
-              (std::isnan(measured) ? "null" : std::to_string(measured)) + ", \"expected\": " +
-              (std::isfinite(expected) ? std::to_string(expected) : "null") + "}";
+              "\", \"kappa\": " + std::to_string(k) +
+              ", \"measured\": " + (std::isnan(measured) ? "null" : std::to_string(measured)) +
+              ", \"expected\": " + (std::isfinite(expected) ? std::to_string(expected) : "null") +
+              "}";
       first = false;
     }
     std::printf("\n");

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "gradflow/detail/lockstep_arrays.hpp"
 #include "gradflow/detail/phases.hpp"
 #include "gradflow/detail/sequence.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/result.hpp"
-#include "gradflow/detail/lockstep_arrays.hpp"
 
 namespace gradflow {
 

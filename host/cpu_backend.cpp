@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "backend.hpp"
-#include "gradflow/error.hpp"
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/lockstep_arrays.hpp"
+#include "gradflow/error.hpp"
 
 namespace gradflow {
 namespace {

@@ -191,7 +191,8 @@ npy_array read_npy(const std::string& path) {
   const bool regular = std::filesystem::is_regular_file(path, error) && !error;
   const std::int64_t expected = std::int64_t(layout.data_offset) + layout.data_bytes;
   if (regular && std::int64_t(size) != expected)
-    fail(path, "data holds " + std::to_string(std::int64_t(size) - std::int64_t(layout.data_offset)) +
+    fail(path, "data holds " +
+                   std::to_string(std::int64_t(size) - std::int64_t(layout.data_offset)) +
                    " bytes but the shape needs " + std::to_string(layout.data_bytes) +
                    (std::int64_t(size) < expected ? " (truncated)" : ""));
   read_more(in, bytes, layout.data_bytes, path);

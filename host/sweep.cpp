@@ -70,15 +70,13 @@ void check_sweep(const sweep_spec& spec) {
       solve_options options = spec.base;
       options.method = m;
       if (!uses_hyperparameter(options, axis.name))
-        throw invalid_argument("sweep axis " + axis.name + " is not used by method " +
-                               std::string(to_string(m)) + " (dynamics " +
-                               std::string(to_string(spec.base.dynamics)) + ", control " +
-                               std::string(to_string(spec.base.control)) +
-                               "): its members would repeat each other");
+        throw invalid_argument(
+            "sweep axis " + axis.name + " is not used by method " + std::string(to_string(m)) +
+            " (dynamics " + std::string(to_string(spec.base.dynamics)) + ", control " +
+            std::string(to_string(spec.base.control)) + "): its members would repeat each other");
     }
   }
 }
-
 
 sweep_axis linear_axis(std::string name, double first, double last, int count) {
   if (count < 1) throw invalid_argument("invalid axis " + name + ": count must be >= 1");

@@ -61,10 +61,11 @@ int run_merge(const merge_arguments& arguments) {
       throw invalid_argument("cannot merge '" + input + "': it has no sidecar '" + sidecar_file +
                              "' (an unfinished shard, or not a gradflow sweep table)");
     const nlohmann::json sidecar = read_json_file(sidecar_file, "sidecar");
-    const auto range = sidecar.is_object() ? sidecar.value("member_range", nlohmann::json())
-                                           : nlohmann::json();
+    const auto range =
+        sidecar.is_object() ? sidecar.value("member_range", nlohmann::json()) : nlohmann::json();
     if (!range.is_array() || range.size() != 2 || !range[0].is_number_integer() ||
-        !range[1].is_number_integer() || !sidecar.value("members_total", nlohmann::json()).is_number_integer())
+        !range[1].is_number_integer() ||
+        !sidecar.value("members_total", nlohmann::json()).is_number_integer())
       throw invalid_argument("cannot merge '" + input + "': its sidecar '" + sidecar_file +
                              "' has no member_range or members_total");
     const nlohmann::json identity = sweep_identity(sidecar);
@@ -108,11 +109,11 @@ int run_merge(const merge_arguments& arguments) {
   for (std::size_t r = 0; r < merged.rows.size(); ++r) {
     if (merged.rows[r].member == std::int64_t(r)) continue;
     const bool duplicate = r > 0 && merged.rows[r].member == merged.rows[r - 1].member;
-    throw invalid_argument(duplicate ? "cannot merge: member " +
-                                           std::to_string(merged.rows[r].member) +
-                                           " appears twice (overlapping shards)"
-                                     : "cannot merge: member " + std::to_string(r) +
-                                           " is missing (a shard is absent or unfinished)");
+    throw invalid_argument(duplicate
+                               ? "cannot merge: member " + std::to_string(merged.rows[r].member) +
+                                     " appears twice (overlapping shards)"
+                               : "cannot merge: member " + std::to_string(r) +
+                                     " is missing (a shard is absent or unfinished)");
   }
   if (std::int64_t(merged.rows.size()) != total) {
     throw invalid_argument("cannot merge: the sweep has " + std::to_string(total) +

@@ -31,7 +31,8 @@ output_lock::output_lock(const std::string& path, const std::string& option)
       throw io_error(option + " '" + path + "' is being written by another gradflow run (process " +
                      pid.substr(0, pid.find('\n')) + ", lock '" + lock_path_ + "')");
     }
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(descriptor_, &held) == 0 && ::stat(lock_path_.c_str(), &named) == 0 &&
         held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
       const std::string pid = std::to_string(::getpid()) + "\n";

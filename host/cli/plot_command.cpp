@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -167,8 +167,8 @@ int run_plot(const plot_arguments& arguments) {
   std::remove(script_path);
   if (plotted.status != 0)
     throw io_error("the plotter failed: " + (plotted.errors.empty()
-                                                  ? "exit " + std::to_string(plotted.status)
-                                                  : last_line(plotted.errors)));
+                                                 ? "exit " + std::to_string(plotted.status)
+                                                 : last_line(plotted.errors)));
   return 0;
 }
 

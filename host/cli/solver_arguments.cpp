@@ -117,8 +117,8 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
                                                    : nlohmann::json("inf")},
           {"max_steps", arguments.max_steps},
           {"dt_min", arguments.dt_min},
-          {"stall_window", arguments.stall_window ? nlohmann::json(*arguments.stall_window)
-                                                  : nlohmann::json()},
+          {"stall_window",
+           arguments.stall_window ? nlohmann::json(*arguments.stall_window) : nlohmann::json()},
           {"stall_factor", arguments.stall_factor},
           {"skip_invalid", arguments.skip_invalid},
           {"trace", arguments.trace}};

@@ -129,8 +129,8 @@ journal_entry read_journal(const std::string& path, const nlohmann::json& settin
   if (journal["settings_digest"].get<std::string>() != settings_digest(journal["settings"]))
     throw damaged("its settings do not match their digest");
   if (journal["settings"] != settings)
-    throw invalid_argument("cannot --resume: the settings differ from the interrupted run's (see '" +
-                           path + "')");
+    throw invalid_argument(
+        "cannot --resume: the settings differ from the interrupted run's (see '" + path + "')");
   journal_entry entry;
   const std::int64_t largest = std::numeric_limits<std::int64_t>::max();
   entry.chunk = integer("chunk", 1, largest);
@@ -150,9 +150,9 @@ void check_table_against_journal(const std::string& table_path, const std::strin
                                  const journal_entry& entry, const std::string& header,
                                  std::int64_t first) {
   const auto refuse = [&](const std::string& why) {
-    return invalid_argument("cannot --resume: the table '" + table_path + "' " + why +
-                            " its journal '" + journal_path +
-                            "' records: it was changed after the run (start over without --resume)");
+    return invalid_argument(
+        "cannot --resume: the table '" + table_path + "' " + why + " its journal '" + journal_path +
+        "' records: it was changed after the run (start over without --resume)");
   };
   std::error_code unreadable;
   const std::uintmax_t size = std::filesystem::file_size(table_path, unreadable);
@@ -285,7 +285,8 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   const nlohmann::json settings = run_settings(arguments, spec, total);
   const bool chunked = arguments.chunk.has_value();
 
-  std::int64_t next = first, chunk = chunked ? *arguments.chunk : std::max<std::int64_t>(end - first, 1);
+  std::int64_t next = first,
+               chunk = chunked ? *arguments.chunk : std::max<std::int64_t>(end - first, 1);
   double wall_seconds = 0;
   const std::string header = table_header(spec.axes, format);
   if (arguments.resume) {
@@ -295,8 +296,9 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
       std::error_code error;
       const std::uintmax_t size = std::filesystem::file_size(paths.trace, error);
       if (error || size < entry.trace_bytes)
-        throw invalid_argument("cannot --resume: the trace '" + paths.trace +
-                               "' is shorter than its journal records (start over without --resume)");
+        throw invalid_argument(
+            "cannot --resume: the trace '" + paths.trace +
+            "' is shorter than its journal records (start over without --resume)");
     }
     next = entry.next_member;
     chunk = entry.chunk;
@@ -340,9 +342,9 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     progress.finish();
     std::cerr << "gradflow: interrupted; " << next - first << " of " << end - first
               << " members are saved"
-              << (paths.table.empty() ? ""
-                                      : " in " + paths.table +
-                                            "; run the same command with --resume to finish")
+              << (paths.table.empty()
+                      ? ""
+                      : " in " + paths.table + "; run the same command with --resume to finish")
               << (chunked ? "" : " (--chunk N saves members as they finish)") << "\n";
     return 130;
   };

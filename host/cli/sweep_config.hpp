@@ -21,10 +21,10 @@ struct sweep_arguments {
   solver_arguments solver;
   std::map<std::string, std::string> axes;  ///< by axis name (lr, dt, zeta, …, lambda, u0_seed)
   std::string config, preset, out;
-  std::string plot;            ///< a heatmap of steps over the first two axes, after the run
-  std::string format = "csv";  ///< csv | jsonl
+  std::string plot;                   ///< a heatmap of steps over the first two axes, after the run
+  std::string format = "csv";         ///< csv | jsonl
   std::optional<std::int64_t> chunk;  ///< members per chunk (>= 1); unset: all at once
-  std::string shard;           ///< "i/N": run the i-th of N contiguous slices
+  std::string shard;                  ///< "i/N": run the i-th of N contiguous slices
   bool resume = false;
   bool quiet = false;
 };

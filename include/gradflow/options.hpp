@@ -10,8 +10,8 @@
 
 namespace gradflow {
 
-/// The continuous dynamics whose equilibrium is the minimum (DESIGN.md §3). Integrated by the ODE
-/// methods (euler, rk4, tsit5); ignored by the discrete optimisers.
+/// The continuous dynamics whose equilibrium is the minimum (README, "Dynamics"). Integrated by the
+/// ODE methods (euler, rk4, tsit5); ignored by the discrete optimisers.
 enum class dynamics {
   gradient,    ///< u' = −∇f(u)
   heavy_ball,  ///< m u'' + c u' + ∇f(u) = 0, as (u, v): u' = v, v' = −(c/m) v − ∇f/m
@@ -66,11 +66,12 @@ enum class backend_kind { automatic, cpu, cuda };
 /// for.
 enum class execution_path { automatic, lockstep, fused };
 
-/// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is the PI controller of
-/// DESIGN.md §4; `descent` (switched evolution relaxation, for gradient dynamics) follows the
-/// endpoint instead of the curve: a step that raises f is rejected and dt halved, an accepted one
-/// sets dt ← 1.1·dt·‖∇f_old‖/‖∇f_new‖ (growth at most 10× for explicit methods, unlimited for
-/// linearly_implicit, whose convergence then becomes quadratic).
+/// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is a PI controller
+/// (Gustafsson 1991; OrdinaryDiffEq's coefficients, see step_settings); `descent` (switched
+/// evolution relaxation, for gradient dynamics) follows the endpoint instead of the curve: a step
+/// that raises f is rejected and dt halved, an accepted one sets dt ← 1.1·dt·‖∇f_old‖/‖∇f_new‖
+/// (growth at most 10× for explicit methods, unlimited for linearly_implicit, whose convergence
+/// then becomes quadratic).
 enum class step_control { method_default, fixed, error_control, descent };
 
 /// Where a solve stands, for a progress display (solve_options::on_progress).

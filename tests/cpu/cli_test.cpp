@@ -292,8 +292,8 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
 }
 
 /// Starts `arguments` in the background, waits until `condition_file` exists (or the run ends),
-/// then sends `signal`; returns the run's exit code (128 + signal when it was killed). Polls instead
-/// of sleeping a fixed time, so a loaded machine cannot make the signal land too early.
+/// then sends `signal`; returns the run's exit code (128 + signal when it was killed). Polls
+/// instead of sleeping a fixed time, so a loaded machine cannot make the signal land too early.
 run_result signal_when_exists(const std::string& arguments, const std::string& condition_file,
                               const std::string& signal) {
   return run_shell("(" + std::string(GRADFLOW_CLI_PATH) + " " + arguments + " & pid=$!; " +
@@ -313,8 +313,8 @@ TEST_F(Cli, KilledChunkedSweepResumesToTheIdenticalTable) {
       "sweep --preset seed --lr 1e-6:1:24:log --backend cpu --chunk 24 --quiet";
   ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
   // Killed without warning once its journal exists (SIGKILL: possibly mid-write), then resumed.
-  const auto killed =
-      signal_when_exists(sweep + " --out " + path("resumed.csv"), path("resumed.csv.progress"), "KILL");
+  const auto killed = signal_when_exists(sweep + " --out " + path("resumed.csv"),
+                                         path("resumed.csv.progress"), "KILL");
   if (reported_exit(killed) == 0) GTEST_SKIP() << "the sweep finished before it could be killed";
   EXPECT_EQ(reported_exit(killed), 137) << killed.output;
   EXPECT_TRUE(std::filesystem::exists(path("resumed.csv.progress")));
@@ -347,9 +347,9 @@ TEST_F(Cli, ResumeRefusesOtherSettingsMissingAndDamagedJournals) {
     std::ofstream(path("s.csv.progress"), std::ios::trunc) << journal;
     std::ofstream(path("s.csv"), std::ios::trunc) << table;
     if (python_edit.empty()) return;
-    const auto edited = run_shell("python3 -c \"import json; p='" + path("s.csv.progress") +
-                                  "'; j=json.load(open(p)); " + python_edit +
-                                  "; json.dump(j, open(p, 'w'))\"");
+    const auto edited =
+        run_shell("python3 -c \"import json; p='" + path("s.csv.progress") +
+                  "'; j=json.load(open(p)); " + python_edit + "; json.dump(j, open(p, 'w'))\"");
     ASSERT_EQ(edited.exit_code, 0) << edited.output;
   };
   with_journal("");
@@ -414,9 +414,9 @@ TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
   std::filesystem::create_directory(path("dir"));
   expect_usage_error("solve" + files + " --out " + path("dir"), "is a directory");
   // A full disk (here: a file-size limit, its signal ignored so that write fails with EFBIG).
-  const auto full = run_shell("bash -c \"trap '' XFSZ; ulimit -f 0; " +
-                              std::string(GRADFLOW_CLI_PATH) + " solve" + files + " --quiet --out " +
-                              path("full.npy") + "\"");
+  const auto full =
+      run_shell("bash -c \"trap '' XFSZ; ulimit -f 0; " + std::string(GRADFLOW_CLI_PATH) +
+                " solve" + files + " --quiet --out " + path("full.npy") + "\"");
   EXPECT_EQ(full.exit_code, 2) << full.output;
   EXPECT_NE(full.output.find("write failed"), std::string::npos) << full.output;
   EXPECT_FALSE(std::filesystem::exists(path("full.npy")));
@@ -429,13 +429,14 @@ TEST_F(Cli, TwoRunsNeverWriteOneFileAndCtrlCStopsAnUnchunkedSweep) {
   // tiny-lr members, checked for Ctrl-C between blocks of 4096.
   const std::string sweep =
       "sweep --random 1,50,5,2 --method gd --lr 1e-7:1e-6:80000 --max-steps 2000 "
-      "--stall-window 0 --backend cpu --quiet --out " + path("s.csv");
+      "--stall-window 0 --backend cpu --quiet --out " +
+      path("s.csv");
   const std::string second = std::string(GRADFLOW_CLI_PATH) + " " + sweep + " > " +
                              path("second.txt") + " 2>&1; echo $? > " + path("second.rc");
-  const auto first = run_shell("(" + std::string(GRADFLOW_CLI_PATH) + " " + sweep +
-                               " & pid=$!; while [ ! -e '" + path("s.csv.progress") +
-                               "' ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done; " + second +
-                               "; kill -INT $pid; wait $pid; echo \"exit $?\")");
+  const auto first =
+      run_shell("(" + std::string(GRADFLOW_CLI_PATH) + " " + sweep + " & pid=$!; while [ ! -e '" +
+                path("s.csv.progress") + "' ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done; " +
+                second + "; kill -INT $pid; wait $pid; echo \"exit $?\")");
   EXPECT_EQ(read_file(path("second.rc")), "2\n") << read_file(path("second.txt"));
   EXPECT_NE(read_file(path("second.txt")).find("is being written by another gradflow run"),
             std::string::npos)
@@ -472,12 +473,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
       "--momentum 0.1:0.2:1048576",
       "more than 2^62 members");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --dt 0.1", "lr and dt");
-  expect_usage_error("sweep --random 1,5,2,1 --method gd --beta1 0.8,0.9", "beta1 is not used by method gd");
+  expect_usage_error("sweep --random 1,5,2,1 --method gd --beta1 0.8,0.9",
+                     "beta1 is not used by method gd");
   expect_usage_error("sweep --random 1,5,2,1 --method gd,adam --beta1 0.8,0.9", "method gd");
   expect_usage_error("solve --random 1,5,2,1 --method gd --zeta 2", "--zeta is not used");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk 0", "chunk = 0");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk -5", "chunk = -5");
-  std::ofstream(path("chunk.json")) << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
+  std::ofstream(path("chunk.json"))
+      << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
   expect_usage_error("sweep --config " + path("chunk.json"), "'chunk' = -7");
   for (const char* shard : {"/2", "0x/2", "1/", " 1/2", "+1/2"})
     expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --shard '" + std::string(shard) + "'",
@@ -493,9 +496,9 @@ TEST_F(Cli, AMemberThatDoesNotFitInHostMemoryNamesItsBytes) {
 #endif
   // An address-space limit the problem fits in (A: 288 MB) but its member does not (a copy of A,
   // G and a factor). Without the check a bare std::bad_alloc was all the user saw.
-  const auto result = run_shell(
-      "bash -c 'ulimit -v 1600000; timeout 120 " + std::string(GRADFLOW_CLI_PATH) +
-      " sweep --random 1,12000,3000,1 --lr 0.1 --method gd --backend cpu --quiet'");
+  const auto result =
+      run_shell("bash -c 'ulimit -v 1600000; timeout 120 " + std::string(GRADFLOW_CLI_PATH) +
+                " sweep --random 1,12000,3000,1 --lr 0.1 --method gd --backend cpu --quiet'");
   if (result.exit_code == 124) GTEST_SKIP() << "the member fitted under the limit here";
   if (result.output.find("while reading or building the problems") != std::string::npos)
     GTEST_SKIP() << "this machine's libraries leave too little room to build the problem";
@@ -524,8 +527,10 @@ TEST_F(Cli, MergeRefusesShardsOfOtherSweeps) {
 TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
   // κ(G) = 10⁴, n = 20, Tsit5 at the default rtol: ‖∇f‖ settles near 10⁻⁹·… above gtol = 1e-9 (the
   // stability-boundary plateau); before the stall test it burned max_steps.
-  const std::string solve = "solve --random 8,40,20,1,100 --gtol 1e-9 --max-steps 2000000 "
-                            "--backend cpu --report " + path("r.csv");
+  const std::string solve =
+      "solve --random 8,40,20,1,100 --gtol 1e-9 --max-steps 2000000 "
+      "--backend cpu --report " +
+      path("r.csv");
   const auto stalled = run(solve);
   ASSERT_EQ(stalled.exit_code, 0) << stalled.output;
   EXPECT_NE(stalled.output.find("stalled"), std::string::npos) << stalled.output;

@@ -22,7 +22,8 @@ public:
   template <class T>
   void add(const std::vector<T>& values) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-    for (std::size_t b = 0; b < values.size() * sizeof(T); ++b) value_ = (value_ ^ bytes[b]) * prime;
+    for (std::size_t b = 0; b < values.size() * sizeof(T); ++b)
+      value_ = (value_ ^ bytes[b]) * prime;
   }
   std::uint64_t value() const { return value_; }
 
@@ -83,7 +84,8 @@ const std::map<std::string, std::uint64_t>& pins() {
 
 void check(const std::string& name, std::uint64_t hash) {
   if (std::getenv("GRADFLOW_PRINT_PINS")) {
-    std::printf("    {\"%s\", 0x%016llxull},\n", name.c_str(), static_cast<unsigned long long>(hash));
+    std::printf("    {\"%s\", 0x%016llxull},\n", name.c_str(),
+                static_cast<unsigned long long>(hash));
     return;
   }
   const auto pinned = pins().find(name);

@@ -5,7 +5,7 @@
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
 
-/// Runge–Kutta–Chebyshev steps on gradient flow (DESIGN.md §4): s stages per step by the
+/// Runge–Kutta–Chebyshev steps on gradient flow (README, "Methods"): s stages per step by the
 /// three-term recurrence of the Chebyshev polynomials T_j at ω0, so that the step's stability
 /// polynomial stretches over z ∈ [−ℓ_s, 0] with ℓ_s ∝ s². rkcd: first order, damped by η (Eftekhari
 /// et al., BIT 2021); rkc: second order, damped by ε (van der Houwen & Sommeijer; Verwer et al.

@@ -47,9 +47,9 @@ struct lockstep_arrays {
     resize_array(work, count * state_len * layout.work_count, "the stages / work vectors");
     resize_array(product, count * len, "the products G·U");
     resize_array(outcome, count, "status");
-    for (auto* per_problem : {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm,
-                              &gradient_norm, &gradient_norm_initial, &window_largest_gradient_norm,
-                              &stall_reference})
+    for (auto* per_problem :
+         {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm, &gradient_norm,
+          &gradient_norm_initial, &window_largest_gradient_norm, &stall_reference})
       resize_array(*per_problem, count, "per-problem step control");
     for (auto* counter :
          {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &stall_window_start})

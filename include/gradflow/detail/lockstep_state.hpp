@@ -64,7 +64,7 @@ struct lockstep_view {
   std::int64_t* accepted = nullptr;
   std::int64_t* rejected = nullptr;  ///< rejected steps; FIRE: uphill iterations (P = F·v ≤ 0)
   std::int64_t* gradient_evaluations = nullptr;
-  std::int64_t* downhill_steps = nullptr;  ///< FIRE: consecutive steps with P = F·v > 0
+  std::int64_t* downhill_steps = nullptr;        ///< FIRE: consecutive steps with P = F·v > 0
   Real* window_largest_gradient_norm = nullptr;  ///< the largest ‖∇f‖ in this stall window
   Real* stall_reference = nullptr;  ///< the largest ‖∇f‖ in the window before (0: none yet)
   std::int64_t* stall_window_start = nullptr;  ///< accepted steps when this window opened
@@ -141,7 +141,7 @@ struct step_settings {
   Real divergence_ratio = 0;
   std::int64_t max_steps = 0;
   std::int64_t stall_window = 0;  ///< accepted steps per stall test; 0: never stalled
-  Real stall_factor = 0;          ///< the smallest ‖∇f‖ must fall below this × the window's start
+  Real stall_factor = 0;  ///< the smallest ‖∇f‖ must fall below this × the window's start
   // PI controller (OrdinaryDiffEq defaults): β1 = 7/(10p), β2 = 2/(5p), γ = 0.9, qmin = 1/5, qmax
   // = 10.
   Real beta1 = 0;

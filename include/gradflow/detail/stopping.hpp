@@ -126,10 +126,11 @@ GRADFLOW_HD bool all_finite(const Real* values, int len) {
 }
 
 /// The final test, the same for every method, with the product G·U (or ∇f) at the returned U: its
-/// ‖∇f‖ is recomputed and reported, and a `converged` problem keeps that status only when U and ‖∇f‖
-/// are finite (else diverged) and ‖∇f‖ is within twice the gradient threshold (else stalled: the
-/// method's answer is as close as it gets at this precision, e.g. a direct solve or CG on a nearly
-/// singular G). The factor 2 leaves room for rounding between the run's products and this one.
+/// ‖∇f‖ is recomputed and reported, and a `converged` problem keeps that status only when U and
+/// ‖∇f‖ are finite (else diverged) and ‖∇f‖ is within twice the gradient threshold (else stalled:
+/// the method's answer is as close as it gets at this precision, e.g. a direct solve or CG on a
+/// nearly singular G). The factor 2 leaves room for rounding between the run's products and this
+/// one.
 template <class Real>
 GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
   const Real norm = gradient_norm_from_product(v, i);
