@@ -151,10 +151,9 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
       throw invalid_argument("sweep: base option " + std::string(name) +
                              " must be a single value; sweep it as an axis instead");
   }
-  sweep_spec one_method = spec;
-  one_method.methods.clear();
   const std::int64_t problem_count = problems.batch_size;
-  const std::int64_t all = sweep_size(one_method, problem_count);
+  const std::int64_t method_count = spec.methods.empty() ? 1 : std::int64_t(spec.methods.size());
+  const std::int64_t all = sweep_size(spec, problem_count) / method_count;  // this method's members
   const std::int64_t grid = problem_count == 0 ? 0 : all / problem_count;
   if (count < 0) count = all - first;
   if (first < 0 || count < 1 || first + count > all)

@@ -120,7 +120,7 @@ int run_plot(const plot_arguments& arguments) {
     if (!trace || std::filesystem::is_directory(arguments.table))
       throw io_error("cannot read trace '" + arguments.table + "'");
     std::getline(trace, header);
-    if (header != trace_csv({}, true).substr(0, trace_csv({}, true).size() - 1))
+    if (header + "\n" != trace_csv({}, true))
       throw invalid_argument("'" + arguments.table +
                              "' is not a trace (written by --trace; a sweep table is drawn "
                              "without --convergence)");

@@ -62,6 +62,16 @@ protected:
   void TearDown() override { std::filesystem::remove_all(directory_); }
   std::string path(const std::string& name) const { return (directory_ / name).string(); }
 
+  /// Writes `count` seed problems (A 50×5, B 50×2) to a.npy and b.npy; returns " --A … --B …".
+  std::string write_seed_files(std::int64_t count) const {
+    random_spec spec;
+    spec.batch_size = count;
+    const auto batch = random_least_squares<double>(spec);
+    write_npy(path("a.npy"), {count, 50, 5}, batch.matrix.data());
+    write_npy(path("b.npy"), {count, 50, 2}, batch.rhs.data());
+    return " --A " + path("a.npy") + " --B " + path("b.npy");
+  }
+
   void expect_usage_error(const std::string& arguments, const std::string& fragment) {
     const auto result = run(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;
@@ -120,12 +130,7 @@ TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
 }
 
 TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
-  random_spec spec;
-  spec.batch_size = 4;
-  const auto batch = random_least_squares<double>(spec);
-  write_npy(path("a.npy"), {4, 50, 5}, batch.matrix.data());
-  write_npy(path("b.npy"), {4, 50, 2}, batch.rhs.data());
-  const auto result = run("solve --A " + path("a.npy") + " --B " + path("b.npy") +
+  const auto result = run("solve" + write_seed_files(4) +
                           " --precision f32 --method rk4 --backend cpu --out " + path("u.npy"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("converged 4"), std::string::npos) << result.output;
@@ -134,12 +139,7 @@ TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
 
 TEST_F(Cli, StartingAtTheMinimumFromAU0FileTakesNoStep) {
   // Solve once, then start from the answer (one U0 per problem, then one shared by all).
-  random_spec spec;
-  spec.batch_size = 3;
-  const auto batch = random_least_squares<double>(spec);
-  write_npy(path("a.npy"), {3, 50, 5}, batch.matrix.data());
-  write_npy(path("b.npy"), {3, 50, 2}, batch.rhs.data());
-  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy");
+  const std::string files = write_seed_files(3);
   ASSERT_EQ(
       run("solve" + files + " --method direct --backend cpu --out " + path("u.npy")).exit_code, 0);
   const auto restarted = run("solve" + files + " --gtol 1e-8 --backend cpu --U0 " + path("u.npy") +
@@ -380,13 +380,8 @@ TEST_F(Cli, ResumeRefusesOtherSettingsMissingAndDamagedJournals) {
 }
 
 TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
-  random_spec spec;
-  spec.batch_size = 2;
-  const auto batch = random_least_squares<double>(spec);
-  write_npy(path("a.npy"), {2, 50, 5}, batch.matrix.data());
-  write_npy(path("b.npy"), {2, 50, 2}, batch.rhs.data());
+  const std::string files = write_seed_files(2) + " --backend cpu";
   const std::string a_before = read_file(path("a.npy"));
-  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy") + " --backend cpu";
   std::filesystem::create_symlink(path("a.npy"), path("link.npy"));
   expect_usage_error("solve" + files + " --out " + path("a.npy"), "is the input --A");
   expect_usage_error("solve" + files + " --out " + path("link.npy"), "is the input --A");
