@@ -2,9 +2,10 @@
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
+#include "gradflow/detail/engine.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
+#include "least_squares_model.hpp"
 
 namespace gradflow {
 
@@ -12,14 +13,33 @@ int cuda_device_count() { return 0; }
 
 std::vector<std::string> cuda_devices() { return {}; }
 
-template <class Real>
-std::unique_ptr<lockstep_backend<Real>> make_cuda_backend() {
+namespace detail {
+
+namespace {
+[[noreturn]] void no_cuda_build() {
   throw not_compiled(
       "backend cuda requested but this libgradflow was built without CUDA (no nvcc at configure "
       "time)");
 }
+}  // namespace
 
-template std::unique_ptr<lockstep_backend<float>> make_cuda_backend<float>();
-template std::unique_ptr<lockstep_backend<double>> make_cuda_backend<double>();
+template <class Real>
+std::unique_ptr<engine<Real>> make_cuda_engine() {
+  no_cuda_build();
+}
 
+template <class Real>
+std::unique_ptr<problem_model<Real>> make_least_squares_cuda_model(
+    const least_squares_batch<Real>&) {
+  no_cuda_build();
+}
+
+template std::unique_ptr<engine<float>> make_cuda_engine<float>();
+template std::unique_ptr<engine<double>> make_cuda_engine<double>();
+template std::unique_ptr<problem_model<float>> make_least_squares_cuda_model(
+    const least_squares_batch<float>&);
+template std::unique_ptr<problem_model<double>> make_least_squares_cuda_model(
+    const least_squares_batch<double>&);
+
+}  // namespace detail
 }  // namespace gradflow

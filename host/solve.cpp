@@ -7,17 +7,14 @@
 #include <sstream>
 #include <type_traits>
 
-#include "backend.hpp"
 #include "gradflow/detail/run_plan.hpp"
 #include "gradflow/error.hpp"
-#include "lockstep_driver.hpp"
+#include "least_squares_model.hpp"
 
 namespace gradflow {
 namespace {
 
 constexpr double unset = std::numeric_limits<double>::quiet_NaN();
-/// solve_options::stall_window's default for least squares (objectives default to never).
-constexpr std::int64_t least_squares_stall_window = 1000;
 
 void require(bool ok, const char* field, double value, const char* requirement) {
   if (ok) return;
@@ -105,9 +102,46 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
   return table;
 }
 
-/// Validates the batch-wide options.
+/// Whether a run reads the curvature once, at the start: ζ's smallest curvature, the Chebyshev
+/// methods' spectral bounds, or a default step without error control.
+bool needs_start_curvature(const solve_options& options, bool adaptive) {
+  return (options.dynamics == dynamics::heavy_ball && !options.damping.is_set()) ||
+         is_chebyshev(options.method) || (!adaptive && !options.dt.is_set());
+}
+
+/// What a model cannot give: a fixed H and c (direct and cg solve H·u = c) and, without its
+/// curvature, Newton flow and what reads the curvature at the start (ζ, the Chebyshev methods and
+/// default steps). A model whose H is not fixed prepares it at the start only by the first
+/// factorisation, which the linearly implicit method skips (its factorisations come each step).
+/// Returns whether the run must prepare and factor H at the start.
 template <class Real>
-detail::step_settings<Real> resolve_settings(const solve_options& options) {
+bool check_model_needs(const solve_options& options, const detail::step_settings<Real>& s,
+                       const model_traits& traits) {
+  const std::string method_name(to_string(options.method));
+  if (!traits.quadratic && (options.method == method::cg || options.method == method::direct))
+    throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
+                           ": it solves the linear system of a quadratic (least squares)");
+  if (options.dynamics == dynamics::newton && !traits.curvature)
+    throw invalid_argument("invalid dynamics = newton for " + traits.name +
+                           ": Newton flow needs the Hessian (" + traits.curvature_source + ")");
+  if (traits.quadratic || !needs_start_curvature(options, s.adaptive)) return false;
+  if (traits.curvature && !s.linearly_implicit) return true;
+  if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
+    throw invalid_argument("invalid zeta for " + traits.name +
+                           ": give the heavy ball's damping (ζ needs the smallest curvature: " +
+                           traits.curvature_source + ")");
+  if (is_chebyshev(options.method))
+    throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
+                           ": its stage count needs the curvature (" + traits.curvature_source +
+                           ")");
+  throw invalid_argument("dt is required for method = " + method_name + " on " + traits.name +
+                         " (no curvature bound to default it from)");
+}
+
+/// Validates the batch-wide options for a model with `traits`.
+template <class Real>
+detail::step_settings<Real> resolve_settings(const solve_options& options,
+                                             const model_traits& traits) {
   detail::step_settings<Real> s;
   s.method = options.method;
   s.dynamics = options.dynamics;
@@ -152,7 +186,7 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
   require(std::isfinite(options.dt_min) && options.dt_min >= 0, "dt_min", options.dt_min,
           "finite and >= 0");
   s.dt_min = Real(options.dt_min);
-  s.stall_window = options.stall_window.value_or(least_squares_stall_window);
+  s.stall_window = options.stall_window.value_or(traits.stall_window);
   require(s.stall_window >= 0, "stall_window", double(s.stall_window), ">= 0 (0: never stalled)");
   require(options.stall_factor > 0 && options.stall_factor <= 1, "stall_factor",
           options.stall_factor, "in (0, 1]");
@@ -171,6 +205,8 @@ detail::step_settings<Real> resolve_settings(const solve_options& options) {
       (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
       (integrator && (options.dynamics == dynamics::newton ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
+  if (check_model_needs(options, s, traits)) s.needs_factor = true;  // ∇²f(u0), factored
+  s.descent_by_value = traits.evaluates_value;
   return s;
 }
 
@@ -185,22 +221,10 @@ lockstep_layout layout_for(const solve_options& options,
   layout.work_count =
       integrator ? settings.scheme.stage_count : detail::optimizer_work_count(options.method);
   layout.needs_factor = settings.needs_factor;
+  layout.curvature_product = options.method == method::cg;
   layout.compaction = !fused && options.compaction_threshold > 0;
   layout.chebyshev = settings.chebyshev;
   return layout;
-}
-
-template <class Real>
-std::unique_ptr<lockstep_backend<Real>> choose_backend(backend_kind requested) {
-  switch (requested) {
-    case backend_kind::cpu:
-      return make_cpu_backend<Real>();
-    case backend_kind::cuda:
-      return make_cuda_backend<Real>();
-    case backend_kind::automatic:
-      break;
-  }
-  return cuda_device_count() > 0 ? make_cuda_backend<Real>() : make_cpu_backend<Real>();
 }
 
 /// skip_invalid: solves the valid members alone and reports the others as invalid_input with a NaN
@@ -276,9 +300,10 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
 namespace detail {
 
 template <class Real>
-run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns) {
+run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns,
+                        const model_traits& traits) {
   run_plan<Real> plan;
-  plan.settings = gradflow::resolve_settings<Real>(options);
+  plan.settings = gradflow::resolve_settings<Real>(options, traits);
   plan.parameters = gradflow::resolve_parameters<Real>(options, count);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
   plan.fused = options.path == execution_path::fused ||
@@ -288,11 +313,12 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
     throw invalid_argument(
         "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
   plan.layout = layout_for(options, plan.settings, plan.fused);
+  plan.layout.values = traits.evaluates_value;
   return plan;
 }
 
-template run_plan<float> plan_run(const solve_options&, std::int64_t, int);
-template run_plan<double> plan_run(const solve_options&, std::int64_t, int);
+template run_plan<float> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
+template run_plan<double> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
 
 }  // namespace detail
 
@@ -304,39 +330,9 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   } else {
     validate(batch);
   }
-  const auto plan = detail::plan_run<Real>(options, batch.batch_size, batch.unknowns);
-  const auto& settings = plan.settings;
-  const bool fused = plan.fused;
-  auto backend = choose_backend<Real>(options.backend);
-
-  const auto start = std::chrono::steady_clock::now();
-  backend->load(batch, plan.layout, plan.parameters);
-  solve_result<Real> result;
-  std::int64_t compactions = 0;
-  backend->start_clock();
-  if (fused) {
-    backend->run_fused(settings, options.should_stop);
-  } else {
-    compactions = integrate(*backend, settings, options, result.trace);
-  }
-  const double compute_seconds = backend->stop_clock();
-  result.batch_size = batch.batch_size;
-  result.unknowns = batch.unknowns;
-  result.rhs_count = batch.rhs_count;
-  backend->collect(result);
-  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-
-  run_summary& summary = result.summary;
-  summary.backend = backend->kind();
-  summary.device = backend->device_name();
-  summary.batch_size = batch.batch_size;
-  summary.path = fused ? execution_path::fused : execution_path::lockstep;
-  summary.wall_seconds = elapsed.count();
-  summary.compute_seconds = compute_seconds;
-  summary.products_issued = backend->products_issued();
-  summary.compactions = compactions;
-  finish_outcomes(result);
-  return result;
+  const auto engine = detail::make_engine<Real>(options.backend, true, "");
+  const auto model = detail::make_least_squares_model(batch, engine->kind());
+  return detail::solve_model(*model, *engine, options);
 }
 
 template solve_result<float> solve(const least_squares_batch<float>&, const solve_options&);

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
+#include "gradflow/detail/engine.hpp"
 #include "gradflow/solve.hpp"
 
 namespace gradflow {

@@ -7,6 +7,7 @@
 #include "gradflow/mgh.hpp"
 #include "gradflow/objective.hpp"
 #include "oracle.hpp"
+#include "same_bits.hpp"
 
 namespace gradflow {
 namespace {
@@ -325,6 +326,54 @@ TEST(Objectives, TheCompiledInSolverOfTheBuiltInsIsTheHeadersSolver) {
     EXPECT_THROW(mgh::solve(batch, options), no_device);
   else
     EXPECT_THROW(mgh::solve(batch, options), not_compiled);
+}
+
+TEST(Objectives, TheLockstepPathGivesTheFusedBitsWithTracesProgressAndCompaction) {
+  // Steeper valleys take more steps, so problems finish at different times and the active set is
+  // compacted under them.
+  std::vector<double> steepness;
+  for (int i = 0; i < 40; ++i) steepness.push_back(1 + 5 * i);
+  const auto batch = valleys(steepness);
+  for (method m : {method::tsit5, method::fire, method::linearly_implicit}) {
+    solve_options options;
+    options.backend = backend_kind::cpu;
+    options.method = m;
+    options.gtol = 1e-6;
+    options.rtol = 1e-10;
+    options.atol = 1e-12;
+    options.max_steps = 20000;
+    if (m == method::fire) options.dt = 1e-3;
+    if (m == method::linearly_implicit) options.dt = 1e-2;
+    options.path = execution_path::fused;
+    const auto fused = solve_objectives(batch, options);
+    options.path = execution_path::lockstep;
+    options.trace_every = 5;
+    options.compaction_threshold = 0.9;
+    std::int64_t progress_reports = 0;
+    options.on_progress = [&](const progress_report& report) {
+      ++progress_reports;
+      EXPECT_EQ(report.running + report.finished, batch.batch_size());
+    };
+    const auto lockstep = solve_objectives(batch, options);
+    SCOPED_TRACE(std::string(to_string(m)));
+    EXPECT_EQ(lockstep.summary.path, execution_path::lockstep);
+    testing::expect_same_bits(lockstep, fused);
+    EXPECT_GE(fused.summary.count(status::converged), batch.batch_size() * 3 / 4);
+    EXPECT_GT(progress_reports, 0);
+    EXPECT_GT(lockstep.summary.compactions, 0);
+    // Every problem's trace starts at step 0 with ‖∇f(u0)‖ and ends where its result does.
+    std::vector<const trace_point*> first(batch.batch_size()), last(batch.batch_size());
+    for (const auto& point : lockstep.trace) {
+      if (!first[point.problem]) first[point.problem] = &point;
+      last[point.problem] = &point;
+    }
+    for (std::int64_t i = 0; i < batch.batch_size(); ++i) {
+      ASSERT_TRUE(first[i] && last[i]) << "problem " << i;
+      EXPECT_EQ(first[i]->step, 0);
+      EXPECT_EQ(last[i]->step, lockstep.accepted_steps[i]) << "problem " << i;
+      EXPECT_EQ(last[i]->gradient_norm, lockstep.gradient_norm[i]) << "problem " << i;
+    }
+  }
 }
 
 TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {

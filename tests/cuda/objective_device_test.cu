@@ -40,7 +40,7 @@ void expect_device_matches_cpu(const objective_batch<Objective, double>& batch,
   options.backend = backend_kind::cuda;
   const auto gpu = solve_objectives(batch, options);
   EXPECT_EQ(gpu.summary.backend, backend_kind::cuda);
-  EXPECT_EQ(gpu.summary.path, execution_path::fused);
+  if (options.path != execution_path::automatic) EXPECT_EQ(gpu.summary.path, options.path);
   const int n = batch.unknowns;
   for (std::int64_t i = 0; i < batch.batch_size(); ++i) {
     if (cpu.outcome[i] != status::converged) continue;  // chaotic paths may part after many steps
@@ -69,6 +69,32 @@ TEST_F(ObjectivesOnDevice, AUserFunctorWithPerProblemParametersMatchesTheCpu) {
     options.max_steps = 100000;
     SCOPED_TRACE(std::string(to_string(m)));
     expect_device_matches_cpu(batch, options);
+  }
+}
+
+TEST_F(ObjectivesOnDevice, TheLockstepPathWithCompactionAndTracesMatchesTheCpu) {
+  objective_batch<valley, double> batch;
+  batch.unknowns = 2;
+  for (int i = 0; i < 500; ++i) {
+    batch.problems.push_back({0.5 + 0.001 * i, 1.0 + i % 60});
+    batch.initial.insert(batch.initial.end(), {-1.2, 1.0});
+  }
+  for (method m : {method::tsit5, method::linearly_implicit, method::nag}) {
+    solve_options options;
+    options.method = m;
+    options.path = execution_path::lockstep;
+    options.dt = m == method::nag ? 1e-4 : 1e-3;
+    options.momentum = 0.9;
+    options.gtol = 1e-8;
+    options.max_steps = 100000;
+    options.trace_every = 50;
+    options.compaction_threshold = 0.9;  // compaction happens, and later kernels visit a list
+    SCOPED_TRACE(std::string(to_string(m)));
+    expect_device_matches_cpu(batch, options);
+    options.backend = backend_kind::cuda;
+    const auto gpu = solve_objectives(batch, options);
+    EXPECT_GT(gpu.summary.compactions, 0);
+    EXPECT_FALSE(gpu.trace.empty());
   }
 }
 

@@ -67,7 +67,7 @@ GRADFLOW_HD Real rkc_weight(int j, Real first, Real second, Real omega0) {
   return j >= 2 ? second / (first * first) : 1 / (4 * omega0 * omega0);
 }
 
-/// Per problem, once: the damping's default, L by power iteration on G, the stage count (given;
+/// Per problem, once: the damping's default, L by power iteration on H, the stage count (given;
 /// else the fewest whose damped length covers dt·L for a given dt; else ⌈√(η(κ−1)/2)⌉ with
 /// κ = L/μ, μ by inverse iteration with the Cholesky factor), and the step h (given dt, else the
 /// damped length over L).
@@ -80,7 +80,7 @@ GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settin
   const Real damping = own[eta];
   const int fewest = s.method == method::rkc ? 2 : 1;
   const Real largest =
-      largest_curvature(v.gram_of(i), v.unknowns, v.product_of(i), v.stage_input_of(i));
+      largest_curvature(v.curvature_of(i), v.unknowns, v.gradient_of(i), v.stage_input_of(i));
   int count = fewest;
   if (!std::isnan(own[stages])) {
     count = int(own[stages]);
@@ -90,7 +90,7 @@ GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settin
       ++count;
   } else {
     const Real smallest =
-        smallest_curvature(v.gram_of(i), v.factor_of(i), v.unknowns, v.product_of(i));
+        smallest_curvature(v.curvature_of(i), v.factor_of(i), v.unknowns, v.gradient_of(i));
     const Real condition = largest / smallest;
     const Real wanted = std::ceil(std::sqrt(damping * (condition - 1) / 2));
     count = wanted > Real(max_chebyshev_stages) ? max_chebyshev_stages : int(wanted);
@@ -130,7 +130,7 @@ GRADFLOW_HD void chebyshev_first_stage(const lockstep_view<Real>& v, const step_
   r[6] = 0, r[7] = 0;       // T_0″, T_1″
 }
 
-/// Stage j ≥ 2 of a problem with s ≥ j stages, with the product G·g_{j−1} in the product slot:
+/// Stage j ≥ 2 of a problem with s ≥ j stages, with ∇f(g_{j−1}) in the gradient slot:
 ///   rkcd: g_j = μ_j g_{j−1} + ν_j g_{j−2} + κ_j h F(g_{j−1}),
 ///         μ_j = 2ω0 T_{j−1}/T_j, ν_j = −T_{j−2}/T_j, κ_j = 2ω1 T_{j−1}/T_j;
 ///   rkc:  g_j = (1 − μ_j − ν_j) y + μ_j g_{j−1} + ν_j g_{j−2} + μ̃_j h F(g_{j−1}) + γ̃_j h F(y),
@@ -163,12 +163,11 @@ GRADFLOW_HD void chebyshev_stage(const lockstep_view<Real>& v, const step_settin
   const Real h = v.dt_step[i];
   const Real* y = v.state_of(i);
   const Real* k0 = v.work_of(0, i);
-  const Real* product = v.product_of(i);
-  const Real* cross = v.cross_of(i);
+  const Real* gradient = v.gradient_of(i);
   Real* before_last = v.work_of(1, i);
   Real* last = v.stage_input_of(i);
   for (int e = 0; e < v.len(); ++e) {
-    const Real flow = cross[e] - product[e];  // F(g_{j−1}) = −∇f
+    const Real flow = -gradient[e];  // F(g_{j−1}) = −∇f
     const Real next = keep_last * last[e] + keep_before * before_last[e] + step_weight * h * flow +
                       start_weight * y[e] + flow_weight * h * k0[e];
     before_last[e] = last[e];

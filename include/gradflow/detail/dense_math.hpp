@@ -33,7 +33,21 @@ GRADFLOW_HD void add_ridge(Real* gram, Real lambda, int unknowns) {
   for (int p = 0; p < unknowns; ++p) gram[p * unknowns + p] += lambda;
 }
 
-/// out = G·X for X n×k (the one product every method needs).
+/// out = H·X − c for X n×k: the gradient of the quadratic ½⟨X, HX⟩ − ⟨c, X⟩.
+template <class Real>
+GRADFLOW_HD void quadratic_gradient(const Real* hessian, const Real* point, const Real* linear_term,
+                                    int unknowns, int rhs_count, Real* out) {
+  for (int r = 0; r < unknowns; ++r) {
+    for (int c = 0; c < rhs_count; ++c) {
+      Real sum = 0;
+      for (int j = 0; j < unknowns; ++j)
+        sum += hessian[r * unknowns + j] * point[j * rhs_count + c];
+      out[r * rhs_count + c] = sum - linear_term[r * rhs_count + c];
+    }
+  }
+}
+
+/// out = G·X for X n×k.
 template <class Real>
 GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns, int rhs_count,
                               Real* out) {

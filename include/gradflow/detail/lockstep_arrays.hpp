@@ -18,15 +18,18 @@ struct lockstep_layout {
   int state_factor = 1;  ///< d: 2 for second-order dynamics
   int work_count = 0;    ///< Runge–Kutta stages, or the optimiser's work vectors
   bool needs_factor = false;
-  bool compaction = false;  ///< size the active lists and pointer arrays of compaction
-  bool chebyshev = false;   ///< size the Chebyshev recurrences (rkcd, rkc)
+  bool curvature_product = false;  ///< cg: H·p per problem
+  bool values = false;             ///< the model evaluates f at each operand
+  bool compaction = false;         ///< size the active lists and pointer arrays of compaction
+  bool chebyshev = false;          ///< size the Chebyshev recurrences (rkcd, rkc)
 };
 
-/// The arrays behind a lockstep_view, owned by a backend in its kind of memory (`Array` is
-/// std::vector on the CPU, device_buffer on the GPU). Sized, and zeroed, once per solve.
+/// The engine's arrays behind a lockstep_view, in its kind of memory (`Array` is std::vector on the
+/// CPU, device_buffer on the GPU). Sized, and zeroed, once per solve. A model's own data (its
+/// curvature, its linear term) live in the model.
 template <template <class> class Array, class Real>
 struct lockstep_arrays {
-  Array<Real> gram, cross, factor, parameters, state, stage_input, work, product;
+  Array<Real> gradient, value, curvature_product, factor, parameters, state, stage_input, work;
   Array<std::int32_t> outcome;
   Array<Real> time, dt, dt_step, error_previous, trial_gradient_norm, gradient_norm,
       gradient_norm_initial;
@@ -38,14 +41,15 @@ struct lockstep_arrays {
   void size_for(std::int64_t count, int unknowns, int rhs_count, const lockstep_layout& layout) {
     const std::int64_t len = std::int64_t(unknowns) * rhs_count;
     const std::int64_t state_len = layout.state_factor * len;
-    resize_array(gram, count * unknowns * unknowns, "G = AᵀA + λI");
-    resize_array(cross, count * len, "C = AᵀB");
+    resize_array(gradient, count * len, "the gradients");
+    resize_array(value, layout.values ? count : 0, "the values of f");
+    resize_array(curvature_product, layout.curvature_product ? count * len : 0,
+                 "the curvature products");
     resize_array(factor, layout.needs_factor ? count * unknowns * unknowns : 0, "Cholesky factors");
     resize_array(parameters, count * detail::parameter_count, "hyperparameters");
     resize_array(state, count * state_len, "the state");
     resize_array(stage_input, count * state_len, "the stage input");
     resize_array(work, count * state_len * layout.work_count, "the stages / work vectors");
-    resize_array(product, count * len, "the products G·U");
     resize_array(outcome, count, "status");
     for (auto* per_problem :
          {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm, &gradient_norm,
@@ -64,14 +68,14 @@ struct lockstep_arrays {
     v.unknowns = unknowns;
     v.rhs_count = rhs_count;
     v.state_factor = state_factor;
-    v.gram = gram.data();
-    v.cross = cross.data();
+    v.gradient = gradient.data();
+    v.value = value.data();
+    v.curvature_product = curvature_product.data();
     v.factor = factor.data();
     v.parameters = parameters.data();
     v.state = state.data();
     v.stage_input = stage_input.data();
     v.work = work.data();
-    v.product = product.data();
     v.outcome = outcome.data();
     v.time = time.data();
     v.dt = dt.data();

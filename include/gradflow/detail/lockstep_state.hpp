@@ -28,14 +28,16 @@ enum parameter : int {
   parameter_count
 };
 
-/// Which per-problem vector a batched product G·U reads its U from (the first n·k values).
+/// Which per-problem vector a model evaluates at (the first n·k values).
 enum class operand { state, stage_input, search_direction };
 
 /// Non-owning view of a batch in lockstep, as device or host pointers; trivially copyable, so
 /// kernels take it by value. A problem's state is `state_len()` = d·n·k values: U, then for
 /// second-order dynamics the velocity V. `work` holds `work_count` vectors of state_len() per
 /// problem, vector w of problem i at (w·batch_size + i)·state_len(): the Runge–Kutta stages K_w, or
-/// an optimiser's momentum / moments / CG directions.
+/// an optimiser's momentum / moments / CG directions. The engine owns the step-control arrays;
+/// the model (gradflow/model.hpp) fills `gradient` and `value` when it evaluates and owns what
+/// `curvature` and `linear_term` point at.
 template <class Real>
 struct lockstep_view {
   std::int64_t batch_size = 0;
@@ -43,15 +45,26 @@ struct lockstep_view {
   int rhs_count = 0;
   int state_factor = 1;  ///< d: 1, or 2 for (u, v)
 
-  const Real* gram = nullptr;   ///< G_i = A_iᵀA_i + λ_i I, n×n each
-  const Real* cross = nullptr;  ///< C_i = A_iᵀB_i, n×k each
-  Real* factor = nullptr;       ///< Cholesky factors of G_i (column-major lower), when needed
-  Real* parameters = nullptr;   ///< parameter_count per problem
-  Real* state = nullptr;        ///< y = (U[, V]), the accepted state
+  /// ∇f at the last operand the model evaluated, n·k per problem.
+  Real* gradient = nullptr;
+  /// f at that operand, for models that evaluate f (model_traits::evaluates_value); else nullptr.
+  Real* value = nullptr;
+  /// The Hessian H_i (n×n row-major per problem) that factorisations and curvature estimates read:
+  /// a quadratic model's fixed H (least squares: G = AᵀA + λI), else where the model left ∇²f at
+  /// its last prepare_curvature. nullptr when neither the model nor the method needs it.
+  Real* curvature = nullptr;
+  /// A quadratic model's c in f = ½⟨U, HU⟩ − ⟨c, U⟩ + const (least squares: C = AᵀB), n·k per
+  /// problem: what direct solves for. nullptr for other models.
+  const Real* linear_term = nullptr;
+  /// H·X at the last operand of a curvature product (cg's H·p), n·k per problem, when the method
+  /// asks for it.
+  Real* curvature_product = nullptr;
+  Real* factor = nullptr;      ///< Cholesky factors of H_i (column-major lower), when needed
+  Real* parameters = nullptr;  ///< parameter_count per problem
+  Real* state = nullptr;       ///< y = (U[, V]), the accepted state
   Real* stage_input =
       nullptr;  ///< Y: where the next evaluation happens (U_new after the last stage)
   Real* work = nullptr;
-  Real* product = nullptr;  ///< n·k per problem: G times the U-part of the last operand
 
   std::int32_t* outcome = nullptr;  ///< gradflow::status values
   Real* time = nullptr;
@@ -69,9 +82,6 @@ struct lockstep_view {
   Real* stall_reference = nullptr;  ///< the largest ‖∇f‖ in the window before (0: none yet)
   std::int64_t* stall_window_start = nullptr;  ///< accepted steps when this window opened
   Real* recurrence = nullptr;  ///< rkcd, rkc: recurrence_count Chebyshev values per problem
-  /// Objectives: f at the last operand of a product (descent control compares these); nullptr
-  /// for least squares, whose change in f descent control gets exactly from gradients.
-  Real* trial_value = nullptr;
 
   GRADFLOW_HD int len() const { return unknowns * rhs_count; }
   GRADFLOW_HD int state_len() const { return state_factor * unknowns * rhs_count; }
@@ -80,10 +90,13 @@ struct lockstep_view {
   GRADFLOW_HD Real* work_of(int w, std::int64_t i) const {
     return work + (std::int64_t(w) * batch_size + i) * state_len();
   }
-  GRADFLOW_HD Real* product_of(std::int64_t i) const { return product + i * len(); }
-  GRADFLOW_HD const Real* cross_of(std::int64_t i) const { return cross + i * len(); }
-  GRADFLOW_HD const Real* gram_of(std::int64_t i) const {
-    return gram + i * std::int64_t(unknowns) * unknowns;
+  GRADFLOW_HD Real* gradient_of(std::int64_t i) const { return gradient + i * len(); }
+  GRADFLOW_HD Real* curvature_product_of(std::int64_t i) const {
+    return curvature_product + i * len();
+  }
+  GRADFLOW_HD const Real* linear_term_of(std::int64_t i) const { return linear_term + i * len(); }
+  GRADFLOW_HD Real* curvature_of(std::int64_t i) const {
+    return curvature + i * std::int64_t(unknowns) * unknowns;
   }
   GRADFLOW_HD Real* factor_of(std::int64_t i) const {
     return factor + i * std::int64_t(unknowns) * unknowns;
@@ -92,7 +105,7 @@ struct lockstep_view {
   GRADFLOW_HD Real parameter_of(std::int64_t i, parameter p) const {
     return parameters[i * parameter_count + p];
   }
-  /// Problem i's vector whose first n·k values a product G·X reads (i = 0: the batch's base).
+  /// Problem i's vector whose first n·k values a model evaluates at (i = 0: the batch's base).
   GRADFLOW_HD Real* operand_of(operand source, std::int64_t i) const {
     return source == operand::state         ? state_of(i)
            : source == operand::stage_input ? stage_input_of(i)
@@ -151,8 +164,11 @@ struct step_settings {
   Real q_max = Real(10);
   Real error_previous_initial = Real(1e-4);
   fire_constants<Real> fire;
-  bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor G
+  bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor H
                               ///< once; linearly implicit: the factors' storage
+  /// Descent control compares f itself (models that evaluate it) instead of the trapezoid rule
+  /// on gradients, which is exact for quadratic models only.
+  bool descent_by_value = false;
 };
 
 }  // namespace gradflow::detail

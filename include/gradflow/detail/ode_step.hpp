@@ -7,8 +7,8 @@
 #include "gradflow/detail/stopping.hpp"
 
 /// One problem's part of each phase of an explicit Runge–Kutta step on the chosen dynamics. The
-/// driver alternates these with batched products G·U (the `product` slot); every function returns
-/// at once for a problem that no longer runs.
+/// driver alternates these with the model's batched evaluations of ∇f (the `gradient` slot); every
+/// function returns at once for a problem that no longer runs.
 namespace gradflow::detail {
 
 /// RMS of values_e / (atol + |reference_e|·rtol): the weighted norm of Hairer–Nørsett–Wanner.
@@ -30,8 +30,8 @@ GRADFLOW_HD Real clipped_step(const step_settings<Real>& s, Real dt, Real time) 
 }
 
 /// K_output = F(t, Y) for the dynamics, where the U-part of Y (the accepted state for output 0,
-/// else the stage input) has product G·U and so gradient g = G·U − C:
-///   gradient: −g;  newton: −G⁻¹g;  heavy ball: (V, −(c/m)V − g/m);
+/// else the stage input) has gradient g in the gradient slot:
+///   gradient: −g;  newton: −H⁻¹g;  heavy ball: (V, −(c/m)V − g/m);
 ///   nesterov: (V, −(3/t)V − g), whose t → 0 limit with V(0) = 0 is (0, −g/4).
 /// Records ‖g‖ as the trial gradient norm.
 template <class Real>
@@ -41,13 +41,12 @@ GRADFLOW_HD void evaluate_dynamics(const lockstep_view<Real>& v, const step_sett
   const int len = v.len();
   const Real* point = output == 0 ? v.state_of(i) : v.stage_input_of(i);
   const Real* velocity = point + len;
-  const Real* product = v.product_of(i);
-  const Real* cross = v.cross_of(i);
+  const Real* gradient = v.gradient_of(i);
   Real* k_u = v.work_of(output, i);
   Real* k_v = k_u + len;
   Real gradient_sq = 0;
   for (int e = 0; e < len; ++e) {
-    const Real g = product[e] - cross[e];
+    const Real g = gradient[e];
     gradient_sq += g * g;
     switch (s.dynamics) {
       case dynamics::gradient:
@@ -72,7 +71,7 @@ GRADFLOW_HD void evaluate_dynamics(const lockstep_view<Real>& v, const step_sett
 }
 
 /// After K_0 = F(0, y0): initialise problem i and its first step. Without a given step, a fixed
-/// method takes 1/‖G‖_∞ (first-order dynamics) or 1/√(‖G‖_∞/m) (second-order: the fastest
+/// method takes 1/‖H‖_∞ (first-order dynamics) or 1/√(‖H‖_∞/m) (second-order: the fastest
 /// oscillation), and an adaptive one the first guess h0 of Hairer–Nørsett–Wanner (Solving ODEs I,
 /// II.4), writing the probe point Y = y0 + h0·K_0 for `refine_initial_step`.
 template <class Real>
@@ -86,12 +85,12 @@ GRADFLOW_HD void start_integration(const lockstep_view<Real>& v, const step_sett
   v.time[i] = 0;
   v.gradient_evaluations[i] = 1;
   // Descent control on an objective keeps f at the accepted point where PI keeps its memory.
-  v.error_previous[i] = s.descent && v.trial_value ? v.trial_value[i] : s.error_previous_initial;
+  v.error_previous[i] = s.descent && s.descent_by_value ? v.value[i] : s.error_previous_initial;
   if (!test_new_point(v, s, i, v.trial_gradient_norm[i], Real(0))) return;
   const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
   Real dt = v.parameter_of(i, step);
   if (std::isnan(dt) && !s.adaptive) {
-    const Real bound = curvature_bound(v.gram_of(i), v.unknowns);
+    const Real bound = curvature_bound(v.curvature_of(i), v.unknowns);
     const bool second_order = v.state_factor == 2;
     const Real scale =
         s.dynamics == dynamics::heavy_ball ? v.parameter_of(i, inverse_mass) : Real(1);
@@ -155,8 +154,8 @@ GRADFLOW_HD void form_stage_input(const lockstep_view<Real>& v, const step_setti
   }
 }
 
-/// Y = y + (I/h + G)⁻¹K_0 (K_0 = −∇f(y)): the linearly implicit Euler step, by the Cholesky factor
-/// of G + I/h that factor_problem left for this step.
+/// Y = y + (I/h + H)⁻¹K_0 (K_0 = −∇f(y)): the linearly implicit Euler step, by the Cholesky factor
+/// of H + I/h that factor_problem left for this step.
 template <class Real>
 GRADFLOW_HD void form_implicit_stage_input(const lockstep_view<Real>& v, std::int64_t i) {
   if (!v.running(i)) return;
@@ -205,18 +204,18 @@ GRADFLOW_HD bool grow_step(const lockstep_view<Real>& v, const step_settings<Rea
   return true;
 }
 
-/// Descent (SER) control after a step Δ = y_new − y on gradient flow, whose product G·y_new is in
-/// the product slot. f(y_new) − f(y) = ⟨Δ, (∇f(y) + ∇f(y_new))/2⟩ exactly for a quadratic (the
-/// trapezoidal rule), without the cancellation of subtracting two values of f near the minimum.
+/// Descent (SER) control after a step Δ = y_new − y on gradient flow, whose ∇f(y_new) is in the
+/// gradient slot. f(y_new) − f(y) = ⟨Δ, (∇f(y) + ∇f(y_new))/2⟩ exactly for a quadratic (the
+/// trapezoidal rule), without the cancellation of subtracting two values of f near the minimum;
+/// models that evaluate f compare f itself (step_settings::descent_by_value).
 /// Accept when that is ≤ 0 (beyond rounding), then dt ← 1.1·h·‖∇f(y)‖/‖∇f(y_new)‖, its growth
 /// limited to q_max for explicit methods (whose stability it would overrun) and unlimited for the
 /// linearly implicit step (whose convergence it makes quadratic); on a rise, dt ← h/2.
 template <class Real>
 GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                   std::int64_t i, Real h, Real& next_dt) {
-  if (v.trial_value) {  // an objective: compare f itself (the trapezoid is exact for quadratics
-                        // only)
-    const Real f_old = v.error_previous[i], f_new = v.trial_value[i];
+  if (s.descent_by_value) {
+    const Real f_old = v.error_previous[i], f_new = v.value[i];
     if (!(f_new <= f_old + 16 * std::numeric_limits<Real>::epsilon() * std::fabs(f_old))) {
       next_dt = h / 2;
       return false;
@@ -227,14 +226,13 @@ GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_setti
   const Real* y = v.state_of(i);
   const Real* y_new = v.stage_input_of(i);
   const Real* k0 = v.work_of(0, i);  // −∇f(y)
-  const Real* product = v.product_of(i);
-  const Real* cross = v.cross_of(i);
+  const Real* gradient = v.gradient_of(i);
   Real change = 0, scale = 0;
   for (int e = 0; e < v.len(); ++e) {
     const Real step = y_new[e] - y[e];
-    const Real gradient_mean = (product[e] - cross[e] - k0[e]) / 2;
+    const Real gradient_mean = (gradient[e] - k0[e]) / 2;
     change += step * gradient_mean;
-    scale += std::fabs(step) * (std::fabs(product[e] - cross[e]) + std::fabs(k0[e]));
+    scale += std::fabs(step) * (std::fabs(gradient[e]) + std::fabs(k0[e]));
   }
   if (!(change <= 4 * std::numeric_limits<Real>::epsilon() * scale)) {  // a NaN rejects too
     next_dt = h / 2;

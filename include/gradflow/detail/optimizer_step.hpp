@@ -6,7 +6,8 @@
 #include "gradflow/detail/stopping.hpp"
 
 /// The classic optimisers, one iteration per problem: the driver forms the operand (`prepare`),
-/// computes its product G·X in one batched call, and `update` does the rest. Work vectors:
+/// has the model evaluate ∇f there in one batched call (cg: the curvature product H·p), and
+/// `update` does the rest. Work vectors:
 /// momentum, nag, fire, fire2: 0 = velocity; adam: 0 = first moment, 1 = second moment;
 /// cg: 0 = residual r = C − G U, 1 = search direction p.
 namespace gradflow::detail {
@@ -27,15 +28,15 @@ constexpr int optimizer_work_count(method m) {
   }
 }
 
-/// The operand of an optimiser's batched product: the iterate U, the look-ahead point (nag, in the
-/// stage input) or the search direction (cg, work vector 1).
+/// The operand of an optimiser's batched evaluation: the iterate U, the look-ahead point (nag, in
+/// the stage input) or the search direction (cg, work vector 1, of which it takes H·p).
 constexpr operand optimizer_operand(method m) {
   return m == method::nag ? operand::stage_input
                           : (m == method::cg ? operand::search_direction : operand::state);
 }
 
-/// Before the first iteration (cg: after the product G·U0): zero the work vectors and counters;
-/// cg starts from r = p = C − G U0; FIRE from dt0 and α_start.
+/// Before the first iteration (cg: after ∇f(U0)): zero the work vectors and counters; cg starts
+/// from r = p = −∇f(U0) (= C − H U0); FIRE from dt0 and α_start.
 template <class Real>
 GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                  std::int64_t i) {
@@ -55,11 +56,10 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
   if (s.method == method::cg) {
     Real* residual = v.work_of(0, i);
     Real* direction = v.work_of(1, i);
-    const Real* product = v.product_of(i);
-    const Real* cross = v.cross_of(i);
+    const Real* gradient = v.gradient_of(i);
     Real residual_sq = 0;
     for (int e = 0; e < len; ++e) {
-      residual[e] = direction[e] = cross[e] - product[e];
+      residual[e] = direction[e] = -gradient[e];
       residual_sq += residual[e] * residual[e];
     }
     v.error_previous[i] = residual_sq;
@@ -81,8 +81,8 @@ GRADFLOW_HD void prepare_operand(const lockstep_view<Real>& v, const step_settin
   for (int e = 0; e < v.len(); ++e) ahead[e] = u[e] + beta * velocity[e];
 }
 
-/// One conjugate-gradient step on G U = C with the Frobenius inner product (the block system is
-/// (I_k ⊗ G) vec U = vec C, so at most n distinct eigenvalues: ≤ n steps in exact arithmetic).
+/// One conjugate-gradient step on H U = C with the Frobenius inner product (the block system is
+/// (I_k ⊗ H) vec U = vec C, so at most n distinct eigenvalues: ≤ n steps in exact arithmetic).
 template <class Real>
 GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                          std::int64_t i) {
@@ -90,11 +90,11 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
   Real* u = v.state_of(i);
   Real* residual = v.work_of(0, i);
   Real* direction = v.work_of(1, i);
-  const Real* q = v.product_of(i);  // G·p
+  const Real* q = v.curvature_product_of(i);  // H·p
   Real curvature = 0;
   for (int e = 0; e < len; ++e) curvature += direction[e] * q[e];
   const Real residual_sq = v.error_previous[i];
-  if (!(curvature > 0)) {  // p in G's null space or breakdown: no further progress possible
+  if (!(curvature > 0)) {  // p in H's null space or breakdown: no further progress possible
     set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
     return;
   }
@@ -171,8 +171,8 @@ GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Rea
   v.error_previous[i] = alpha;
 }
 
-/// One iteration after the batched product of the operand: test the gradient at the operand (a
-/// converged nag problem adopts its look-ahead point), then update.
+/// One iteration after the batched evaluation at the operand: test the gradient there (a converged
+/// nag problem adopts its look-ahead point), then update.
 ///   gd: U −= lr·g;  momentum: V = βV − lr·g, U += V;  nag: same with g at U + βV;
 ///   adam: m = β1 m + (1−β1) g, s = β2 s + (1−β2) g², U −= lr·m̂/(√ŝ + ε) with m̂ = m/(1−β1ᵗ),
 ///   ŝ = s/(1−β2ᵗ);  fire, fire2: fire_step;  cg: conjugate_gradient_step.
@@ -186,9 +186,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   }
   const int len = v.len();
   Real* u = v.state_of(i);
-  Real* gradient = v.product_of(i);  // becomes g = G·X − C in place
-  const Real* cross = v.cross_of(i);
-  for (int e = 0; e < len; ++e) gradient[e] -= cross[e];
+  const Real* gradient = v.gradient_of(i);
   const Real norm = frobenius_norm(gradient, len);
   v.gradient_evaluations[i] += 1;
   if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
@@ -241,14 +239,14 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   test_step_budget(v, s, i);
 }
 
-/// direct: U = G⁻¹C by the Cholesky factor, column by column.
+/// direct: U = H⁻¹c by the Cholesky factor, column by column (quadratic models).
 template <class Real>
 GRADFLOW_HD void direct_solve(const lockstep_view<Real>& v, std::int64_t i) {
   if (!v.running(i)) return;
-  v.gradient_norm_initial[i] = gradient_norm_from_product(v, i);
+  v.gradient_norm_initial[i] = gradient_norm_at_operand(v, i);
   Real* u = v.state_of(i);
-  const Real* cross = v.cross_of(i);
-  for (int e = 0; e < v.len(); ++e) u[e] = cross[e];
+  const Real* linear_term = v.linear_term_of(i);
+  for (int e = 0; e < v.len(); ++e) u[e] = linear_term[e];
   for (int c = 0; c < v.rhs_count; ++c)
     cholesky_solve(v.factor_of(i), v.unknowns, u + c, v.rhs_count);
   set_outcome(v, i, status::converged);

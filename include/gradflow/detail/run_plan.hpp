@@ -3,12 +3,13 @@
 #include <vector>
 
 #include "gradflow/detail/lockstep_arrays.hpp"
+#include "gradflow/model.hpp"
 #include "gradflow/options.hpp"
 
 namespace gradflow::detail {
 
-/// What a solve's options resolve to, shared by every problem family: the batch-wide settings, the
-/// per-problem hyperparameter table, the execution path and the per-problem storage.
+/// What a solve's options resolve to for one model: the batch-wide settings, the per-problem
+/// hyperparameter table, the execution path and the per-problem storage.
 template <class Real>
 struct run_plan {
   step_settings<Real> settings;
@@ -17,12 +18,27 @@ struct run_plan {
   lockstep_layout layout;
 };
 
-/// Validates `options` for `count` problems of `unknowns` unknowns and resolves them; throws
-/// invalid_argument / dimension_mismatch naming the field (and member) before any work.
+/// Validates `options` for `count` problems of `unknowns` unknowns of a model with `traits` and
+/// resolves them; throws invalid_argument / dimension_mismatch naming the field (and member)
+/// before any work.
 template <class Real>
-run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns);
+run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns,
+                        const model_traits& traits);
 
-extern template run_plan<float> plan_run(const solve_options&, std::int64_t, int);
-extern template run_plan<double> plan_run(const solve_options&, std::int64_t, int);
+extern template run_plan<float> plan_run(const solve_options&, std::int64_t, int,
+                                         const model_traits&);
+extern template run_plan<double> plan_run(const solve_options&, std::int64_t, int,
+                                          const model_traits&);
+
+/// The one driver: plan → load → fused or lockstep → collect → summary, for any model on any
+/// engine (README, "Design").
+template <class Real>
+solve_result<Real> solve_model(problem_model<Real>& model, engine<Real>& engine,
+                               const solve_options& options);
+
+extern template solve_result<float> solve_model(problem_model<float>&, engine<float>&,
+                                                const solve_options&);
+extern template solve_result<double> solve_model(problem_model<double>&, engine<double>&,
+                                                 const solve_options&);
 
 }  // namespace gradflow::detail

@@ -5,25 +5,27 @@
 
 namespace gradflow::detail {
 
-/// The order of a run's phases and products, written once for both execution paths. An Executor
-/// provides: factorize(factor_shift), gram(operand) (product = G·X), phase(lockstep_phase, stage),
-/// keep_going(iteration) (false once nothing it advances still runs), after_step(iteration),
-/// end_iterations() (before the final product, which covers every problem again), stage_limit()
-/// (rkcd, rkc: the most stages any problem it advances takes).
-/// lockstep: the executor applies each call to the whole batch (host/lockstep_driver.cpp);
-/// fused: to one problem, whose whole run happens in one thread (fused_executor below).
-/// Integrators, per step: for each stage s ≥ 1 form Y_s, product G·Y_s, K_s = F(Y_s); then
-/// accept/reject and control. Optimisers, per iteration: [look-ahead,] product, update.
+/// The order of a run's phases and evaluations, written once for both execution paths and every
+/// model. An Executor provides: factorize(factor_shift) (the model prepares H, then its Cholesky
+/// factor), evaluate(operand) (the model's ∇f there into the gradient slot), curvature_product
+/// (operand) (the model's H·X, cg), phase(lockstep_phase, stage), keep_going(iteration) (false
+/// once nothing it advances still runs), after_step(iteration), end_iterations() (before the final
+/// evaluation, which covers every problem again), stage_limit() (rkcd, rkc: the most stages any
+/// problem it advances takes).
+/// lockstep: the executor applies each call to the whole batch (host/driver.cpp); fused: to one
+/// problem, whose whole run happens in one thread (fused_executor below).
+/// Integrators, per step: for each stage s ≥ 1 form Y_s, evaluate ∇f(Y_s), K_s = F(Y_s); then
+/// accept/reject and control. Optimisers, per iteration: [look-ahead,] evaluate, update.
 template <class Real, class Executor>
 GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   if (s.needs_factor && !s.linearly_implicit) x.factorize(factor_shift::none);
   x.phase(lockstep_phase::resolve_parameters, 0);
   if (is_integrator(s.method)) {
-    x.gram(operand::state);
+    x.evaluate(operand::state);
     x.phase(lockstep_phase::ode_rhs, 0);
     x.phase(lockstep_phase::ode_start, 0);
     if (s.adaptive) {
-      x.gram(operand::stage_input);
+      x.evaluate(operand::stage_input);
       x.phase(lockstep_phase::ode_probe_rhs, 0);
       x.phase(lockstep_phase::ode_refine_initial_step, 0);
     }
@@ -38,10 +40,10 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
       if (s.chebyshev) {
         x.phase(lockstep_phase::chebyshev_first_stage, 1);
         for (int stage = 2; stage <= stage_limit; ++stage) {
-          x.gram(operand::stage_input);
+          x.evaluate(operand::stage_input);
           x.phase(lockstep_phase::chebyshev_stage, stage);
         }
-        x.gram(operand::stage_input);
+        x.evaluate(operand::stage_input);
         x.phase(lockstep_phase::ode_rhs, 1);  // F at the step's result, as the Euler tableau's
       }
       for (int stage = 1; !s.chebyshev && stage < s.scheme.stage_count; ++stage) {
@@ -51,62 +53,57 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
         } else {
           x.phase(lockstep_phase::ode_stage_input, stage);
         }
-        x.gram(operand::stage_input);
+        x.evaluate(operand::stage_input);
         x.phase(lockstep_phase::ode_rhs, stage);
       }
       x.phase(lockstep_phase::ode_finish, 0);
       x.after_step(iteration);
     }
   } else if (s.method == method::direct) {
-    x.gram(operand::state);  // ‖∇f(u0)‖, which a relative gradient test measures against
+    x.evaluate(operand::state);  // ‖∇f(u0)‖, which a relative gradient test measures against
     x.phase(lockstep_phase::direct_solve, 0);
   } else {
-    if (s.method == method::cg) x.gram(operand::state);
+    if (s.method == method::cg) x.evaluate(operand::state);
     x.phase(lockstep_phase::optimizer_start, 0);
     const operand source = optimizer_operand(s.method);
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
          ++iteration) {
       if (source == operand::stage_input) x.phase(lockstep_phase::optimizer_prepare, 0);
-      x.gram(source);
+      if (s.method == method::cg)
+        x.curvature_product(source);
+      else
+        x.evaluate(source);
       x.phase(lockstep_phase::optimizer_update, 0);
       x.after_step(iteration);
     }
   }
   x.end_iterations();
-  x.gram(operand::state);
+  x.evaluate(operand::state);
   x.phase(lockstep_phase::final_gradient, 0);
 }
 
-/// The least-squares product: G·X from the problem's own G, which never changes (so nothing to
-/// prepare before a factorisation).
-struct gram_times {
-  template <class Real>
-  GRADFLOW_HD void operator()(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
-    gram_product(v.gram_of(i), v.operand_of(source, i), v.unknowns, v.rhs_count, v.product_of(i));
-  }
-  template <class Real>
-  GRADFLOW_HD void prepare_factor(const lockstep_view<Real>&, factor_shift, std::int64_t) const {}
-};
-
-/// Runs one problem's whole sequence in the calling thread (the fused path): products by `product`
-/// (gram_times for least squares; a user objective's gradient, with C = 0, for objectives), which
-/// also prepares the matrix a factorisation factors; phases by run_phase, no synchronisation with
-/// any other problem.
-template <class Real, class Product = gram_times>
+/// Runs one problem's whole sequence in the calling thread (the fused path): evaluations by the
+/// model's per-problem `Evaluator` (gradflow/model.hpp), phases by run_phase, no synchronisation
+/// with any other problem.
+template <class Real, class Evaluator>
 struct fused_executor {
   lockstep_view<Real> view;
   const step_settings<Real>& settings;
   std::int64_t problem;
-  Product product{};
-  std::int64_t products = 0;  ///< products computed
+  Evaluator evaluator;
+  std::int64_t evaluations = 0;  ///< model evaluations (gradients and curvature products)
 
   GRADFLOW_HD void factorize(factor_shift shift) {
-    product.prepare_factor(view, shift, problem);
+    evaluator.prepare_curvature(view, shift, problem);
     factor_problem(view, problem, shift);
   }
-  GRADFLOW_HD void gram(operand source) {
-    ++products;
-    product(view, source, problem);
+  GRADFLOW_HD void evaluate(operand source) {
+    ++evaluations;
+    evaluator.gradient(view, source, problem);
+  }
+  GRADFLOW_HD void curvature_product(operand source) {
+    ++evaluations;
+    evaluator.curvature_product(view, source, problem);
   }
   GRADFLOW_HD void phase(lockstep_phase p, int stage) {
     run_phase(view, settings, p, stage, problem);

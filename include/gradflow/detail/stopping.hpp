@@ -16,14 +16,10 @@ GRADFLOW_HD Real frobenius_norm(const Real* values, int len) {
   return std::sqrt(sum);
 }
 
-/// ‖G·X − C‖ from the product slot: the gradient norm at the last operand.
+/// ‖∇f‖ from the gradient slot: the gradient norm at the last operand.
 template <class Real>
-GRADFLOW_HD Real gradient_norm_from_product(const lockstep_view<Real>& v, std::int64_t i) {
-  const Real* product = v.product_of(i);
-  const Real* cross = v.cross_of(i);
-  Real sum = 0;
-  for (int e = 0; e < v.len(); ++e) sum += (product[e] - cross[e]) * (product[e] - cross[e]);
-  return std::sqrt(sum);
+GRADFLOW_HD Real gradient_norm_at_operand(const lockstep_view<Real>& v, std::int64_t i) {
+  return frobenius_norm(v.gradient_of(i), v.len());
 }
 
 template <class Real>
@@ -31,22 +27,22 @@ GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, statu
   v.outcome[i] = static_cast<std::int32_t>(s);
 }
 
-/// What a factorisation factors: G itself (once), or G + I/h for the step h about to be taken (the
+/// What a factorisation factors: H itself (once), or H + I/h for the step h about to be taken (the
 /// linearly implicit method, every step).
 enum class factor_shift { none, inverse_step };
 
-/// Problem i's Cholesky factor of G_i, or of G_i + I/h for the step h about to be taken. A G_i that
-/// is not positive definite makes the problem invalid_input; G_i + I/h that is not (an objective's
-/// Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h doubles —
-/// counting a rejected step each time, up to 64 times.
+/// Problem i's Cholesky factor of H_i, or of H_i + I/h for the step h about to be taken. An H_i
+/// that is not positive definite makes the problem invalid_input; H_i + I/h that is not (an
+/// objective's Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h
+/// doubles — counting a rejected step each time, up to 64 times.
 template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
   if (shift == factor_shift::inverse_step && !v.running(i)) return;
   const int n = v.unknowns;
-  const Real* gram = v.gram_of(i);
+  const Real* curvature = v.curvature_of(i);
   Real* factor = v.factor_of(i);
   for (int attempt = 0; attempt <= 64; ++attempt) {
-    for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = gram[e];
+    for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = curvature[e];
     if (shift == factor_shift::inverse_step)
       for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
     if (cholesky_factor(factor, n)) return;
@@ -125,7 +121,7 @@ GRADFLOW_HD bool all_finite(const Real* values, int len) {
   return true;
 }
 
-/// The final test, the same for every method, with the product G·U (or ∇f) at the returned U: its
+/// The final test, the same for every method, with ∇f at the returned U: its
 /// ‖∇f‖ is recomputed and reported, and a `converged` problem keeps that status only when U and
 /// ‖∇f‖ are finite (else diverged) and ‖∇f‖ is within twice the gradient threshold (else stalled:
 /// the method's answer is as close as it gets at this precision, e.g. a direct solve or CG on a
@@ -133,7 +129,7 @@ GRADFLOW_HD bool all_finite(const Real* values, int len) {
 /// one.
 template <class Real>
 GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
-  const Real norm = gradient_norm_from_product(v, i);
+  const Real norm = gradient_norm_at_operand(v, i);
   v.gradient_norm[i] = norm;
   if (v.outcome[i] != static_cast<std::int32_t>(status::converged)) return;
   if (!std::isfinite(norm) || !all_finite(v.state_of(i), v.state_len()))

@@ -1,0 +1,171 @@
+#include <chrono>
+
+#include "gradflow/detail/run_plan.hpp"
+#include "gradflow/detail/sequence.hpp"
+#include "gradflow/error.hpp"
+
+namespace gradflow::detail {
+namespace {
+
+/// Appends a point for every problem that ran since the last record (so a finished problem's last
+/// point appears once).
+template <class Real>
+class trace_recorder {
+public:
+  trace_recorder(engine<Real>& engine, int every, std::vector<trace_point>& trace)
+      : engine_(engine), every_(every), trace_(trace) {}
+
+  bool due(std::int64_t iteration) const { return every_ > 0 && iteration % every_ == 0; }
+
+  void record() {
+    if (every_ <= 0) return;
+    engine_.read_progress(outcome_, accepted_, time_, gradient_norm_);
+    if (was_running_.empty()) was_running_.assign(outcome_.size(), true);
+    for (std::size_t i = 0; i < outcome_.size(); ++i) {
+      if (!was_running_[i]) continue;
+      trace_.push_back(
+          {std::int64_t(i), accepted_[i], double(time_[i]), double(gradient_norm_[i])});
+      was_running_[i] = outcome_[i] == static_cast<std::int32_t>(status::running);
+    }
+  }
+
+private:
+  engine<Real>& engine_;
+  int every_;
+  std::vector<trace_point>& trace_;
+  std::vector<std::int32_t> outcome_;
+  std::vector<std::int64_t> accepted_;
+  std::vector<Real> time_, gradient_norm_;
+  std::vector<bool> was_running_;
+};
+
+/// Applies each step of run_sequence to the active problems — the model's evaluations, the
+/// engine's phases and factorisations — checking how many still run every options.check_interval
+/// steps (reporting it to on_progress, compacting the active set when few still run) and
+/// recording the trace.
+template <class Real>
+class lockstep_executor {
+public:
+  lockstep_executor(problem_model<Real>& model, engine<Real>& engine,
+                    const step_settings<Real>& settings, const solve_options& options,
+                    trace_recorder<Real>& recorder)
+      : model_(model),
+        engine_(engine),
+        settings_(settings),
+        options_(options),
+        recorder_(recorder),
+        started_(std::chrono::steady_clock::now()) {}
+
+  void factorize(factor_shift shift) {
+    model_.prepare_curvature(engine_, shift);
+    engine_.factorize(shift);
+  }
+  void evaluate(operand source) { evaluations_ += model_.evaluate(engine_, source); }
+  void curvature_product(operand source) {
+    evaluations_ += model_.curvature_product(engine_, source);
+  }
+  void phase(lockstep_phase p, int stage) { engine_.run_phase(settings_, p, stage); }
+  bool keep_going(std::int64_t iteration) {
+    if (iteration == 0) recorder_.record();
+    if (iteration % options_.check_interval != 0) return true;
+    if (options_.should_stop && options_.should_stop())
+      throw interrupted("the solve was interrupted");
+    const std::int64_t running = engine_.running_count();
+    const std::int64_t active = engine_.active().count;
+    if (running > 0 && running < active &&
+        double(running) <= options_.compaction_threshold * double(active)) {
+      engine_.compact(running);
+      ++compactions_;
+    }
+    if (options_.on_progress) {
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+      options_.on_progress({running, model_.batch_size() - running, elapsed.count()});
+    }
+    return running > 0;
+  }
+  void after_step(std::int64_t iteration) {
+    if (recorder_.due(iteration + 1)) recorder_.record();
+  }
+  void end_iterations() { engine_.activate_all(); }
+  int stage_limit() { return engine_.most_stages(); }
+  std::int64_t compactions() const { return compactions_; }
+  std::int64_t evaluations() const { return evaluations_; }
+
+private:
+  problem_model<Real>& model_;
+  engine<Real>& engine_;
+  const step_settings<Real>& settings_;
+  const solve_options& options_;
+  trace_recorder<Real>& recorder_;
+  std::chrono::steady_clock::time_point started_;
+  std::int64_t compactions_ = 0;
+  std::int64_t evaluations_ = 0;
+};
+
+}  // namespace
+
+template <class Real>
+solve_result<Real> solve_model(problem_model<Real>& model, engine<Real>& engine,
+                               const solve_options& options) {
+  const std::int64_t count = model.batch_size();
+  const auto plan = plan_run<Real>(options, count, model.unknowns(), model.traits());
+  const auto& settings = plan.settings;
+  const auto start = std::chrono::steady_clock::now();
+  engine.allocate(count, model.unknowns(), model.rhs_count(), plan.layout, plan.parameters,
+                  model.evaluation_work());
+  model.load(engine, plan.layout.needs_factor);
+
+  solve_result<Real> result;
+  run_summary& summary = result.summary;
+  engine.start_clock();
+  if (plan.fused) {
+    summary.products_issued = model.run_fused(engine, settings, options.should_stop);
+  } else {
+    trace_recorder<Real> recorder(engine, options.trace_every, result.trace);
+    lockstep_executor<Real> executor(model, engine, settings, options, recorder);
+    run_sequence(executor, settings);
+    recorder.record();
+    summary.products_issued = executor.evaluations();
+    summary.compactions = executor.compactions();
+  }
+  summary.compute_seconds = engine.stop_clock();
+  result.batch_size = count;
+  result.unknowns = model.unknowns();
+  result.rhs_count = model.rhs_count();
+  engine.download(result);
+  model.objective(engine, result.objective);
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+
+  summary.backend = engine.kind();
+  summary.device = engine.device_name();
+  summary.batch_size = count;
+  summary.path = plan.fused ? execution_path::fused : execution_path::lockstep;
+  summary.wall_seconds = elapsed.count();
+  finish_outcomes(result);
+  return result;
+}
+
+template <class Real>
+std::unique_ptr<engine<Real>> make_engine(backend_kind requested, bool model_on_cuda,
+                                          const std::string& why_not_cuda) {
+  switch (requested) {
+    case backend_kind::cpu:
+      return make_cpu_engine<Real>();
+    case backend_kind::cuda:
+      if (!model_on_cuda) throw not_compiled(why_not_cuda);
+      return make_cuda_engine<Real>();
+    case backend_kind::automatic:
+      break;
+  }
+  return model_on_cuda && cuda_device_count() > 0 ? make_cuda_engine<Real>()
+                                                  : make_cpu_engine<Real>();
+}
+
+template solve_result<float> solve_model(problem_model<float>&, engine<float>&,
+                                         const solve_options&);
+template solve_result<double> solve_model(problem_model<double>&, engine<double>&,
+                                          const solve_options&);
+template std::unique_ptr<engine<float>> make_engine(backend_kind, bool, const std::string&);
+template std::unique_ptr<engine<double>> make_engine(backend_kind, bool, const std::string&);
+
+}  // namespace gradflow::detail

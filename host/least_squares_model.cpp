@@ -1,0 +1,94 @@
+#include "least_squares_model.hpp"
+
+#include <vector>
+
+#include "gradflow/detail/cpu_loops.hpp"
+
+namespace gradflow::detail {
+namespace {
+
+/// solve_options::stall_window's default for least squares: ‖∇f‖ falls steadily unless the method
+/// is stuck (see solve_options::stall_window).
+constexpr std::int64_t least_squares_stall_window = 1000;
+
+template <class Real>
+class least_squares_on_cpu final : public least_squares_model<Real> {
+public:
+  using least_squares_model<Real>::least_squares_model;
+
+  void load(engine<Real>& engine, bool) override {
+    const std::int64_t count = batch_.batch_size;
+    const int m = batch_.rows, n = batch_.unknowns, k = batch_.rhs_count;
+    const std::int64_t len = batch_.unknowns_per_problem();
+    gram_.assign(count * n * n, Real(0));
+    cross_.assign(count * len, Real(0));
+    lockstep_view<Real>& v = engine.view();
+    v.curvature = gram_.data();
+    v.linear_term = cross_.data();
+    if (!batch_.initial.empty()) engine.upload_initial(batch_.initial);
+    const lockstep_view<Real> view = v;
+    const auto& batch = batch_;
+    sum_over_active({nullptr, count}, true, [&](std::int64_t i) -> std::int64_t {
+      normal_equations(batch.matrix.data() + i * batch.matrix_stride(),
+                       batch.rhs.data() + i * batch.rhs_stride(), batch.lambda_of(i), m, n, k,
+                       view.curvature_of(i), cross_.data() + i * len);
+      reject_overflowed_normal_equations(view, i);
+      return 0;
+    });
+  }
+
+  std::int64_t evaluate(engine<Real>& engine, operand source) override {
+    return evaluate_on_cpu(engine, least_squares_evaluator{}, source);
+  }
+  std::int64_t curvature_product(engine<Real>& engine, operand source) override {
+    return curvature_product_on_cpu(engine, least_squares_evaluator{}, source);
+  }
+  std::int64_t run_fused(engine<Real>& engine, const step_settings<Real>& settings,
+                         const std::function<bool()>& should_stop) override {
+    return run_fused_on_cpu(engine, least_squares_evaluator{}, settings, should_stop);
+  }
+
+  void objective(engine<Real>& engine, std::vector<Real>& values) override {
+    const lockstep_view<Real> v = engine.view();
+    const auto& batch = batch_;
+    values.resize(batch.batch_size);
+    sum_over_active({nullptr, batch.batch_size}, true, [&](std::int64_t i) -> std::int64_t {
+      values[i] =
+          least_squares_objective(batch.matrix.data() + i * batch.matrix_stride(),
+                                  batch.rhs.data() + i * batch.rhs_stride(), batch.lambda_of(i),
+                                  v.state_of(i), batch.rows, batch.unknowns, batch.rhs_count);
+      return 0;
+    });
+  }
+
+private:
+  using least_squares_model<Real>::batch_;
+  std::vector<Real> gram_, cross_;
+};
+
+}  // namespace
+
+model_traits least_squares_traits() {
+  model_traits traits;
+  traits.quadratic = true;
+  traits.curvature = true;
+  traits.evaluates_value = false;
+  traits.stall_window = least_squares_stall_window;
+  traits.name = "least squares";
+  traits.curvature_source = "G = AᵀA + λI";
+  return traits;
+}
+
+template <class Real>
+std::unique_ptr<problem_model<Real>> make_least_squares_model(
+    const least_squares_batch<Real>& batch, backend_kind kind) {
+  if (kind == backend_kind::cuda) return make_least_squares_cuda_model(batch);
+  return std::make_unique<least_squares_on_cpu<Real>>(batch);
+}
+
+template std::unique_ptr<problem_model<float>> make_least_squares_model(
+    const least_squares_batch<float>&, backend_kind);
+template std::unique_ptr<problem_model<double>> make_least_squares_model(
+    const least_squares_batch<double>&, backend_kind);
+
+}  // namespace gradflow::detail

@@ -1,0 +1,118 @@
+#pragma once
+// The CUDA side of cpu_loops.hpp: one thread per active problem runs a model's per-problem
+// evaluator, on the engine's stream. Included by models compiled by nvcc (least squares' fused
+// path, objectives).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "gradflow/detail/cuda_check.cuh"
+#include "gradflow/detail/device_buffer.cuh"
+#include "gradflow/detail/engine.hpp"
+#include "gradflow/detail/sequence.hpp"
+#include "gradflow/error.hpp"
+
+namespace gradflow::detail {
+
+inline constexpr int loop_threads_per_block = 128;
+
+inline unsigned blocks_for_problems(std::int64_t count) {
+  return unsigned((count + loop_threads_per_block - 1) / loop_threads_per_block);
+}
+
+template <class Real>
+cudaStream_t stream_of(const engine<Real>& engine) {
+  return static_cast<cudaStream_t>(engine.stream());
+}
+
+template <class Real, class Evaluator>
+__global__ void evaluate_kernel(lockstep_view<Real> view, active_set active, Evaluator evaluator,
+                                operand source) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position >= active.count) return;
+  const std::int64_t i = active[position];
+  if (view.running(i) || source == operand::state) evaluator.gradient(view, source, i);
+}
+
+template <class Real, class Evaluator>
+__global__ void curvature_product_kernel(lockstep_view<Real> view, active_set active,
+                                         Evaluator evaluator, operand source) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position >= active.count) return;
+  const std::int64_t i = active[position];
+  if (view.running(i)) evaluator.curvature_product(view, source, i);
+}
+
+template <class Real, class Evaluator>
+__global__ void prepare_curvature_kernel(lockstep_view<Real> view, active_set active,
+                                         Evaluator evaluator, factor_shift shift) {
+  const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (position < active.count) evaluator.prepare_curvature(view, shift, active[position]);
+}
+
+/// The fused path: one thread runs one problem's whole solve, then adds its evaluations.
+template <class Real, class Evaluator>
+__global__ void fused_kernel(lockstep_view<Real> view, step_settings<Real> settings,
+                             Evaluator evaluator, unsigned long long* evaluations) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= view.batch_size) return;
+  fused_executor<Real, Evaluator> executor{view, settings, i, evaluator};
+  run_sequence(executor, settings);
+  atomicAdd(evaluations, static_cast<unsigned long long>(executor.evaluations));
+}
+
+/// Evaluations issued: every active problem's thread (stopped ones return at once).
+template <class Real, class Evaluator>
+std::int64_t evaluate_on_cuda(engine<Real>& engine, const Evaluator& evaluator, operand source) {
+  const active_set active = engine.active();
+  if (active.count == 0) return 0;
+  evaluate_kernel<<<blocks_for_problems(active.count), loop_threads_per_block, 0,
+                    stream_of(engine)>>>(engine.view(), active, evaluator, source);
+  GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  return active.count;
+}
+
+template <class Real, class Evaluator>
+std::int64_t curvature_product_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
+                                       operand source) {
+  const active_set active = engine.active();
+  if (active.count == 0) return 0;
+  curvature_product_kernel<<<blocks_for_problems(active.count), loop_threads_per_block, 0,
+                             stream_of(engine)>>>(engine.view(), active, evaluator, source);
+  GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  return active.count;
+}
+
+template <class Real, class Evaluator>
+void prepare_curvature_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
+                               factor_shift shift) {
+  const active_set active = engine.active();
+  if (active.count == 0) return;
+  prepare_curvature_kernel<<<blocks_for_problems(active.count), loop_threads_per_block, 0,
+                             stream_of(engine)>>>(engine.view(), active, evaluator, shift);
+  GRADFLOW_CUDA_CHECK(cudaGetLastError());
+}
+
+/// One kernel runs the whole batch, so `should_stop` is asked once, before it starts.
+template <class Real, class Evaluator>
+std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
+                               const step_settings<Real>& settings,
+                               const std::function<bool()>& should_stop) {
+  if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
+  const cudaStream_t stream = stream_of(engine);
+  const lockstep_view<Real> view = engine.view();
+  device_buffer<unsigned long long> evaluations;
+  evaluations.allocate(1, "the evaluation count");
+  GRADFLOW_CUDA_CHECK(cudaMemsetAsync(evaluations.data(), 0, sizeof(unsigned long long), stream));
+  fused_kernel<<<blocks_for_problems(view.batch_size), loop_threads_per_block, 0, stream>>>(
+      view, settings, evaluator, evaluations.data());
+  GRADFLOW_CUDA_CHECK(cudaGetLastError());
+  std::vector<unsigned long long> count;
+  evaluations.download(count, stream);
+  GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return std::int64_t(count[0]);
+}
+
+}  // namespace gradflow::detail
