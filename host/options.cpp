@@ -1,11 +1,15 @@
 #include "gradflow/options.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
 #include <utility>
 
+#include "gradflow/detail/tableau.hpp"
 #include "gradflow/error.hpp"
+#include "gradflow/hyperparameters.hpp"
+#include "gradflow/methods.hpp"
 
 namespace gradflow {
 namespace {
@@ -29,28 +33,16 @@ std::string_view name_of(const std::array<std::pair<std::string_view, Enum>, N>&
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, method>, 16> method_names{
-    {{"euler", method::euler},
-     {"rk4", method::rk4},
-     {"tsit5", method::tsit5},
-     {"bs3", method::bs3},
-     {"dp5", method::dp5},
-     {"linearly_implicit", method::linearly_implicit},
-     {"rkcd", method::rkcd},
-     {"rkc", method::rkc},
-     {"gd", method::gd},
-     {"momentum", method::momentum},
-     {"nag", method::nag},
-     {"adam", method::adam},
-     {"fire", method::fire},
-     {"fire2", method::fire2},
-     {"cg", method::cg},
-     {"direct", method::direct}}};
-constexpr std::array<std::pair<std::string_view, dynamics>, 4> dynamics_names{
-    {{"gradient", dynamics::gradient},
-     {"heavy_ball", dynamics::heavy_ball},
-     {"nesterov", dynamics::nesterov},
-     {"newton", dynamics::newton}}};
+/// (name, value) pairs of a table's rows, for parse_named and name_of.
+template <class Row, std::size_t N>
+auto names_of(const std::array<Row, N>& rows) {
+  std::array<std::pair<std::string_view, decltype(Row::id)>, N> names{};
+  for (std::size_t r = 0; r < N; ++r) names[r] = {rows[r].name, rows[r].id};
+  return names;
+}
+
+const auto method_names = names_of(method_table);
+const auto dynamics_names = names_of(dynamics_table);
 constexpr std::array<std::pair<std::string_view, backend_kind>, 3> backend_names{
     {{"auto", backend_kind::automatic}, {"cpu", backend_kind::cpu}, {"cuda", backend_kind::cuda}}};
 constexpr std::array<std::pair<std::string_view, execution_path>, 3> path_names{
@@ -63,63 +55,68 @@ constexpr std::array<std::pair<std::string_view, step_control>, 4> control_names
      {"error", step_control::error_control},
      {"descent", step_control::descent}}};
 
-constexpr std::array<std::pair<std::string_view, hyperparameter solve_options::*>, 15>
-    hyperparameter_fields{{{"dt", &solve_options::dt},
-                           {"zeta", &solve_options::zeta},
-                           {"damping", &solve_options::damping},
-                           {"mass", &solve_options::mass},
-                           {"momentum", &solve_options::momentum},
-                           {"beta1", &solve_options::beta1},
-                           {"beta2", &solve_options::beta2},
-                           {"epsilon", &solve_options::epsilon},
-                           {"eta", &solve_options::eta},
-                           {"stages", &solve_options::stages},
-                           {"rtol", &solve_options::rtol},
-                           {"atol", &solve_options::atol},
-                           {"gtol", &solve_options::gtol},
-                           {"rtol_grad", &solve_options::rtol_grad},
-                           {"vtol", &solve_options::vtol}}};
-
 }  // namespace
 
-hyperparameter* hyperparameter_named(solve_options& options, std::string_view name) {
-  for (const auto& [field_name, field] : hyperparameter_fields)
-    if (field_name == name) return &(options.*field);
+const hyperparameter_info* hyperparameter_row(std::string_view name) {
+  for (const auto& row : hyperparameter_registry)
+    if (row.name == name) return &row;
   return nullptr;
+}
+
+hyperparameter* hyperparameter_named(solve_options& options, std::string_view name) {
+  const hyperparameter_info* row = hyperparameter_row(name);
+  return row ? &(options.*(row->field)) : nullptr;
 }
 
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name) {
   return hyperparameter_named(const_cast<solve_options&>(options), name);
 }
 
+/// The row of `id` in `table`; invalid_argument when there is none (a value cast from an integer).
+template <class Row, std::size_t N, class Id>
+const Row& row_of(const std::array<Row, N>& table, Id id, const char* what) {
+  for (const Row& row : table)
+    if (row.id == id) return row;
+  throw invalid_argument("unknown " + std::string(what) + " (value " +
+                         std::to_string(static_cast<int>(id)) + ")");
+}
+
+const method_info& info_of(method m) { return row_of(method_table, m, "method"); }
+const dynamics_info& info_of(dynamics d) { return row_of(dynamics_table, d, "dynamics"); }
+
+bool is_integrator(method m) {
+  const method_kind kind = info_of(m).kind;
+  return kind != method_kind::optimizer && kind != method_kind::direct;
+}
+
+bool is_chebyshev(method m) { return info_of(m).kind == method_kind::chebyshev; }
+
 double step_for_learning_rate(const solve_options& options, double lr) {
   const bool momentum_time_scale =
-      is_integrator(options.method) &&
-      (options.dynamics == dynamics::heavy_ball || options.dynamics == dynamics::nesterov);
+      is_integrator(options.method) && info_of(options.dynamics).momentum_time_scale;
   return momentum_time_scale && lr >= 0 ? std::sqrt(lr) : lr;
 }
 
 bool uses_hyperparameter(const solve_options& options, std::string_view name) {
-  const method m = options.method;
-  const bool integrator = is_integrator(m);
-  const bool heavy_ball = integrator && options.dynamics == dynamics::heavy_ball;
-  if (name == "dt" || name == "lr") return m != method::cg && m != method::direct;
-  if (name == "zeta" || name == "damping" || name == "mass") return heavy_ball;
-  if (name == "vtol") return heavy_ball || (integrator && options.dynamics == dynamics::nesterov);
-  if (name == "momentum") return m == method::momentum || m == method::nag;
-  if (name == "beta1" || name == "beta2" || name == "epsilon") return m == method::adam;
-  if (name == "eta" || name == "stages") return is_chebyshev(m);
+  const method_info& row = info_of(options.method);
+  const bool integrator = is_integrator(options.method);
+  const auto reads = [name](const auto& names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (name == "dt" || name == "lr") return integrator || row.rate != default_rate::none;
+  if (reads(info_of(options.dynamics).reads)) return integrator;
   if (name == "rtol" || name == "atol")
-    return (m == method::bs3 || m == method::tsit5 || m == method::dp5) &&
+    return detail::tableau_for<double>(row.tableau).has_error_estimate &&
            (options.control == step_control::method_default ||
             options.control == step_control::error_control);
-  if (name == "u0_seed") return m != method::direct;
-  return true;  // gtol, rtol_grad, lambda
+  if (name == "u0_seed") return row.kind != method_kind::direct;
+  if (name == "gtol" || name == "rtol_grad" || name == "lambda") return true;
+  return reads(row.reads);
 }
 
 std::vector<std::string_view> hyperparameter_names() {
   std::vector<std::string_view> names;
-  for (const auto& field : hyperparameter_fields) names.push_back(field.first);
+  for (const auto& row : hyperparameter_registry) names.push_back(row.name);
   return names;
 }
 

@@ -9,12 +9,12 @@
 
 #include "gradflow/detail/run_plan.hpp"
 #include "gradflow/error.hpp"
+#include "gradflow/hyperparameters.hpp"
+#include "gradflow/methods.hpp"
 #include "least_squares_model.hpp"
 
 namespace gradflow {
 namespace {
-
-constexpr double unset = std::numeric_limits<double>::quiet_NaN();
 
 void require(bool ok, const char* field, double value, const char* requirement) {
   if (ok) return;
@@ -23,70 +23,88 @@ void require(bool ok, const char* field, double value, const char* requirement) 
   throw invalid_argument(message.str());
 }
 
-/// Resolves one hyperparameter into column `index` of the per-problem table, checking its size
-/// and every member's value.
-template <class Real, class Check>
-void fill(std::vector<Real>& table, std::int64_t count, detail::parameter index,
-          const hyperparameter& given, const char* field, double fallback, Check valid,
-          const char* requirement) {
+/// The registry's rows are the per-problem table's columns, in order.
+constexpr bool registry_matches_slots() {
+  for (std::size_t r = 0; r < hyperparameter_registry.size(); ++r)
+    if (hyperparameter_registry[r].slot != int(r)) return false;
+  return hyperparameter_registry.size() == std::size_t(detail::parameter_count);
+}
+static_assert(registry_matches_slots(), "hyperparameter_registry must follow detail::parameter");
+
+bool in_range(value_range range, double x, int fewest_stages) {
+  switch (range) {
+    case value_range::positive:
+      return std::isfinite(x) && x > 0;
+    case value_range::non_negative:
+      return std::isfinite(x) && x >= 0;
+    case value_range::fraction:
+      return std::isfinite(x) && x >= 0 && x < 1;
+    case value_range::stage_count:
+      return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
+  }
+  return false;
+}
+
+std::string requirement(value_range range, int fewest_stages) {
+  switch (range) {
+    case value_range::positive:
+      return "finite and > 0";
+    case value_range::non_negative:
+      return "finite and >= 0";
+    case value_range::fraction:
+      return "in [0, 1)";
+    case value_range::stage_count:
+      return fewest_stages == 2 ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]";
+  }
+  return {};
+}
+
+/// Resolves one hyperparameter into its column of the per-problem table, checking its size and
+/// every member's value.
+template <class Real>
+void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_info& row,
+          const hyperparameter& given, double fallback, int fewest_stages) {
+  const std::string field(row.name);
   if (given.is_per_member() && std::int64_t(given.size()) != count) {
-    throw dimension_mismatch(std::string(field) + " has " + std::to_string(given.size()) +
+    throw dimension_mismatch(field + " has " + std::to_string(given.size()) +
                              " values; expected 1 or batch_size = " + std::to_string(count));
   }
   for (std::int64_t i = 0; i < count; ++i) {
     const double value = given.at(i, fallback);
     if (!std::isnan(value) || given.is_set()) {
-      if (!valid(value)) {
+      if (!in_range(row.range, value, fewest_stages)) {
         std::ostringstream message;
         message << "invalid " << field << " = " << value;
         if (given.is_per_member()) message << " for member " << i;
-        message << ": must be " << requirement;
+        message << ": must be " << requirement(row.range, fewest_stages);
         throw invalid_argument(message.str());
       }
     }
-    table[i * detail::parameter_count + index] = Real(value);
+    table[i * detail::parameter_count + row.slot] = Real(value);
   }
 }
 
+/// The per-problem table from the registry's rows, then the rules that tie rows together.
 template <class Real>
 std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count) {
   constexpr bool single = std::is_same_v<Real, float>;
   using detail::parameter;
-  std::vector<Real> table(count * detail::parameter_count);
-  const auto positive = [](double x) { return std::isfinite(x) && x > 0; };
-  const auto non_negative = [](double x) { return std::isfinite(x) && x >= 0; };
-  const auto fraction = [](double x) { return std::isfinite(x) && x >= 0 && x < 1; };
-  fill(table, count, parameter::step, o.dt, "dt", unset, positive, "finite and > 0");
-  const bool damping_given = o.damping.is_set();
-  if (damping_given && o.zeta.is_set())
+  if (o.damping.is_set() && o.zeta.is_set())
     throw invalid_argument("zeta and damping both given: the heavy ball takes one of them");
-  fill(table, count, parameter::zeta, o.zeta, "zeta", damping_given ? unset : 1.0, non_negative,
-       "finite and >= 0");
-  fill(table, count, parameter::inverse_mass, o.mass, "mass", 1.0, positive, "finite and > 0");
-  fill(table, count, parameter::damping, o.damping, "damping", unset, non_negative,
-       "finite and >= 0");
-  for (std::int64_t i = 0; i < count; ++i) {  // store 1/m and c/m
+  const int fewest_stages = o.method == method::rkc ? 2 : 1;
+  std::vector<Real> table(count * detail::parameter_count);
+  for (const hyperparameter_info& row : hyperparameter_registry) {
+    const bool other_given =
+        !row.unless_given.empty() && hyperparameter_named(o, row.unless_given)->is_set();
+    const double fallback =
+        other_given ? row.default_when_given : (single ? row.default_f32 : row.default_f64);
+    fill(table, count, row, o.*(row.field), fallback, fewest_stages);
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
     Real* own = table.data() + i * detail::parameter_count;
+    // The heavy ball's phases read 1/m and c/m.
     own[parameter::inverse_mass] = 1 / own[parameter::inverse_mass];
     own[parameter::damping] *= own[parameter::inverse_mass];
-  }
-  fill(table, count, parameter::momentum, o.momentum, "momentum", 0.9, fraction, "in [0, 1)");
-  fill(table, count, parameter::beta1, o.beta1, "beta1", 0.9, fraction, "in [0, 1)");
-  fill(table, count, parameter::beta2, o.beta2, "beta2", 0.999, fraction, "in [0, 1)");
-  fill(table, count, parameter::epsilon, o.epsilon, "epsilon", 1e-8, positive, "finite and > 0");
-  fill(table, count, parameter::eta, o.eta, "eta", unset, positive, "finite and > 0");
-  const int fewest_stages = o.method == method::rkc ? 2 : 1;
-  const auto stage_count = [fewest_stages](double x) {
-    return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
-  };
-  fill(table, count, parameter::stages, o.stages, "stages", unset, stage_count,
-       o.method == method::rkc ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]");
-  fill(table, count, parameter::rtol, o.rtol, "rtol", single ? 1e-4 : 1e-8, non_negative,
-       "finite and >= 0");
-  fill(table, count, parameter::atol, o.atol, "atol", single ? 1e-6 : 1e-10, non_negative,
-       "finite and >= 0");
-  for (std::int64_t i = 0; i < count; ++i) {
-    const Real* own = table.data() + i * detail::parameter_count;
     if (!(own[parameter::rtol] > 0 || own[parameter::atol] > 0))
       throw invalid_argument("invalid rtol = 0 with atol = 0" +
                              (o.rtol.is_per_member() || o.atol.is_per_member()
@@ -94,11 +112,6 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
                                   : std::string()) +
                              ": one of them must be > 0");
   }
-  fill(table, count, parameter::gtol, o.gtol, "gtol", 0.0, non_negative, "finite and >= 0");
-  // With neither gradient test given, stop at a relative reduction; a given gtol stands alone.
-  fill(table, count, parameter::rtol_grad, o.rtol_grad, "rtol_grad",
-       o.gtol.is_set() ? 0.0 : (single ? 1e-4 : 1e-8), fraction, "in [0, 1)");
-  fill(table, count, parameter::vtol, o.vtol, "vtol", unset, non_negative, "finite and >= 0");
   return table;
 }
 
@@ -118,12 +131,13 @@ template <class Real>
 bool check_model_needs(const solve_options& options, const detail::step_settings<Real>& s,
                        const model_traits& traits) {
   const std::string method_name(to_string(options.method));
-  if (!traits.quadratic && (options.method == method::cg || options.method == method::direct))
+  if (!traits.quadratic && info_of(options.method).quadratic_only)
     throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
                            ": it solves the linear system of a quadratic (least squares)");
-  if (options.dynamics == dynamics::newton && !traits.curvature)
-    throw invalid_argument("invalid dynamics = newton for " + traits.name +
-                           ": Newton flow needs the Hessian (" + traits.curvature_source + ")");
+  if (info_of(options.dynamics).needs_curvature && !traits.curvature)
+    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
+                           " for " + traits.name + ": it needs the Hessian (" +
+                           traits.curvature_source + ")");
   if (traits.quadratic || !needs_start_curvature(options, s.adaptive)) return false;
   if (traits.curvature && !s.linearly_implicit) return true;
   if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
@@ -142,32 +156,37 @@ bool check_model_needs(const solve_options& options, const detail::step_settings
 template <class Real>
 detail::step_settings<Real> resolve_settings(const solve_options& options,
                                              const model_traits& traits) {
+  const method_info& row = info_of(options.method);
+  const dynamics_info& flow = info_of(options.dynamics);
   detail::step_settings<Real> s;
   s.method = options.method;
   s.dynamics = options.dynamics;
-  const bool integrator = is_integrator(options.method);
+  s.kind = row.kind;
+  s.evaluates_at = row.evaluates_at;
+  s.work_vectors = row.work_vectors;
+  s.rate = row.rate;
+  const bool integrator = s.integrates();
+  const std::string method_name(row.name);
+  const std::string dynamics_name(flow.name);
   if (!integrator && options.dynamics != dynamics::gradient) {
-    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
-                           " for method = " + std::string(to_string(options.method)) +
+    throw invalid_argument("invalid dynamics = " + dynamics_name + " for method = " + method_name +
                            ": dynamics are integrated by euler, rk4, bs3, tsit5 or dp5");
   }
-  if (integrator) s.scheme = detail::tableau_for<Real>(options.method);
+  s.scheme = detail::tableau_for<Real>(row.tableau);
   const bool can_adapt = s.scheme.has_error_estimate;
   if (options.control == step_control::error_control && !can_adapt) {
     throw invalid_argument(
-        "invalid control = error for method = " + std::string(to_string(options.method)) +
+        "invalid control = error for method = " + method_name +
         ": it has no embedded error estimate (use bs3, tsit5 or dp5, or control fixed)");
   }
-  s.linearly_implicit = options.method == method::linearly_implicit;
-  s.chebyshev = is_chebyshev(options.method);
+  s.linearly_implicit = row.kind == method_kind::linearly_implicit;
+  s.chebyshev = row.kind == method_kind::chebyshev;
   if (s.chebyshev &&
       (options.dynamics != dynamics::gradient || options.control == step_control::descent))
-    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
+    throw invalid_argument("invalid dynamics = " + dynamics_name +
                            " or control = " + std::string(to_string(options.control)) +
-                           " for method = " + std::string(to_string(options.method)) +
+                           " for method = " + method_name +
                            ": it takes gradient dynamics at a step set by its stability length");
-  const std::string method_name(to_string(options.method));
-  const std::string dynamics_name(to_string(options.dynamics));
   if (s.linearly_implicit && options.dynamics != dynamics::gradient)
     throw invalid_argument("invalid dynamics = " + dynamics_name +
                            " for method = linearly_implicit: it integrates gradient flow");
@@ -197,13 +216,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
   require(options.compaction_threshold >= 0 && options.compaction_threshold <= 1,
           "compaction_threshold", options.compaction_threshold, "in [0, 1]");
   if (integrator) {
-    s.beta1 = Real(7) / Real(10 * s.scheme.order);
-    s.beta2 = Real(2) / Real(5 * s.scheme.order);
+    s.pi_exponent_error = Real(7) / Real(10 * s.scheme.order);
+    s.pi_exponent_memory = Real(2) / Real(5 * s.scheme.order);
   }
   s.needs_factor =
-      options.method == method::direct || s.linearly_implicit ||
+      row.kind == method_kind::direct || s.linearly_implicit ||
       (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
-      (integrator && (options.dynamics == dynamics::newton ||
+      (integrator && (flow.needs_curvature ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
   if (check_model_needs(options, s, traits)) s.needs_factor = true;  // ∇²f(u0), factored
   s.descent_by_value = traits.evaluates_value;
@@ -214,14 +233,11 @@ template <class Real>
 lockstep_layout layout_for(const solve_options& options,
                            const detail::step_settings<Real>& settings, bool fused) {
   lockstep_layout layout;
-  const bool integrator = is_integrator(options.method);
-  const bool second_order =
-      options.dynamics == dynamics::heavy_ball || options.dynamics == dynamics::nesterov;
-  layout.state_factor = integrator && second_order ? 2 : 1;
-  layout.work_count =
-      integrator ? settings.scheme.stage_count : detail::optimizer_work_count(options.method);
+  const bool integrator = settings.integrates();
+  layout.state_factor = integrator ? info_of(options.dynamics).state_factor : 1;
+  layout.work_count = integrator ? settings.scheme.stage_count : settings.work_vectors;
   layout.needs_factor = settings.needs_factor;
-  layout.curvature_product = options.method == method::cg;
+  layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
   layout.compaction = !fused && options.compaction_threshold > 0;
   layout.chebyshev = settings.chebyshev;
   return layout;

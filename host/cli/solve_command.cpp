@@ -95,13 +95,11 @@ int solve_in(const solve_arguments& arguments, const solve_options& options,
 
 void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   add_problem_options(command, arguments.problem, true);
-  add_solver_options(
-      command, arguments.solver,
-      "euler | rk4 | bs3 | tsit5 | dp5 | rkcd | rkc | linearly_implicit | gd | momentum | nag | "
-      "adam | fire | fire2 | cg | direct");
-  for (const auto& option : hyperparameter_options)
-    command.add_option("--" + std::string(option.name), arguments.hyperparameters[option.name],
-                       option.help);
+  add_solver_options(command, arguments.solver, table_names(method_table));
+  for (const auto& row : hyperparameter_registry)
+    if (row.cli_axis)
+      command.add_option("--" + std::string(row.name),
+                         arguments.hyperparameters[std::string(row.name)], std::string(row.help));
   command
       .add_option("--lr", arguments.learning_rate,
                   "learning rate instead of --dt (dt = lr; heavy ball / nesterov: dt = sqrt(lr))")

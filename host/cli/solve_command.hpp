@@ -14,7 +14,8 @@ namespace gradflow::cli {
 struct solve_arguments {
   problem_arguments problem;
   solver_arguments solver;
-  std::map<std::string, std::optional<double>> hyperparameters;  ///< by hyperparameter_options name
+  std::map<std::string, std::optional<double>>
+      hyperparameters;                  ///< by hyperparameter_registry name (its cli_axis rows)
   std::optional<double> learning_rate;  ///< --lr: sets dt by step_for_learning_rate
   std::string out, report;
   bool quiet = false;

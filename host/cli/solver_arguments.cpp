@@ -18,17 +18,21 @@ nlohmann::json given_json(const std::optional<double>& value) {
 
 }  // namespace
 
-void add_solver_options(CLI::App& command, solver_arguments& arguments, const char* method_help) {
+void add_solver_options(CLI::App& command, solver_arguments& arguments,
+                        const std::string& method_help) {
   command.add_option("--method", arguments.method, method_help);
   command.add_option("--dynamics", arguments.dynamics,
-                     "gradient | heavy_ball | nesterov | newton (integrators only)");
+                     table_names(dynamics_table) + " (integrators only)");
   command.add_option("--control", arguments.control,
                      "default | fixed | error | descent (step-size control)");
-  command.add_option("--rtol", arguments.rtol, "relative local-error tolerance");
-  command.add_option("--atol", arguments.atol, "absolute local-error tolerance");
-  command.add_option("--gtol", arguments.gtol, "stop when ‖∇f‖ <= gtol");
-  command.add_option("--rtol-grad", arguments.rtol_grad, "stop when ‖∇f‖ <= rtol_grad·‖∇f(u0)‖");
-  command.add_option("--vtol", arguments.vtol, "second-order dynamics: also need ‖v‖ <= vtol");
+  const auto help = [](std::string_view name) {
+    return std::string(hyperparameter_row(name)->help);
+  };
+  command.add_option("--rtol", arguments.rtol, help("rtol"));
+  command.add_option("--atol", arguments.atol, help("atol"));
+  command.add_option("--gtol", arguments.gtol, help("gtol"));
+  command.add_option("--rtol-grad", arguments.rtol_grad, help("rtol_grad"));
+  command.add_option("--vtol", arguments.vtol, help("vtol"));
   command.add_option("--t-end", arguments.t_end, "integrate no further than this flow time");
   command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");

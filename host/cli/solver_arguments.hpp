@@ -9,28 +9,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gradflow/hyperparameters.hpp"
+#include "gradflow/methods.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/result.hpp"
 
 namespace gradflow::cli {
-
-/// The per-problem hyperparameters with their help texts: scalars on `solve`, axes on `sweep`.
-struct hyperparameter_option {
-  const char* name;  ///< as in solve_options and sweep axes
-  const char* help;
-};
-inline constexpr std::array<hyperparameter_option, 10> hyperparameter_options{{
-    {"dt", "integrators: fixed / first step; optimisers: learning rate"},
-    {"zeta", "heavy ball: damping ratio against the smallest curvature (default 1)"},
-    {"damping", "heavy ball: friction c instead of zeta"},
-    {"mass", "heavy ball: mass m (default 1)"},
-    {"momentum", "momentum, nag: beta (default 0.9)"},
-    {"beta1", "adam: beta1 (default 0.9)"},
-    {"beta2", "adam: beta2 (default 0.999)"},
-    {"epsilon", "adam: epsilon (default 1e-8)"},
-    {"eta", "rkcd: damping eta (default 5); rkc: damping epsilon (default 2/13)"},
-    {"stages", "rkcd, rkc: stages per step (default: from dt, or from the condition number)"},
-}};
 
 /// Options that `solve` and `sweep` share, as typed.
 struct solver_arguments {
@@ -55,7 +39,16 @@ int trace_interval(const solver_arguments& arguments);
 std::string trace_csv(const std::vector<trace_point>& trace, bool with_header);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
-void add_solver_options(CLI::App& command, solver_arguments& arguments, const char* method_help);
+void add_solver_options(CLI::App& command, solver_arguments& arguments,
+                        const std::string& method_help);
+
+/// "a | b | …": the names of a table's rows (gradflow/methods.hpp), for help texts.
+template <class Table>
+std::string table_names(const Table& table) {
+  std::string names;
+  for (const auto& row : table) names += (names.empty() ? "" : " | ") + std::string(row.name);
+  return names;
+}
 
 /// The batch-wide solve_options (method not set: the caller parses its method list).
 solve_options to_options(const solver_arguments& arguments);

@@ -426,9 +426,10 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   add_problem_options(command, arguments.problem, false);
   add_solver_options(command, arguments.solver,
                      "one method, or a comma-separated list (a method axis)");
-  for (const auto& option : hyperparameter_options)
-    command.add_option("--" + std::string(option.name), arguments.axes[option.name],
-                       std::string("axis: ") + option.help);
+  for (const auto& row : hyperparameter_registry)
+    if (row.cli_axis)
+      command.add_option("--" + std::string(row.name), arguments.axes[std::string(row.name)],
+                         "axis: " + std::string(row.help));
   command.add_option("--lr", arguments.axes["lr"],
                      "axis: learning rate (dt = lr; heavy ball / nesterov: dt = sqrt(lr))");
   command.add_option("--lambda", arguments.axes["lambda"], "axis: ridge weight λ");

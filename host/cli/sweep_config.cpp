@@ -39,7 +39,8 @@ std::uint64_t unsigned_integer(const nlohmann::json& value, const std::string& s
 
 std::vector<std::string> sweep_axis_names() {
   std::vector<std::string> names = {"lr"};
-  for (const auto& option : hyperparameter_options) names.push_back(option.name);
+  for (const auto& row : hyperparameter_registry)
+    if (row.cli_axis) names.push_back(std::string(row.name));
   names.insert(names.end(), {"lambda", "u0_seed"});
   return names;
 }

@@ -30,7 +30,7 @@ struct sweep_arguments {
 };
 
 /// The axes a sweep may have, in their column order: lr, the per-problem hyperparameters of
-/// hyperparameter_options (so a new one is an axis too), lambda, u0_seed.
+/// hyperparameter_registry's cli_axis rows (so a new one is an axis too), lambda, u0_seed.
 std::vector<std::string> sweep_axis_names();
 
 /// Takes each key of a config object for which `typed(key)` (the command line set it) is false.

@@ -3,6 +3,7 @@
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameter.hpp"
 #include "gradflow/least_squares.hpp"
+#include "gradflow/methods.hpp"
 #include "gradflow/npy.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/result.hpp"

@@ -45,15 +45,12 @@ enum class method {
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
 
-/// True for the methods that integrate `dynamics` (Runge–Kutta, Chebyshev and linearly implicit).
-constexpr bool is_integrator(method m) {
-  return m == method::euler || m == method::rk4 || m == method::tsit5 || m == method::bs3 ||
-         m == method::dp5 || m == method::linearly_implicit || m == method::rkcd ||
-         m == method::rkc;
-}
+/// True for the methods that integrate `dynamics` (Runge–Kutta, Chebyshev and linearly implicit;
+/// gradflow/methods.hpp's method_kind).
+bool is_integrator(method m);
 
 /// True for rkcd and rkc (a stage count per problem instead of a tableau).
-constexpr bool is_chebyshev(method m) { return m == method::rkcd || m == method::rkc; }
+bool is_chebyshev(method m);
 
 /// Where the batch runs. `automatic` picks CUDA when a device answers, else the CPU.
 enum class backend_kind { automatic, cpu, cuda };

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/hyperparameters.hpp"
 #include "oracle.hpp"
 
 #ifndef GRADFLOW_CLI_PATH
@@ -90,6 +91,24 @@ TEST_F(Cli, InfoNamesVersionAndBackends) {
   EXPECT_NE(result.output.find(std::string("gradflow ") + version), std::string::npos)
       << result.output;
   EXPECT_NE(result.output.find("backends: cpu"), std::string::npos) << result.output;
+}
+
+TEST_F(Cli, EveryTableRowIsAnOptionWithItsHelp) {
+  // The method table, the dynamics table and the hyperparameter registry are the CLI's lists:
+  // a new row appears in --help without touching the CLI.
+  const auto solve_help = run("solve --help").output, sweep_help = run("sweep --help").output;
+  for (const auto& row : method_table)
+    EXPECT_NE(solve_help.find(std::string(row.name)), std::string::npos) << row.name;
+  for (const auto& row : dynamics_table)
+    EXPECT_NE(solve_help.find(std::string(row.name)), std::string::npos) << row.name;
+  for (const auto& row : hyperparameter_registry) {
+    std::string flag = "--" + std::string(row.name);
+    std::replace(flag.begin() + 2, flag.end(), '_', '-');  // --rtol-grad
+    const std::string help(row.help.substr(0, 20));
+    EXPECT_NE(solve_help.find(flag), std::string::npos) << flag;
+    EXPECT_NE(solve_help.find(help), std::string::npos) << flag;
+    if (row.cli_axis) EXPECT_NE(sweep_help.find("axis: " + help), std::string::npos) << flag;
+  }
 }
 
 TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {

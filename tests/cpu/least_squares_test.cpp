@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/methods.hpp"
 #include "oracle.hpp"
 
 namespace gradflow {
@@ -183,6 +184,24 @@ TEST(Validation, BadOptionsAreRejectedNamingTheField) {
   options.method = method::euler;
   options.control = step_control::error_control;
   expect_rejected(options, "control");
+}
+
+TEST(Validation, AMethodOrDynamicsOutsideTheTablesIsAnErrorNeverADefault) {
+  const auto batch = random_least_squares<double>(seed_example(1));
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = static_cast<method>(99);
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  options.method = method::tsit5;
+  options.dynamics = static_cast<dynamics>(99);
+  EXPECT_THROW(solve(batch, options), invalid_argument);
+  EXPECT_THROW(info_of(static_cast<method>(-1)), invalid_argument);
+  // Every enumerator has its row, named as the CLI spells it.
+  for (const auto& row : method_table) {
+    EXPECT_EQ(&info_of(row.id), &row);
+    EXPECT_EQ(parse_method(row.name), row.id);
+  }
+  for (const auto& row : dynamics_table) EXPECT_EQ(parse_dynamics(row.name), row.id);
 }
 
 }  // namespace

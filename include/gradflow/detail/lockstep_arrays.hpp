@@ -31,8 +31,8 @@ template <template <class> class Array, class Real>
 struct lockstep_arrays {
   Array<Real> gradient, value, curvature_product, factor, parameters, state, stage_input, work;
   Array<std::int32_t> outcome;
-  Array<Real> time, dt, dt_step, error_previous, trial_gradient_norm, gradient_norm,
-      gradient_norm_initial;
+  Array<Real> time, dt, dt_step, pi_error_memory, accepted_value, fire_mixing, residual_norm_sq,
+      trial_gradient_norm, gradient_norm, gradient_norm_initial;
   Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps;
   Array<Real> window_largest_gradient_norm, stall_reference;
   Array<std::int64_t> stall_window_start;
@@ -52,8 +52,9 @@ struct lockstep_arrays {
     resize_array(work, count * state_len * layout.work_count, "the stages / work vectors");
     resize_array(outcome, count, "status");
     for (auto* per_problem :
-         {&time, &dt, &dt_step, &error_previous, &trial_gradient_norm, &gradient_norm,
-          &gradient_norm_initial, &window_largest_gradient_norm, &stall_reference})
+         {&time, &dt, &dt_step, &pi_error_memory, &accepted_value, &fire_mixing, &residual_norm_sq,
+          &trial_gradient_norm, &gradient_norm, &gradient_norm_initial,
+          &window_largest_gradient_norm, &stall_reference})
       resize_array(*per_problem, count, "per-problem step control");
     for (auto* counter :
          {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &stall_window_start})
@@ -80,7 +81,10 @@ struct lockstep_arrays {
     v.time = time.data();
     v.dt = dt.data();
     v.dt_step = dt_step.data();
-    v.error_previous = error_previous.data();
+    v.pi_error_memory = pi_error_memory.data();
+    v.accepted_value = accepted_value.data();
+    v.fire_mixing = fire_mixing.data();
+    v.residual_norm_sq = residual_norm_sq.data();
     v.trial_gradient_norm = trial_gradient_norm.data();
     v.gradient_norm = gradient_norm.data();
     v.gradient_norm_initial = gradient_norm_initial.data();

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "gradflow/detail/tableau.hpp"
+#include "gradflow/methods.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/status.hpp"
 
@@ -68,9 +69,12 @@ struct lockstep_view {
 
   std::int32_t* outcome = nullptr;  ///< gradflow::status values
   Real* time = nullptr;
-  Real* dt = nullptr;                   ///< the controller's proposal (FIRE: its current dt)
-  Real* dt_step = nullptr;              ///< the step actually attempted: min(dt, t_end − t)
-  Real* error_previous = nullptr;       ///< PI controller memory; FIRE: α; CG: ‖r‖²
+  Real* dt = nullptr;                ///< the controller's proposal (FIRE: its current dt)
+  Real* dt_step = nullptr;           ///< the step actually attempted: min(dt, t_end − t)
+  Real* pi_error_memory = nullptr;   ///< PI control: the error estimate of the last accepted step
+  Real* accepted_value = nullptr;    ///< descent control by value: f at the accepted point
+  Real* fire_mixing = nullptr;       ///< FIRE: the velocity mixing α
+  Real* residual_norm_sq = nullptr;  ///< cg: ‖r‖² of the current residual
   Real* trial_gradient_norm = nullptr;  ///< ‖∇f‖ at the last evaluated stage
   Real* gradient_norm = nullptr;
   Real* gradient_norm_initial = nullptr;
@@ -144,6 +148,11 @@ template <class Real>
 struct step_settings {
   gradflow::method method = gradflow::method::tsit5;
   gradflow::dynamics dynamics = gradflow::dynamics::gradient;
+  // The method's row of gradflow/methods.hpp, as far as per-problem code reads it.
+  method_kind kind = method_kind::runge_kutta;
+  evaluation_point evaluates_at = evaluation_point::iterate;
+  int work_vectors = 0;  ///< an optimiser's work vectors
+  default_rate rate = default_rate::none;
   tableau<Real> scheme;
   bool adaptive = true;            ///< PI error control
   bool descent = false;            ///< descent (SER) control
@@ -155,15 +164,27 @@ struct step_settings {
   std::int64_t max_steps = 0;
   std::int64_t stall_window = 0;  ///< accepted steps per stall test; 0: never stalled
   Real stall_factor = 0;  ///< the smallest ‖∇f‖ must fall below this × the window's start
-  // PI controller (OrdinaryDiffEq defaults): β1 = 7/(10p), β2 = 2/(5p), γ = 0.9, qmin = 1/5, qmax
-  // = 10.
-  Real beta1 = 0;
-  Real beta2 = 0;
+  // PI controller (OrdinaryDiffEq defaults): q = EEst^β1 / EEst_old^β2 with β1 = 7/(10p),
+  // β2 = 2/(5p), safety γ = 0.9, qmin = 1/5, qmax = 10; EEst_old starts at (and never falls
+  // below) 1e-4.
+  Real pi_exponent_error = 0;   ///< β1
+  Real pi_exponent_memory = 0;  ///< β2
   Real safety = Real(0.9);
   Real q_min = Real(0.2);
   Real q_max = Real(10);
-  Real error_previous_initial = Real(1e-4);
+  Real pi_memory_initial = Real(1e-4);
   fire_constants<Real> fire;
+
+  /// Runge–Kutta, linearly implicit and Chebyshev methods integrate the dynamics.
+  GRADFLOW_HD bool integrates() const {
+    return kind != method_kind::optimizer && kind != method_kind::direct;
+  }
+  /// Where an optimiser's evaluation reads its operand.
+  GRADFLOW_HD operand optimizer_operand() const {
+    return evaluates_at == evaluation_point::look_ahead         ? operand::stage_input
+           : evaluates_at == evaluation_point::search_direction ? operand::search_direction
+                                                                : operand::state;
+  }
   bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor H
                               ///< once; linearly implicit: the factors' storage
   /// Descent control compares f itself (models that evaluate it) instead of the trapezoid rule

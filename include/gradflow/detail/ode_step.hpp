@@ -84,8 +84,8 @@ GRADFLOW_HD void start_integration(const lockstep_view<Real>& v, const step_sett
   v.gradient_norm_initial[i] = v.trial_gradient_norm[i];
   v.time[i] = 0;
   v.gradient_evaluations[i] = 1;
-  // Descent control on an objective keeps f at the accepted point where PI keeps its memory.
-  v.error_previous[i] = s.descent && s.descent_by_value ? v.value[i] : s.error_previous_initial;
+  v.pi_error_memory[i] = s.pi_memory_initial;
+  if (s.descent && s.descent_by_value) v.accepted_value[i] = v.value[i];
   if (!test_new_point(v, s, i, v.trial_gradient_norm[i], Real(0))) return;
   const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
   Real dt = v.parameter_of(i, step);
@@ -215,12 +215,12 @@ template <class Real>
 GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                   std::int64_t i, Real h, Real& next_dt) {
   if (s.descent_by_value) {
-    const Real f_old = v.error_previous[i], f_new = v.value[i];
+    const Real f_old = v.accepted_value[i], f_new = v.value[i];
     if (!(f_new <= f_old + 16 * std::numeric_limits<Real>::epsilon() * std::fabs(f_old))) {
       next_dt = h / 2;
       return false;
     }
-    v.error_previous[i] = f_new;
+    v.accepted_value[i] = f_new;
     return grow_step(v, s, i, h, next_dt);
   }
   const Real* y = v.state_of(i);
@@ -265,14 +265,14 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
       next_dt = h * s.q_min;
     } else if (estimate <= 1) {
       // q = EEst^β1 / EEst_old^β2, clamped so that dt changes by a factor in [qmin, qmax].
-      Real q = std::pow(estimate, s.beta1) / std::pow(v.error_previous[i], s.beta2) / s.safety;
+      Real q = std::pow(estimate, s.pi_exponent_error) /
+               std::pow(v.pi_error_memory[i], s.pi_exponent_memory) / s.safety;
       q = q < 1 / s.q_max ? 1 / s.q_max : (q > 1 / s.q_min ? 1 / s.q_min : q);
       next_dt = h / q;
-      v.error_previous[i] =
-          estimate > s.error_previous_initial ? estimate : s.error_previous_initial;
+      v.pi_error_memory[i] = estimate > s.pi_memory_initial ? estimate : s.pi_memory_initial;
     } else {
       accept = false;
-      const Real shrink = std::pow(estimate, s.beta1) / s.safety;
+      const Real shrink = std::pow(estimate, s.pi_exponent_error) / s.safety;
       next_dt = h / (shrink < 1 / s.q_min ? shrink : 1 / s.q_min);
     }
   }

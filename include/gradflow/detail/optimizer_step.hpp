@@ -12,29 +12,6 @@
 /// cg: 0 = residual r = C − G U, 1 = search direction p.
 namespace gradflow::detail {
 
-/// How many work vectors each optimiser keeps per problem.
-constexpr int optimizer_work_count(method m) {
-  switch (m) {
-    case method::momentum:
-    case method::nag:
-    case method::fire:
-    case method::fire2:
-      return 1;
-    case method::adam:
-    case method::cg:
-      return 2;
-    default:
-      return 0;
-  }
-}
-
-/// The operand of an optimiser's batched evaluation: the iterate U, the look-ahead point (nag, in
-/// the stage input) or the search direction (cg, work vector 1, of which it takes H·p).
-constexpr operand optimizer_operand(method m) {
-  return m == method::nag ? operand::stage_input
-                          : (m == method::cg ? operand::search_direction : operand::state);
-}
-
 /// Before the first iteration (cg: after ∇f(U0)): zero the work vectors and counters; cg starts
 /// from r = p = −∇f(U0) (= C − H U0); FIRE from dt0 and α_start.
 template <class Real>
@@ -44,13 +21,13 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
   const int len = v.len();
   v.time[i] = 0;
   v.gradient_evaluations[i] = 0;
-  for (int w = 0; w < optimizer_work_count(s.method); ++w) {
+  for (int w = 0; w < s.work_vectors; ++w) {
     Real* vector = v.work_of(w, i);
     for (int e = 0; e < len; ++e) vector[e] = 0;
   }
   v.dt[i] = v.parameter_of(i, step);
   if (s.method == method::fire || s.method == method::fire2) {
-    v.error_previous[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
+    v.fire_mixing[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
     v.downhill_steps[i] = 0;
   }
   if (s.method == method::cg) {
@@ -62,7 +39,7 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
       residual[e] = direction[e] = -gradient[e];
       residual_sq += residual[e] * residual[e];
     }
-    v.error_previous[i] = residual_sq;
+    v.residual_norm_sq[i] = residual_sq;
     v.gradient_evaluations[i] = 1;
     v.gradient_norm_initial[i] = std::sqrt(residual_sq);
     test_new_point(v, s, i, std::sqrt(residual_sq), Real(0));
@@ -93,7 +70,7 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
   const Real* q = v.curvature_product_of(i);  // H·p
   Real curvature = 0;
   for (int e = 0; e < len; ++e) curvature += direction[e] * q[e];
-  const Real residual_sq = v.error_previous[i];
+  const Real residual_sq = v.residual_norm_sq[i];
   if (!(curvature > 0)) {  // p in H's null space or breakdown: no further progress possible
     set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
     return;
@@ -107,7 +84,7 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
   }
   const Real beta = next_sq / residual_sq;
   for (int e = 0; e < len; ++e) direction[e] = residual[e] + beta * direction[e];
-  v.error_previous[i] = next_sq;
+  v.residual_norm_sq[i] = next_sq;
   v.accepted[i] += 1;
   v.gradient_evaluations[i] += 1;
   if (test_new_point(v, s, i, std::sqrt(next_sq), Real(0))) test_step_budget(v, s, i);
@@ -129,7 +106,7 @@ GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Rea
   const Real dt0 = v.parameter_of(i, step);
   const Real alpha_start = second_version ? Real(0.25) : f.alpha_start;
   Real dt = v.dt[i];
-  Real alpha = v.error_previous[i];
+  Real alpha = v.fire_mixing[i];
   Real power = 0, force_sq = 0, velocity_sq = 0;
   for (int e = 0; e < len; ++e) {
     power -= gradient[e] * velocity[e];
@@ -168,7 +145,7 @@ GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Rea
   for (int e = 0; e < len; ++e) u[e] += dt * velocity[e];
   if (power > 0) v.accepted[i] += 1;
   v.dt[i] = dt;
-  v.error_previous[i] = alpha;
+  v.fire_mixing[i] = alpha;
 }
 
 /// One iteration after the batched evaluation at the operand: test the gradient there (a converged

@@ -42,17 +42,17 @@ GRADFLOW_HD void resolve_parameters(const lockstep_view<Real>& v, const step_set
         smallest_curvature(v.curvature_of(i), v.factor_of(i), v.unknowns, v.gradient_of(i));
     own[damping] = 2 * own[zeta] * std::sqrt(mu_min * own[inverse_mass]);
   }
-  if (is_integrator(s.method) || !std::isnan(own[step])) return;
+  if (s.rate == default_rate::none || !std::isnan(own[step])) return;
   const Real bound = curvature_bound(v.curvature_of(i), v.unknowns);
-  switch (s.method) {
-    case method::adam:
+  switch (s.rate) {
+    case default_rate::adam:
       own[step] = Real(1e-2);
       break;
-    case method::fire:
-    case method::fire2:
+    case default_rate::fire:
       own[step] = Real(0.2) / std::sqrt(bound);
       break;
-    default:
+    case default_rate::inverse_curvature:
+    case default_rate::none:
       own[step] = Real(1) / bound;
       break;
   }

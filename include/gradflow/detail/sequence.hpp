@@ -20,7 +20,7 @@ template <class Real, class Executor>
 GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   if (s.needs_factor && !s.linearly_implicit) x.factorize(factor_shift::none);
   x.phase(lockstep_phase::resolve_parameters, 0);
-  if (is_integrator(s.method)) {
+  if (s.integrates()) {
     x.evaluate(operand::state);
     x.phase(lockstep_phase::ode_rhs, 0);
     x.phase(lockstep_phase::ode_start, 0);
@@ -59,17 +59,19 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
       x.phase(lockstep_phase::ode_finish, 0);
       x.after_step(iteration);
     }
-  } else if (s.method == method::direct) {
+  } else if (s.kind == method_kind::direct) {
     x.evaluate(operand::state);  // ‖∇f(u0)‖, which a relative gradient test measures against
     x.phase(lockstep_phase::direct_solve, 0);
   } else {
-    if (s.method == method::cg) x.evaluate(operand::state);
+    // A method that multiplies by H (cg) starts from ∇f(u0).
+    const bool by_curvature = s.evaluates_at == evaluation_point::search_direction;
+    if (by_curvature) x.evaluate(operand::state);
     x.phase(lockstep_phase::optimizer_start, 0);
-    const operand source = optimizer_operand(s.method);
+    const operand source = s.optimizer_operand();
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
          ++iteration) {
       if (source == operand::stage_input) x.phase(lockstep_phase::optimizer_prepare, 0);
-      if (s.method == method::cg)
+      if (by_curvature)
         x.curvature_product(source);
       else
         x.evaluate(source);

@@ -1,6 +1,6 @@
 #pragma once
 #include "gradflow/detail/host_device.hpp"
-#include "gradflow/options.hpp"
+#include "gradflow/methods.hpp"
 
 namespace gradflow::detail {
 
@@ -124,24 +124,25 @@ tableau<Real> euler_tableau() {
   return t;
 }
 
-/// The tableau of a Runge–Kutta integrator; the optimisers have none.
+/// The tableau of a method_info row (the linearly implicit and Chebyshev methods take Euler's:
+/// one evaluation per step, at the step's result); the optimisers have none (no stages).
 template <class Real>
-tableau<Real> tableau_for(method m) {
-  switch (m) {
-    case method::rk4:
-      return rk4_tableau<Real>();
-    case method::bs3:
-      return bs3_tableau<Real>();
-    case method::dp5:
-      return dp5_tableau<Real>();
-    case method::euler:
-    case method::linearly_implicit:  // one evaluation per step, at the new point
-    case method::rkcd:               // (and the Chebyshev methods' last, at the step's result)
-    case method::rkc:
+tableau<Real> tableau_for(scheme s) {
+  switch (s) {
+    case scheme::euler:
       return euler_tableau<Real>();
-    default:
+    case scheme::rk4:
+      return rk4_tableau<Real>();
+    case scheme::bs3:
+      return bs3_tableau<Real>();
+    case scheme::tsit5:
       return tsit5_tableau<Real>();
+    case scheme::dp5:
+      return dp5_tableau<Real>();
+    case scheme::none:
+      break;
   }
+  return {};
 }
 
 }  // namespace gradflow::detail
