@@ -39,11 +39,11 @@ public:
 
   lockstep_view<Real>& view() override { return view_; }
 
-  void upload_initial(const std::vector<Real>& initial) override {
+  void upload_initial(const Real* initial) override {
     const auto v = view_;
     const std::int64_t len = v.len();
     sum_over_active(active(), true, [&](std::int64_t i) -> std::int64_t {
-      std::copy_n(initial.data() + i * len, len, v.state_of(i));
+      std::copy_n(initial + i * len, len, v.state_of(i));
       return 0;
     });
   }

@@ -30,16 +30,16 @@ std::unique_ptr<engine<Real>> make_cuda_engine() {
 
 template <class Real>
 std::unique_ptr<problem_model<Real>> make_least_squares_cuda_model(
-    const least_squares_batch<Real>&) {
+    const least_squares_view<Real>&) {
   no_cuda_build();
 }
 
 template std::unique_ptr<engine<float>> make_cuda_engine<float>();
 template std::unique_ptr<engine<double>> make_cuda_engine<double>();
 template std::unique_ptr<problem_model<float>> make_least_squares_cuda_model(
-    const least_squares_batch<float>&);
+    const least_squares_view<float>&);
 template std::unique_ptr<problem_model<double>> make_least_squares_cuda_model(
-    const least_squares_batch<double>&);
+    const least_squares_view<double>&);
 
 }  // namespace detail
 }  // namespace gradflow

@@ -105,6 +105,75 @@ std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batc
 }
 
 template <class Real>
+least_squares_view<Real> view_of(const least_squares_batch<Real>& batch) {
+  least_squares_view<Real> view;
+  view.batch_size = batch.batch_size;
+  view.rows = batch.rows;
+  view.unknowns = batch.unknowns;
+  view.rhs_count = batch.rhs_count;
+  view.problem_count = batch.batch_size;
+  view.matrix = batch.matrix.data();
+  view.matrix_stride = batch.matrix_stride();
+  view.rhs = batch.rhs.data();
+  view.rhs_stride = batch.rhs_stride();
+  view.lambda = batch.lambda.empty() ? nullptr : batch.lambda.data();
+  view.lambda_stride = batch.lambda.size() == 1 ? 0 : 1;
+  view.initial = batch.initial.empty() ? nullptr : batch.initial.data();
+  return view;
+}
+
+template <class Real>
+void validate(const least_squares_view<Real>& view) {
+  if (view.batch_size < 1 || view.rows < 1 || view.unknowns < 1 || view.rhs_count < 1)
+    throw invalid_argument("invalid view: batch_size, rows, unknowns and rhs_count must be >= 1");
+  const auto finite = [&](const Real* values, std::int64_t count, const char* field,
+                          std::int64_t i) {
+    for (std::int64_t e = 0; e < count; ++e) {
+      if (std::isfinite(values[e])) continue;
+      std::ostringstream message;
+      message << "non-finite value " << values[e] << " in " << field << " of member " << i
+              << " (problem " << view.problem_of(i) << ") at position " << e;
+      throw invalid_argument(message.str());
+    }
+  };
+  for (std::int64_t i = 0; i < view.batch_size; ++i) {
+    finite(view.matrix_of(i), std::int64_t(view.rows) * view.unknowns, "A", i);
+    finite(view.rhs_of(i), std::int64_t(view.rows) * view.rhs_count, "B", i);
+    if (view.initial) finite(view.initial_of(i), view.unknowns_per_problem(), "U0", i);
+    const Real lambda = view.lambda_of(i);
+    if (!(std::isfinite(lambda) && lambda >= 0)) {
+      std::ostringstream message;
+      message << "invalid lambda = " << lambda << " of member " << i << ": must be finite and >= 0";
+      throw invalid_argument(message.str());
+    }
+  }
+}
+
+template <class Real>
+least_squares_batch<Real> copy_of(const least_squares_view<Real>& view) {
+  least_squares_batch<Real> batch;
+  batch.batch_size = view.batch_size;
+  batch.rows = view.rows;
+  batch.unknowns = view.unknowns;
+  batch.rhs_count = view.rhs_count;
+  const std::int64_t matrix = std::int64_t(view.rows) * view.unknowns;
+  const std::int64_t rhs = std::int64_t(view.rows) * view.rhs_count;
+  const std::int64_t len = view.unknowns_per_problem();
+  const bool shared_matrix = view.matrix_stride == 0, shared_rhs = view.rhs_stride == 0;
+  if (shared_matrix) batch.matrix.assign(view.matrix, view.matrix + matrix);
+  if (shared_rhs) batch.rhs.assign(view.rhs, view.rhs + rhs);
+  for (std::int64_t i = 0; i < view.batch_size; ++i) {
+    if (!shared_matrix)
+      batch.matrix.insert(batch.matrix.end(), view.matrix_of(i), view.matrix_of(i) + matrix);
+    if (!shared_rhs) batch.rhs.insert(batch.rhs.end(), view.rhs_of(i), view.rhs_of(i) + rhs);
+    if (view.lambda) batch.lambda.push_back(view.lambda_of(i));
+    if (view.initial)
+      batch.initial.insert(batch.initial.end(), view.initial_of(i), view.initial_of(i) + len);
+  }
+  return batch;
+}
+
+template <class Real>
 least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
                                                  const std::string& rhs_path) {
   const npy_array a = read_npy(matrix_path);
@@ -176,7 +245,13 @@ template least_squares_batch<double> select_members(const least_squares_batch<do
                                                     const std::vector<std::int64_t>&);
 template void validate(const least_squares_batch<float>&);
 template void validate(const least_squares_batch<double>&);
+template least_squares_view<float> view_of(const least_squares_batch<float>&);
+template void validate(const least_squares_view<float>&);
+template least_squares_batch<float> copy_of(const least_squares_view<float>&);
 template least_squares_batch<float> least_squares_from_npy(const std::string&, const std::string&);
+template least_squares_view<double> view_of(const least_squares_batch<double>&);
+template void validate(const least_squares_view<double>&);
+template least_squares_batch<double> copy_of(const least_squares_view<double>&);
 template least_squares_batch<double> least_squares_from_npy(const std::string&, const std::string&);
 
 }  // namespace gradflow

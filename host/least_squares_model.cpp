@@ -25,12 +25,11 @@ public:
     lockstep_view<Real>& v = engine.view();
     v.curvature = gram_.data();
     v.linear_term = cross_.data();
-    if (!batch_.initial.empty()) engine.upload_initial(batch_.initial);
+    if (batch_.initial) engine.upload_initial(batch_.initial);
     const lockstep_view<Real> view = v;
     const auto& batch = batch_;
     sum_over_active({nullptr, count}, true, [&](std::int64_t i) -> std::int64_t {
-      normal_equations(batch.matrix.data() + i * batch.matrix_stride(),
-                       batch.rhs.data() + i * batch.rhs_stride(), batch.lambda_of(i), m, n, k,
+      normal_equations(batch.matrix_of(i), batch.rhs_of(i), batch.lambda_of(i), m, n, k,
                        view.curvature_of(i), cross_.data() + i * len);
       reject_overflowed_normal_equations(view, i);
       return 0;
@@ -54,8 +53,7 @@ public:
     values.resize(batch.batch_size);
     sum_over_active({nullptr, batch.batch_size}, true, [&](std::int64_t i) -> std::int64_t {
       values[i] =
-          least_squares_objective(batch.matrix.data() + i * batch.matrix_stride(),
-                                  batch.rhs.data() + i * batch.rhs_stride(), batch.lambda_of(i),
+          least_squares_objective(batch.matrix_of(i), batch.rhs_of(i), batch.lambda_of(i),
                                   v.state_of(i), batch.rows, batch.unknowns, batch.rhs_count);
       return 0;
     });
@@ -80,15 +78,15 @@ model_traits least_squares_traits() {
 }
 
 template <class Real>
-std::unique_ptr<problem_model<Real>> make_least_squares_model(
-    const least_squares_batch<Real>& batch, backend_kind kind) {
+std::unique_ptr<problem_model<Real>> make_least_squares_model(const least_squares_view<Real>& batch,
+                                                              backend_kind kind) {
   if (kind == backend_kind::cuda) return make_least_squares_cuda_model(batch);
   return std::make_unique<least_squares_on_cpu<Real>>(batch);
 }
 
 template std::unique_ptr<problem_model<float>> make_least_squares_model(
-    const least_squares_batch<float>&, backend_kind);
+    const least_squares_view<float>&, backend_kind);
 template std::unique_ptr<problem_model<double>> make_least_squares_model(
-    const least_squares_batch<double>&, backend_kind);
+    const least_squares_view<double>&, backend_kind);
 
 }  // namespace gradflow::detail

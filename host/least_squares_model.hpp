@@ -45,7 +45,7 @@ model_traits least_squares_traits();
 template <class Real>
 class least_squares_model : public problem_model<Real> {
 public:
-  explicit least_squares_model(const least_squares_batch<Real>& batch) : batch_(batch) {}
+  explicit least_squares_model(const least_squares_view<Real>& batch) : batch_(batch) {}
   model_traits traits() const override { return least_squares_traits(); }
   std::int64_t batch_size() const override { return batch_.batch_size; }
   int unknowns() const override { return batch_.unknowns; }
@@ -57,17 +57,17 @@ public:
   void prepare_curvature(engine<Real>&, factor_shift) override {}  ///< G never changes
 
 protected:
-  const least_squares_batch<Real>& batch_;
+  least_squares_view<Real> batch_;
 };
 
 /// The model of `batch` (which must outlive it) for an engine of `kind` (cpu or cuda); the CUDA
 /// one throws not_compiled in a build without CUDA.
 template <class Real>
-std::unique_ptr<problem_model<Real>> make_least_squares_model(
-    const least_squares_batch<Real>& batch, backend_kind kind);
+std::unique_ptr<problem_model<Real>> make_least_squares_model(const least_squares_view<Real>& batch,
+                                                              backend_kind kind);
 
 template <class Real>
 std::unique_ptr<problem_model<Real>> make_least_squares_cuda_model(
-    const least_squares_batch<Real>& batch);
+    const least_squares_view<Real>& batch);
 
 }  // namespace gradflow::detail

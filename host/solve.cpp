@@ -338,6 +338,18 @@ template run_plan<double> plan_run(const solve_options&, std::int64_t, int, cons
 
 }  // namespace detail
 
+namespace {
+
+template <class Real>
+solve_result<Real> solve_checked(const least_squares_view<Real>& batch,
+                                 const solve_options& options) {
+  const auto engine = detail::make_engine<Real>(options.backend, true, "");
+  const auto model = detail::make_least_squares_model(batch, engine->kind());
+  return detail::solve_model(*model, *engine, options);
+}
+
+}  // namespace
+
 template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
   if (options.skip_invalid) {  // invalid_problems checks what validate would
@@ -346,13 +358,20 @@ solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_opt
   } else {
     validate(batch);
   }
-  const auto engine = detail::make_engine<Real>(options.backend, true, "");
-  const auto model = detail::make_least_squares_model(batch, engine->kind());
-  return detail::solve_model(*model, *engine, options);
+  return solve_checked(view_of(batch), options);
+}
+
+template <class Real>
+solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options) {
+  if (options.skip_invalid) return solve(copy_of(batch), options);
+  validate(batch);
+  return solve_checked(batch, options);
 }
 
 template solve_result<float> solve(const least_squares_batch<float>&, const solve_options&);
 template solve_result<double> solve(const least_squares_batch<double>&, const solve_options&);
+template solve_result<float> solve(const least_squares_view<float>&, const solve_options&);
+template solve_result<double> solve(const least_squares_view<double>&, const solve_options&);
 
 bool cuda_compiled() {
 #ifdef GRADFLOW_WITH_CUDA

@@ -160,28 +160,15 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
     throw invalid_argument("sweep members [" + std::to_string(first) + ", " +
                            std::to_string(first + count) + ") outside [0, " + std::to_string(all) +
                            ")");
-  const int m_rows = problems.rows, n = problems.unknowns, k = problems.rhs_count;
   const std::int64_t len = problems.unknowns_per_problem();
 
-  expanded_sweep<Real> out{least_squares_batch<Real>{}, spec.base, {}, {}};
+  expanded_sweep<Real> out;
+  out.options = spec.base;
   out.options.method = m;
-  auto& batch = out.batch;
-  batch.batch_size = count;
-  batch.rows = m_rows;
-  batch.unknowns = n;
-  batch.rhs_count = k;
-  const bool one_problem = problem_count == 1;
-  if (one_problem) {  // shared by every member
-    batch.matrix.assign(problems.matrix.begin(), problems.matrix.end());
-    batch.rhs.assign(problems.rhs.begin(), problems.rhs.end());
-  } else {
-    batch.matrix.reserve(count * m_rows * n);
-    batch.rhs.reserve(count * m_rows * k);
-  }
   bool swept_initial = false;
   for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
-  batch.lambda.resize(count);
-  if (swept_initial || !problems.initial.empty()) batch.initial.resize(count * len);
+  out.lambda.resize(count);
+  if (swept_initial || !problems.initial.empty()) out.initial.resize(count * len);
 
   std::map<std::string, std::vector<double>> swept;
   for (const auto& axis : spec.axes)
@@ -192,12 +179,6 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
   out.axis_values_of.resize(count);
   for (std::int64_t j = 0; j < count; ++j) {
     const std::int64_t p = (first + j) / grid, g = (first + j) % grid;
-    if (!one_problem) {
-      const Real* a = problems.matrix.data() + p * problems.matrix_stride();
-      const Real* b = problems.rhs.data() + p * problems.rhs_stride();
-      batch.matrix.insert(batch.matrix.end(), a, a + m_rows * n);
-      batch.rhs.insert(batch.rhs.end(), b, b + m_rows * k);
-    }
     out.problem_of[j] = p;
     auto& values = out.axis_values_of[j];
     values.resize(spec.axes.size());
@@ -207,20 +188,20 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
       values[a] = axis.values[rest % std::int64_t(axis.values.size())];
       rest /= std::int64_t(axis.values.size());
     }
-    batch.lambda[j] = problems.lambda_of(p);
+    out.lambda[j] = problems.lambda_of(p);
     if (!problems.initial.empty())
-      std::copy_n(problems.initial.data() + p * len, len, batch.initial.data() + j * len);
+      std::copy_n(problems.initial.data() + p * len, len, out.initial.data() + j * len);
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
       const std::string& name = spec.axes[a].name;
       const double value = values[a];
       if (name == "lambda") {
-        batch.lambda[j] = Real(value);
+        out.lambda[j] = Real(value);
       } else if (name == "u0_seed") {
         if (!(value >= 0) || value != std::floor(value))
           throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
                                  ": must be a non-negative integer");
         const auto point = random_initial_point(std::uint64_t(value), p, int(len));
-        for (std::int64_t e = 0; e < len; ++e) batch.initial[j * len + e] = Real(point[e]);
+        for (std::int64_t e = 0; e < len; ++e) out.initial[j * len + e] = Real(point[e]);
       } else if (name == "lr") {
         swept["dt"][j] = step_for_learning_rate(out.options, value);
       } else {
@@ -254,8 +235,8 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
     const method m = methods[mi];
     const auto expanded =
         expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
-    const auto solved = solve(expanded.batch, expanded.options);
-    for (std::int64_t i = 0; i < expanded.batch.batch_size; ++i) {
+    const auto solved = solve(expanded.view(problems), expanded.options);
+    for (std::int64_t i = 0; i < expanded.size(); ++i) {
       sweep_row row;
       row.member = begin + i;
       row.problem = expanded.problem_of[i];

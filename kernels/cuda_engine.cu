@@ -144,11 +144,11 @@ public:
 
   lockstep_view<Real>& view() override { return view_; }
 
-  void upload_initial(const std::vector<Real>& initial) override {
+  void upload_initial(const Real* initial) override {
     const std::int64_t len = view_.len();
-    GRADFLOW_CUDA_CHECK(cudaMemcpy2DAsync(view_.state, view_.state_len() * sizeof(Real),
-                                          initial.data(), len * sizeof(Real), len * sizeof(Real),
-                                          view_.batch_size, cudaMemcpyHostToDevice, stream_));
+    GRADFLOW_CUDA_CHECK(cudaMemcpy2DAsync(view_.state, view_.state_len() * sizeof(Real), initial,
+                                          len * sizeof(Real), len * sizeof(Real), view_.batch_size,
+                                          cudaMemcpyHostToDevice, stream_));
     // The host vector may go before the copy runs: finish it here (once per solve).
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }

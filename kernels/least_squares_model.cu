@@ -25,14 +25,13 @@ __global__ void ridge_kernel(lockstep_view<Real> view, const Real* lambda) {
 }
 
 template <class Real>
-__global__ void objective_kernel(const Real* matrix, std::int64_t matrix_stride, const Real* rhs,
-                                 std::int64_t rhs_stride, const Real* lambda,
-                                 lockstep_view<Real> view, int rows, Real* objective) {
+__global__ void objective_kernel(const Real* const* matrix, const Real* const* rhs,
+                                 const Real* lambda, lockstep_view<Real> view, int rows,
+                                 Real* objective) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= view.batch_size) return;
-  objective[i] =
-      least_squares_objective(matrix + i * matrix_stride, rhs + i * rhs_stride, lambda[i],
-                              view.state_of(i), rows, view.unknowns, view.rhs_count);
+  objective[i] = least_squares_objective(matrix[i], rhs[i], lambda[i], view.state_of(i), rows,
+                                         view.unknowns, view.rhs_count);
 }
 
 /// Where the batched GEMMs of the compacted active set read and write, position by position: X
@@ -77,20 +76,30 @@ cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_
                                    stride_b, &beta, c, ldc, stride_c, count);
 }
 
-cublasStatus_t gemm_batched(cublasHandle_t handle, int m, int n, int k, const double* const* a,
-                            int lda, const double* const* b, int ldb, double beta, double* const* c,
-                            int ldc, int count) {
+cublasStatus_t gemm_batched(cublasHandle_t handle, cublasOperation_t op_b, int m, int n, int k,
+                            const double* const* a, int lda, const double* const* b, int ldb,
+                            double beta, double* const* c, int ldc, int count) {
   const double one = 1;
-  return cublasDgemmBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &beta,
-                            c, ldc, count);
+  return cublasDgemmBatched(handle, CUBLAS_OP_N, op_b, m, n, k, &one, a, lda, b, ldb, &beta, c, ldc,
+                            count);
 }
 
-cublasStatus_t gemm_batched(cublasHandle_t handle, int m, int n, int k, const float* const* a,
-                            int lda, const float* const* b, int ldb, float beta, float* const* c,
-                            int ldc, int count) {
+cublasStatus_t gemm_batched(cublasHandle_t handle, cublasOperation_t op_b, int m, int n, int k,
+                            const float* const* a, int lda, const float* const* b, int ldb,
+                            float beta, float* const* c, int ldc, int count) {
   const float one = 1;
-  return cublasSgemmBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda, b, ldb, &beta,
-                            c, ldc, count);
+  return cublasSgemmBatched(handle, CUBLAS_OP_N, op_b, m, n, k, &one, a, lda, b, ldb, &beta, c, ldc,
+                            count);
+}
+
+/// Host pointers `base + offset(j)` for j < count, uploaded.
+template <class T, class Offset>
+void upload_pointers(device_buffer<T*>& pointers, T* base, std::int64_t count, Offset offset,
+                     cudaStream_t stream, const char* purpose) {
+  std::vector<T*> host(count);
+  for (std::int64_t j = 0; j < count; ++j) host[j] = base + offset(j);
+  pointers.upload(host, stream, purpose);
+  GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));  // the host array goes out of scope
 }
 
 /// All arrays stay row-major per problem; cuBLAS (column-major) sees a row-major n×k U as a
@@ -101,6 +110,8 @@ class least_squares_on_cuda final : public least_squares_model<Real> {
 public:
   using least_squares_model<Real>::least_squares_model;
 
+  /// A and B once per problem of the view; G and C per member by pointer-array GEMMs (member j
+  /// reads its problem's A and B wherever the view's index points).
   void load(engine<Real>& engine, bool) override {
     const cudaStream_t stream = stream_of(engine);
     const cublasHandle_t handle = cublas_handle_of(engine);
@@ -109,28 +120,48 @@ public:
     const std::int64_t len = batch_.unknowns_per_problem();
     gram_.allocate(count * n * n, "G = AᵀA + λI");
     cross_.allocate(count * len, "C = AᵀB");
+    matrix_.allocate(batch_.matrix_values(), "A");
+    rhs_.allocate(batch_.rhs_values(), "B");
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(matrix_.data(), batch_.matrix,
+                                        matrix_.size() * sizeof(Real), cudaMemcpyHostToDevice,
+                                        stream));
+    GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(rhs_.data(), batch_.rhs, rhs_.size() * sizeof(Real),
+                                        cudaMemcpyHostToDevice, stream));
     std::vector<Real> lambda(count);
     for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch_.lambda_of(i);
-    matrix_.upload(batch_.matrix, stream, "A");
-    rhs_.upload(batch_.rhs, stream, "B");
     lambda_.upload(lambda, stream, "lambda");
+    const auto& view = batch_;
+    upload_pointers(
+        member_matrix_, static_cast<const Real*>(matrix_.data()), count,
+        [&](std::int64_t j) { return view.problem_of(j) * view.matrix_stride; }, stream,
+        "the members' A");
+    upload_pointers(
+        member_rhs_, static_cast<const Real*>(rhs_.data()), count,
+        [&](std::int64_t j) { return view.problem_of(j) * view.rhs_stride; }, stream,
+        "the members' B");
+    device_buffer<Real*> grams, crosses;
+    upload_pointers(
+        grams, gram_.data(), count, [&](std::int64_t j) { return j * n * n; }, stream,
+        "the members' G");
+    upload_pointers(
+        crosses, cross_.data(), count, [&](std::int64_t j) { return j * len; }, stream,
+        "the members' C");
     lockstep_view<Real>& v = engine.view();
     v.curvature = gram_.data();
     v.linear_term = cross_.data();
-    if (!batch_.initial.empty()) engine.upload_initial(batch_.initial);
+    if (batch_.initial) engine.upload_initial(batch_.initial);
     // Row-major A_i (m×n) is column-major X_i = A_iᵀ (n×m): G_i = X_i X_iᵀ.
-    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle, CUBLAS_OP_N, CUBLAS_OP_T, n, n, m, Real(1),
-                                               matrix_.data(), n, batch_.matrix_stride(),
-                                               matrix_.data(), n, batch_.matrix_stride(), Real(0),
-                                               gram_.data(), n, std::int64_t(n) * n, int(count)));
+    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, n, n, m, member_matrix_.data(), n,
+                                       member_matrix_.data(), n, Real(0), grams.data(), n,
+                                       int(count)));
     // Row-major B_i (m×k) is column-major Y_i = B_iᵀ (k×m): C_iᵀ = Y_i X_iᵀ (k×n) = row-major C_i.
-    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(
-        handle, CUBLAS_OP_N, CUBLAS_OP_T, k, n, m, Real(1), rhs_.data(), k, batch_.rhs_stride(),
-        matrix_.data(), n, batch_.matrix_stride(), Real(0), cross_.data(), k, len, int(count)));
+    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, k, n, m, member_rhs_.data(), k,
+                                       member_matrix_.data(), n, Real(0), crosses.data(), k,
+                                       int(count)));
     ridge_kernel<<<blocks_for_problems(count), loop_threads_per_block, 0, stream>>>(v,
                                                                                     lambda_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    // The host copies of λ must outlive their upload.
+    // The pointer arrays of G and C go out of scope.
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
@@ -158,8 +189,8 @@ public:
     device_buffer<Real> objective;
     objective.allocate(count, "f");
     objective_kernel<<<blocks_for_problems(count), loop_threads_per_block, 0, stream>>>(
-        matrix_.data(), batch_.matrix_stride(), rhs_.data(), batch_.rhs_stride(), lambda_.data(),
-        engine.view(), batch_.rows, objective.data());
+        member_matrix_.data(), member_rhs_.data(), lambda_.data(), engine.view(), batch_.rows,
+        objective.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
     objective.download(values, stream);
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -177,10 +208,11 @@ private:
     if (active.count == 0) return 0;
     if (active.list) {
       point_at(engine, active);
-      GRADFLOW_CUBLAS_CHECK(gemm_batched(
-          handle, k, n, n, pointers_.operand[static_cast<int>(source)], k, pointers_.curvature, n,
-          beta, into_curvature_product ? pointers_.curvature_product : pointers_.gradient, k,
-          int(active.count)));
+      GRADFLOW_CUBLAS_CHECK(
+          gemm_batched(handle, CUBLAS_OP_N, k, n, n, pointers_.operand[static_cast<int>(source)], k,
+                       pointers_.curvature, n, beta,
+                       into_curvature_product ? pointers_.curvature_product : pointers_.gradient, k,
+                       int(active.count)));
       return active.count;
     }
     const Real* x = v.operand_of(source, 0);  // problem i's X is x + i·state_len()
@@ -215,6 +247,7 @@ private:
 
   using least_squares_model<Real>::batch_;
   device_buffer<Real> matrix_, rhs_, lambda_, gram_, cross_;
+  device_buffer<const Real*> member_matrix_, member_rhs_;
   device_buffer<const Real*> operand_pointers_[3], curvature_pointers_;
   device_buffer<Real*> gradient_pointers_, curvature_product_pointers_;
   gemm_pointers<Real> pointers_{};
@@ -226,13 +259,13 @@ private:
 
 template <class Real>
 std::unique_ptr<problem_model<Real>> make_least_squares_cuda_model(
-    const least_squares_batch<Real>& batch) {
+    const least_squares_view<Real>& batch) {
   return std::make_unique<least_squares_on_cuda<Real>>(batch);
 }
 
 template std::unique_ptr<problem_model<float>> make_least_squares_cuda_model(
-    const least_squares_batch<float>&);
+    const least_squares_view<float>&);
 template std::unique_ptr<problem_model<double>> make_least_squares_cuda_model(
-    const least_squares_batch<double>&);
+    const least_squares_view<double>&);
 
 }  // namespace gradflow::detail

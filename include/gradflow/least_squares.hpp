@@ -35,6 +35,55 @@ struct least_squares_batch {
   }
 };
 
+/// A non-owning view of a least-squares batch in host memory: pointers and strides, a stride of 0
+/// sharing one block with every member. Member i solves problem problem_of(i) — i itself, or
+/// problem_index[i] when an index is given (a sweep's members point at their problem instead of
+/// copying its A and B) — with its own λ and U0. The data must outlive the solve.
+template <class Real>
+struct least_squares_view {
+  std::int64_t batch_size = 0;
+  int rows = 0;       ///< m
+  int unknowns = 0;   ///< n
+  int rhs_count = 0;  ///< k
+  /// How many problems A and B hold (their blocks at problem·stride), when not shared.
+  std::int64_t problem_count = 0;
+  const std::int64_t* problem_index = nullptr;  ///< per member; nullptr: member i is problem i
+  const Real* matrix = nullptr;                 ///< A, m·n per problem
+  std::int64_t matrix_stride = 0;
+  const Real* rhs = nullptr;  ///< B, m·k per problem
+  std::int64_t rhs_stride = 0;
+  const Real* lambda = nullptr;  ///< per member at i·lambda_stride; nullptr: λ = 0
+  std::int64_t lambda_stride = 0;
+  const Real* initial = nullptr;  ///< U0, n·k per member back to back; nullptr: U0 = 0
+
+  std::int64_t problem_of(std::int64_t i) const { return problem_index ? problem_index[i] : i; }
+  const Real* matrix_of(std::int64_t i) const { return matrix + problem_of(i) * matrix_stride; }
+  const Real* rhs_of(std::int64_t i) const { return rhs + problem_of(i) * rhs_stride; }
+  Real lambda_of(std::int64_t i) const { return lambda ? lambda[i * lambda_stride] : Real(0); }
+  const Real* initial_of(std::int64_t i) const { return initial + i * unknowns_per_problem(); }
+  std::int64_t unknowns_per_problem() const { return std::int64_t(unknowns) * rhs_count; }
+  /// Values A holds (one block when shared).
+  std::int64_t matrix_values() const {
+    return (matrix_stride == 0 ? 1 : problem_count) * std::int64_t(rows) * unknowns;
+  }
+  std::int64_t rhs_values() const {
+    return (rhs_stride == 0 ? 1 : problem_count) * std::int64_t(rows) * rhs_count;
+  }
+};
+
+/// The view of a whole batch (which must outlive it).
+template <class Real>
+least_squares_view<Real> view_of(const least_squares_batch<Real>& batch);
+
+/// An owning copy of what a view shows, member by member.
+template <class Real>
+least_squares_batch<Real> copy_of(const least_squares_view<Real>& view);
+
+/// The checks of validate, member by member: the first NaN/Inf in a member's A, B or U0, or a λ
+/// that is negative or not finite, throws invalid_argument naming the member and its problem.
+template <class Real>
+void validate(const least_squares_view<Real>& view);
+
 /// Throws dimension_mismatch or invalid_argument naming the field, the problem index and the value
 /// when sizes disagree, a value is NaN/Inf or λ < 0.
 template <class Real>

@@ -200,7 +200,7 @@ public:
       hessians_.assign(hessian_values, Real(0));
       v.curvature = hessians_.data();
     }
-    if (!batch_.initial.empty()) engine.upload_initial(batch_.initial);
+    if (!batch_.initial.empty()) engine.upload_initial(batch_.initial.data());
   }
 
   std::int64_t evaluate(detail::engine<Real>& engine, detail::operand source) override {

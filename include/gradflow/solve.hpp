@@ -20,6 +20,14 @@ extern template solve_result<float> solve(const least_squares_batch<float>&, con
 extern template solve_result<double> solve(const least_squares_batch<double>&,
                                            const solve_options&);
 
+/// The same on a non-owning view (least_squares_view: pointers, strides, an optional problem
+/// index), nothing copied: checked member by member (validate(view)); skip_invalid solves a copy.
+template <class Real>
+solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options);
+
+extern template solve_result<float> solve(const least_squares_view<float>&, const solve_options&);
+extern template solve_result<double> solve(const least_squares_view<double>&, const solve_options&);
+
 /// True when this build of libgradflow contains the CUDA backend.
 bool cuda_compiled();
 

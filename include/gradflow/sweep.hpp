@@ -58,14 +58,28 @@ struct sweep_result {
   double wall_seconds = 0;
 };
 
-/// The batch and options that carry one method's members: the problem set repeated over the grid,
-/// each member with its own hyperparameters. Exposed so that a member can be rerun alone.
+/// One method's members: each points at its problem in the problem set (nothing copied) and has
+/// its own λ, U0 and hyperparameters. Exposed so that a member can be rerun alone.
 template <class Real>
 struct expanded_sweep {
-  least_squares_batch<Real> batch;
   solve_options options;
   std::vector<std::int64_t> problem_of;             ///< per member
   std::vector<std::vector<double>> axis_values_of;  ///< per member
+  std::vector<Real> lambda;                         ///< per member
+  std::vector<Real> initial;                        ///< n·k per member; empty: U0 = 0
+
+  std::int64_t size() const { return std::int64_t(problem_of.size()); }
+  /// The members as a batch over `problems` (the set this was expanded from), which must outlive
+  /// the view, as must this.
+  least_squares_view<Real> view(const least_squares_batch<Real>& problems) const {
+    least_squares_view<Real> members = view_of(problems);
+    members.batch_size = size();
+    members.problem_index = problem_of.data();
+    members.lambda = lambda.data();
+    members.lambda_stride = 1;
+    members.initial = initial.empty() ? nullptr : initial.data();
+    return members;
+  }
 };
 
 /// Members [first, first + count) of method m's expansion (count −1: to the end).

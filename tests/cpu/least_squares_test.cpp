@@ -8,6 +8,7 @@
 #include "gradflow/gradflow.hpp"
 #include "gradflow/methods.hpp"
 #include "oracle.hpp"
+#include "same_bits.hpp"
 
 namespace gradflow {
 namespace {
@@ -184,6 +185,45 @@ TEST(Validation, BadOptionsAreRejectedNamingTheField) {
   options.method = method::euler;
   options.control = step_control::error_control;
   expect_rejected(options, "control");
+}
+
+TEST(BatchView, IndexedMembersSolveLikeTheirCopiesWithNothingCopied) {
+  // Three problems, seven members pointing at them in any order, each with its own λ and U0.
+  random_spec spec;
+  spec.batch_size = 3;
+  spec.seed = 5;
+  const auto problems = random_least_squares<double>(spec);
+  const std::vector<std::int64_t> index = {2, 0, 0, 1, 2, 2, 1};
+  const std::int64_t len = problems.unknowns_per_problem();
+  std::vector<double> lambda, initial;
+  for (std::size_t j = 0; j < index.size(); ++j) {
+    lambda.push_back(0.1 * double(j));
+    for (std::int64_t e = 0; e < len; ++e) initial.push_back(0.01 * double(j + e));
+  }
+  least_squares_view<double> view = view_of(problems);
+  view.batch_size = std::int64_t(index.size());
+  view.problem_index = index.data();
+  view.lambda = lambda.data();
+  view.lambda_stride = 1;
+  view.initial = initial.data();
+  const auto copy = copy_of(view);
+  EXPECT_EQ(copy.batch_size, 7);
+  EXPECT_TRUE(std::equal(copy.matrix.begin(), copy.matrix.begin() + 250,
+                         problems.matrix.begin() + 2 * 250));  // member 0 is problem 2
+  for (execution_path path : {execution_path::fused, execution_path::lockstep}) {
+    solve_options options;
+    options.backend = backend_kind::cpu;
+    options.path = path;
+    testing::expect_same_bits(solve(view, options), solve(copy, options));
+  }
+  // A member's non-finite U0 is named with its problem.
+  initial[3 * len + 1] = std::numeric_limits<double>::infinity();
+  try {
+    solve(view, solve_options{});
+    ADD_FAILURE() << "a non-finite U0 was accepted";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("member 3 (problem 1)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Validation, AMethodOrDynamicsOutsideTheTablesIsAnErrorNeverADefault) {

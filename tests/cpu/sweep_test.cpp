@@ -55,7 +55,7 @@ TEST(Sweep, MembersAreProblemMajorWithTheLastAxisFastest) {
   spec.base.method = method::rk4;
   spec.base.dynamics = dynamics::heavy_ball;
   const auto expanded = expand_sweep(two_problems(), spec, method::rk4);
-  ASSERT_EQ(expanded.batch.batch_size, 12);
+  ASSERT_EQ(expanded.size(), 12);
   EXPECT_EQ(sweep_size(spec, 2), 12);
   EXPECT_EQ(expanded.problem_of[5], 0);
   EXPECT_EQ(expanded.problem_of[6], 1);
@@ -92,8 +92,8 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
   std::int64_t converged = 0;
   for (method m : spec.methods) {
     const auto expanded = expand_sweep(problems, spec, m);
-    const std::int64_t offset = m == method::rk4 ? 0 : expanded.batch.batch_size;
-    for (std::int64_t i = 0; i < expanded.batch.batch_size; i += 7) {  // a spread of members
+    const std::int64_t offset = m == method::rk4 ? 0 : expanded.size();
+    for (std::int64_t i = 0; i < expanded.size(); i += 7) {  // a spread of members
       // The member alone: its problem, its λ, its U0 and its hyperparameters.
       least_squares_batch<double> alone = problems;
       alone.batch_size = 1;
@@ -103,9 +103,9 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
                           problems.matrix.begin() + (p + 1) * m_rows * n);
       alone.rhs.assign(problems.rhs.begin() + p * m_rows * k,
                        problems.rhs.begin() + (p + 1) * m_rows * k);
-      alone.lambda = {expanded.batch.lambda[i]};
-      alone.initial.assign(expanded.batch.initial.begin() + i * n * k,
-                           expanded.batch.initial.begin() + (i + 1) * n * k);
+      alone.lambda = {expanded.lambda[i]};
+      alone.initial.assign(expanded.initial.begin() + i * n * k,
+                           expanded.initial.begin() + (i + 1) * n * k);
       auto options = expanded.options;
       options.dt = expanded.options.dt.at(i, 0);
       options.zeta = expanded.options.zeta.at(i, 0);

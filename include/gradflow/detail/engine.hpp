@@ -31,7 +31,7 @@ public:
   /// The view of those arrays, to which the model adds its own (curvature, linear term, value).
   virtual lockstep_view<Real>& view() = 0;
   /// U0, n·k values per problem back to back, into the first n·k values of each state.
-  virtual void upload_initial(const std::vector<Real>& initial) = 0;
+  virtual void upload_initial(const Real* initial) = 0;
   /// Cholesky-factors H_i (+ I/h_i, see factor_shift) of every active problem into the factor
   /// slot, as factor_problem does (an H that is not positive definite: invalid_input; H + I/h that
   /// is not: h halved).
