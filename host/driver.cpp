@@ -3,6 +3,8 @@
 #include "gradflow/detail/run_plan.hpp"
 #include "gradflow/detail/sequence.hpp"
 #include "gradflow/error.hpp"
+#include "gradflow/solve.hpp"
+#include "gradflow/solver_context.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -145,27 +147,33 @@ solve_result<Real> solve_model(problem_model<Real>& model, engine<Real>& engine,
   return result;
 }
 
-template <class Real>
-std::unique_ptr<engine<Real>> make_engine(backend_kind requested, bool model_on_cuda,
-                                          const std::string& why_not_cuda) {
-  switch (requested) {
-    case backend_kind::cpu:
-      return make_cpu_engine<Real>();
-    case backend_kind::cuda:
-      if (!model_on_cuda) throw not_compiled(why_not_cuda);
-      return make_cuda_engine<Real>();
-    case backend_kind::automatic:
-      break;
-  }
-  return model_on_cuda && cuda_device_count() > 0 ? make_cuda_engine<Real>()
-                                                  : make_cpu_engine<Real>();
-}
-
 template solve_result<float> solve_model(problem_model<float>&, engine<float>&,
                                          const solve_options&);
 template solve_result<double> solve_model(problem_model<double>&, engine<double>&,
                                           const solve_options&);
-template std::unique_ptr<engine<float>> make_engine(backend_kind, bool, const std::string&);
-template std::unique_ptr<engine<double>> make_engine(backend_kind, bool, const std::string&);
 
 }  // namespace gradflow::detail
+
+namespace gradflow {
+
+backend_kind solver_context::resolve(backend_kind requested, bool model_on_cuda,
+                                     const std::string& why_not_cuda) {
+  switch (requested) {
+    case backend_kind::cpu:
+      return backend_kind::cpu;
+    case backend_kind::cuda:
+      if (!model_on_cuda) throw not_compiled(why_not_cuda);
+      if (!cuda_compiled())
+        throw not_compiled(
+            "backend cuda requested but this libgradflow was built without CUDA (no nvcc at "
+            "configure time)");
+      if (cuda_device_count() == 0)
+        throw no_device("backend cuda requested but no CUDA device answers (no driver or no GPU)");
+      return backend_kind::cuda;
+    case backend_kind::automatic:
+      break;
+  }
+  return model_on_cuda && cuda_device_count() > 0 ? backend_kind::cuda : backend_kind::cpu;
+}
+
+}  // namespace gradflow

@@ -248,7 +248,8 @@ lockstep_layout layout_for(const solve_options& options,
 template <class Real>
 solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
                                        const solve_options& options,
-                                       const std::vector<std::int64_t>& invalid) {
+                                       const std::vector<std::int64_t>& invalid,
+                                       solver_context& context) {
   std::vector<std::int64_t> keep;
   for (std::int64_t i = 0, next_invalid = 0; i < batch.batch_size; ++i) {
     if (next_invalid < std::int64_t(invalid.size()) && invalid[next_invalid] == i) {
@@ -272,7 +273,7 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
         values.size() == 1 ? hyperparameter(values[0]) : hyperparameter(values);
   }
   solve_result<Real> part;
-  if (!keep.empty()) part = solve(select_members(batch, keep), part_options);
+  if (!keep.empty()) part = solve(select_members(batch, keep), part_options, context);
 
   const std::int64_t count = batch.batch_size, len = batch.unknowns_per_problem();
   const Real nan = std::numeric_limits<Real>::quiet_NaN();
@@ -342,36 +343,58 @@ namespace {
 
 template <class Real>
 solve_result<Real> solve_checked(const least_squares_view<Real>& batch,
-                                 const solve_options& options) {
-  const auto engine = detail::make_engine<Real>(options.backend, true, "");
-  const auto model = detail::make_least_squares_model(batch, engine->kind());
-  return detail::solve_model(*model, *engine, options);
+                                 const solve_options& options, solver_context& context) {
+  auto& engine = context.engine_for<Real>(options.backend, true, "");
+  const auto model = detail::make_least_squares_model(batch, engine.kind());
+  return detail::solve_model(*model, engine, options);
 }
 
 }  // namespace
 
 template <class Real>
-solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
+solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options,
+                         solver_context& context) {
   if (options.skip_invalid) {  // invalid_problems checks what validate would
     const auto invalid = invalid_problems(batch);
-    if (!invalid.empty()) return solve_valid_members(batch, options, invalid);
+    if (!invalid.empty()) return solve_valid_members(batch, options, invalid, context);
   } else {
     validate(batch);
   }
-  return solve_checked(view_of(batch), options);
+  return solve_checked(view_of(batch), options, context);
+}
+
+template <class Real>
+solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options,
+                         solver_context& context) {
+  if (options.skip_invalid) return solve(copy_of(batch), options, context);
+  validate(batch);
+  return solve_checked(batch, options, context);
+}
+
+template <class Real>
+solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options) {
+  solver_context context;
+  return solve(batch, options, context);
 }
 
 template <class Real>
 solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options) {
-  if (options.skip_invalid) return solve(copy_of(batch), options);
-  validate(batch);
-  return solve_checked(batch, options);
+  solver_context context;
+  return solve(batch, options, context);
 }
 
 template solve_result<float> solve(const least_squares_batch<float>&, const solve_options&);
 template solve_result<double> solve(const least_squares_batch<double>&, const solve_options&);
 template solve_result<float> solve(const least_squares_view<float>&, const solve_options&);
+template solve_result<float> solve(const least_squares_view<float>&, const solve_options&,
+                                   solver_context&);
+template solve_result<float> solve(const least_squares_batch<float>&, const solve_options&,
+                                   solver_context&);
 template solve_result<double> solve(const least_squares_view<double>&, const solve_options&);
+template solve_result<double> solve(const least_squares_view<double>&, const solve_options&,
+                                    solver_context&);
+template solve_result<double> solve(const least_squares_batch<double>&, const solve_options&,
+                                    solver_context&);
 
 bool cuda_compiled() {
 #ifdef GRADFLOW_WITH_CUDA

@@ -216,6 +216,13 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
 template <class Real>
 sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                        std::int64_t first, std::int64_t count) {
+  solver_context context;
+  return run_sweep(problems, spec, first, count, context);
+}
+
+template <class Real>
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                       std::int64_t first, std::int64_t count, solver_context& context) {
   const std::int64_t total = sweep_size(spec, problems.batch_size);
   if (count < 0) count = total - first;
   if (first < 0 || count < 0 || first + count > total)
@@ -235,7 +242,7 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
     const method m = methods[mi];
     const auto expanded =
         expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
-    const auto solved = solve(expanded.view(problems), expanded.options);
+    const auto solved = solve(expanded.view(problems), expanded.options, context);
     for (std::int64_t i = 0; i < expanded.size(); ++i) {
       sweep_row row;
       row.member = begin + i;
@@ -269,5 +276,9 @@ template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_s
                                 std::int64_t);
 template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&, std::int64_t,
                                 std::int64_t);
+template sweep_result run_sweep(const least_squares_batch<float>&, const sweep_spec&, std::int64_t,
+                                std::int64_t, solver_context&);
+template sweep_result run_sweep(const least_squares_batch<double>&, const sweep_spec&, std::int64_t,
+                                std::int64_t, solver_context&);
 
 }  // namespace gradflow

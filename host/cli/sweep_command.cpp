@@ -211,14 +211,14 @@ std::int64_t member_bytes(const least_squares_batch<Real>& problems) {
   return std::int64_t(sizeof(Real)) * (m * n + m * k + 2 * n * n + n * k + 2 * 12 * n * k);
 }
 
-/// Runs members [first, first + count), halving the chunk on out-of-memory until one fits; one
-/// member that does not fit fails with the bytes it needs.
+/// Runs members [first, first + count) in `context` (every chunk on one engine), halving the chunk
+/// on out-of-memory until one fits; one member that does not fit fails with the bytes it needs.
 template <class Real>
 sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                       std::int64_t first, std::int64_t& count) {
+                       std::int64_t first, std::int64_t& count, solver_context& context) {
   for (;;) {
     try {
-      return run_sweep(problems, spec, first, count);
+      return run_sweep(problems, spec, first, count, context);
     } catch (const std::exception& e) {
       const bool memory =
           dynamic_cast<const out_of_memory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e);
@@ -352,12 +352,13 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   sweep_result in_memory;  // the rows when there is no --out
   in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
+  solver_context context;
   while (next < end) {
     std::int64_t count = std::min(chunk, end - next);
     chunk_start = next;
     sweep_result part;
     try {
-      part = run_chunk(problems, live_spec, next, count);
+      part = run_chunk(problems, live_spec, next, count, context);
     } catch (const interrupted&) {
       return report_interrupt();
     }

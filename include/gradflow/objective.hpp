@@ -13,6 +13,7 @@
 #include "gradflow/error.hpp"
 #include "gradflow/model.hpp"
 #include "gradflow/result.hpp"
+#include "gradflow/solver_context.hpp"
 
 namespace gradflow {
 
@@ -277,19 +278,26 @@ private:
 /// without nvcc, no_device when no CUDA device answers.
 template <class Real, class Objective>
 solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
-                                    const solve_options& options) {
+                                    const solve_options& options, solver_context& context) {
   detail::validate_objectives(batch);
 #if defined(__CUDACC__)
   constexpr bool compiled_for_cuda = true;
 #else
   constexpr bool compiled_for_cuda = false;
 #endif
-  const auto engine = detail::make_engine<Real>(
+  auto& engine = context.engine_for<Real>(
       options.backend, compiled_for_cuda,
       "backend = cuda for an objective needs its functor compiled by nvcc: include "
       "gradflow/objective.hpp from a .cu file");
   objective_model<Objective, Real> model(batch, options.dynamics == dynamics::newton);
-  return detail::solve_model(model, *engine, options);
+  return detail::solve_model(model, engine, options);
+}
+
+template <class Real, class Objective>
+solve_result<Real> solve_objectives(const objective_batch<Objective, Real>& batch,
+                                    const solve_options& options) {
+  solver_context context;
+  return solve_objectives(batch, options, context);
 }
 
 }  // inline namespace

@@ -5,6 +5,7 @@
 #include "gradflow/least_squares.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/result.hpp"
+#include "gradflow/solver_context.hpp"
 
 namespace gradflow {
 
@@ -15,6 +16,10 @@ namespace gradflow {
 /// when the device fails mid-run. A problem that does not converge is a status, not an exception.
 template <class Real>
 solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options);
+/// The same in `context`, whose engine (handles, stream, buffers) later solves reuse.
+template <class Real>
+solve_result<Real> solve(const least_squares_batch<Real>& batch, const solve_options& options,
+                         solver_context& context);
 
 extern template solve_result<float> solve(const least_squares_batch<float>&, const solve_options&);
 extern template solve_result<double> solve(const least_squares_batch<double>&,
@@ -22,6 +27,9 @@ extern template solve_result<double> solve(const least_squares_batch<double>&,
 
 /// The same on a non-owning view (least_squares_view: pointers, strides, an optional problem
 /// index), nothing copied: checked member by member (validate(view)); skip_invalid solves a copy.
+template <class Real>
+solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options,
+                         solver_context& context);
 template <class Real>
 solve_result<Real> solve(const least_squares_view<Real>& batch, const solve_options& options);
 

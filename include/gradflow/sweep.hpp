@@ -7,6 +7,7 @@
 #include "gradflow/least_squares.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/result.hpp"
+#include "gradflow/solver_context.hpp"
 
 namespace gradflow {
 
@@ -93,6 +94,10 @@ expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, con
 template <class Real>
 sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                        std::int64_t first = 0, std::int64_t count = -1);
+/// The same in `context` (one engine for every method and every chunk).
+template <class Real>
+sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                       std::int64_t first, std::int64_t count, solver_context& context);
 
 /// Refuses, with invalid_argument naming the axis, what would make a sweep wrong: unknown, empty or
 /// repeated axes, lr and dt together (one step, two names), and an axis one of the sweep's methods

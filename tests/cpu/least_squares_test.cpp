@@ -226,6 +226,25 @@ TEST(BatchView, IndexedMembersSolveLikeTheirCopiesWithNothingCopied) {
   }
 }
 
+TEST(SolverContext, RepeatedSolvesReuseOneEngineAndGiveFreshSolvesBits) {
+  solver_context context;
+  detail::engine<double>& engine = context.engine_for<double>(backend_kind::cpu, true, "");
+  // Larger, smaller, larger again: buffers kept from a larger solve must be reset for a smaller.
+  for (std::int64_t count : {40, 7, 40}) {
+    random_spec spec;
+    spec.batch_size = count;
+    spec.seed = std::uint64_t(count);
+    const auto batch = random_least_squares<double>(spec);
+    for (method m : {method::tsit5, method::fire, method::cg}) {
+      solve_options options;
+      options.backend = backend_kind::cpu;
+      options.method = m;
+      testing::expect_same_bits(solve(batch, options, context), solve(batch, options));
+    }
+  }
+  EXPECT_EQ(&context.engine_for<double>(backend_kind::cpu, true, ""), &engine);
+}
+
 TEST(Validation, AMethodOrDynamicsOutsideTheTablesIsAnErrorNeverADefault) {
   const auto batch = random_least_squares<double>(seed_example(1));
   solve_options options;

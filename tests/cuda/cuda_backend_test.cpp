@@ -95,6 +95,29 @@ TEST_F(CudaBackend, DivergingNeighboursStayIsolated) {
   EXPECT_EQ(solve(batch, options).outcome[32], status::diverged);
 }
 
+TEST_F(CudaBackend, OneContextServesLargerSmallerAndLargerBatches) {
+  // A solver_context keeps its CUDA engine's buffers; a smaller batch after a larger one must
+  // find them reset, and a lockstep run with factorisations and compaction must still match.
+  solver_context context;
+  for (std::int64_t count : {300, 37, 300}) {
+    const auto batch = mixed_batch<double>(count);
+    for (method m : {method::tsit5, method::linearly_implicit, method::cg}) {
+      solve_options options;
+      options.method = m;
+      options.path = execution_path::lockstep;
+      options.backend = backend_kind::cpu;
+      const auto cpu = solve(batch, options);
+      options.backend = backend_kind::cuda;
+      const auto gpu = solve(batch, options, context);
+      ASSERT_EQ(gpu.summary.backend, backend_kind::cuda);
+      for (std::int64_t i = 0; i < count; ++i) {
+        EXPECT_EQ(gpu.outcome[i], cpu.outcome[i]) << to_string(m) << ", problem " << i;
+        EXPECT_NEAR(gpu.objective[i], cpu.objective[i], 1e-6 * std::max(1.0, cpu.objective[i]));
+      }
+    }
+  }
+}
+
 TEST_F(CudaBackend, SharedMatrixAndTEnd) {
   random_spec spec;
   spec.batch_size = 33;

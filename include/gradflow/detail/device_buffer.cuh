@@ -10,7 +10,7 @@
 namespace gradflow {
 
 /// Owning device array. An allocation failure throws device_error stating the bytes and the
-/// purpose.
+/// purpose. A smaller size keeps the allocation (solves in one solver_context reuse buffers).
 template <class T>
 class device_buffer {
 public:
@@ -20,10 +20,11 @@ public:
   ~device_buffer() { cudaFree(data_); }
 
   void allocate(std::size_t count, const char* purpose) {
+    size_ = count;
+    if (count <= capacity_) return;
     cudaFree(data_);
     data_ = nullptr;
-    size_ = count;
-    if (count == 0) return;
+    capacity_ = 0;
     const cudaError_t status = cudaMalloc(&data_, count * sizeof(T));
     if (status != cudaSuccess) {
       cudaGetLastError();
@@ -31,9 +32,11 @@ public:
       const std::string message = "cannot allocate " + std::to_string(count * sizeof(T)) +
                                   " bytes on the device for " + purpose + ": " +
                                   cudaGetErrorString(status);
+      size_ = 0;
       if (status == cudaErrorMemoryAllocation) throw out_of_memory(message);
       throw device_error(message);
     }
+    capacity_ = count;
   }
 
   void upload(const std::vector<T>& host, cudaStream_t stream, const char* purpose) {
@@ -56,6 +59,7 @@ public:
 private:
   T* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 /// lockstep_arrays' resize for device memory: allocate and zero. cudaMemset runs on the legacy

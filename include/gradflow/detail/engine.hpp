@@ -72,16 +72,6 @@ std::unique_ptr<engine<Real>> make_cpu_engine();
 template <class Real>
 std::unique_ptr<engine<Real>> make_cuda_engine();
 
-/// The engine for `requested`: cpu; cuda; automatic picks cuda when the model can evaluate there
-/// (`model_on_cuda`) and a device answers. `why_not_cuda` is the model's reason when it cannot,
-/// thrown as not_compiled for backend = cuda.
-template <class Real>
-std::unique_ptr<engine<Real>> make_engine(backend_kind requested, bool model_on_cuda,
-                                          const std::string& why_not_cuda);
-
-extern template std::unique_ptr<engine<float>> make_engine(backend_kind, bool, const std::string&);
-extern template std::unique_ptr<engine<double>> make_engine(backend_kind, bool, const std::string&);
-
 }  // namespace gradflow::detail
 
 namespace gradflow {
