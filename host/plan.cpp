@@ -1,0 +1,270 @@
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <type_traits>
+
+#include "gradflow/detail/run_plan.hpp"
+#include "gradflow/error.hpp"
+#include "gradflow/hyperparameters.hpp"
+#include "gradflow/methods.hpp"
+
+// Options → what a run of one model needs: batch-wide settings, the per-problem table, the path
+// and the storage, every field checked before any work.
+namespace gradflow {
+namespace {
+
+void require(bool ok, const char* field, double value, const char* requirement) {
+  if (ok) return;
+  std::ostringstream message;
+  message << "invalid " << field << " = " << value << ": must be " << requirement;
+  throw invalid_argument(message.str());
+}
+
+/// The registry's rows are the per-problem table's columns, in order.
+constexpr bool registry_matches_slots() {
+  for (std::size_t r = 0; r < hyperparameter_registry.size(); ++r)
+    if (hyperparameter_registry[r].slot != int(r)) return false;
+  return hyperparameter_registry.size() == std::size_t(detail::parameter_count);
+}
+static_assert(registry_matches_slots(), "hyperparameter_registry must follow detail::parameter");
+
+bool in_range(value_range range, double x, int fewest_stages) {
+  switch (range) {
+    case value_range::positive:
+      return std::isfinite(x) && x > 0;
+    case value_range::non_negative:
+      return std::isfinite(x) && x >= 0;
+    case value_range::fraction:
+      return std::isfinite(x) && x >= 0 && x < 1;
+    case value_range::stage_count:
+      return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
+  }
+  return false;
+}
+
+std::string requirement(value_range range, int fewest_stages) {
+  switch (range) {
+    case value_range::positive:
+      return "finite and > 0";
+    case value_range::non_negative:
+      return "finite and >= 0";
+    case value_range::fraction:
+      return "in [0, 1)";
+    case value_range::stage_count:
+      return fewest_stages == 2 ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]";
+  }
+  return {};
+}
+
+/// Resolves one hyperparameter into its column of the per-problem table, checking its size and
+/// every member's value.
+template <class Real>
+void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_info& row,
+          const hyperparameter& given, double fallback, int fewest_stages) {
+  const std::string field(row.name);
+  if (given.is_per_member() && std::int64_t(given.size()) != count) {
+    throw dimension_mismatch(field + " has " + std::to_string(given.size()) +
+                             " values; expected 1 or batch_size = " + std::to_string(count));
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double value = given.at(i, fallback);
+    if (!std::isnan(value) || given.is_set()) {
+      if (!in_range(row.range, value, fewest_stages)) {
+        std::ostringstream message;
+        message << "invalid " << field << " = " << value;
+        if (given.is_per_member()) message << " for member " << i;
+        message << ": must be " << requirement(row.range, fewest_stages);
+        throw invalid_argument(message.str());
+      }
+    }
+    table[i * detail::parameter_count + row.slot] = Real(value);
+  }
+}
+
+/// The per-problem table from the registry's rows, then the rules that tie rows together.
+template <class Real>
+std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count) {
+  constexpr bool single = std::is_same_v<Real, float>;
+  using detail::parameter;
+  if (o.damping.is_set() && o.zeta.is_set())
+    throw invalid_argument("zeta and damping both given: the heavy ball takes one of them");
+  const int fewest_stages = o.method == method::rkc ? 2 : 1;
+  std::vector<Real> table(count * detail::parameter_count);
+  for (const hyperparameter_info& row : hyperparameter_registry) {
+    const bool other_given =
+        !row.unless_given.empty() && hyperparameter_named(o, row.unless_given)->is_set();
+    const double fallback =
+        other_given ? row.default_when_given : (single ? row.default_f32 : row.default_f64);
+    fill(table, count, row, o.*(row.field), fallback, fewest_stages);
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    Real* own = table.data() + i * detail::parameter_count;
+    // The heavy ball's phases read 1/m and c/m.
+    own[parameter::inverse_mass] = 1 / own[parameter::inverse_mass];
+    own[parameter::damping] *= own[parameter::inverse_mass];
+    if (!(own[parameter::rtol] > 0 || own[parameter::atol] > 0))
+      throw invalid_argument("invalid rtol = 0 with atol = 0" +
+                             (o.rtol.is_per_member() || o.atol.is_per_member()
+                                  ? " for member " + std::to_string(i)
+                                  : std::string()) +
+                             ": one of them must be > 0");
+  }
+  return table;
+}
+
+/// Whether a run reads the curvature once, at the start: ζ's smallest curvature, the Chebyshev
+/// methods' spectral bounds, or a default step without error control.
+bool needs_start_curvature(const solve_options& options, bool adaptive) {
+  return (options.dynamics == dynamics::heavy_ball && !options.damping.is_set()) ||
+         is_chebyshev(options.method) || (!adaptive && !options.dt.is_set());
+}
+
+/// What a model cannot give: a fixed H and c (direct and cg solve H·u = c) and, without its
+/// curvature, Newton flow and what reads the curvature at the start (ζ, the Chebyshev methods and
+/// default steps). A model whose H is not fixed prepares it at the start only by the first
+/// factorisation, which the linearly implicit method skips (its factorisations come each step).
+/// Returns whether the run must prepare and factor H at the start.
+template <class Real>
+bool check_model_needs(const solve_options& options, const detail::step_settings<Real>& s,
+                       const model_traits& traits) {
+  const std::string method_name(to_string(options.method));
+  if (!traits.quadratic && info_of(options.method).quadratic_only)
+    throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
+                           ": it solves the linear system of a quadratic (least squares)");
+  if (info_of(options.dynamics).needs_curvature && !traits.curvature)
+    throw invalid_argument("invalid dynamics = " + std::string(to_string(options.dynamics)) +
+                           " for " + traits.name + ": it needs the Hessian (" +
+                           traits.curvature_source + ")");
+  if (traits.quadratic || !needs_start_curvature(options, s.adaptive)) return false;
+  if (traits.curvature && !s.linearly_implicit) return true;
+  if (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())
+    throw invalid_argument("invalid zeta for " + traits.name +
+                           ": give the heavy ball's damping (ζ needs the smallest curvature: " +
+                           traits.curvature_source + ")");
+  if (is_chebyshev(options.method))
+    throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
+                           ": its stage count needs the curvature (" + traits.curvature_source +
+                           ")");
+  throw invalid_argument("dt is required for method = " + method_name + " on " + traits.name +
+                         " (no curvature bound to default it from)");
+}
+
+/// Validates the batch-wide options for a model with `traits`.
+template <class Real>
+detail::step_settings<Real> resolve_settings(const solve_options& options,
+                                             const model_traits& traits) {
+  const method_info& row = info_of(options.method);
+  const dynamics_info& flow = info_of(options.dynamics);
+  detail::step_settings<Real> s;
+  s.method = options.method;
+  s.dynamics = options.dynamics;
+  s.kind = row.kind;
+  s.evaluates_at = row.evaluates_at;
+  s.work_vectors = row.work_vectors;
+  s.rate = row.rate;
+  const bool integrator = s.integrates();
+  const std::string method_name(row.name);
+  const std::string dynamics_name(flow.name);
+  if (!integrator && options.dynamics != dynamics::gradient) {
+    throw invalid_argument("invalid dynamics = " + dynamics_name + " for method = " + method_name +
+                           ": dynamics are integrated by euler, rk4, bs3, tsit5 or dp5");
+  }
+  s.scheme = detail::tableau_for<Real>(row.tableau);
+  const bool can_adapt = s.scheme.has_error_estimate;
+  if (options.control == step_control::error_control && !can_adapt) {
+    throw invalid_argument(
+        "invalid control = error for method = " + method_name +
+        ": it has no embedded error estimate (use bs3, tsit5 or dp5, or control fixed)");
+  }
+  s.linearly_implicit = row.kind == method_kind::linearly_implicit;
+  s.chebyshev = row.kind == method_kind::chebyshev;
+  if (s.chebyshev &&
+      (options.dynamics != dynamics::gradient || options.control == step_control::descent))
+    throw invalid_argument("invalid dynamics = " + dynamics_name +
+                           " or control = " + std::string(to_string(options.control)) +
+                           " for method = " + method_name +
+                           ": it takes gradient dynamics at a step set by its stability length");
+  if (s.linearly_implicit && options.dynamics != dynamics::gradient)
+    throw invalid_argument("invalid dynamics = " + dynamics_name +
+                           " for method = linearly_implicit: it integrates gradient flow");
+  if (options.control == step_control::descent &&
+      (!integrator || options.dynamics != dynamics::gradient))
+    throw invalid_argument("invalid control = descent for method = " + method_name +
+                           ", dynamics = " + dynamics_name +
+                           ": descent control needs an integrator on gradient dynamics");
+  s.descent = options.control == step_control::descent ||
+              (s.linearly_implicit && options.control == step_control::method_default);
+  s.adaptive = can_adapt && !s.descent && options.control != step_control::fixed;
+  require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");
+  s.t_end = Real(options.t_end);
+  require(options.max_steps > 0, "max_steps", double(options.max_steps), "> 0");
+  s.max_steps = options.max_steps;
+  require(std::isfinite(options.dt_min) && options.dt_min >= 0, "dt_min", options.dt_min,
+          "finite and >= 0");
+  s.dt_min = Real(options.dt_min);
+  s.stall_window = options.stall_window.value_or(traits.stall_window);
+  require(s.stall_window >= 0, "stall_window", double(s.stall_window), ">= 0 (0: never stalled)");
+  require(options.stall_factor > 0 && options.stall_factor <= 1, "stall_factor",
+          options.stall_factor, "in (0, 1]");
+  s.stall_factor = Real(options.stall_factor);
+  require(options.divergence_ratio > 1, "divergence_ratio", options.divergence_ratio, "> 1");
+  s.divergence_ratio = Real(options.divergence_ratio);
+  require(options.check_interval >= 1, "check_interval", options.check_interval, ">= 1");
+  require(options.compaction_threshold >= 0 && options.compaction_threshold <= 1,
+          "compaction_threshold", options.compaction_threshold, "in [0, 1]");
+  if (integrator) {
+    s.pi_exponent_error = Real(7) / Real(10 * s.scheme.order);
+    s.pi_exponent_memory = Real(2) / Real(5 * s.scheme.order);
+  }
+  s.needs_factor =
+      row.kind == method_kind::direct || s.linearly_implicit ||
+      (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
+      (integrator && (flow.needs_curvature ||
+                      (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
+  if (check_model_needs(options, s, traits)) s.needs_factor = true;  // ∇²f(u0), factored
+  s.descent_by_value = traits.evaluates_value;
+  return s;
+}
+
+template <class Real>
+lockstep_layout layout_for(const solve_options& options,
+                           const detail::step_settings<Real>& settings, bool fused) {
+  lockstep_layout layout;
+  const bool integrator = settings.integrates();
+  layout.state_factor = integrator ? info_of(options.dynamics).state_factor : 1;
+  layout.work_count = integrator ? settings.scheme.stage_count : settings.work_vectors;
+  layout.needs_factor = settings.needs_factor;
+  layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
+  layout.compaction = !fused && options.compaction_threshold > 0;
+  layout.chebyshev = settings.chebyshev;
+  return layout;
+}
+
+}  // namespace
+
+namespace detail {
+
+template <class Real>
+run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns,
+                        const model_traits& traits) {
+  run_plan<Real> plan;
+  plan.settings = gradflow::resolve_settings<Real>(options, traits);
+  plan.parameters = gradflow::resolve_parameters<Real>(options, count);
+  require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
+  plan.fused = options.path == execution_path::fused ||
+               (options.path == execution_path::automatic && unknowns <= 32 &&
+                options.trace_every == 0 && !options.on_progress);
+  if (plan.fused && options.trace_every > 0)
+    throw invalid_argument(
+        "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
+  plan.layout = layout_for(options, plan.settings, plan.fused);
+  plan.layout.values = traits.evaluates_value;
+  return plan;
+}
+
+template run_plan<float> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
+template run_plan<double> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
+
+}  // namespace detail
+
+}  // namespace gradflow
