@@ -107,8 +107,9 @@ bool uses_hyperparameter(const solve_options& options, std::string_view name) {
   if (reads(info_of(options.dynamics).reads)) return integrator;
   if (name == "rtol" || name == "atol")
     return detail::tableau_for<double>(row.tableau).has_error_estimate &&
-           (options.control == step_control::method_default ||
-            options.control == step_control::error_control);
+           (options.control == step_control::method_default
+                ? row.default_control
+                : options.control) == step_control::error_control;
   if (name == "u0_seed") return row.kind != method_kind::direct;
   if (name == "gtol" || name == "rtol_grad" || name == "lambda") return true;
   return reads(row.reads);

@@ -192,9 +192,10 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
     throw invalid_argument("invalid control = descent for method = " + method_name +
                            ", dynamics = " + dynamics_name +
                            ": descent control needs an integrator on gradient dynamics");
-  s.descent = options.control == step_control::descent ||
-              (s.linearly_implicit && options.control == step_control::method_default);
-  s.adaptive = can_adapt && !s.descent && options.control != step_control::fixed;
+  const step_control control =
+      options.control == step_control::method_default ? row.default_control : options.control;
+  s.descent = control == step_control::descent;
+  s.adaptive = can_adapt && control == step_control::error_control;
   require(options.t_end > 0, "t_end", options.t_end, "> 0 (infinity allowed)");
   s.t_end = Real(options.t_end);
   require(options.max_steps > 0, "max_steps", double(options.max_steps), "> 0");

@@ -39,6 +39,7 @@ struct method_info {
   int work_vectors;
   evaluation_point evaluates_at;
   default_rate rate;
+  step_control default_control;  ///< what control = method_default means (integrators)
   bool quadratic_only;  ///< solves H·u = c: needs a quadratic model (model_traits::quadratic)
   /// The method's own hyperparameters (hyperparameter_registry names) beyond dt / lr and the
   /// gradient tests; empty views pad.
@@ -47,39 +48,40 @@ struct method_info {
 };
 
 // clang-format off: one row per method.
-// id, name, kind, tableau, work vectors, evaluates at, default rate, quadratic only, reads, help
+// id, name, kind, tableau, work vectors, evaluates at, default rate, default control, quadratic only,
+// reads, help
 inline constexpr std::array<method_info, 16> method_table{{
-    {method::euler, "euler", method_kind::runge_kutta, scheme::euler, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::euler, "euler", method_kind::runge_kutta, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
      "explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)"},
-    {method::rk4, "rk4", method_kind::runge_kutta, scheme::rk4, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::rk4, "rk4", method_kind::runge_kutta, scheme::rk4, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
      "classic Runge–Kutta 4, fixed dt"},
-    {method::tsit5, "tsit5", method_kind::runge_kutta, scheme::tsit5, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::tsit5, "tsit5", method_kind::runge_kutta, scheme::tsit5, 0, evaluation_point::iterate, default_rate::none, step_control::error_control, false, {},
      "Tsitouras 5(4) with FSAL; PI error control by default"},
-    {method::bs3, "bs3", method_kind::runge_kutta, scheme::bs3, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::bs3, "bs3", method_kind::runge_kutta, scheme::bs3, 0, evaluation_point::iterate, default_rate::none, step_control::error_control, false, {},
      "Bogacki–Shampine 3(2) with FSAL; PI error control by default"},
-    {method::dp5, "dp5", method_kind::runge_kutta, scheme::dp5, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::dp5, "dp5", method_kind::runge_kutta, scheme::dp5, 0, evaluation_point::iterate, default_rate::none, step_control::error_control, false, {},
      "Dormand–Prince 5(4) with FSAL; PI error control by default"},
-    {method::linearly_implicit, "linearly_implicit", method_kind::linearly_implicit, scheme::euler, 0, evaluation_point::iterate, default_rate::none, false, {},
+    {method::linearly_implicit, "linearly_implicit", method_kind::linearly_implicit, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::descent, false, {},
      "linearly implicit Euler on gradient flow, u ← u − (I/h + H)⁻¹∇f(u); descent control by default"},
-    {method::rkcd, "rkcd", method_kind::chebyshev, scheme::euler, 0, evaluation_point::iterate, default_rate::none, false, {"eta", "stages"},
+    {method::rkcd, "rkcd", method_kind::chebyshev, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {"eta", "stages"},
      "damped Runge–Kutta–Chebyshev descent (Eftekhari et al. 2021), s stages per step"},
-    {method::rkc, "rkc", method_kind::chebyshev, scheme::euler, 0, evaluation_point::iterate, default_rate::none, false, {"eta", "stages"},
+    {method::rkc, "rkc", method_kind::chebyshev, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {"eta", "stages"},
      "second-order Runge–Kutta–Chebyshev (van der Houwen & Sommeijer), damping ε = eta"},
-    {method::gd, "gd", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, false, {},
+    {method::gd, "gd", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {},
      "gradient descent: u −= lr·∇f"},
-    {method::momentum, "momentum", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::inverse_curvature, false, {"momentum"},
+    {method::momentum, "momentum", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {"momentum"},
      "Polyak heavy ball: v = β v − lr ∇f(u), u += v"},
-    {method::nag, "nag", method_kind::optimizer, scheme::none, 1, evaluation_point::look_ahead, default_rate::inverse_curvature, false, {"momentum"},
+    {method::nag, "nag", method_kind::optimizer, scheme::none, 1, evaluation_point::look_ahead, default_rate::inverse_curvature, step_control::fixed, false, {"momentum"},
      "Nesterov accelerated gradient: v = β v − lr ∇f(u + β v), u += v"},
-    {method::adam, "adam", method_kind::optimizer, scheme::none, 2, evaluation_point::iterate, default_rate::adam, false, {"beta1", "beta2", "epsilon"},
+    {method::adam, "adam", method_kind::optimizer, scheme::none, 2, evaluation_point::iterate, default_rate::adam, step_control::fixed, false, {"beta1", "beta2", "epsilon"},
      "Adam (Kingma & Ba 2015) with bias correction"},
-    {method::fire, "fire", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::fire, false, {},
+    {method::fire, "fire", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::fire, step_control::fixed, false, {},
      "FIRE (Bitzek et al. 2006)"},
-    {method::fire2, "fire2", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::fire, false, {},
+    {method::fire2, "fire2", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::fire, step_control::fixed, false, {},
      "FIRE 2.0 (Guénolé et al. 2020)"},
-    {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, true, {},
+    {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, step_control::fixed, true, {},
      "conjugate gradient on the normal equations H U = c"},
-    {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, true, {},
+    {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, true, {},
      "Cholesky solve of H U = c: the speed limit for least squares"},
 }};
 // clang-format on
