@@ -13,17 +13,26 @@
 
 namespace {
 
+/// One line per row of a table (gradflow/methods.hpp): its name and what it is.
+template <class Table>
+void print_rows(const char* title, const Table& table) {
+  std::cout << title << ":\n";
+  for (const auto& row : table) std::cout << "  " << row.name << ": " << row.help << "\n";
+}
+
 int print_info() {
   std::cout << "gradflow " << gradflow::version << "\n"
             << "backends: cpu" << (gradflow::cuda_compiled() ? ", cuda" : "") << "\n";
   if (!gradflow::cuda_compiled()) {
     std::cout << "cuda: not compiled into this build\n";
-    return 0;
+  } else {
+    const auto devices = gradflow::cuda_devices();
+    if (devices.empty()) std::cout << "cuda devices: none answers (no driver or no GPU)\n";
+    for (std::size_t d = 0; d < devices.size(); ++d)
+      std::cout << "cuda device " << d << ": " << devices[d] << "\n";
   }
-  const auto devices = gradflow::cuda_devices();
-  if (devices.empty()) std::cout << "cuda devices: none answers (no driver or no GPU)\n";
-  for (std::size_t d = 0; d < devices.size(); ++d)
-    std::cout << "cuda device " << d << ": " << devices[d] << "\n";
+  print_rows("methods", gradflow::method_table);
+  print_rows("dynamics", gradflow::dynamics_table);
   return 0;
 }
 
@@ -43,7 +52,8 @@ int main(int argc, char** argv) {
       "gradflow: many least-squares problems solved at once by integrating their gradient flows"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(gradflow::version));
-  auto* info = app.add_subcommand("info", "version, compiled backends, devices seen");
+  auto* info =
+      app.add_subcommand("info", "version, compiled backends, devices seen, methods and dynamics");
   gradflow::cli::solve_arguments solve_arguments;
   auto* solve = app.add_subcommand("solve", "integrate a batch of least-squares gradient flows");
   gradflow::cli::add_solve_options(*solve, solve_arguments);

@@ -91,6 +91,10 @@ TEST_F(Cli, InfoNamesVersionAndBackends) {
   EXPECT_NE(result.output.find(std::string("gradflow ") + version), std::string::npos)
       << result.output;
   EXPECT_NE(result.output.find("backends: cpu"), std::string::npos) << result.output;
+  for (const auto& row : method_table)  // the method table is the list of methods
+    EXPECT_NE(result.output.find(std::string(row.name) + ": " + std::string(row.help)),
+              std::string::npos)
+        << row.name;
 }
 
 TEST_F(Cli, EveryTableRowIsAnOptionWithItsHelp) {
