@@ -16,11 +16,13 @@ class least_squares_on_cpu final : public least_squares_model<Real> {
 public:
   using least_squares_model<Real>::least_squares_model;
 
+  /// AᵀA and AᵀB once per problem (into the members' slots, or for an indexed view once per
+  /// distinct problem and then copied to its members), then each member's λ on the diagonal.
   void load(engine<Real>& engine, bool) override {
     const std::int64_t count = batch_.batch_size;
     const int m = batch_.rows, n = batch_.unknowns, k = batch_.rhs_count;
-    const std::int64_t len = batch_.unknowns_per_problem();
-    gram_.assign(count * n * n, Real(0));
+    const std::int64_t len = batch_.unknowns_per_problem(), square = std::int64_t(n) * n;
+    gram_.assign(count * square, Real(0));
     cross_.assign(count * len, Real(0));
     lockstep_view<Real>& v = engine.view();
     v.curvature = gram_.data();
@@ -28,9 +30,29 @@ public:
     if (batch_.initial) engine.upload_initial(batch_.initial);
     const lockstep_view<Real> view = v;
     const auto& batch = batch_;
+    const distinct_problems distinct = distinct_problems_of(batch);
+    const bool indexed = batch.problem_index != nullptr;
+    const std::int64_t formed = indexed ? std::int64_t(distinct.problems.size()) : count;
+    std::vector<Real> problem_gram, problem_cross;
+    if (indexed) {
+      problem_gram.resize(formed * square);
+      problem_cross.resize(formed * len);
+    }
+    Real* gram_target = indexed ? problem_gram.data() : gram_.data();
+    Real* cross_target = indexed ? problem_cross.data() : cross_.data();
+    sum_over_active({nullptr, formed}, true, [&](std::int64_t d) -> std::int64_t {
+      const std::int64_t p = indexed ? distinct.problems[d] : d;
+      normal_equations(batch.matrix + p * batch.matrix_stride, batch.rhs + p * batch.rhs_stride,
+                       Real(0), m, n, k, gram_target + d * square, cross_target + d * len);
+      return 0;
+    });
     sum_over_active({nullptr, count}, true, [&](std::int64_t i) -> std::int64_t {
-      normal_equations(batch.matrix_of(i), batch.rhs_of(i), batch.lambda_of(i), m, n, k,
-                       view.curvature_of(i), cross_.data() + i * len);
+      if (indexed) {
+        const std::int64_t d = distinct.position_of_member[i];
+        std::copy_n(problem_gram.data() + d * square, square, view.curvature_of(i));
+        std::copy_n(problem_cross.data() + d * len, len, cross_.data() + i * len);
+      }
+      add_ridge(view.curvature_of(i), batch.lambda_of(i), n);
       reject_overflowed_normal_equations(view, i);
       return 0;
     });

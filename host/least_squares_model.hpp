@@ -1,7 +1,9 @@
 #pragma once
 // The least-squares family as a problem model (gradflow/model.hpp): f_i(U) = ½‖A_i U − B_i‖² +
 // ½λ_i‖U‖², a quadratic with H = G_i = A_iᵀA_i + λ_i I and c = C_i = A_iᵀB_i, formed once at load.
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
@@ -39,6 +41,31 @@ GRADFLOW_HD void reject_overflowed_normal_equations(const lockstep_view<Real>& v
 }
 
 model_traits least_squares_traits();
+
+/// The problems an indexed view's members read, each once, and each member's position among them:
+/// G (before λ) and C are formed once per problem, not per member (a sweep's members share their
+/// problem). Both empty for a view without an index (every member its own problem).
+struct distinct_problems {
+  std::vector<std::int64_t> problems;
+  std::vector<std::int64_t> position_of_member;
+};
+
+template <class Real>
+distinct_problems distinct_problems_of(const least_squares_view<Real>& view) {
+  distinct_problems distinct;
+  if (!view.problem_index) return distinct;
+  distinct.problems.assign(view.problem_index, view.problem_index + view.batch_size);
+  std::sort(distinct.problems.begin(), distinct.problems.end());
+  distinct.problems.erase(std::unique(distinct.problems.begin(), distinct.problems.end()),
+                          distinct.problems.end());
+  distinct.position_of_member.resize(view.batch_size);
+  for (std::int64_t i = 0; i < view.batch_size; ++i)
+    distinct.position_of_member[i] =
+        std::lower_bound(distinct.problems.begin(), distinct.problems.end(),
+                         view.problem_index[i]) -
+        distinct.problems.begin();
+  return distinct;
+}
 
 /// What the CPU and CUDA least-squares models share: the batch (which must outlive the model) and
 /// its shape.

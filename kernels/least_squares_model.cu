@@ -24,6 +24,21 @@ __global__ void ridge_kernel(lockstep_view<Real> view, const Real* lambda) {
   reject_overflowed_normal_equations(view, i);
 }
 
+/// Member i's G (before λ) and C: copies of its problem's, at position[i] among the formed ones.
+template <class Real>
+__global__ void spread_kernel(lockstep_view<Real> view, const Real* problem_gram,
+                              const Real* problem_cross, const std::int64_t* position,
+                              Real* cross) {
+  const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= view.batch_size) return;
+  const std::int64_t square = std::int64_t(view.unknowns) * view.unknowns, len = view.len();
+  const Real* gram_from = problem_gram + position[i] * square;
+  const Real* cross_from = problem_cross + position[i] * len;
+  Real* gram_to = view.curvature_of(i);
+  for (std::int64_t e = 0; e < square; ++e) gram_to[e] = gram_from[e];
+  for (std::int64_t e = 0; e < len; ++e) cross[i * len + e] = cross_from[e];
+}
+
 template <class Real>
 __global__ void objective_kernel(const Real* const* matrix, const Real* const* rhs,
                                  const Real* lambda, lockstep_view<Real> view, int rows,
@@ -139,29 +154,57 @@ public:
         member_rhs_, static_cast<const Real*>(rhs_.data()), count,
         [&](std::int64_t j) { return view.problem_of(j) * view.rhs_stride; }, stream,
         "the members' B");
-    device_buffer<Real*> grams, crosses;
-    upload_pointers(
-        grams, gram_.data(), count, [&](std::int64_t j) { return j * n * n; }, stream,
-        "the members' G");
-    upload_pointers(
-        crosses, cross_.data(), count, [&](std::int64_t j) { return j * len; }, stream,
-        "the members' C");
     lockstep_view<Real>& v = engine.view();
     v.curvature = gram_.data();
     v.linear_term = cross_.data();
     if (batch_.initial) engine.upload_initial(batch_.initial);
+    // AᵀA and AᵀB once per problem: into the members' slots, or for an indexed view once per
+    // distinct problem, then copied to its members.
+    const distinct_problems distinct = distinct_problems_of(batch_);
+    const bool indexed = batch_.problem_index != nullptr;
+    const std::int64_t formed = indexed ? std::int64_t(distinct.problems.size()) : count;
+    const auto problem_at = [&](std::int64_t d) { return indexed ? distinct.problems[d] : d; };
+    device_buffer<Real> problem_gram, problem_cross;
+    if (indexed) {
+      problem_gram.allocate(formed * n * n, "AᵀA per problem");
+      problem_cross.allocate(formed * len, "AᵀB per problem");
+    }
+    Real* gram_target = indexed ? problem_gram.data() : gram_.data();
+    Real* cross_target = indexed ? problem_cross.data() : cross_.data();
+    device_buffer<const Real*> formed_matrix, formed_rhs;
+    device_buffer<Real*> grams, crosses;
+    upload_pointers(
+        formed_matrix, static_cast<const Real*>(matrix_.data()), formed,
+        [&](std::int64_t d) { return problem_at(d) * view.matrix_stride; }, stream,
+        "the problems' A");
+    upload_pointers(
+        formed_rhs, static_cast<const Real*>(rhs_.data()), formed,
+        [&](std::int64_t d) { return problem_at(d) * view.rhs_stride; }, stream, "the problems' B");
+    upload_pointers(
+        grams, gram_target, formed, [&](std::int64_t d) { return d * n * n; }, stream,
+        "the problems' G");
+    upload_pointers(
+        crosses, cross_target, formed, [&](std::int64_t d) { return d * len; }, stream,
+        "the problems' C");
     // Row-major A_i (m×n) is column-major X_i = A_iᵀ (n×m): G_i = X_i X_iᵀ.
-    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, n, n, m, member_matrix_.data(), n,
-                                       member_matrix_.data(), n, Real(0), grams.data(), n,
-                                       int(count)));
+    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, n, n, m, formed_matrix.data(), n,
+                                       formed_matrix.data(), n, Real(0), grams.data(), n,
+                                       int(formed)));
     // Row-major B_i (m×k) is column-major Y_i = B_iᵀ (k×m): C_iᵀ = Y_i X_iᵀ (k×n) = row-major C_i.
-    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, k, n, m, member_rhs_.data(), k,
-                                       member_matrix_.data(), n, Real(0), crosses.data(), k,
-                                       int(count)));
+    GRADFLOW_CUBLAS_CHECK(gemm_batched(handle, CUBLAS_OP_T, k, n, m, formed_rhs.data(), k,
+                                       formed_matrix.data(), n, Real(0), crosses.data(), k,
+                                       int(formed)));
+    device_buffer<std::int64_t> positions;
+    if (indexed) {
+      positions.upload(distinct.position_of_member, stream, "the members' problems");
+      spread_kernel<<<blocks_for_problems(count), loop_threads_per_block, 0, stream>>>(
+          v, problem_gram.data(), problem_cross.data(), positions.data(), cross_.data());
+      GRADFLOW_CUDA_CHECK(cudaGetLastError());
+    }
     ridge_kernel<<<blocks_for_problems(count), loop_threads_per_block, 0, stream>>>(v,
                                                                                     lambda_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
-    // The pointer arrays of G and C go out of scope.
+    // The pointer arrays and the per-problem G and C go out of scope.
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
