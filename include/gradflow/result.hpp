@@ -20,8 +20,9 @@ struct run_summary {
   double wall_seconds = 0;     ///< from upload to results on the host, set-up included
   double compute_seconds = 0;  ///< the device's time from the first phase to the last (no copies)
   std::int64_t gradient_evaluations = 0;  ///< summed over problems
-  /// Per-problem products G·X the backend computed; beyond gradient_evaluations they were spent
-  /// on problems that had already stopped (lockstep: masked, not yet compacted).
+  /// Per-problem evaluations the model issued (∇f or H·X; least squares: one product G·X each);
+  /// beyond gradient_evaluations they were spent on problems that had already stopped (lockstep:
+  /// masked, not yet compacted).
   std::int64_t products_issued = 0;
   std::int64_t compactions = 0;  ///< active-set compactions (lockstep path)
 
@@ -49,6 +50,8 @@ struct solve_result {
   std::vector<Real> gradient_norm;  ///< Frobenius norm of ∇f at the final U
   std::vector<Real> time;           ///< flow time reached
   std::vector<std::int64_t> accepted_steps;
+  /// Steps attempted and not taken as proposed: rejected by error or descent control, halved by a
+  /// failed factorisation; FIRE's uphill iterations (velocity reset, FIRE 2.0 steps back).
   std::vector<std::int64_t> rejected_steps;
   std::vector<std::int64_t> gradient_evaluations;
   std::vector<trace_point> trace;  ///< empty unless solve_options::trace_every > 0
