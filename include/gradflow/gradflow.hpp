@@ -1,5 +1,6 @@
 #pragma once
 /// Umbrella header: everything a user of libgradflow needs.
+#include "gradflow/collocation.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameter.hpp"
 #include "gradflow/least_squares.hpp"
