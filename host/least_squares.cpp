@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
@@ -136,9 +137,20 @@ void validate(const least_squares_view<Real>& view) {
       throw invalid_argument(message.str());
     }
   };
+  // A problem's A and B are checked at its first member only (a sweep's members share problems).
+  std::vector<bool> matrix_seen(view.matrix_stride == 0 ? 1 : view.problem_count),
+      rhs_seen(view.rhs_stride == 0 ? 1 : view.problem_count);
+  const auto first_reader = [&](std::vector<bool>& seen, std::int64_t stride, std::int64_t i) {
+    const std::int64_t slot = stride == 0 ? 0 : view.problem_of(i);
+    if (seen[slot]) return false;
+    seen[slot] = true;
+    return true;
+  };
   for (std::int64_t i = 0; i < view.batch_size; ++i) {
-    finite(view.matrix_of(i), std::int64_t(view.rows) * view.unknowns, "A", i);
-    finite(view.rhs_of(i), std::int64_t(view.rows) * view.rhs_count, "B", i);
+    if (first_reader(matrix_seen, view.matrix_stride, i))
+      finite(view.matrix_of(i), std::int64_t(view.rows) * view.unknowns, "A", i);
+    if (first_reader(rhs_seen, view.rhs_stride, i))
+      finite(view.rhs_of(i), std::int64_t(view.rows) * view.rhs_count, "B", i);
     if (view.initial) finite(view.initial_of(i), view.unknowns_per_problem(), "U0", i);
     const Real lambda = view.lambda_of(i);
     if (!(std::isfinite(lambda) && lambda >= 0)) {

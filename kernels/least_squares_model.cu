@@ -73,22 +73,23 @@ __global__ void gemm_pointers_kernel(lockstep_view<Real> view, active_set active
       view.curvature_product ? view.curvature_product_of(i) : nullptr;
 }
 
-cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_a,
-                                    cublasOperation_t op_b, int m, int n, int k, double alpha,
-                                    const double* a, int lda, long long stride_a, const double* b,
-                                    int ldb, long long stride_b, double beta, double* c, int ldc,
+/// C_i = A_i·B_i + β·C_i over strided batches (no transposes: see least_squares_on_cuda).
+cublasStatus_t gemm_strided_batched(cublasHandle_t handle, int m, int n, int k, const double* a,
+                                    int lda, long long stride_a, const double* b, int ldb,
+                                    long long stride_b, double beta, double* c, int ldc,
                                     long long stride_c, int count) {
-  return cublasDgemmStridedBatched(handle, op_a, op_b, m, n, k, &alpha, a, lda, stride_a, b, ldb,
-                                   stride_b, &beta, c, ldc, stride_c, count);
+  const double one = 1;
+  return cublasDgemmStridedBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda,
+                                   stride_a, b, ldb, stride_b, &beta, c, ldc, stride_c, count);
 }
 
-cublasStatus_t gemm_strided_batched(cublasHandle_t handle, cublasOperation_t op_a,
-                                    cublasOperation_t op_b, int m, int n, int k, float alpha,
-                                    const float* a, int lda, long long stride_a, const float* b,
-                                    int ldb, long long stride_b, float beta, float* c, int ldc,
+cublasStatus_t gemm_strided_batched(cublasHandle_t handle, int m, int n, int k, const float* a,
+                                    int lda, long long stride_a, const float* b, int ldb,
+                                    long long stride_b, float beta, float* c, int ldc,
                                     long long stride_c, int count) {
-  return cublasSgemmStridedBatched(handle, op_a, op_b, m, n, k, &alpha, a, lda, stride_a, b, ldb,
-                                   stride_b, &beta, c, ldc, stride_c, count);
+  const float one = 1;
+  return cublasSgemmStridedBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, a, lda,
+                                   stride_a, b, ldb, stride_b, &beta, c, ldc, stride_c, count);
 }
 
 cublasStatus_t gemm_batched(cublasHandle_t handle, cublasOperation_t op_b, int m, int n, int k,
@@ -259,9 +260,9 @@ private:
       return active.count;
     }
     const Real* x = v.operand_of(source, 0);  // problem i's X is x + i·state_len()
-    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(
-        handle, CUBLAS_OP_N, CUBLAS_OP_N, k, n, n, Real(1), x, k, v.state_len(), v.curvature, n,
-        std::int64_t(n) * n, beta, out, k, v.len(), int(v.batch_size)));
+    GRADFLOW_CUBLAS_CHECK(gemm_strided_batched(handle, k, n, n, x, k, v.state_len(), v.curvature, n,
+                                               std::int64_t(n) * n, beta, out, k, v.len(),
+                                               int(v.batch_size)));
     return active.count;
   }
 
