@@ -6,6 +6,7 @@
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
 #include "least_squares_model.hpp"
+#include "neural_ode/neural_ode_model.hpp"
 
 namespace gradflow {
 
@@ -34,12 +35,19 @@ std::unique_ptr<problem_model<Real>> make_least_squares_cuda_model(
   no_cuda_build();
 }
 
+template <class Real>
+std::unique_ptr<problem_model<Real>> make_neural_ode_cuda_model(const neural_ode_arrays<Real>&) {
+  no_cuda_build();
+}
+
 template std::unique_ptr<engine<float>> make_cuda_engine<float>();
 template std::unique_ptr<engine<double>> make_cuda_engine<double>();
 template std::unique_ptr<problem_model<float>> make_least_squares_cuda_model(
     const least_squares_view<float>&);
 template std::unique_ptr<problem_model<double>> make_least_squares_cuda_model(
     const least_squares_view<double>&);
+template std::unique_ptr<problem_model<double>> make_neural_ode_cuda_model(
+    const neural_ode_arrays<double>&);
 
 }  // namespace detail
 }  // namespace gradflow
