@@ -21,16 +21,16 @@ std::string_view to_string(formulation f) {
 std::string_view to_string(constraint_method c) {
   return c == constraint_method::penalty ? "penalty" : "augmented_lagrangian";
 }
-formulation formulation_named(std::string_view name) {
+formulation parse_formulation(std::string_view text, std::string_view field) {
   for (formulation f : {formulation::collocation, formulation::sequential})
-    if (name == to_string(f)) return f;
-  throw invalid_argument("invalid formulation = " + std::string(name) +
+    if (text == to_string(f)) return f;
+  throw invalid_argument("invalid " + std::string(field) + " = " + std::string(text) +
                          ": expected collocation or sequential");
 }
-constraint_method constraint_method_named(std::string_view name) {
+constraint_method parse_constraint_method(std::string_view text, std::string_view field) {
   for (constraint_method c : {constraint_method::penalty, constraint_method::augmented_lagrangian})
-    if (name == to_string(c)) return c;
-  throw invalid_argument("invalid constraints = " + std::string(name) +
+    if (text == to_string(c)) return c;
+  throw invalid_argument("invalid " + std::string(field) + " = " + std::string(text) +
                          ": expected penalty or augmented_lagrangian");
 }
 
@@ -210,6 +210,9 @@ void add_series(detail::neural_ode_arrays<double>& a, const time_series& s) {
   a.gram.insert(a.gram.end(), gram.begin(), gram.end());
 }
 
+/// Training's default relative gradient test (IPOPT's tol in the seed study is 1e-4).
+constexpr double training_rtol_grad = 1e-5;
+
 /// Training's first steps where the user gives none: Levenberg–Marquardt's λ = 1/h = 1, and Adam's
 /// learning rate 1e-3 of the seed study's sequential training.
 solve_options with_training_defaults(const solve_options& given) {
@@ -219,9 +222,48 @@ solve_options with_training_defaults(const solve_options& given) {
   return options;
 }
 
+/// ‖∇f‖ of every member at its start (the first round's objective).
+std::vector<double> start_gradient_norms(const detail::neural_ode_arrays<double>& arrays) {
+  std::vector<double> scratch(std::size_t(arrays.scratch_total));
+  const std::vector<detail::neural_ode_member<double>> members = arrays.members_at(
+      arrays.times.data(), arrays.observations.data(), arrays.differentiation.data(),
+      arrays.gram.data(), arrays.multipliers.data(), scratch.data());
+  const detail::neural_ode_evaluator<double> evaluator{members.data(), arrays.form,
+                                                       arrays.dimension, arrays.hidden};
+  std::vector<double> norms(arrays.batch_size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t i = 0; i < arrays.batch_size(); ++i) {
+    std::vector<double> gradient(arrays.unknowns);
+    evaluator.value(arrays.initial.data() + i * arrays.unknowns, gradient.data(), i);
+    double sum = 0;
+    for (double g : gradient) sum += g * g;
+    norms[i] = std::sqrt(sum);
+  }
+  return norms;
+}
+
+/// One gradient test for every round: gtol_i = max(gtol, rtol_grad·‖∇f‖ at the member's start).
+/// A round's own start lies near the last round's answer, so a test relative to it would ask
+/// later rounds for ever smaller gradients.
+solve_options with_gradient_threshold(const solve_options& given,
+                                      const std::vector<double>& start_norms) {
+  solve_options options = given;
+  const hyperparameter_info& gtol = *hyperparameter_row("gtol");
+  const hyperparameter_info& rtol_grad = *hyperparameter_row("rtol_grad");
+  std::vector<double> thresholds(start_norms.size());
+  for (std::size_t i = 0; i < start_norms.size(); ++i) {
+    const double absolute = given.gtol.at(std::int64_t(i), gtol.default_f64);
+    const double relative = given.rtol_grad.at(
+        std::int64_t(i), given.gtol.is_set() ? rtol_grad.default_when_given : training_rtol_grad);
+    thresholds[i] = std::max(absolute, relative * start_norms[i]);
+  }
+  options.gtol = thresholds;
+  options.rtol_grad = 0.0;
+  return options;
+}
+
 /// solve_options whose per-member hyperparameters are those of `members`.
-solve_options options_for(const solve_options& given, const std::vector<std::int64_t>& members) {
-  const solve_options base = with_training_defaults(given);
+solve_options options_for(const solve_options& base, const std::vector<std::int64_t>& members) {
   solve_options options = base;
   for (const hyperparameter_info& row : hyperparameter_registry) {
     const hyperparameter& all = base.*row.field;
@@ -331,12 +373,9 @@ training_result train(const training_spec& spec, solver_context& context) {
     rho[i] = m.rho;
   }
 
-  std::vector<std::int64_t> active(count);
-  for (std::int64_t i = 0; i < count; ++i) active[i] = i;
-  const int rounds = collocation ? spec.rounds : 1;
   const bool lagrangian = spec.constraints == constraint_method::augmented_lagrangian;
-  std::vector<double> residuals;
-  for (int round = 0; round < rounds && !active.empty(); ++round) {
+  // Each round's batch: the members still training, from their current unknowns.
+  const auto gather = [&](const std::vector<std::int64_t>& members) {
     arrays.series_of.clear();
     arrays.weight_decay.clear();
     arrays.rho.clear();
@@ -345,7 +384,7 @@ training_result train(const training_spec& spec, solver_context& context) {
     arrays.initial.clear();
     arrays.multipliers.clear();
     arrays.scratch_total = 0;
-    for (std::int64_t i : active) {
+    for (std::int64_t i : members) {
       const training_member& m = spec.members[i];
       arrays.series_of.push_back(m.series);
       arrays.weight_decay.push_back(m.weight_decay);
@@ -363,7 +402,18 @@ training_result train(const training_spec& spec, solver_context& context) {
         arrays.multipliers.insert(arrays.multipliers.end(), multipliers.begin() + i * free,
                                   multipliers.begin() + (i + 1) * free);
     }
-    const solve_options options = options_for(spec.solver, active);
+  };
+  std::vector<std::int64_t> active(count);
+  for (std::int64_t i = 0; i < count; ++i) active[i] = i;
+  gather(active);
+  const solve_options base = with_gradient_threshold(
+      with_training_defaults(spec.solver), start_gradient_norms(arrays));
+
+  const int rounds = collocation ? spec.rounds : 1;
+  std::vector<double> residuals;
+  for (int round = 0; round < rounds && !active.empty(); ++round) {
+    if (round > 0) gather(active);
+    const solve_options options = options_for(base, active);
     auto& engine = context.engine_for<double>(options.backend, true, "");
     const auto model = detail::make_neural_ode_model(arrays, engine.kind());
     const solve_result<double> solved = detail::solve_model(*model, engine, options);

@@ -64,15 +64,16 @@ enum class constraint_method { penalty, augmented_lagrangian };
 
 std::string_view to_string(formulation f);
 std::string_view to_string(constraint_method c);
-/// Throw invalid_argument naming the value for anything but the names above.
-formulation formulation_named(std::string_view name);
-constraint_method constraint_method_named(std::string_view name);
+/// Parse those spellings; throw invalid_argument naming `field` and the accepted values.
+formulation parse_formulation(std::string_view text, std::string_view field = "formulation");
+constraint_method parse_constraint_method(std::string_view text,
+                                          std::string_view field = "constraints");
 
 /// One member: which series it fits and its own weights.
 struct training_member {
   int series = 0;             ///< index into training_spec::series
   double weight_decay = 1e-3;  ///< λ in λ‖θ‖²
-  double rho = 1;             ///< collocation: the first constraint weight ρ
+  double rho = 100;           ///< collocation: the first constraint weight ρ
   std::uint64_t seed = 0;     ///< the initial weights: Xavier-normal W, N(0, 0.1²) b
 };
 
@@ -97,7 +98,11 @@ struct training_spec {
   double bandwidth = 0.5;  ///< collocation: the Epanechnikov smoother that starts Y
   double max_step = 0.05;  ///< sequential: the RK4 step bound
   /// The method and its hyperparameters (per member, as for any solve). Collocation's natural
-  /// solver is linearly_implicit (Levenberg–Marquardt on the Gauss–Newton matrix).
+  /// solver is linearly_implicit (Levenberg–Marquardt on the Gauss–Newton matrix, λ = 1/dt; dt
+  /// defaults to 1 here), Adam's learning rate defaults to the seed study's 1e-3. The gradient test
+  /// is one threshold per member for every round, max(gtol, rtol_grad·‖∇f‖ at its start), with
+  /// rtol_grad 1e-5 unless given (a round starting near the last one's answer would otherwise be
+  /// asked for an ever smaller gradient).
   solve_options solver;
   /// The rollouts' adaptive Tsit5 tolerances and step budget.
   double rollout_rtol = 1e-8;
