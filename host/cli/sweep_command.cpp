@@ -1,19 +1,15 @@
 #include "sweep_command.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
+#include "chunked_table.hpp"
 #include "gradflow/gradflow.hpp"
 #include "json_file.hpp"
 #include "output_files.hpp"
@@ -80,127 +76,6 @@ nlohmann::json run_settings(const sweep_arguments& arguments, const sweep_spec& 
           {"format", arguments.format},
           {"shard", arguments.shard},
           {"members_total", total}};
-}
-
-/// FNV-1a (64 bits) of the settings' text: a journal whose settings were edited no longer matches.
-std::string settings_digest(const nlohmann::json& settings) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (const unsigned char c : settings.dump()) hash = (hash ^ c) * 1099511628211ull;
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
-
-/// Where a chunked run stands: what `<out>.progress` records after each chunk.
-struct journal_entry {
-  std::int64_t chunk = 0;
-  std::int64_t next_member = 0;
-  std::uint64_t bytes = 0;        ///< the table's length when next_member was reached
-  std::uint64_t trace_bytes = 0;  ///< the trace's length then (0 without a trace)
-  double wall_seconds = 0;
-};
-
-/// The journal at `path`, checked against this run (`settings`, members [first, end)): every key
-/// present with a sane value, the digest matching the settings, the settings matching this run's.
-/// Anything else is refused with one line naming the journal and what is wrong.
-journal_entry read_journal(const std::string& path, const nlohmann::json& settings,
-                           std::int64_t first, std::int64_t end) {
-  if (!std::filesystem::exists(path))
-    throw io_error("cannot --resume: no journal '" + path + "' (nothing was interrupted?)");
-  const nlohmann::json journal = read_json_file(path, "journal");
-  const auto damaged = [&](const std::string& why) {
-    return invalid_argument("cannot --resume: the journal '" + path + "' is damaged: " + why +
-                            " (delete it and the table to start over)");
-  };
-  if (!journal.is_object()) throw damaged("not a JSON object");
-  const auto integer = [&](const char* key, std::int64_t lowest, std::int64_t highest) {
-    const auto found = journal.find(key);
-    if (found == journal.end() || !found->is_number_integer())
-      throw damaged(std::string("'") + key + "' is missing or not an integer");
-    const std::int64_t value = found->get<std::int64_t>();
-    if (value < lowest || value > highest)
-      throw damaged(std::string("'") + key + "' = " + std::to_string(value) + " is outside [" +
-                    std::to_string(lowest) + ", " + std::to_string(highest) + "]");
-    return value;
-  };
-  if (!journal.contains("settings") || !journal.contains("settings_digest") ||
-      !journal["settings_digest"].is_string())
-    throw damaged("'settings' or 'settings_digest' is missing");
-  if (journal["settings_digest"].get<std::string>() != settings_digest(journal["settings"]))
-    throw damaged("its settings do not match their digest");
-  if (journal["settings"] != settings)
-    throw invalid_argument(
-        "cannot --resume: the settings differ from the interrupted run's (see '" + path + "')");
-  journal_entry entry;
-  const std::int64_t largest = std::numeric_limits<std::int64_t>::max();
-  entry.chunk = integer("chunk", 1, largest);
-  entry.next_member = integer("next_member", first, end);
-  entry.bytes = std::uint64_t(integer("bytes", 0, largest));
-  entry.trace_bytes = std::uint64_t(integer("trace_bytes", 0, largest));
-  const auto wall = journal.find("wall_seconds");
-  if (wall == journal.end() || !wall->is_number() || !(wall->get<double>() >= 0))
-    throw damaged("'wall_seconds' is missing or negative");
-  entry.wall_seconds = wall->get<double>();
-  return entry;
-}
-
-/// The table's first `entry.bytes` bytes must be exactly what the finished chunks wrote: the header
-/// and the rows of members [first, next_member), in order. The rest is a torn tail to cut off.
-void check_table_against_journal(const std::string& table_path, const std::string& journal_path,
-                                 const journal_entry& entry, const std::string& header,
-                                 std::int64_t first) {
-  const auto refuse = [&](const std::string& why) {
-    return invalid_argument(
-        "cannot --resume: the table '" + table_path + "' " + why + " its journal '" + journal_path +
-        "' records: it was changed after the run (start over without --resume)");
-  };
-  std::error_code unreadable;
-  const std::uintmax_t size = std::filesystem::file_size(table_path, unreadable);
-  if (unreadable) throw io_error("cannot --resume: cannot read the table '" + table_path + "'");
-  if (size < entry.bytes)
-    throw refuse("holds " + std::to_string(size) + " bytes, fewer than the " +
-                 std::to_string(entry.bytes) + " bytes");
-  std::ifstream in(table_path, std::ios::binary);
-  std::string text(entry.bytes, '\0');
-  in.read(text.data(), std::streamsize(text.size()));
-  if (std::uint64_t(in.gcount()) != entry.bytes)
-    throw io_error("cannot --resume: cannot read the table '" + table_path + "'");
-  if (text.compare(0, header.size(), header) != 0) throw refuse("has another header than");
-  table_format format = table_format::csv;
-  sweep_result rows;
-  try {
-    rows = parse_table(text, table_path, format);
-  } catch (const gradflow::error&) {
-    throw refuse("holds other rows than");
-  }
-  const std::int64_t expected = entry.next_member - first;
-  const bool in_order = rows.rows.empty() || (rows.rows.front().member == first &&
-                                              rows.rows.back().member == entry.next_member - 1);
-  if (std::int64_t(rows.rows.size()) != expected || !in_order)
-    throw refuse("holds " + std::to_string(rows.rows.size()) + " rows, not the " +
-                 std::to_string(expected) + " of members [" + std::to_string(first) + ", " +
-                 std::to_string(entry.next_member) + ") that");
-}
-
-/// Appends `text` and forces it to disk before the journal may say so.
-void append_durably(const std::string& path, const std::string& text) {
-  const int descriptor = ::open(path.c_str(), O_WRONLY | O_APPEND);
-  bool ok = descriptor >= 0;
-  std::size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t step = ::write(descriptor, text.data() + written, text.size() - written);
-    ok = step > 0;
-    if (ok) written += std::size_t(step);
-  }
-  ok = ok && ::fsync(descriptor) == 0;
-  if (descriptor >= 0) ::close(descriptor);
-  if (!ok) throw io_error("cannot append to '" + path + "': " + std::strerror(errno));
-}
-
-volatile std::sig_atomic_t interrupt_requested = 0;
-extern "C" void on_interrupt(int) {
-  interrupt_requested = 1;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
 }
 
 /// About what one member of `problems` holds in memory: its A and B, G and a factor, C, and state
@@ -284,43 +159,28 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   const auto [first, end] = shard_range(arguments.shard, total);
   const nlohmann::json settings = run_settings(arguments, spec, total);
   const bool chunked = arguments.chunk.has_value();
-
-  std::int64_t next = first,
-               chunk = chunked ? *arguments.chunk : std::max<std::int64_t>(end - first, 1);
-  double wall_seconds = 0;
-  const std::string header = table_header(spec.axes, format);
-  if (arguments.resume) {
-    const journal_entry entry = read_journal(paths.journal, settings, first, end);
-    check_table_against_journal(paths.table, paths.journal, entry, header, first);
-    if (tracing) {
-      std::error_code error;
-      const std::uintmax_t size = std::filesystem::file_size(paths.trace, error);
-      if (error || size < entry.trace_bytes)
-        throw invalid_argument(
-            "cannot --resume: the trace '" + paths.trace +
-            "' is shorter than its journal records (start over without --resume)");
+  chunked_plan plan;
+  plan.table = paths.table;
+  plan.journal = paths.journal;
+  plan.side = paths.trace;
+  plan.header = table_header(spec.axes, format);
+  plan.side_header = tracing ? trace_csv({}, true) : std::string();
+  plan.settings = settings;
+  plan.first = first;
+  plan.end = end;
+  plan.chunk = arguments.chunk;
+  plan.resume = arguments.resume;
+  plan.rows_in = [&](const std::string& text) {
+    table_format read_format = table_format::csv;
+    const sweep_result rows = parse_table(text, paths.table, read_format);
+    member_rows span;
+    span.count = std::int64_t(rows.rows.size());
+    if (!rows.rows.empty()) {
+      span.first = rows.rows.front().member;
+      span.last = rows.rows.back().member;
     }
-    next = entry.next_member;
-    chunk = entry.chunk;
-    wall_seconds = entry.wall_seconds;
-    std::filesystem::resize_file(paths.table, entry.bytes);  // cut a torn tail
-    if (tracing) std::filesystem::resize_file(paths.trace, entry.trace_bytes);
-  } else {
-    if (!paths.table.empty()) write_atomically(paths.table, header, "--out");
-    if (tracing) write_atomically(paths.trace, trace_csv({}, true), "--trace-out");
-  }
-  const auto save_journal = [&] {
-    const nlohmann::json journal = {
-        {"settings", settings},
-        {"settings_digest", settings_digest(settings)},
-        {"chunk", chunk},
-        {"next_member", next},
-        {"bytes", std::filesystem::file_size(paths.table)},
-        {"wall_seconds", wall_seconds},
-        {"trace_bytes", tracing ? std::filesystem::file_size(paths.trace) : 0}};
-    write_atomically(paths.journal, journal.dump(2) + "\n", "the journal");
+    return span;
   };
-  if (!paths.table.empty() && !arguments.resume) save_journal();
 
   // The progress line counts members across chunks; inside a chunk the solve reports its own.
   const progress_line progress(!arguments.quiet, end - first);
@@ -328,7 +188,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  std::int64_t chunk_start = next;
+  std::int64_t chunk_start = first;
   sweep_spec live_spec = spec;
   if (progress.enabled()) {
     live_spec.base.on_progress = [&](const progress_report& report) {
@@ -337,46 +197,26 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   }
   // Ctrl-C: a chunked run finishes its running chunk (saved, so nothing computed is lost); an
   // unchunked one stops at the solve's next check, since nothing of it could be saved anyway.
-  if (!chunked) live_spec.base.should_stop = [] { return interrupt_requested != 0; };
-  const auto report_interrupt = [&] {
-    progress.finish();
-    std::cerr << "gradflow: interrupted; " << next - first << " of " << end - first
-              << " members are saved"
-              << (paths.table.empty()
-                      ? ""
-                      : " in " + paths.table + "; run the same command with --resume to finish")
-              << (chunked ? "" : " (--chunk N saves members as they finish)") << "\n";
-    return 130;
-  };
-  std::signal(SIGINT, on_interrupt);
+  if (!chunked) live_spec.base.should_stop = [] { return interrupt_requested(); };
   sweep_result in_memory;  // the rows when there is no --out
   in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
   solver_context context;
-  while (next < end) {
-    std::int64_t count = std::min(chunk, end - next);
-    chunk_start = next;
-    sweep_result part;
-    try {
-      part = run_chunk(problems, live_spec, next, count, context);
-    } catch (const interrupted&) {
-      return report_interrupt();
-    }
-    chunk = std::min(chunk, count);
-    next += count;
-    wall_seconds += part.wall_seconds;
-    runs.insert(runs.end(), part.runs.begin(), part.runs.end());
-    if (tracing) append_durably(paths.trace, trace_csv(part.trace, false));
-    if (paths.table.empty()) {
-      in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
-    } else {
-      append_durably(paths.table, table_rows(part, format));
-      save_journal();
-    }
-    if (interrupt_requested && next < end) return report_interrupt();
-  }
-  progress.update(end - first, 0, elapsed());
+  const chunked_outcome outcome =
+      run_chunked(plan, [&](std::int64_t next, std::int64_t& count) {
+        chunk_start = next;
+        const sweep_result part = run_chunk(problems, live_spec, next, count, context);
+        runs.insert(runs.end(), part.runs.begin(), part.runs.end());
+        if (paths.table.empty())
+          in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
+        return chunk_output{paths.table.empty() ? std::string() : table_rows(part, format),
+                            tracing ? trace_csv(part.trace, false) : std::string(),
+                            part.wall_seconds};
+      });
+  if (!outcome.interrupted) progress.update(end - first, 0, elapsed());
   progress.finish();
+  if (outcome.interrupted) return report_interrupt(plan, outcome);
+  const double wall_seconds = outcome.wall_seconds;
 
   table_format written = format;
   sweep_result table = paths.table.empty() ? in_memory : read_table(paths.table, written);
@@ -404,7 +244,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     }
     sidecar["status_counts"] = counts;
     write_atomically(paths.sidecar, sidecar.dump(2) + "\n", "the sidecar");
-    std::filesystem::remove(paths.journal);
+    finish_chunked(plan);
   }
   if (!arguments.quiet) {
     std::cout << summarize_sweep(table, arguments.solver.dynamics, arguments.solver.precision);

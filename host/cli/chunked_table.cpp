@@ -1,0 +1,223 @@
+#include "chunked_table.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include "gradflow/error.hpp"
+#include "json_file.hpp"
+#include "output_files.hpp"
+
+namespace gradflow::cli {
+namespace {
+
+/// FNV-1a (64 bits) of the settings' text: a journal whose settings were edited no longer matches.
+std::string settings_digest(const nlohmann::json& settings) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : settings.dump()) hash = (hash ^ c) * 1099511628211ull;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+/// Where a chunked run stands: what the journal records after each chunk.
+struct journal_entry {
+  std::int64_t chunk = 0;
+  std::int64_t next_member = 0;
+  std::uint64_t bytes = 0;       ///< the table's length when next_member was reached
+  std::uint64_t side_bytes = 0;  ///< the side file's length then (0 without one)
+  double wall_seconds = 0;
+};
+
+/// The journal, checked against this run (its settings, members [first, end)): every key present
+/// with a sane value, the digest matching the settings, the settings matching this run's. Anything
+/// else is refused with one line naming the journal and what is wrong.
+journal_entry read_journal(const chunked_plan& plan) {
+  const std::string& path = plan.journal;
+  if (!std::filesystem::exists(path))
+    throw io_error("cannot --resume: no journal '" + path + "' (nothing was interrupted?)");
+  const nlohmann::json journal = read_json_file(path, "journal");
+  const auto damaged = [&](const std::string& why) {
+    return invalid_argument("cannot --resume: the journal '" + path + "' is damaged: " + why +
+                            " (delete it and the table to start over)");
+  };
+  if (!journal.is_object()) throw damaged("not a JSON object");
+  const auto integer = [&](const char* key, std::int64_t lowest, std::int64_t highest) {
+    const auto found = journal.find(key);
+    if (found == journal.end() || !found->is_number_integer())
+      throw damaged(std::string("'") + key + "' is missing or not an integer");
+    const std::int64_t value = found->get<std::int64_t>();
+    if (value < lowest || value > highest)
+      throw damaged(std::string("'") + key + "' = " + std::to_string(value) + " is outside [" +
+                    std::to_string(lowest) + ", " + std::to_string(highest) + "]");
+    return value;
+  };
+  if (!journal.contains("settings") || !journal.contains("settings_digest") ||
+      !journal["settings_digest"].is_string())
+    throw damaged("'settings' or 'settings_digest' is missing");
+  if (journal["settings_digest"].get<std::string>() != settings_digest(journal["settings"]))
+    throw damaged("its settings do not match their digest");
+  if (journal["settings"] != plan.settings)
+    throw invalid_argument(
+        "cannot --resume: the settings differ from the interrupted run's (see '" + path + "')");
+  journal_entry entry;
+  const std::int64_t largest = std::numeric_limits<std::int64_t>::max();
+  entry.chunk = integer("chunk", 1, largest);
+  entry.next_member = integer("next_member", plan.first, plan.end);
+  entry.bytes = std::uint64_t(integer("bytes", 0, largest));
+  entry.side_bytes = std::uint64_t(integer("side_bytes", 0, largest));
+  const auto wall = journal.find("wall_seconds");
+  if (wall == journal.end() || !wall->is_number() || !(wall->get<double>() >= 0))
+    throw damaged("'wall_seconds' is missing or negative");
+  entry.wall_seconds = wall->get<double>();
+  return entry;
+}
+
+/// The table's first `entry.bytes` bytes must be exactly what the finished chunks wrote: the header
+/// and the rows of members [first, next_member), in order. The rest is a torn tail to cut off.
+void check_table_against_journal(const chunked_plan& plan, const journal_entry& entry) {
+  const auto refuse = [&](const std::string& why) {
+    return invalid_argument(
+        "cannot --resume: the table '" + plan.table + "' " + why + " its journal '" +
+        plan.journal + "' records: it was changed after the run (start over without --resume)");
+  };
+  std::error_code unreadable;
+  const std::uintmax_t size = std::filesystem::file_size(plan.table, unreadable);
+  if (unreadable) throw io_error("cannot --resume: cannot read the table '" + plan.table + "'");
+  if (size < entry.bytes)
+    throw refuse("holds " + std::to_string(size) + " bytes, fewer than the " +
+                 std::to_string(entry.bytes) + " bytes");
+  std::ifstream in(plan.table, std::ios::binary);
+  std::string text(entry.bytes, '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  if (std::uint64_t(in.gcount()) != entry.bytes)
+    throw io_error("cannot --resume: cannot read the table '" + plan.table + "'");
+  if (text.compare(0, plan.header.size(), plan.header) != 0) throw refuse("has another header than");
+  member_rows rows;
+  try {
+    rows = plan.rows_in(text);
+  } catch (const gradflow::error&) {
+    throw refuse("holds other rows than");
+  }
+  const std::int64_t expected = entry.next_member - plan.first;
+  const bool in_order =
+      rows.count == 0 || (rows.first == plan.first && rows.last == entry.next_member - 1);
+  if (rows.count != expected || !in_order)
+    throw refuse("holds " + std::to_string(rows.count) + " rows, not the " +
+                 std::to_string(expected) + " of members [" + std::to_string(plan.first) + ", " +
+                 std::to_string(entry.next_member) + ") that");
+}
+
+/// Appends `text` and forces it to disk before the journal may say so.
+void append_durably(const std::string& path, const std::string& text) {
+  const int descriptor = ::open(path.c_str(), O_WRONLY | O_APPEND);
+  bool ok = descriptor >= 0;
+  std::size_t written = 0;
+  while (ok && written < text.size()) {
+    const ssize_t step = ::write(descriptor, text.data() + written, text.size() - written);
+    ok = step > 0;
+    if (ok) written += std::size_t(step);
+  }
+  ok = ok && ::fsync(descriptor) == 0;
+  if (descriptor >= 0) ::close(descriptor);
+  if (!ok) throw io_error("cannot append to '" + path + "': " + std::strerror(errno));
+}
+
+volatile std::sig_atomic_t interrupt_flag = 0;
+extern "C" void on_interrupt(int) {
+  interrupt_flag = 1;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
+}
+
+}  // namespace
+
+bool interrupt_requested() { return interrupt_flag != 0; }
+
+chunked_outcome run_chunked(
+    const chunked_plan& plan,
+    const std::function<chunk_output(std::int64_t, std::int64_t&)>& produce) {
+  chunked_outcome outcome;
+  outcome.next = plan.first;
+  std::int64_t chunk = plan.chunk ? *plan.chunk : std::max<std::int64_t>(plan.end - plan.first, 1);
+  const bool side = !plan.side.empty();
+  if (plan.resume) {
+    const journal_entry entry = read_journal(plan);
+    check_table_against_journal(plan, entry);
+    if (side) {
+      std::error_code error;
+      const std::uintmax_t size = std::filesystem::file_size(plan.side, error);
+      if (error || size < entry.side_bytes)
+        throw invalid_argument("cannot --resume: the file '" + plan.side +
+                               "' is shorter than its journal records (start over without "
+                               "--resume)");
+    }
+    outcome.next = entry.next_member;
+    chunk = entry.chunk;
+    outcome.wall_seconds = entry.wall_seconds;
+    std::filesystem::resize_file(plan.table, entry.bytes);  // cut a torn tail
+    if (side) std::filesystem::resize_file(plan.side, entry.side_bytes);
+  } else {
+    if (!plan.table.empty()) write_atomically(plan.table, plan.header, "--out");
+    if (side) write_atomically(plan.side, plan.side_header, plan.side.c_str());
+  }
+  const auto save_journal = [&] {
+    const nlohmann::json journal = {
+        {"settings", plan.settings},
+        {"settings_digest", settings_digest(plan.settings)},
+        {"chunk", chunk},
+        {"next_member", outcome.next},
+        {"bytes", std::filesystem::file_size(plan.table)},
+        {"wall_seconds", outcome.wall_seconds},
+        {"side_bytes", side ? std::filesystem::file_size(plan.side) : 0}};
+    write_atomically(plan.journal, journal.dump(2) + "\n", "the journal");
+  };
+  if (!plan.table.empty() && !plan.resume) save_journal();
+  std::signal(SIGINT, on_interrupt);
+  while (outcome.next < plan.end) {
+    std::int64_t count = std::min(chunk, plan.end - outcome.next);
+    chunk_output part;
+    try {
+      part = produce(outcome.next, count);
+    } catch (const interrupted&) {
+      outcome.interrupted = true;
+      return outcome;
+    }
+    chunk = std::min(chunk, count);
+    outcome.next += count;
+    outcome.wall_seconds += part.wall_seconds;
+    if (side) append_durably(plan.side, part.side);
+    if (!plan.table.empty()) {
+      append_durably(plan.table, part.rows);
+      save_journal();
+    }
+    if (interrupt_requested() && outcome.next < plan.end) {
+      outcome.interrupted = true;
+      return outcome;
+    }
+  }
+  return outcome;
+}
+
+int report_interrupt(const chunked_plan& plan, const chunked_outcome& outcome) {
+  std::cerr << "gradflow: interrupted; " << outcome.next - plan.first << " of "
+            << plan.end - plan.first << " members are saved"
+            << (plan.table.empty()
+                    ? ""
+                    : " in " + plan.table + "; run the same command with --resume to finish")
+            << (plan.chunk ? "" : " (--chunk N saves members as they finish)") << "\n";
+  return 130;
+}
+
+void finish_chunked(const chunked_plan& plan) {
+  if (!plan.journal.empty()) std::filesystem::remove(plan.journal);
+}
+
+}  // namespace gradflow::cli
