@@ -98,10 +98,14 @@ sweep_axis log_axis(std::string name, double first, double last, int count) {
 }
 
 sweep_axis parse_axis(std::string_view name, std::string_view text) {
-  const std::string axis_name(name);
-  if (!is_known_axis(axis_name))
-    throw invalid_argument("unknown sweep axis '" + axis_name + "': expected one of " +
+  if (!is_known_axis(std::string(name)))
+    throw invalid_argument("unknown sweep axis '" + std::string(name) + "': expected one of " +
                            known_axes());
+  return parse_axis_values(name, text);
+}
+
+sweep_axis parse_axis_values(std::string_view name, std::string_view text) {
+  const std::string axis_name(name);
   if (text.find(':') == std::string_view::npos) {
     sweep_axis axis{axis_name, {}, false};
     for (const auto& item : split(text, ',')) axis.values.push_back(parse_number(name, item));

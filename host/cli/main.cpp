@@ -10,6 +10,7 @@
 #include "plot_command.hpp"
 #include "solve_command.hpp"
 #include "sweep_command.hpp"
+#include "train_command.hpp"
 
 namespace {
 
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   gradflow::cli::sweep_arguments sweep_arguments;
   auto* sweep = app.add_subcommand("sweep", "solve one batch over a grid of hyperparameters");
   gradflow::cli::add_sweep_options(*sweep, sweep_arguments);
+  gradflow::cli::train_arguments train_arguments;
+  auto* train = app.add_subcommand(
+      "train", "train a batch of neural ODEs (collocation or sequential) over a grid of settings");
+  gradflow::cli::add_train_options(*train, train_arguments);
   gradflow::cli::merge_arguments merge_arguments;
   auto* merge = app.add_subcommand("merge", "join shard tables into the table of the whole sweep");
   gradflow::cli::add_merge_options(*merge, merge_arguments);
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
     if (*plot) return gradflow::cli::run_plot_command(plot_arguments);
     if (*merge) return gradflow::cli::run_merge(merge_arguments);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
+    if (*train) return gradflow::cli::run_train_command(train_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments, command_line);
   } catch (const std::bad_alloc&) {
     std::cerr << "gradflow: out of host memory while reading or building the problems (a smaller "

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <vector>
 
 #include "cli/plot_script.hpp"
@@ -16,6 +17,7 @@
 #include "output_lock.hpp"
 #include "solver_arguments.hpp"
 #include "sweep_table.hpp"
+#include "train_command.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -29,6 +31,9 @@ struct program_result {
 /// Runs `program arguments…` without a shell, its stderr captured (its stdout too when `quiet`).
 program_result run_program(const std::vector<std::string>& command, bool quiet) {
   program_result result;
+  // The child inherits unwritten output; freopen there would write it a second time.
+  std::cout.flush();
+  std::fflush(stdout);
   int channel[2];
   if (::pipe(channel) != 0) return result;
   const pid_t child = ::fork();
@@ -107,12 +112,19 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
   command.add_flag("--convergence", arguments.convergence,
                    "the table is a trace: draw ‖∇f‖ against steps");
   command.add_option("--members", arguments.members, "convergence: members to draw, e.g. 0,5,9");
+  command.add_flag("--fit", arguments.fit,
+                   "the table is a train table: draw a member's fit beside its data");
+  command.add_option("--member", arguments.member, "fit: the member to draw (default 0)");
   command.add_option("-o,--out", arguments.out, "the picture (.png, .pdf, .svg)")->required();
 }
 
 int run_plot(const plot_arguments& arguments) {
   require_picture_extension(arguments.out);
   require_writable(arguments.out, "--out");
+  if (arguments.fit) {
+    draw_fit(arguments.table, arguments.member, arguments.out);
+    return 0;
+  }
   std::vector<std::string> command;
   if (arguments.convergence) {
     std::ifstream trace(arguments.table);
@@ -156,6 +168,12 @@ int run_plot(const plot_arguments& arguments) {
                arguments.out,
                sidecar_path(arguments.table)};
   }
+  run_plot_script(command);
+  return 0;
+}
+
+void run_plot_script(const std::vector<std::string>& arguments) {
+  std::vector<std::string> command = arguments;
   const std::string python = find_python();
   char script_path[] = "/tmp/gradflow_plot_XXXXXX";
   const int descriptor = ::mkstemp(script_path);
@@ -169,7 +187,6 @@ int run_plot(const plot_arguments& arguments) {
     throw io_error("the plotter failed: " + (plotted.errors.empty()
                                                  ? "exit " + std::to_string(plotted.status)
                                                  : last_line(plotted.errors)));
-  return 0;
 }
 
 int run_plot_command(const plot_arguments& arguments) {

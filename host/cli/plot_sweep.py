@@ -8,6 +8,9 @@ heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
   when its values are positive and geometric).
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT
   ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them).
+fit: plot_sweep.py fit PICTURE_JSON OUT
+  A trained neural ODE (gradflow plot --fit): per component, the data, the noise-free path, the
+  field's rollout from the path's start (and the collocation states), and the extrapolation.
 """
 import csv
 import json
@@ -116,11 +119,48 @@ def convergence(trace, members, out):
     figure.savefig(out, dpi=120)
 
 
+def fit(picture_path, out):
+    with open(picture_path) as stream:
+        picture = json.load(stream)
+    d = picture["dimension"]
+
+    def columns(path):
+        values = np.array([np.nan if v is None else v for v in path["y"]], dtype=float)
+        return np.array(path["t"], dtype=float), values.reshape(-1, d)
+
+    figure, axes = plt.subplots(d, 1, figsize=(9, 2.6 * d), sharex=True, squeeze=False)
+    for c in range(d):
+        axis = axes[c][0]
+        t, y = columns(picture["data"])
+        axis.plot(t, y[:, c], ".", color="0.6", markersize=3, label="data")
+        t, y = columns(picture["truth"])
+        axis.plot(t, y[:, c], color="black", linewidth=1, label="noise-free")
+        t, y = columns(picture["fit"])
+        axis.plot(t, y[:, c], color="tab:blue", linewidth=1.5, label="trained rollout")
+        if "states" in picture:
+            t, y = columns(picture["states"])
+            axis.plot(t, y[:, c], "x", color="tab:green", markersize=3, label="collocation states")
+        if "test" in picture:
+            t, y = columns(picture["test"])
+            axis.plot(t, y[:, c], color="black", linewidth=1, linestyle="--", label="continuation")
+            t, y = columns(picture["extrapolation"])
+            axis.plot(t, y[:, c], color="tab:orange", linewidth=1.5, label="extrapolation")
+        axis.set_ylabel(f"y{c + 1}")
+        axis.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8, ncol=3)
+    axes[0][0].set_title(f"member {picture['member']}: {picture['title']}")
+    axes[-1][0].set_xlabel("t")
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
+
+
 if __name__ == "__main__":
     # One line on failure, never a traceback: gradflow shows it as its own error message.
     try:
         if sys.argv[1] == "heatmap":
             heatmap(*sys.argv[2:])
+        elif sys.argv[1] == "fit":
+            fit(*sys.argv[2:])
         else:
             convergence(*sys.argv[2:])
     except SystemExit:

@@ -1,10 +1,8 @@
 #include "sweep_command.hpp"
 
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>

@@ -26,6 +26,8 @@ struct sweep_axis {
 /// "lo:hi:count" or "lo:hi:count:log|lin" (inclusive ends) or "v1,v2,…". Throws invalid_argument
 /// naming the axis for unknown names, malformed text, count < 1 and non-positive log ends.
 sweep_axis parse_axis(std::string_view name, std::string_view text);
+/// parse_axis for an axis of another command (train's seed, weight_decay, rho): no name check.
+sweep_axis parse_axis_values(std::string_view name, std::string_view text);
 sweep_axis linear_axis(std::string name, double first, double last, int count);
 sweep_axis log_axis(std::string name, double first, double last, int count);
 

@@ -1,0 +1,508 @@
+#include "train_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "chunked_table.hpp"
+#include "gradflow/gradflow.hpp"
+#include "gradflow/neural_ode.hpp"
+#include "gradflow/detail/neural_field.hpp"
+#include "gradflow/npy.hpp"
+#include "json_file.hpp"
+#include "output_files.hpp"
+#include "output_lock.hpp"
+#include "plot_command.hpp"
+#include "progress_line.hpp"
+#include "sweep_config.hpp"
+#include "sweep_table.hpp"
+
+namespace gradflow::cli {
+namespace {
+
+/// The axes of a train run, in their column order: the member's own (seed, weight_decay, rho),
+/// then the solver's (lr = dt, and every per-member hyperparameter of the registry).
+std::vector<std::string> train_axis_names() {
+  std::vector<std::string> names = {"seed", "weight_decay", "rho"};
+  for (const std::string& name : sweep_axis_names())
+    if (name != "lambda" && name != "u0_seed") names.push_back(name);
+  return names;
+}
+
+/// A series from an .npy of shape N×(1+d): t, then y.
+time_series read_series(const std::string& path, const char* option) {
+  const npy_array array = read_npy(path);
+  if (array.shape.size() != 2 || array.shape[1] < 2 ||
+      array.shape[1] - 1 > detail::max_field_dimension)
+    throw invalid_argument("invalid " + std::string(option) + " '" + path +
+                           "': expected shape N×(1+d) with t in the first column and 1 <= d <= " +
+                           std::to_string(detail::max_field_dimension));
+  time_series series;
+  series.dimension = int(array.shape[1] - 1);
+  for (std::int64_t r = 0; r < array.shape[0]; ++r) {
+    series.times.push_back(array.values[r * array.shape[1]]);
+    for (int c = 0; c < series.dimension; ++c)
+      series.values.push_back(array.values[r * array.shape[1] + 1 + c]);
+  }
+  return series;
+}
+
+nlohmann::json data_settings(const train_arguments& a) {
+  if (a.data == "vdp")
+    return {{"source", "vdp"},          {"mu", a.vdp.mu},
+            {"amplitude", a.vdp.amplitude}, {"omega", a.vdp.omega},
+            {"x1", a.vdp.x1},           {"x2", a.vdp.x2},
+            {"samples", a.vdp.samples}, {"t_end", a.vdp.t_end},
+            {"noise", a.vdp.noise},     {"noise_seed", a.vdp.noise_seed},
+            {"test_samples", a.vdp.test_samples}, {"test_end", a.vdp.test_end}};
+  const auto absolute = [](const std::string& path) {
+    return path.empty() ? path : std::filesystem::absolute(path).string();
+  };
+  return {{"source", "file"},
+          {"data", absolute(a.data)},
+          {"truth", absolute(a.truth)},
+          {"test", absolute(a.test)}};
+}
+
+std::string text(double value) {
+  return std::isfinite(value) ? exact_decimal(value) : value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
+}
+
+/// The members' grid and their rows' fixed columns.
+struct member_grid {
+  std::vector<sweep_axis> axes;
+  std::int64_t size() const {
+    std::int64_t total = 1;
+    for (const sweep_axis& axis : axes) total *= std::int64_t(axis.values.size());
+    return total;
+  }
+  /// Member m's value on every axis (the last axis fastest).
+  std::vector<double> values_of(std::int64_t member) const {
+    std::vector<double> values(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      const std::int64_t count = std::int64_t(axes[a].values.size());
+      values[a] = axes[a].values[member % count];
+      member /= count;
+    }
+    return values;
+  }
+};
+
+const std::vector<std::string> row_columns = {
+    "status",   "rounds",        "iterations", "gradient_evaluations", "loss",
+    "constraint", "train_mse",   "train_rollout", "test_mse", "test_rollout", "batch_seconds"};
+
+std::string header_of(const member_grid& grid, table_format format) {
+  if (format == table_format::jsonl) return {};
+  std::string header = "member";
+  for (const sweep_axis& axis : grid.axes) header += "," + axis.name;
+  for (const std::string& column : row_columns) header += "," + column;
+  return header + "\n";
+}
+
+std::string rows_of(const member_grid& grid, std::int64_t first, const training_result& result,
+                    table_format format) {
+  std::string rows;
+  for (std::size_t k = 0; k < result.members.size(); ++k) {
+    const trained_member& m = result.members[k];
+    const std::int64_t member = first + std::int64_t(k);
+    const std::vector<double> values = grid.values_of(member);
+    std::vector<std::pair<std::string, std::string>> cells;  // (column, CSV text)
+    for (std::size_t a = 0; a < grid.axes.size(); ++a)
+      cells.push_back({grid.axes[a].name, text(values[a])});
+    const std::vector<std::string> row = {std::string(to_string(m.outcome)),
+                                          std::to_string(m.rounds),
+                                          std::to_string(m.iterations),
+                                          std::to_string(m.gradient_evaluations),
+                                          text(m.loss),
+                                          text(m.constraint),
+                                          text(m.train_mse),
+                                          std::string(to_string(m.train_rollout)),
+                                          text(m.test_mse),
+                                          std::string(to_string(m.test_rollout)),
+                                          text(result.wall_seconds)};
+    for (std::size_t c = 0; c < row_columns.size(); ++c) cells.push_back({row_columns[c], row[c]});
+    if (format == table_format::csv) {
+      rows += std::to_string(member);
+      for (const auto& cell : cells) rows += "," + cell.second;
+    } else {
+      nlohmann::ordered_json object;
+      object["member"] = member;
+      for (const auto& [column, cell] : cells) {
+        const bool word = column == "status" || column == "train_rollout" || column == "test_rollout";
+        const double number = word ? 0 : std::strtod(cell.c_str(), nullptr);
+        if (word) object[column] = cell;
+        else if (std::isfinite(number)) object[column] = number;
+        else object[column] = nullptr;  // JSON has no NaN or ∞
+      }
+      rows += object.dump();
+    }
+    rows += "\n";
+  }
+  return rows;
+}
+
+/// The member span of a train table's text (for a resumed run's check).
+member_rows span_of(const std::string& table_text, table_format format) {
+  member_rows span;
+  std::istringstream lines(table_text);
+  std::string line;
+  if (format == table_format::csv) std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    std::int64_t member = -1;
+    try {
+      member = format == table_format::csv
+                   ? std::stoll(line.substr(0, line.find(',')))
+                   : nlohmann::json::parse(line).at("member").get<std::int64_t>();
+    } catch (const std::exception&) {
+      throw invalid_argument("not a train table row: " + line.substr(0, 40));
+    }
+    if (span.count == 0) span.first = member;
+    span.last = member;
+    ++span.count;
+  }
+  return span;
+}
+
+std::string weights_lines(std::int64_t first, const training_result& result) {
+  std::string lines;
+  for (std::size_t k = 0; k < result.members.size(); ++k) {
+    nlohmann::ordered_json line;
+    line["member"] = first + std::int64_t(k);
+    line["theta"] = result.members[k].theta;
+    line["states"] = result.members[k].states;
+    lines += line.dump() + "\n";
+  }
+  return lines;
+}
+
+/// The training of members [first, first + count): their own weights and the solver's per-member
+/// hyperparameters from the grid.
+training_spec chunk_spec(const training_spec& base, const member_grid& grid, std::int64_t first,
+                         std::int64_t count) {
+  training_spec spec = base;
+  spec.members.clear();
+  std::map<std::string, std::vector<double>> per_member;
+  for (std::int64_t m = first; m < first + count; ++m) {
+    const std::vector<double> values = grid.values_of(m);
+    training_member member = base.members.front();
+    for (std::size_t a = 0; a < grid.axes.size(); ++a) {
+      const std::string& name = grid.axes[a].name;
+      if (name == "seed") member.seed = std::uint64_t(values[a]);
+      else if (name == "weight_decay") member.weight_decay = values[a];
+      else if (name == "rho") member.rho = values[a];
+      else per_member[name == "lr" ? "dt" : name].push_back(values[a]);
+    }
+    spec.members.push_back(member);
+  }
+  for (auto& [name, values] : per_member) *hyperparameter_named(spec.solver, name) = values;
+  return spec;
+}
+
+}  // namespace
+
+std::string weights_path(const std::string& table) { return derived_path(table, ".weights.jsonl"); }
+
+training_series series_from_settings(const nlohmann::json& data) {
+  training_series series;
+  if (data.at("source") == "vdp") {
+    van_der_pol_setup setup;
+    setup.mu = data.at("mu");
+    setup.amplitude = data.at("amplitude");
+    setup.omega = data.at("omega");
+    setup.x1 = data.at("x1");
+    setup.x2 = data.at("x2");
+    setup.samples = data.at("samples");
+    setup.t_end = data.at("t_end");
+    setup.noise = data.at("noise");
+    setup.noise_seed = data.at("noise_seed");
+    setup.test_samples = data.at("test_samples");
+    setup.test_end = data.at("test_end");
+    const van_der_pol_data made = van_der_pol(setup);
+    return {made.noisy, made.clean, made.test};
+  }
+  series.data = read_series(data.at("data"), "--data");
+  if (!data.at("truth").get<std::string>().empty())
+    series.truth = read_series(data.at("truth"), "--truth");
+  if (!data.at("test").get<std::string>().empty())
+    series.test = read_series(data.at("test"), "--test");
+  return series;
+}
+
+void add_train_options(CLI::App& command, train_arguments& a) {
+  a.solver.method = "linearly_implicit";
+  add_solver_options(command, a.solver, "the optimiser (linearly_implicit: Levenberg–Marquardt)");
+  command.add_option("--data", a.data,
+                     "vdp (the seed study's Van der Pol data), or an .npy N×(1+d): t, then y");
+  command.add_option("--truth", a.truth, "an .npy like --data: the noise-free path (train MSE)");
+  command.add_option("--test", a.test, "an .npy like --data: a continuation (extrapolation MSE)");
+  command.add_option("--mu", a.vdp.mu, "vdp: μ");
+  command.add_option("--amplitude", a.vdp.amplitude, "vdp: the forcing's amplitude A");
+  command.add_option("--omega", a.vdp.omega, "vdp: the forcing's frequency ω");
+  command.add_option("--samples", a.vdp.samples, "vdp: samples at Chebyshev points on [0, t_end]");
+  command.add_option("--train-end", a.vdp.t_end, "vdp: the training interval [0, train_end]");
+  command.add_option("--noise", a.vdp.noise, "vdp: the noise's σ");
+  command.add_option("--noise-seed", a.vdp.noise_seed, "vdp: the noise's seed");
+  command.add_option("--test-samples", a.vdp.test_samples, "vdp: equispaced test points");
+  command.add_option("--test-end", a.vdp.test_end, "vdp: the test interval's end");
+  command.add_option("--formulation", a.formulation, "collocation | sequential");
+  command.add_option("--constraints", a.constraints, "collocation: augmented_lagrangian | penalty");
+  command.add_option("--hidden", a.hidden, "the hidden layer's width H");
+  command.add_option("--rounds", a.rounds, "collocation: rounds of ρ / multiplier updates");
+  command.add_option("--rho-growth", a.rho_growth, "collocation: ρ's factor between rounds");
+  command.add_option("--constraint-tol", a.constraint_tolerance,
+                     "collocation: a member stops when the RMS of (DY)_i − NN(Y_i) is below it");
+  command.add_option("--bandwidth", a.bandwidth, "collocation: the smoother that starts Y");
+  command.add_option("--max-step", a.max_step, "sequential: the RK4 step bound");
+  command.add_option("--seed", a.axes["seed"], "axis: the initial weights' seed (default 0)");
+  command.add_option("--weight-decay", a.axes["weight_decay"], "axis: λ in λ‖θ‖² (default 1e-3)");
+  command.add_option("--rho", a.axes["rho"], "axis: collocation's first constraint weight (100)");
+  command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
+  for (const auto& row : hyperparameter_registry)
+    if (row.cli_axis)
+      command.add_option("--" + std::string(row.name), a.axes[std::string(row.name)],
+                         "axis: " + std::string(row.help));
+  command.add_option("--out", a.out,
+                     "table, one row per member (+ a .json sidecar and .weights.jsonl)");
+  command.add_option("--format", a.format, "csv | jsonl (JSON Lines)");
+  command.add_option("--plot", a.plot, "also draw one member's fit (.png; needs --out)");
+  command.add_option("--plot-member", a.plot_member, "the member --plot draws (default 0)");
+  command.add_option("--chunk", a.chunk,
+                     "members per chunk (>= 1): each finished chunk is appended and journalled");
+  command.add_flag("--resume", a.resume, "finish an interrupted run of the same command");
+  command.add_flag("--quiet", a.quiet, "print no summary");
+}
+
+int run_train_command(train_arguments a, const std::string& command_line) {
+  for (auto it = a.axes.begin(); it != a.axes.end();)
+    it = it->second.empty() ? a.axes.erase(it) : std::next(it);
+  if (a.chunk && *a.chunk < 1)
+    throw invalid_argument("invalid chunk = " + std::to_string(*a.chunk) + ": must be >= 1");
+  if (a.out.empty() && (a.resume || !a.plot.empty()))
+    throw invalid_argument(std::string(a.resume ? "--resume" : "--plot") + " needs --out");
+  if (!a.plot.empty()) require_picture_extension(a.plot);
+  if (single_precision(a.solver))
+    throw invalid_argument("invalid precision = f32 for train: neural-ODE training runs in f64");
+  if (a.axes.count("lr") && a.axes.count("dt"))
+    throw invalid_argument("axes lr and dt both given: they set the same step; give one");
+  const table_format format = parse_table_format(a.format);
+
+  training_spec base;
+  base.hidden = a.hidden;
+  base.form = parse_formulation(a.formulation);
+  base.constraints = parse_constraint_method(a.constraints);
+  base.rounds = a.rounds;
+  base.rho_growth = a.rho_growth;
+  base.constraint_tolerance = a.constraint_tolerance;
+  base.bandwidth = a.bandwidth;
+  base.max_step = a.max_step;
+  base.solver = to_options(a.solver);
+  base.solver.method = parse_method(a.solver.method);
+  base.members.push_back(training_member{});
+  member_grid grid;
+  for (const std::string& name : train_axis_names()) {
+    const auto it = a.axes.find(name);
+    if (it == a.axes.end()) continue;
+    grid.axes.push_back(parse_axis_values(name, it->second));
+    if (name != "seed" && name != "weight_decay" && name != "rho" &&
+        !uses_hyperparameter(base.solver, name == "lr" ? "dt" : name))
+      throw invalid_argument("axis " + name + " is not used by method " + a.solver.method +
+                             ": its members would repeat each other");
+    if (name == "seed")
+      for (double seed : grid.axes.back().values)
+        if (!(seed >= 0 && seed == std::floor(seed) && seed < 9e15))
+          throw invalid_argument("invalid seed = " + text(seed) + ": must be an integer >= 0");
+  }
+  const nlohmann::json data = data_settings(a);
+  run_files files;
+  if (a.data != "vdp") files.input(a.data, "--data");
+  files.input(a.truth, "--truth");
+  files.input(a.test, "--test");
+  chunked_plan plan;
+  if (!a.out.empty()) {
+    plan.table = a.out;
+    plan.journal = a.out + ".progress";
+    plan.side = weights_path(a.out);
+  }
+  const std::string sidecar = a.out.empty() ? "" : sidecar_path(a.out);
+  files.output(plan.table, "--out");
+  files.output(plan.journal, "the journal");
+  files.output(plan.side, "the weights");
+  files.output(sidecar, "the sidecar");
+  files.output(a.plot, "--plot");
+  files.check();
+  const auto locks = lock_outputs(files.outputs());
+  base.series.push_back(series_from_settings(data));
+  // Bad data and options fail here, before any file is written.
+  {
+    training_spec probe = chunk_spec(base, grid, 0, 1);
+    probe.solver.max_steps = 1;
+    probe.rounds = 1;
+    train(probe);
+  }
+
+  nlohmann::json axes = nlohmann::json::array();
+  for (const sweep_axis& axis : grid.axes)
+    axes.push_back({{"name", axis.name}, {"spec", a.axes.at(axis.name)}, {"values", axis.values}});
+  nlohmann::json settings = {
+      {"command", "train"},
+      {"data", data},
+      {"solver", describe_solver(a.solver)},
+      {"method", a.solver.method},
+      {"formulation", a.formulation},
+      {"constraints", a.constraints},
+      {"hidden", a.hidden},
+      {"rounds", a.rounds},
+      {"rho_growth", a.rho_growth},
+      {"constraint_tol", a.constraint_tolerance},
+      {"bandwidth", a.bandwidth},
+      {"max_step", a.max_step},
+      {"axes", axes},
+      {"format", a.format}};
+  const std::int64_t total = grid.size();
+  plan.header = header_of(grid, format);
+  plan.settings = settings;
+  plan.first = 0;
+  plan.end = total;
+  plan.chunk = a.chunk;
+  plan.resume = a.resume;
+  plan.rows_in = [format](const std::string& table_text) { return span_of(table_text, format); };
+
+  const progress_line progress(!a.quiet, total);
+  const auto started = std::chrono::steady_clock::now();
+  std::string in_memory;
+  std::vector<run_summary> runs;
+  solver_context context;
+  std::vector<std::int64_t> status_counts(status_count, 0);
+  const chunked_outcome outcome = run_chunked(plan, [&](std::int64_t first, std::int64_t& count) {
+    const training_result result = train(chunk_spec(base, grid, first, count), context);
+    runs.insert(runs.end(), result.runs.begin(), result.runs.end());
+    const std::string rows = rows_of(grid, first, result, format);
+    if (a.out.empty()) in_memory += rows;
+    progress.update(first + count, 0,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                        .count());
+    return chunk_output{rows, weights_lines(first, result), result.wall_seconds};
+  });
+  progress.finish();
+  if (outcome.interrupted) return report_interrupt(plan, outcome);
+
+  std::string table_text = in_memory;
+  if (!a.out.empty()) {
+    std::ifstream in(a.out, std::ios::binary);
+    table_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  nlohmann::json counts = nlohmann::json::object();
+  {
+    std::istringstream lines(table_text);
+    std::string line;
+    if (format == table_format::csv) std::getline(lines, line);
+    const std::size_t status_column = grid.axes.size() + 1;
+    while (std::getline(lines, line)) {
+      std::string status_name;
+      if (format == table_format::jsonl) {
+        status_name = nlohmann::json::parse(line).at("status");
+      } else {
+        std::istringstream cells(line);
+        for (std::size_t c = 0; c <= status_column; ++c) std::getline(cells, status_name, ',');
+      }
+      counts[status_name] = counts.value(status_name, 0) + 1;
+    }
+  }
+  if (!a.out.empty()) {
+    nlohmann::json side = settings;
+    side["gradflow_version"] = version;
+    side["date"] = utc_now();
+    side["command_line"] = command_line;
+    side["wall_seconds"] = outcome.wall_seconds;
+    side["table"] = a.out;
+    side["weights"] = plan.side;
+    side["members"] = total;
+    if (!runs.empty()) {
+      side["backend"] = to_string(runs.back().backend);
+      side["device"] = runs.back().device;
+    }
+    side["status_counts"] = counts;
+    write_atomically(sidecar, side.dump(2) + "\n", "the sidecar");
+    finish_chunked(plan);
+  }
+  if (!a.quiet) {
+    std::cout << "trained " << total << " neural ODEs (" << a.formulation << ", " << a.solver.method
+              << ") in " << exact_decimal(outcome.wall_seconds) << " s: " << counts.dump() << "\n";
+    if (a.out.empty()) std::cout << table_text;
+    else std::cout << "wrote " << a.out << ", " << sidecar << " and " << plan.side << "\n";
+  }
+  if (!a.plot.empty()) {
+    draw_fit(a.out, a.plot_member, a.plot);
+    if (!a.quiet) std::cout << "drew " << a.plot << "\n";
+  }
+  return 0;
+}
+
+void draw_fit(const std::string& table, std::int64_t member, const std::string& out) {
+  const std::string sidecar = sidecar_path(table);
+  const nlohmann::json settings = read_json_file(sidecar, "sidecar");
+  if (!settings.is_object() || settings.value("command", "") != "train")
+    throw invalid_argument("'" + table + "' is not a train table (its sidecar '" + sidecar +
+                           "' names no train run)");
+  const std::int64_t members = settings.value("members", std::int64_t(0));
+  if (member < 0 || member >= members)
+    throw invalid_argument("invalid member = " + std::to_string(member) + ": the table has " +
+                           std::to_string(members));
+  const training_series series = series_from_settings(settings.at("data"));
+  std::ifstream weights(weights_path(table));
+  if (!weights) throw io_error("cannot read the weights '" + weights_path(table) + "'");
+  nlohmann::json line;
+  for (std::string text; std::getline(weights, text);) {
+    const nlohmann::json parsed = nlohmann::json::parse(text);
+    if (parsed.at("member") == member) line = parsed;
+  }
+  if (line.is_null())
+    throw invalid_argument("member " + std::to_string(member) + " is not in '" +
+                           weights_path(table) + "'");
+  const std::vector<double> theta = line.at("theta");
+  const int d = series.data.dimension;
+  const int hidden = settings.at("hidden");
+  const auto path_json = [](const time_series& s) {
+    return nlohmann::json{{"t", s.times}, {"y", s.values}};
+  };
+  const auto rolled = [&](const time_series& reference) {
+    const std::vector<double> start(reference.values.begin(), reference.values.begin() + d);
+    return roll_out(theta, d, hidden, start, reference.times, 1e-8, 1e-10, 100000).path;
+  };
+  const time_series& truth = series.truth.size() > 0 ? series.truth : series.data;
+  nlohmann::json picture = {{"dimension", d},
+                            {"member", member},
+                            {"title", settings.value("formulation", "") + ", " +
+                                          settings.value("method", "")},
+                            {"data", path_json(series.data)},
+                            {"truth", path_json(truth)},
+                            {"fit", path_json(rolled(truth))}};
+  if (series.test.size() > 0) {
+    picture["test"] = path_json(series.test);
+    picture["extrapolation"] = path_json(rolled(series.test));
+  }
+  const std::vector<double> states = line.at("states");
+  if (!states.empty()) picture["states"] = {{"t", series.data.times}, {"y", states}};
+  char json_path[] = "/tmp/gradflow_fit_XXXXXX";
+  const int descriptor = ::mkstemp(json_path);
+  if (descriptor < 0) throw io_error("cannot create a temporary file for the picture");
+  ::close(descriptor);
+  std::ofstream(json_path) << picture.dump();
+  try {
+    run_plot_script({"fit", json_path, out});
+  } catch (...) {
+    std::remove(json_path);
+    throw;
+  }
+  std::remove(json_path);
+}
+
+}  // namespace gradflow::cli

@@ -1,0 +1,51 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gradflow/neural_ode.hpp"
+#include "solver_arguments.hpp"
+
+namespace gradflow::cli {
+
+/// Everything `gradflow train` reads from the command line, as typed. Members are the Cartesian
+/// product of the axes (specs as for sweep: "lo:hi:count[:log|lin]" or "v1,v2,…"), the last axis
+/// varying fastest.
+struct train_arguments {
+  solver_arguments solver;
+  /// "vdp" (the seed study's forced Van der Pol, --mu … --test-end) or an .npy of shape N×(1+d):
+  /// t in the first column, y after it.
+  std::string data = "vdp";
+  std::string truth, test;  ///< optional .npy files of the same layout (a user's data)
+  van_der_pol_setup vdp;
+  std::string formulation = "collocation", constraints = "augmented_lagrangian";
+  int hidden = 32;
+  int rounds = 8;
+  double rho_growth = 10, constraint_tolerance = 1e-4, bandwidth = 0.5, max_step = 0.05;
+  std::map<std::string, std::string> axes;  ///< seed, weight_decay, rho, lr, solver axes
+  std::string out, format = "csv", plot;
+  std::int64_t plot_member = 0;
+  std::optional<std::int64_t> chunk;
+  bool resume = false;
+  bool quiet = false;
+};
+
+void add_train_options(CLI::App& command, train_arguments& arguments);
+int run_train_command(train_arguments arguments, const std::string& command_line);
+
+/// The series a train run fits, from its sidecar's "data" entry (what `gradflow plot --fit`
+/// needs to draw a member).
+training_series series_from_settings(const nlohmann::json& data);
+
+/// Draws member `member` of a train table: the data, the noise-free path and the trained field's
+/// rollout beside it (with the collocation states), and the extrapolation (`gradflow plot --fit`).
+void draw_fit(const std::string& table, std::int64_t member, const std::string& out);
+
+/// `<table stem>.weights.jsonl`: one line per member, {"member", "theta", "states"}.
+std::string weights_path(const std::string& table);
+
+}  // namespace gradflow::cli
