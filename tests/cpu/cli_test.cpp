@@ -693,5 +693,78 @@ TEST_F(Cli, TraceRecordsEveryMembersHistory) {
   expect_usage_error("solve --random 3,50,5,2 --trace every=0", "trace");
 }
 
+/// A small train run (the seed study in miniature: 40 samples on [0, 6], H = 8).
+const std::string small_train =
+    "train --samples 40 --train-end 6 --test-samples 30 --test-end 8 --hidden 8 --backend cpu "
+    "--quiet";
+
+/// A train table without its batch_seconds column (the one that depends on timing).
+std::string without_timing(const std::string& table) {
+  std::istringstream lines(table);
+  std::string line, kept;
+  while (std::getline(lines, line)) kept += line.substr(0, line.rfind(',')) + "\n";
+  return kept;
+}
+
+TEST_F(Cli, TrainWritesRowsWeightsAndSidecarAndResumesAfterAKill) {
+  const std::string train = small_train + " --seed 0:3:4 --chunk 1";
+  ASSERT_EQ(run(train + " --out " + path("whole.csv")).exit_code, 0);
+  const std::string whole = read_file(path("whole.csv"));
+  EXPECT_EQ(whole.substr(0, whole.find('\n')),
+            "member,seed,status,rounds,iterations,gradient_evaluations,loss,constraint,train_mse,"
+            "train_rollout,test_mse,test_rollout,batch_seconds");
+  EXPECT_EQ(std::count(whole.begin(), whole.end(), '\n'), 5);
+  const std::string weights = read_file(path("whole.weights.jsonl"));
+  EXPECT_EQ(std::count(weights.begin(), weights.end(), '\n'), 4);
+  EXPECT_NE(read_file(path("whole.json")).find("\"status_counts\""), std::string::npos);
+  const auto killed = signal_when_exists(train + " --out " + path("resumed.csv"),
+                                         path("resumed.csv.progress"), "KILL");
+  if (reported_exit(killed) == 0) GTEST_SKIP() << "the run finished before it could be killed";
+  const auto resumed = run(train + " --out " + path("resumed.csv") + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(without_timing(read_file(path("resumed.csv"))), without_timing(whole));
+  EXPECT_EQ(read_file(path("resumed.weights.jsonl")), weights);
+  EXPECT_FALSE(std::filesystem::exists(path("resumed.csv.progress")));
+  expect_usage_error(train + " --out " + path("whole.csv") + " --resume", "no journal");
+}
+
+TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
+  const auto series = [&](const std::string& name, std::vector<double> values, std::int64_t rows,
+                          std::int64_t columns) {
+    write_npy(path(name), {rows, columns}, values.data());
+    return path(name);
+  };
+  std::vector<double> good;
+  for (int j = 0; j < 30; ++j) good.insert(good.end(), {0.1 * j, std::sin(0.1 * j)});
+  std::vector<double> with_nan = good, backwards = good;
+  with_nan[9] = std::nan("");
+  std::swap(backwards[10], backwards[12]);
+  const std::string sequential = small_train + " --formulation sequential --method adam --max-steps 3";
+  EXPECT_EQ(run(sequential + " --data " + series("good.npy", good, 30, 2)).exit_code, 0);
+  expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2), "value at sample 4");
+  expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2), "is not after");
+  expect_usage_error(sequential + " --data " + series("flat.npy", good, 60, 1), "shape");
+  expect_usage_error(small_train + " --data " + path("good.npy"), "Chebyshev points");
+  expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
+  expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
+  expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
+  expect_usage_error(small_train + " --noise -1", "noise");
+  expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
+  expect_usage_error(small_train + " --rho 0", "rho = 0");
+  expect_usage_error(small_train + " --resume", "--resume needs --out");
+}
+
+TEST_F(Cli, PlotDrawsATrainedMembersFit) {
+  if (std::system("/usr/bin/python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0 &&
+      std::system("python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no python3 with numpy and matplotlib (Debian: python3-matplotlib)";
+  ASSERT_EQ(run(small_train + " --seed 0,1 --out " + path("t.csv")).exit_code, 0);
+  const auto drawn = run("plot " + path("t.csv") + " --fit --member 1 -o " + path("fit.png"));
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.output;
+  EXPECT_GT(std::filesystem::file_size(path("fit.png")), 1000u);
+  expect_usage_error("plot " + path("t.csv") + " --fit --member 2 -o " + path("no.png"),
+                     "member = 2");
+}
+
 }  // namespace
 }  // namespace gradflow
