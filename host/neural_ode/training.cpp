@@ -213,12 +213,14 @@ void add_series(detail::neural_ode_arrays<double>& a, const time_series& s) {
 /// Training's default relative gradient test (IPOPT's tol in the seed study is 1e-4).
 constexpr double training_rtol_grad = 1e-5;
 
-/// Training's first steps where the user gives none: Levenberg–Marquardt's λ = 1/h = 1, and Adam's
-/// learning rate 1e-3 of the seed study's sequential training.
+/// Training's first steps where the user gives none: Levenberg–Marquardt's λ = 1/h = 1, Adam's
+/// learning rate 1e-3 of the seed study's sequential training, L-BFGS's first step −∇f (then
+/// halved until f falls).
 solve_options with_training_defaults(const solve_options& given) {
   solve_options options = given;
   if (!options.dt.is_set() && options.method == method::linearly_implicit) options.dt = 1.0;
   if (!options.dt.is_set() && options.method == method::adam) options.dt = 1e-3;
+  if (!options.dt.is_set() && options.method == method::lbfgs) options.dt = 1.0;  // backtracked
   return options;
 }
 

@@ -20,14 +20,17 @@ enum class method_kind {
 /// The Runge–Kutta tableau of an integrator (detail::tableau_for).
 enum class scheme { none, euler, rk4, bs3, tsit5, dp5 };
 
-/// Where an optimiser evaluates: its iterate, a look-ahead point (nag) or, for a curvature
-/// product H·p, its search direction (cg).
+/// Where an optimiser evaluates: its iterate, a look-ahead or trial point (nag's U + βV, lbfgs's
+/// U + αd) or, for a curvature product H·p, its search direction (cg).
 enum class evaluation_point { iterate, look_ahead, search_direction };
 
 /// An optimiser's learning rate (or FIRE's dt0) when none is given, from the curvature bound
 /// L ≤ ‖H‖_∞: 1/L, Adam's 1e-2, or FIRE's 0.2/√L (so that dt_max = 10·dt0 stays near the
 /// semi-implicit Euler stability limit 2/√L).
 enum class default_rate { none, inverse_curvature, adam, fire };
+
+/// L-BFGS's memory: the (s, y) pairs it keeps, two work vectors each.
+inline constexpr int lbfgs_memory = 10;
 
 struct method_info {
   method id;
@@ -50,7 +53,7 @@ struct method_info {
 // clang-format off: one row per method.
 // id, name, kind, tableau, work vectors, evaluates at, default rate, default control, quadratic only,
 // reads, help
-inline constexpr std::array<method_info, 16> method_table{{
+inline constexpr std::array<method_info, 17> method_table{{
     {method::euler, "euler", method_kind::runge_kutta, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
      "explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)"},
     {method::rk4, "rk4", method_kind::runge_kutta, scheme::rk4, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
@@ -79,6 +82,8 @@ inline constexpr std::array<method_info, 16> method_table{{
      "FIRE (Bitzek et al. 2006)"},
     {method::fire2, "fire2", method_kind::optimizer, scheme::none, 1, evaluation_point::iterate, default_rate::fire, step_control::fixed, false, {},
      "FIRE 2.0 (Guénolé et al. 2020)"},
+    {method::lbfgs, "lbfgs", method_kind::optimizer, scheme::none, 2 + 2 * lbfgs_memory, evaluation_point::look_ahead, default_rate::inverse_curvature, step_control::fixed, false, {},
+     "L-BFGS with 10 pairs, backtracking to the Armijo condition (f, or for least squares its exact change)"},
     {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, step_control::fixed, true, {},
      "conjugate gradient on the normal equations H U = c"},
     {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, true, {},

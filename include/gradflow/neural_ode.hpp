@@ -99,7 +99,8 @@ struct training_spec {
   double max_step = 0.05;  ///< sequential: the RK4 step bound
   /// The method and its hyperparameters (per member, as for any solve). Collocation's natural
   /// solver is linearly_implicit (Levenberg–Marquardt on the Gauss–Newton matrix, λ = 1/dt; dt
-  /// defaults to 1 here), Adam's learning rate defaults to the seed study's 1e-3. The gradient test
+  /// defaults to 1 here), Adam's learning rate to the seed study's 1e-3, L-BFGS's to 1 (its
+  /// first step −∇f, halved until f falls). The gradient test
   /// is one threshold per member for every round, max(gtol, rtol_grad·‖∇f‖ at its start), with
   /// rtol_grad 1e-5 unless given (a round starting near the last one's answer would otherwise be
   /// asked for an ever smaller gradient).

@@ -41,6 +41,9 @@ enum class method {
   adam,      ///< Adam (Kingma & Ba 2015) with bias correction
   fire,      ///< FIRE (Bitzek et al. 2006)
   fire2,     ///< FIRE 2.0 (Guénolé et al. 2020)
+  /// L-BFGS (Nocedal 1980; Liu & Nocedal 1989), the last lbfgs_memory pairs, backtracking to the
+  /// Armijo condition from the unit step (the first step: −lr·∇f)
+  lbfgs,
   cg,        ///< conjugate gradient on the normal equations G U = C (least squares)
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };

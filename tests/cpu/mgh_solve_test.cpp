@@ -58,11 +58,18 @@ std::vector<method_case> cases() {
       {"meyer", "the relative gradient test passes at f = 850"},
       {"osborne_1", "h shrinks to nothing in a region of negative curvature; budget spent"},
       {"trigonometric_10", trigonometric_local}};
+  const std::map<std::string, const char*> lbfgs = {
+      {"freudenstein_roth", local_minimum},
+      {"jennrich_sampson",
+       "the first step −lr·∇f(x0) (‖∇f(x0)‖ = 9.4e4) lands near (−33, −87), where every "
+       "exponential has vanished: a plateau with f = 2020 and ∇f = 0"},
+      {"trigonometric_10", trigonometric_local}};
   return {{"tsit5 + PI", method::tsit5, step_control::method_default, NAN, tsit5},
           {"tsit5 + descent", method::tsit5, step_control::descent, 1e-4, descent},
           {"fire", method::fire, step_control::method_default, 1e-3, fire},
           {"linearly implicit + SER", method::linearly_implicit, step_control::method_default, 1e-2,
-           implicit}};
+           implicit},
+          {"lbfgs", method::lbfgs, step_control::method_default, 1e-3, lbfgs}};
 }
 
 TEST(MghSolve, PublishedMinimaReachedFromTheStandardStartExceptTheListedOnes) {

@@ -132,6 +132,45 @@ TEST(ConjugateGradient, SolvesInAtMostNIterations) {
             1e-6);
 }
 
+TEST(Lbfgs, OnAScalarQuadraticTheSecondStepIsNewtons) {
+  // f = μ/2 (u − 1)²: the first step −lr·∇f is accepted; its pair gives H₀ = sᵀy/yᵀy = 1/μ, so the
+  // second direction is the Newton step and lands on the minimum.
+  auto options = cpu(method::lbfgs);
+  options.dt = 0.1;
+  options.gtol = 1e-12;
+  const auto result = solve(scalar_quadratic(4.0, 1.0, 3.0), options);
+  EXPECT_EQ(result.outcome[0], status::converged);
+  EXPECT_EQ(result.accepted_steps[0], 2);
+  EXPECT_EQ(result.rejected_steps[0], 0);
+  EXPECT_NEAR(result.solution[0], 1.0, 1e-14);
+  options.dt = 10.0;  // a first step far too long: halved until f falls
+  const auto backtracked = solve(scalar_quadratic(4.0, 1.0, 3.0), options);
+  EXPECT_EQ(backtracked.outcome[0], status::converged);
+  EXPECT_GT(backtracked.rejected_steps[0], 0);
+  EXPECT_NEAR(backtracked.solution[0], 1.0, 1e-12);
+}
+
+TEST(Lbfgs, ReachesTheLeastSquaresSolutionInFewIterations) {
+  random_spec spec;
+  spec.batch_size = 8;
+  spec.condition_number = 100;
+  spec.random_initial = true;
+  const auto batch = random_least_squares<double>(spec);
+  auto options = cpu(method::lbfgs);
+  options.rtol_grad = 1e-12;
+  const auto result = solve(batch, options);
+  auto gd = cpu(method::gd);
+  gd.rtol_grad = 1e-12;
+  const auto descent = solve(batch, gd);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    EXPECT_EQ(result.outcome[i], status::converged) << i;
+    EXPECT_LT(testing::relative_error(testing::block_of(result.solution, i, 5, 2),
+                                      testing::least_squares_solution(batch, i)),
+              1e-9);
+    EXPECT_LT(5 * result.gradient_evaluations[i], descent.gradient_evaluations[i]) << i;
+  }
+}
+
 TEST(DirectSolve, AgreesWithQrAndTakesNoStep) {
   random_spec spec;
   spec.batch_size = 6;

@@ -70,6 +70,7 @@ constexpr pinned_case cases[] = {
     {"adam", method::adam, dynamics::gradient},
     {"fire", method::fire, dynamics::gradient},
     {"fire2", method::fire2, dynamics::gradient},
+    {"lbfgs", method::lbfgs, dynamics::gradient},
     {"cg", method::cg, dynamics::gradient},
     {"direct", method::direct, dynamics::gradient},
 };

@@ -179,6 +179,11 @@ struct step_settings {
   GRADFLOW_HD bool integrates() const {
     return kind != method_kind::optimizer && kind != method_kind::direct;
   }
+  /// Optimisers that start from ∇f(u0), evaluated before optimizer_start (cg's residual, L-BFGS's
+  /// first direction), so that each later evaluation is one step.
+  GRADFLOW_HD bool starts_from_gradient() const {
+    return evaluates_at == evaluation_point::search_direction || method == gradflow::method::lbfgs;
+  }
   /// Where an optimiser's evaluation reads its operand.
   GRADFLOW_HD operand optimizer_operand() const {
     return evaluates_at == evaluation_point::look_ahead         ? operand::stage_input

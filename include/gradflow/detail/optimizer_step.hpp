@@ -1,6 +1,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
@@ -9,8 +10,29 @@
 /// has the model evaluate ∇f there in one batched call (cg: the curvature product H·p), and
 /// `update` does the rest. Work vectors:
 /// momentum, nag, fire, fire2: 0 = velocity; adam: 0 = first moment, 1 = second moment;
-/// cg: 0 = residual r = C − G U, 1 = search direction p.
+/// cg: 0 = residual r = C − G U, 1 = search direction p; lbfgs: 0 = direction d, 1 = ∇f at U,
+/// then the pairs s_j, y_j (2 + 2j, 3 + 2j).
 namespace gradflow::detail {
+
+/// L-BFGS from ∇f(U0): the first direction −lr·∇f(U0), tried at α = 1.
+template <class Real>
+GRADFLOW_HD void start_lbfgs(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                             std::int64_t i) {
+  const int len = v.len();
+  const Real* gradient = v.gradient_of(i);
+  Real* direction = v.work_of(0, i);
+  Real* accepted_gradient = v.work_of(1, i);
+  const Real norm = frobenius_norm(gradient, len);
+  v.gradient_evaluations[i] = 1;
+  v.gradient_norm_initial[i] = norm;
+  for (int e = 0; e < len; ++e) {
+    accepted_gradient[e] = gradient[e];
+    direction[e] = -v.parameter_of(i, step) * gradient[e];
+  }
+  if (s.descent_by_value) v.accepted_value[i] = v.value[i];
+  v.dt[i] = 1;
+  test_new_point(v, s, i, norm, Real(0));
+}
 
 /// Before the first iteration (cg: after ∇f(U0)): zero the work vectors and counters; cg starts
 /// from r = p = −∇f(U0) (= C − H U0); FIRE from dt0 and α_start.
@@ -30,6 +52,10 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
     v.fire_mixing[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
     v.downhill_steps[i] = 0;
   }
+  if (s.method == method::lbfgs) {
+    start_lbfgs(v, s, i);
+    return;
+  }
   if (s.method == method::cg) {
     Real* residual = v.work_of(0, i);
     Real* direction = v.work_of(1, i);
@@ -46,16 +72,108 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
   }
 }
 
-/// nag: the look-ahead point U + β·V.
+/// nag: the look-ahead point U + β·V; lbfgs: the trial point U + α·d (U itself before the first
+/// direction, which start_optimizer zeroed).
 template <class Real>
 GRADFLOW_HD void prepare_operand(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                  std::int64_t i) {
-  if (!v.running(i) || s.method != method::nag) return;
-  const Real beta = v.parameter_of(i, momentum);
+  if (!v.running(i) || (s.method != method::nag && s.method != method::lbfgs)) return;
+  const Real scale = s.method == method::nag ? v.parameter_of(i, momentum) : v.dt[i];
   const Real* u = v.state_of(i);
-  const Real* velocity = v.work_of(0, i);
+  const Real* direction = v.work_of(0, i);
   Real* ahead = v.stage_input_of(i);
-  for (int e = 0; e < v.len(); ++e) ahead[e] = u[e] + beta * velocity[e];
+  for (int e = 0; e < v.len(); ++e) ahead[e] = u[e] + scale * direction[e];
+}
+
+template <class Real>
+GRADFLOW_HD Real dot(const Real* a, const Real* b, int len) {
+  Real sum = 0;
+  for (int e = 0; e < len; ++e) sum += a[e] * b[e];
+  return sum;
+}
+
+/// L-BFGS's direction d = −H_k ∇f by the two-loop recursion over the kept pairs, newest first, with
+/// H_0 = (sᵀy / yᵀy) I from the newest pair; pairs without positive curvature sᵀy are skipped.
+template <class Real>
+GRADFLOW_HD void lbfgs_direction(const lockstep_view<Real>& v, std::int64_t i) {
+  const int len = v.len();
+  Real* direction = v.work_of(0, i);
+  const Real* gradient = v.work_of(1, i);
+  const std::int64_t kept = v.accepted[i] < lbfgs_memory ? v.accepted[i] : lbfgs_memory;
+  const auto slot = [&](std::int64_t age) { return int((v.accepted[i] - 1 - age) % lbfgs_memory); };
+  Real coefficient[lbfgs_memory];
+  for (int e = 0; e < len; ++e) direction[e] = gradient[e];
+  Real scale = 1;
+  for (std::int64_t age = 0; age < kept; ++age) {
+    const Real* step = v.work_of(2 + 2 * slot(age), i);
+    const Real* change = v.work_of(3 + 2 * slot(age), i);
+    const Real curvature = dot(step, change, len);
+    coefficient[age] = 0;
+    if (!(curvature > 0)) continue;
+    if (age == 0) scale = curvature / dot(change, change, len);
+    coefficient[age] = dot(step, direction, len) / curvature;
+    for (int e = 0; e < len; ++e) direction[e] -= coefficient[age] * change[e];
+  }
+  for (int e = 0; e < len; ++e) direction[e] *= scale;
+  for (std::int64_t age = kept - 1; age >= 0; --age) {
+    const Real* step = v.work_of(2 + 2 * slot(age), i);
+    const Real* change = v.work_of(3 + 2 * slot(age), i);
+    const Real curvature = dot(step, change, len);
+    if (!(curvature > 0)) continue;
+    const Real correction = coefficient[age] - dot(change, direction, len) / curvature;
+    for (int e = 0; e < len; ++e) direction[e] += correction * step[e];
+  }
+  for (int e = 0; e < len; ++e) direction[e] = -direction[e];
+}
+
+/// One L-BFGS evaluation at the trial point U + αd: the trial is accepted when f fell by at least 10⁻⁴·α·∇f(U)ᵀd (Armijo; f from the
+/// model, or for a quadratic its exact change α/2·(∇f(U) + ∇f(trial))ᵀd), adding the pair
+/// (αd, Δ∇f) and a new direction, else α is halved (a rejected step).
+template <class Real>
+GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                            std::int64_t i) {
+  const int len = v.len();
+  Real* u = v.state_of(i);
+  Real* direction = v.work_of(0, i);
+  Real* accepted_gradient = v.work_of(1, i);
+  const Real* trial_gradient = v.gradient_of(i);
+  const Real norm = frobenius_norm(trial_gradient, len);
+  v.gradient_evaluations[i] += 1;
+  const Real alpha = v.dt[i];
+  const Real slope = dot(accepted_gradient, direction, len);
+  const Real change =
+      s.descent_by_value
+          ? v.value[i] - v.accepted_value[i]
+          : alpha / 2 * (slope + dot(trial_gradient, direction, len));
+  if (std::isfinite(change) && std::isfinite(norm) && change <= Real(1e-4) * alpha * slope) {
+    const int pair = int(v.accepted[i] % lbfgs_memory);
+    Real* step_taken = v.work_of(2 + 2 * pair, i);
+    Real* gradient_change = v.work_of(3 + 2 * pair, i);
+    for (int e = 0; e < len; ++e) {
+      step_taken[e] = alpha * direction[e];
+      gradient_change[e] = trial_gradient[e] - accepted_gradient[e];
+      u[e] += step_taken[e];
+      accepted_gradient[e] = trial_gradient[e];
+    }
+    if (s.descent_by_value) v.accepted_value[i] = v.value[i];
+    v.accepted[i] += 1;
+    v.time[i] += alpha;
+    if (!test_new_point(v, s, i, norm, Real(0))) return;
+    lbfgs_direction(v, i);
+    if (!(dot(accepted_gradient, direction, len) < 0))  // lost descent: restart from −lr·∇f
+      for (int e = 0; e < len; ++e) direction[e] = -v.parameter_of(i, step) * accepted_gradient[e];
+    v.dt[i] = 1;
+  } else {
+    v.rejected[i] += 1;
+    v.dt[i] = alpha / 2;
+    const Real reach = v.dt[i] * frobenius_norm(direction, len);
+    const Real size = frobenius_norm(u, len);
+    if (!(reach > std::numeric_limits<Real>::epsilon() * (size > 1 ? size : Real(1)))) {
+      set_outcome(v, i, status::step_underflow);
+      return;
+    }
+  }
+  test_step_budget(v, s, i);
 }
 
 /// One conjugate-gradient step on H U = C with the Frobenius inner product (the block system is
@@ -159,6 +277,10 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   if (!v.running(i)) return;
   if (s.method == method::cg) {
     conjugate_gradient_step(v, s, i);
+    return;
+  }
+  if (s.method == method::lbfgs) {
+    lbfgs_step(v, s, i);
     return;
   }
   const int len = v.len();

@@ -63,9 +63,8 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
     x.evaluate(operand::state);  // ‖∇f(u0)‖, which a relative gradient test measures against
     x.phase(lockstep_phase::direct_solve, 0);
   } else {
-    // A method that multiplies by H (cg) starts from ∇f(u0).
     const bool by_curvature = s.evaluates_at == evaluation_point::search_direction;
-    if (by_curvature) x.evaluate(operand::state);
+    if (s.starts_from_gradient()) x.evaluate(operand::state);
     x.phase(lockstep_phase::optimizer_start, 0);
     const operand source = s.optimizer_operand();
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
