@@ -5,6 +5,7 @@
 #include "gradflow/hyperparameter.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/methods.hpp"
+#include "gradflow/neural_ode.hpp"
 #include "gradflow/npy.hpp"
 #include "gradflow/options.hpp"
 #include "gradflow/result.hpp"
