@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "gradflow/error.hpp"
+#include "gradflow/version.hpp"
 #include "json_file.hpp"
 #include "output_files.hpp"
 
@@ -214,6 +215,24 @@ int report_interrupt(const chunked_plan& plan, const chunked_outcome& outcome) {
                     : " in " + plan.table + "; run the same command with --resume to finish")
             << (plan.chunk ? "" : " (--chunk N saves members as they finish)") << "\n";
   return 130;
+}
+
+nlohmann::json run_sidecar(const nlohmann::json& settings, const std::string& command_line,
+                           const std::string& table, double wall_seconds,
+                           const std::vector<run_summary>& runs,
+                           const nlohmann::json& status_counts) {
+  nlohmann::json sidecar = settings;
+  sidecar["gradflow_version"] = version;
+  sidecar["date"] = utc_now();
+  sidecar["command"] = command_line;
+  sidecar["wall_seconds"] = wall_seconds;
+  sidecar["table"] = table;
+  if (!runs.empty()) {
+    sidecar["backend"] = to_string(runs.back().backend);
+    sidecar["device"] = runs.back().device;
+  }
+  sidecar["status_counts"] = status_counts;
+  return sidecar;
 }
 
 void finish_chunked(const chunked_plan& plan) {

@@ -7,8 +7,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gradflow/result.hpp"
 
 namespace gradflow::cli {
 
@@ -61,6 +64,13 @@ chunked_outcome run_chunked(const chunked_plan& plan,
 /// For an interrupted run: says on stderr how many members are saved and how to finish; returns
 /// 130 (the exit status of a Ctrl-C).
 int report_interrupt(const chunked_plan& plan, const chunked_outcome& outcome);
+
+/// A finished run's sidecar: its settings, then gradflow_version, date, command (the command
+/// line), wall_seconds, table, status_counts, and the backend and device of its last solve.
+nlohmann::json run_sidecar(const nlohmann::json& settings, const std::string& command_line,
+                           const std::string& table, double wall_seconds,
+                           const std::vector<run_summary>& runs,
+                           const nlohmann::json& status_counts);
 
 /// After a complete run: removes the journal.
 void finish_chunked(const chunked_plan& plan);

@@ -222,25 +222,16 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   table.wall_seconds = wall_seconds;
   table.runs = runs;
   if (!paths.table.empty()) {
-    nlohmann::json sidecar = settings;
-    sidecar["gradflow_version"] = version;
-    sidecar["date"] = utc_now();
-    sidecar["command"] = command_line;
-    sidecar["preset"] = arguments.preset;
-    sidecar["config"] = arguments.config;
-    sidecar["member_range"] = {first, end};
-    sidecar["wall_seconds"] = wall_seconds;
-    sidecar["table"] = paths.table;
-    if (!runs.empty()) {
-      sidecar["backend"] = to_string(runs.back().backend);
-      sidecar["device"] = runs.back().device;
-    }
     nlohmann::json counts = nlohmann::json::object();
     for (const auto& row : table.rows) {
       const std::string name(to_string(row.outcome));
       counts[name] = counts.value(name, 0) + 1;
     }
-    sidecar["status_counts"] = counts;
+    nlohmann::json sidecar =
+        run_sidecar(settings, command_line, paths.table, wall_seconds, runs, counts);
+    sidecar["preset"] = arguments.preset;
+    sidecar["config"] = arguments.config;
+    sidecar["member_range"] = {first, end};
     write_atomically(paths.sidecar, sidecar.dump(2) + "\n", "the sidecar");
     finish_chunked(plan);
   }

@@ -352,7 +352,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   for (const sweep_axis& axis : grid.axes)
     axes.push_back({{"name", axis.name}, {"spec", a.axes.at(axis.name)}, {"values", axis.values}});
   nlohmann::json settings = {
-      {"command", "train"},
+      {"run", "train"},
       {"data", data},
       {"solver", describe_solver(a.solver)},
       {"method", a.solver.method},
@@ -417,19 +417,10 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     }
   }
   if (!a.out.empty()) {
-    nlohmann::json side = settings;
-    side["gradflow_version"] = version;
-    side["date"] = utc_now();
-    side["command_line"] = command_line;
-    side["wall_seconds"] = outcome.wall_seconds;
-    side["table"] = a.out;
+    nlohmann::json side =
+        run_sidecar(settings, command_line, a.out, outcome.wall_seconds, runs, counts);
     side["weights"] = plan.side;
     side["members"] = total;
-    if (!runs.empty()) {
-      side["backend"] = to_string(runs.back().backend);
-      side["device"] = runs.back().device;
-    }
-    side["status_counts"] = counts;
     write_atomically(sidecar, side.dump(2) + "\n", "the sidecar");
     finish_chunked(plan);
   }
@@ -449,7 +440,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
 void draw_fit(const std::string& table, std::int64_t member, const std::string& out) {
   const std::string sidecar = sidecar_path(table);
   const nlohmann::json settings = read_json_file(sidecar, "sidecar");
-  if (!settings.is_object() || settings.value("command", "") != "train")
+  if (!settings.is_object() || settings.value("run", "") != "train")
     throw invalid_argument("'" + table + "' is not a train table (its sidecar '" + sidecar +
                            "' names no train run)");
   const std::int64_t members = settings.value("members", std::int64_t(0));
