@@ -375,6 +375,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   plan.resume = a.resume;
   plan.rows_in = [format](const std::string& table_text) { return span_of(table_text, format); };
 
+  // Ctrl-C: a chunked run finishes its running chunk (saved); an unchunked one stops at the
+  // solve's next check, since nothing of it could be saved anyway.
+  if (!a.chunk) base.solver.should_stop = [] { return interrupt_requested(); };
   const progress_line progress(!a.quiet, total);
   const auto started = std::chrono::steady_clock::now();
   std::string in_memory;
@@ -458,7 +461,13 @@ void draw_fit(const std::string& table, std::int64_t member, const std::string& 
   if (line.is_null())
     throw invalid_argument("member " + std::to_string(member) + " is not in '" +
                            weights_path(table) + "'");
-  const std::vector<double> theta = line.at("theta");
+  std::vector<double> theta;
+  for (const nlohmann::json& value : line.at("theta")) {
+    if (!value.is_number())
+      throw invalid_argument("member " + std::to_string(member) +
+                             " has no finite weights to draw (it diverged)");
+    theta.push_back(value.get<double>());
+  }
   const int d = series.data.dimension;
   const int hidden = settings.at("hidden");
   const auto path_json = [](const time_series& s) {
@@ -480,8 +489,8 @@ void draw_fit(const std::string& table, std::int64_t member, const std::string& 
     picture["test"] = path_json(series.test);
     picture["extrapolation"] = path_json(rolled(series.test));
   }
-  const std::vector<double> states = line.at("states");
-  if (!states.empty()) picture["states"] = {{"t", series.data.times}, {"y", states}};
+  if (!line.at("states").empty())
+    picture["states"] = {{"t", series.data.times}, {"y", line.at("states")}};
   char json_path[] = "/tmp/gradflow_fit_XXXXXX";
   const int descriptor = ::mkstemp(json_path);
   if (descriptor < 0) throw io_error("cannot create a temporary file for the picture");

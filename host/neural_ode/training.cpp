@@ -429,9 +429,10 @@ training_result train(const training_spec& spec, solver_context& context) {
       member.rounds = round + 1;
       member.iterations += solved.accepted_steps[position] + solved.rejected_steps[position];
       member.gradient_evaluations += solved.gradient_evaluations[position];
+      member.loss = solved.objective[position];  // sequential: the training loss itself
+      // A diverged member keeps its last finite unknowns (and reports f where it diverged).
       if (member.outcome == status::diverged || member.outcome == status::invalid_input) continue;
       std::copy_n(solved.solution.begin() + position * n, n, unknowns.begin() + i * n);
-      member.loss = solved.objective[position];  // sequential: the training loss itself
       if (!collocation) continue;
       const int series = spec.members[i].series;
       const double previous = violation[i];
