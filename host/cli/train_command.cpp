@@ -340,13 +340,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   files.check();
   const auto locks = lock_outputs(files.outputs());
   base.series.push_back(series_from_settings(data));
-  // Bad data and options fail here, before any file is written.
-  {
-    training_spec probe = chunk_spec(base, grid, 0, 1);
-    probe.solver.max_steps = 1;
-    probe.rounds = 1;
-    train(probe);
-  }
+  check_training(chunk_spec(base, grid, 0, grid.size()));  // bad input fails before any write
 
   nlohmann::json axes = nlohmann::json::array();
   for (const sweep_axis& axis : grid.axes)

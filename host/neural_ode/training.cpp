@@ -132,6 +132,14 @@ void validate(const training_spec& spec) {
           "invalid bandwidth = " + number(spec.bandwidth) + ": must be finite and > 0");
   require(std::isfinite(spec.max_step) && spec.max_step > 0,
           "invalid max_step = " + number(spec.max_step) + ": must be finite and > 0");
+  if (!collocation)
+    for (std::size_t s = 0; s < spec.series.size(); ++s) {
+      const time_series& data = spec.series[s].data;
+      const double steps = (data.times.back() - data.times.front()) / spec.max_step + data.size();
+      require(steps <= 1e8, "invalid max_step = " + number(spec.max_step) + ": series " +
+                                std::to_string(s) + " would take about " + number(steps) +
+                                " RK4 steps (at most 1e8)");
+    }
   require(spec.rollout_rtol > 0 && spec.rollout_atol > 0 && spec.rollout_max_steps > 0,
           "invalid rollout tolerances: rollout_rtol, rollout_atol and rollout_max_steps must be > 0");
   if (!collocation)
@@ -338,9 +346,18 @@ rollout roll_out(const std::vector<double>& theta, int dimension, int hidden,
   return result;
 }
 
+void check_training(const training_spec& spec) {
+  validate(spec);
+  const int d = spec.series[0].data.dimension;
+  const int n = (spec.form == formulation::collocation ? (spec.series[0].data.size() - 1) * d : 0) +
+                neural_field<double>::parameter_count(d, spec.hidden);
+  detail::plan_run<double>(with_training_defaults(spec.solver), std::int64_t(spec.members.size()),
+                           n, detail::neural_ode_traits(spec.form));
+}
+
 training_result train(const training_spec& spec, solver_context& context) {
   const auto started = std::chrono::steady_clock::now();
-  validate(spec);
+  check_training(spec);
   const bool collocation = spec.form == formulation::collocation;
   const int d = spec.series[0].data.dimension;
   const int p_count = neural_field<double>::parameter_count(d, spec.hidden);

@@ -138,6 +138,9 @@ struct training_result {
 /// times not increasing, shapes that disagree, H or d out of range, collocation on series that
 /// are not Chebyshev points) or options, as for solve.
 training_result train(const training_spec& spec, solver_context& context);
+/// Throws what train would for bad data or options (every member's hyperparameters included),
+/// without training.
+void check_training(const training_spec& spec);
 training_result train(const training_spec& spec);
 
 /// The field's values along a rollout of `theta` from `start` at `times` (first = start time) by

@@ -751,6 +751,8 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(small_train + " --noise -1", "noise");
   expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
   expect_usage_error(small_train + " --rho 0", "rho = 0");
+  expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"), "member 1");
+  EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
   expect_usage_error(small_train + " --resume", "--resume needs --out");
 }
 

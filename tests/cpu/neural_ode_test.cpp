@@ -346,6 +346,9 @@ TEST(NeuralOdeTraining, BadInputIsRejectedNamingTheField) {
   spec = small_study(formulation::sequential);
   spec.solver.method = method::linearly_implicit;
   EXPECT_THROW(train(spec), invalid_argument);
+  spec = small_study(formulation::sequential);
+  spec.max_step = 1e-300;  // more steps than an int counts
+  EXPECT_THROW(train(spec), invalid_argument);
   spec = small_study(formulation::collocation);
   spec.series[0].data.values.pop_back();
   EXPECT_THROW(train(spec), invalid_argument);
