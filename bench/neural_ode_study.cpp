@@ -44,6 +44,8 @@ std::vector<configuration> configurations() {
        constraint_method::augmented_lagrangian, method::lbfgs, 2000, by_default},
       {"collocation, augmented Lagrangian, Adam lr 1e-2", formulation::collocation,
        constraint_method::augmented_lagrangian, method::adam, 2000, 1e-2},
+      {"collocation, augmented Lagrangian, gradient flow (Tsit5 + PI)", formulation::collocation,
+       constraint_method::augmented_lagrangian, method::tsit5, 2000, by_default},
       {"sequential (RK4 + discrete adjoint), Adam lr 1e-2", formulation::sequential,
        constraint_method::augmented_lagrangian, method::adam, 3000, 1e-2},
       {"sequential (RK4 + discrete adjoint), L-BFGS", formulation::sequential,

@@ -57,17 +57,20 @@ void validate_series(const time_series& s, const std::string& field, int least) 
   require(s.values.size() == std::size_t(s.size()) * s.dimension,
           "invalid " + field + ": " + std::to_string(s.values.size()) + " values for " +
               std::to_string(s.size()) + " times of dimension " + std::to_string(s.dimension));
+  // The messages are built only for a sample that fails (a series may hold millions).
   for (int j = 0; j < s.size(); ++j) {
-    require(std::isfinite(s.times[j]),
-            "invalid " + field + " time " + std::to_string(j) + " = " + number(s.times[j]));
-    require(j == 0 || s.times[j] > s.times[j - 1],
-            "invalid " + field + " times: t[" + std::to_string(j) + "] = " + number(s.times[j]) +
-                " is not after t[" + std::to_string(j - 1) + "] = " + number(s.times[j - 1]));
+    if (!std::isfinite(s.times[j]))
+      throw invalid_argument("invalid " + field + " time " + std::to_string(j) + " = " +
+                             number(s.times[j]));
+    if (j > 0 && !(s.times[j] > s.times[j - 1]))
+      throw invalid_argument("invalid " + field + " times: t[" + std::to_string(j) + "] = " +
+                             number(s.times[j]) + " is not after t[" + std::to_string(j - 1) +
+                             "] = " + number(s.times[j - 1]));
   }
   for (std::size_t e = 0; e < s.values.size(); ++e)
-    require(std::isfinite(s.values[e]), "invalid " + field + " value at sample " +
-                                            std::to_string(e / s.dimension) + " = " +
-                                            number(s.values[e]));
+    if (!std::isfinite(s.values[e]))
+      throw invalid_argument("invalid " + field + " value at sample " +
+                             std::to_string(e / s.dimension) + " = " + number(s.values[e]));
 }
 
 /// Collocation's D is exact only at Chebyshev points of the second kind (gradflow/collocation.hpp).
@@ -114,14 +117,16 @@ void validate(const training_spec& spec) {
   }
   for (std::size_t i = 0; i < spec.members.size(); ++i) {
     const training_member& m = spec.members[i];
-    const std::string who = " of member " + std::to_string(i);
-    require(m.series >= 0 && m.series < int(spec.series.size()),
-            "invalid series = " + std::to_string(m.series) + who + ": there are " +
-                std::to_string(spec.series.size()) + " series");
-    require(std::isfinite(m.weight_decay) && m.weight_decay >= 0,
-            "invalid weight_decay = " + number(m.weight_decay) + who + ": must be finite and >= 0");
-    require(std::isfinite(m.rho) && m.rho > 0,
-            "invalid rho = " + number(m.rho) + who + ": must be finite and > 0");
+    const auto who = [i] { return " of member " + std::to_string(i); };
+    if (!(m.series >= 0 && m.series < int(spec.series.size())))
+      throw invalid_argument("invalid series = " + std::to_string(m.series) + who() +
+                             ": there are " + std::to_string(spec.series.size()) + " series");
+    if (!(std::isfinite(m.weight_decay) && m.weight_decay >= 0))
+      throw invalid_argument("invalid weight_decay = " + number(m.weight_decay) + who() +
+                             ": must be finite and >= 0");
+    if (!(std::isfinite(m.rho) && m.rho > 0))
+      throw invalid_argument("invalid rho = " + number(m.rho) + who() +
+                             ": must be finite and > 0");
   }
   require(spec.rounds >= 1, "invalid rounds = " + std::to_string(spec.rounds) + ": must be >= 1");
   require(std::isfinite(spec.rho_growth) && spec.rho_growth >= 1,
