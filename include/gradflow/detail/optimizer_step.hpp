@@ -102,12 +102,13 @@ GRADFLOW_HD void lbfgs_direction(const lockstep_view<Real>& v, std::int64_t i) {
   const std::int64_t kept = v.accepted[i] < lbfgs_memory ? v.accepted[i] : lbfgs_memory;
   const auto slot = [&](std::int64_t age) { return int((v.accepted[i] - 1 - age) % lbfgs_memory); };
   Real coefficient[lbfgs_memory];
+  Real curvature_of[lbfgs_memory];  // sᵀy per pair, for the second loop too
   for (int e = 0; e < len; ++e) direction[e] = gradient[e];
   Real scale = 1;
   for (std::int64_t age = 0; age < kept; ++age) {
     const Real* step = v.work_of(2 + 2 * slot(age), i);
     const Real* change = v.work_of(3 + 2 * slot(age), i);
-    const Real curvature = dot(step, change, len);
+    const Real curvature = curvature_of[age] = dot(step, change, len);
     coefficient[age] = 0;
     if (!(curvature > 0)) continue;
     if (age == 0) scale = curvature / dot(change, change, len);
@@ -118,7 +119,7 @@ GRADFLOW_HD void lbfgs_direction(const lockstep_view<Real>& v, std::int64_t i) {
   for (std::int64_t age = kept - 1; age >= 0; --age) {
     const Real* step = v.work_of(2 + 2 * slot(age), i);
     const Real* change = v.work_of(3 + 2 * slot(age), i);
-    const Real curvature = dot(step, change, len);
+    const Real curvature = curvature_of[age];
     if (!(curvature > 0)) continue;
     const Real correction = coefficient[age] - dot(change, direction, len) / curvature;
     for (int e = 0; e < len; ++e) direction[e] += correction * step[e];
