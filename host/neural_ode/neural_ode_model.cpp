@@ -1,5 +1,7 @@
 #include "neural_ode_model.hpp"
 
+#include <algorithm>
+
 #include "gradflow/detail/cpu_loops.hpp"
 
 namespace gradflow::detail {
@@ -27,6 +29,24 @@ std::vector<neural_ode_member<Real>> neural_ode_arrays<Real>::members_at(
     m.scratch = scratch_base + scratch_offset[i];
   }
   return members;
+}
+
+template <class Real>
+bool neural_ode_arrays<Real>::shares_times() const {
+  for (std::size_t s = 1; s < nodes.size(); ++s)
+    if (nodes[s] != nodes[0] || !std::equal(times.begin() + times_offset[s],
+                                            times.begin() + times_offset[s] + nodes[s],
+                                            times.begin()))
+      return false;
+  return true;
+}
+
+template <class Real>
+std::vector<std::int64_t> neural_ode_arrays<Real>::observation_offsets() const {
+  std::vector<std::int64_t> offsets(batch_size());
+  for (std::int64_t i = 0; i < batch_size(); ++i)
+    offsets[i] = times_offset[series_of[i]] * dimension;
+  return offsets;
 }
 
 model_traits neural_ode_traits(formulation form) {

@@ -38,6 +38,10 @@ struct neural_ode_arrays {
   std::int64_t multipliers_per_member() const {
     return multipliers.empty() ? 0 : std::int64_t(multipliers.size()) / batch_size();
   }
+  /// Whether every series has the same times (so collocation's D is one matrix for the batch).
+  bool shares_times() const;
+  /// Per member: where its series' values start in `observations`.
+  std::vector<std::int64_t> observation_offsets() const;
   /// The members with their pointers into copies of the arrays above at these addresses.
   std::vector<neural_ode_member<Real>> members_at(const Real* times_base,
                                                   const Real* observations_base,
