@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "chunked_table.hpp"
@@ -29,7 +30,7 @@ namespace {
 /// The axes of a train run, in their column order: the member's own (seed, weight_decay, rho),
 /// then the solver's (lr = dt, and every per-member hyperparameter of the registry).
 std::vector<std::string> train_axis_names() {
-  std::vector<std::string> names = {"seed", "weight_decay", "rho"};
+  std::vector<std::string> names = {"noise_seed", "seed", "weight_decay", "rho"};
   for (const std::string& name : sweep_axis_names())
     if (name != "lambda" && name != "u0_seed") names.push_back(name);
   return names;
@@ -59,7 +60,7 @@ nlohmann::json data_settings(const train_arguments& a) {
             {"amplitude", a.vdp.amplitude}, {"omega", a.vdp.omega},
             {"x1", a.vdp.x1},           {"x2", a.vdp.x2},
             {"samples", a.vdp.samples}, {"t_end", a.vdp.t_end},
-            {"noise", a.vdp.noise},     {"noise_seed", a.vdp.noise_seed},
+            {"noise", a.vdp.noise},     {"noise_seed", 0},
             {"test_samples", a.vdp.test_samples}, {"test_end", a.vdp.test_end}};
   const auto absolute = [](const std::string& path) {
     return path.empty() ? path : std::filesystem::absolute(path).string();
@@ -183,6 +184,21 @@ std::string weights_lines(std::int64_t first, const training_result& result) {
   return lines;
 }
 
+/// Built-in data with a noise_seed axis: one series per value, in the axis' order (a repeated
+/// value reuses its first series).
+int series_index(const sweep_axis& noise_seeds, double value) {
+  return int(std::find(noise_seeds.values.begin(), noise_seeds.values.end(), value) -
+             noise_seeds.values.begin());
+}
+
+/// Seeds index random streams: integers >= 0.
+void require_seeds(const sweep_axis& axis) {
+  for (double seed : axis.values)
+    if (!(seed >= 0 && seed == std::floor(seed) && seed < 9e15))
+      throw invalid_argument("invalid " + axis.name + " = " + text(seed) +
+                             ": must be an integer >= 0");
+}
+
 /// The training of members [first, first + count): their own weights and the solver's per-member
 /// hyperparameters from the grid.
 training_spec chunk_spec(const training_spec& base, const member_grid& grid, std::int64_t first,
@@ -195,7 +211,8 @@ training_spec chunk_spec(const training_spec& base, const member_grid& grid, std
     training_member member = base.members.front();
     for (std::size_t a = 0; a < grid.axes.size(); ++a) {
       const std::string& name = grid.axes[a].name;
-      if (name == "seed") member.seed = std::uint64_t(values[a]);
+      if (name == "noise_seed") member.series = series_index(grid.axes[a], values[a]);
+      else if (name == "seed") member.seed = std::uint64_t(values[a]);
       else if (name == "weight_decay") member.weight_decay = values[a];
       else if (name == "rho") member.rho = values[a];
       else per_member[name == "lr" ? "dt" : name].push_back(values[a]);
@@ -210,7 +227,8 @@ training_spec chunk_spec(const training_spec& base, const member_grid& grid, std
 
 std::string weights_path(const std::string& table) { return derived_path(table, ".weights.jsonl"); }
 
-training_series series_from_settings(const nlohmann::json& data) {
+training_series series_from_settings(const nlohmann::json& data,
+                                     std::optional<std::uint64_t> noise_seed) {
   training_series series;
   if (data.at("source") == "vdp") {
     van_der_pol_setup setup;
@@ -222,7 +240,7 @@ training_series series_from_settings(const nlohmann::json& data) {
     setup.samples = data.at("samples");
     setup.t_end = data.at("t_end");
     setup.noise = data.at("noise");
-    setup.noise_seed = data.at("noise_seed");
+    setup.noise_seed = noise_seed.value_or(data.at("noise_seed").get<std::uint64_t>());
     setup.test_samples = data.at("test_samples");
     setup.test_end = data.at("test_end");
     const van_der_pol_data made = van_der_pol(setup);
@@ -249,7 +267,8 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--samples", a.vdp.samples, "vdp: samples at Chebyshev points on [0, t_end]");
   command.add_option("--train-end", a.vdp.t_end, "vdp: the training interval [0, train_end]");
   command.add_option("--noise", a.vdp.noise, "vdp: the noise's σ");
-  command.add_option("--noise-seed", a.vdp.noise_seed, "vdp: the noise's seed");
+  command.add_option("--noise-seed", a.axes["noise_seed"],
+                     "axis, vdp: the noise's seed, one data set per value (default 0)");
   command.add_option("--test-samples", a.vdp.test_samples, "vdp: equispaced test points");
   command.add_option("--test-end", a.vdp.test_end, "vdp: the test interval's end");
   command.add_option("--formulation", a.formulation, "collocation | sequential");
@@ -311,14 +330,13 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     const auto it = a.axes.find(name);
     if (it == a.axes.end()) continue;
     grid.axes.push_back(parse_axis_values(name, it->second));
-    if (name != "seed" && name != "weight_decay" && name != "rho" &&
+    if (name != "noise_seed" && name != "seed" && name != "weight_decay" && name != "rho" &&
         !uses_hyperparameter(base.solver, name == "lr" ? "dt" : name))
       throw invalid_argument("axis " + name + " is not used by method " + a.solver.method +
                              ": its members would repeat each other");
-    if (name == "seed")
-      for (double seed : grid.axes.back().values)
-        if (!(seed >= 0 && seed == std::floor(seed) && seed < 9e15))
-          throw invalid_argument("invalid seed = " + text(seed) + ": must be an integer >= 0");
+    if (name == "noise_seed" && a.data != "vdp")
+      throw invalid_argument("axis noise_seed needs --data vdp (the built-in data's noise)");
+    if (name == "seed" || name == "noise_seed") require_seeds(grid.axes.back());
   }
   const nlohmann::json data = data_settings(a);
   run_files files;
@@ -339,7 +357,12 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   files.output(a.plot, "--plot");
   files.check();
   const auto locks = lock_outputs(files.outputs());
-  base.series.push_back(series_from_settings(data));
+  const auto noise_seeds = std::find_if(grid.axes.begin(), grid.axes.end(),
+                                        [](const sweep_axis& axis) { return axis.name == "noise_seed"; });
+  if (noise_seeds == grid.axes.end())
+    base.series.push_back(series_from_settings(data));
+  else
+    for (double value : noise_seeds->values) base.series.push_back(series_from_settings(data, std::uint64_t(value)));
   check_training(chunk_spec(base, grid, 0, grid.size()));  // bad input fails before any write
 
   nlohmann::json axes = nlohmann::json::array();
@@ -444,7 +467,13 @@ void draw_fit(const std::string& table, std::int64_t member, const std::string& 
   if (member < 0 || member >= members)
     throw invalid_argument("invalid member = " + std::to_string(member) + ": the table has " +
                            std::to_string(members));
-  const training_series series = series_from_settings(settings.at("data"));
+  std::optional<std::uint64_t> noise_seed;
+  member_grid grid;
+  for (const nlohmann::json& axis : settings.at("axes"))
+    grid.axes.push_back({axis.at("name"), axis.at("values").get<std::vector<double>>()});
+  for (std::size_t a = 0; a < grid.axes.size(); ++a)
+    if (grid.axes[a].name == "noise_seed") noise_seed = std::uint64_t(grid.values_of(member)[a]);
+  const training_series series = series_from_settings(settings.at("data"), noise_seed);
   std::ifstream weights(weights_path(table));
   if (!weights) throw io_error("cannot read the weights '" + weights_path(table) + "'");
   nlohmann::json line;

@@ -38,8 +38,10 @@ void add_train_options(CLI::App& command, train_arguments& arguments);
 int run_train_command(train_arguments arguments, const std::string& command_line);
 
 /// The series a train run fits, from its sidecar's "data" entry (what `gradflow plot --fit`
-/// needs to draw a member).
-training_series series_from_settings(const nlohmann::json& data);
+/// needs to draw a member); built-in data with `noise_seed` (a member's value on that axis) in
+/// place of the entry's own.
+training_series series_from_settings(const nlohmann::json& data,
+                                     std::optional<std::uint64_t> noise_seed = {});
 
 /// Draws member `member` of a train table: the data, the noise-free path and the trained field's
 /// rollout beside it (with the collocation states), and the extrapolation (`gradflow plot --fit`).

@@ -728,6 +728,26 @@ TEST_F(Cli, TrainWritesRowsWeightsAndSidecarAndResumesAfterAKill) {
   expect_usage_error(train + " --out " + path("whole.csv") + " --resume", "no journal");
 }
 
+/// Row k of a train table without its member number and timing, for comparing members of two runs.
+std::string member_row(const std::string& table, int k) {
+  std::istringstream lines(table);
+  std::string line;
+  for (int r = 0; r <= k + 1; ++r) std::getline(lines, line);  // the header, then rows 0 … k
+  return line.substr(line.find(','), line.rfind(',') - line.find(','));
+}
+
+TEST_F(Cli, TrainGivesEachNoiseSeedItsOwnDataSet) {
+  ASSERT_EQ(run(small_train + " --noise-seed 0,3 --seed 0,1 --out " + path("both.csv")).exit_code, 0);
+  ASSERT_EQ(run(small_train + " --noise-seed 3 --seed 0,1 --out " + path("three.csv")).exit_code, 0);
+  const std::string both = read_file(path("both.csv")), three = read_file(path("three.csv"));
+  EXPECT_EQ(both.substr(0, both.find(',', 7)), "member,noise_seed");
+  // Members 2 and 3 of the batch are the noise draw 3 the lone run fits: the same rows.
+  EXPECT_EQ(member_row(both, 2), member_row(three, 0));
+  EXPECT_EQ(member_row(both, 3), member_row(three, 1));
+  EXPECT_NE(member_row(both, 0).substr(2), member_row(three, 0).substr(2));  // another data set
+  expect_usage_error(small_train + " --noise-seed 0.5", "noise_seed = 0.5");
+}
+
 TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   const auto series = [&](const std::string& name, std::vector<double> values, std::int64_t rows,
                           std::int64_t columns) {
@@ -745,6 +765,7 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2), "is not after");
   expect_usage_error(sequential + " --data " + series("flat.npy", good, 60, 1), "shape");
   expect_usage_error(small_train + " --data " + path("good.npy"), "Chebyshev points");
+  expect_usage_error(sequential + " --data " + path("good.npy") + " --noise-seed 1", "needs --data vdp");
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
   expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
   expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
@@ -760,12 +781,13 @@ TEST_F(Cli, PlotDrawsATrainedMembersFit) {
   if (std::system("/usr/bin/python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0 &&
       std::system("python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0)
     GTEST_SKIP() << "no python3 with numpy and matplotlib (Debian: python3-matplotlib)";
-  ASSERT_EQ(run(small_train + " --seed 0,1 --out " + path("t.csv")).exit_code, 0);
-  const auto drawn = run("plot " + path("t.csv") + " --fit --member 1 -o " + path("fit.png"));
+  // Member 3 fits the noise draw 5: the picture redraws that data set.
+  ASSERT_EQ(run(small_train + " --noise-seed 2,5 --seed 0,1 --out " + path("t.csv")).exit_code, 0);
+  const auto drawn = run("plot " + path("t.csv") + " --fit --member 3 -o " + path("fit.png"));
   ASSERT_EQ(drawn.exit_code, 0) << drawn.output;
   EXPECT_GT(std::filesystem::file_size(path("fit.png")), 1000u);
-  expect_usage_error("plot " + path("t.csv") + " --fit --member 2 -o " + path("no.png"),
-                     "member = 2");
+  expect_usage_error("plot " + path("t.csv") + " --fit --member 4 -o " + path("no.png"),
+                     "member = 4");
 }
 
 }  // namespace
