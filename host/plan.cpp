@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
 #include <type_traits>
 
+#include "gradflow/detail/learned_flow.hpp"
 #include "gradflow/detail/run_plan.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameters.hpp"
@@ -38,6 +40,8 @@ bool in_range(value_range range, double x, int fewest_stages) {
       return std::isfinite(x) && x >= 0 && x < 1;
     case value_range::stage_count:
       return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
+    case value_range::whole_number:
+      return x == std::floor(x) && x >= 0 && x <= 1e9;
   }
   return false;
 }
@@ -52,6 +56,8 @@ std::string requirement(value_range range, int fewest_stages) {
       return "in [0, 1)";
     case value_range::stage_count:
       return fewest_stages == 2 ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]";
+    case value_range::whole_number:
+      return "an integer in [0, 1e9]";
   }
   return {};
 }
@@ -81,6 +87,24 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
   }
 }
 
+/// lgf's window: K in [2, lgf_max_record] and M > K.
+template <class Real>
+void check_learned_flow_window(const solve_options& o, const Real* own, std::int64_t i) {
+  const auto member = [&](const hyperparameter& h) {
+    return h.is_per_member() ? " for member " + std::to_string(i) : std::string();
+  };
+  const Real record = own[detail::parameter::lgf_record];
+  if (!(record >= 2 && record <= detail::lgf_max_record))
+    throw invalid_argument("invalid lgf_record = " + std::to_string(std::int64_t(record)) +
+                           member(o.lgf_record) + ": must be an integer in [2, " +
+                           std::to_string(detail::lgf_max_record) + "]");
+  if (!(own[detail::parameter::lgf_window] > record))
+    throw invalid_argument("invalid lgf_window = " +
+                           std::to_string(std::int64_t(own[detail::parameter::lgf_window])) +
+                           member(o.lgf_window) + ": must be > lgf_record = " +
+                           std::to_string(std::int64_t(record)));
+}
+
 /// The per-problem table from the registry's rows, then the rules that tie rows together.
 template <class Real>
 std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count) {
@@ -108,6 +132,7 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
                                   ? " for member " + std::to_string(i)
                                   : std::string()) +
                              ": one of them must be > 0");
+    if (o.method == method::lgf) check_learned_flow_window(o, own, i);
   }
   return table;
 }
@@ -161,6 +186,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
   s.kind = row.kind;
   s.evaluates_at = row.evaluates_at;
   s.work_vectors = row.work_vectors;
+  if (options.method == method::lgf) {  // room for the longest window's record (checked later)
+    double largest = hyperparameter_row("lgf_record")->default_f64;
+    if (options.lgf_record.is_set())
+      largest = *std::max_element(options.lgf_record.values().begin(), options.lgf_record.values().end());
+    s.work_vectors = detail::lgf_work_vectors(
+        largest >= 2 ? int(std::min(largest, double(detail::lgf_max_record))) : 2);
+  }
   s.rate = row.rate;
   const bool integrator = s.integrates();
   const std::string method_name(row.name);

@@ -98,8 +98,8 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   add_solver_options(command, arguments.solver, table_names(method_table));
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
-      command.add_option("--" + std::string(row.name),
-                         arguments.hyperparameters[std::string(row.name)], std::string(row.help));
+      command.add_option(flag_of(row), arguments.hyperparameters[std::string(row.name)],
+                         std::string(row.help));
   command
       .add_option("--lr", arguments.learning_rate,
                   "learning rate instead of --dt (dt = lr; heavy ball / nesterov: dt = sqrt(lr))")

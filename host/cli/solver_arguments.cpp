@@ -1,5 +1,6 @@
 #include "solver_arguments.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gradflow/error.hpp"
@@ -54,6 +55,12 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
                      "lockstep: compact the active set when at most this fraction still runs "
                      "(0: never; default 0.5)");
   command.add_option("--precision", arguments.precision, "f64 | f32");
+}
+
+std::string flag_of(const hyperparameter_info& row) {
+  std::string flag = "--" + std::string(row.name);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
 }
 
 solve_options to_options(const solver_arguments& arguments) {

@@ -286,7 +286,7 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
-      command.add_option("--" + std::string(row.name), a.axes[std::string(row.name)],
+      command.add_option(flag_of(row), a.axes[std::string(row.name)],
                          "axis: " + std::string(row.help));
   command.add_option("--out", a.out,
                      "table, one row per member (+ a .json sidecar and .weights.jsonl)");

@@ -17,6 +17,7 @@ enum class value_range {
   non_negative,  ///< finite and >= 0
   fraction,      ///< in [0, 1)
   stage_count,   ///< an integer in [1, 10000] ([2, 10000] for rkc)
+  whole_number,  ///< an integer in [0, 10⁹]
 };
 
 struct hyperparameter_info {
@@ -40,7 +41,7 @@ inline constexpr double per_problem = std::numeric_limits<double>::quiet_NaN();
 /// In the order of detail::parameter's slots.
 // clang-format off: one row per hyperparameter.
 // name, field, slot, default f64, default f32, unless given, default when given, range, CLI axis, help
-inline constexpr std::array<hyperparameter_info, 15> hyperparameter_registry{{
+inline constexpr std::array<hyperparameter_info, 19> hyperparameter_registry{{
     {"dt", &solve_options::dt, 0, per_problem, per_problem, {}, 0, value_range::positive, true,
      "integrators: fixed / first step (default 1/‖H‖_∞ for fixed steps, else chosen per problem); optimisers: learning rate (default 1/‖H‖_∞; adam 1e-2) or FIRE's dt0"},
     {"zeta", &solve_options::zeta, 1, 1.0, 1.0, "damping", per_problem, value_range::non_negative, true,
@@ -71,6 +72,14 @@ inline constexpr std::array<hyperparameter_info, 15> hyperparameter_registry{{
      "stop when ‖∇f‖ <= rtol_grad·‖∇f(u0)‖ (default 1e-8, f32: 1e-4, unless gtol is given: then 0)"},
     {"vtol", &solve_options::vtol, 14, per_problem, per_problem, {}, 0, value_range::non_negative, false,
      "second-order dynamics: also need ‖v‖ <= vtol (default: the gradient threshold)"},
+    {"lgf_record", &solve_options::lgf_record, 15, 25, 25, {}, 0, value_range::whole_number, true,
+     "lgf: true gd steps recorded per window, K in [2, 32] (default 25)"},
+    {"lgf_window", &solve_options::lgf_window, 16, 50, 50, {}, 0, value_range::whole_number, true,
+     "lgf: iterations per window, M > K (default 50): each jump is M − K surrogate RK4 steps of lr"},
+    {"lgf_rank", &solve_options::lgf_rank, 17, 0, 0, {}, 0, value_range::whole_number, true,
+     "lgf: the surrogate's most modes, at most K − 1 (default 0: the snapshots' numerical rank)"},
+    {"lgf_ridge", &solve_options::lgf_ridge, 18, 0, 0, {}, 0, value_range::non_negative, true,
+     "lgf: the surrogate fit's ridge α (default 0)"},
 }};
 // clang-format on
 

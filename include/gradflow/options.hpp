@@ -44,6 +44,9 @@ enum class method {
   /// L-BFGS (Nocedal 1980; Liu & Nocedal 1989), the last lbfgs_memory pairs, backtracking to the
   /// Armijo condition from the unit step (the first step: −lr·∇f)
   lbfgs,
+  /// Learned gradient flow over gd (Norman et al., CMAME 2026): windows of lgf_window iterations,
+  /// lgf_record true steps, then a jump by RK4 on an affine surrogate fitted to them, guarded.
+  lgf,
   cg,        ///< conjugate gradient on the normal equations G U = C (least squares)
   direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
@@ -111,6 +114,14 @@ struct solve_options {
   /// rkcd, rkc: stages s per step. Unset: the fewest that keep dt·L stable when dt is given, else
   /// ⌈√(η(κ−1)/2)⌉ from the problem's κ = L/μ (then dt = ℓ_s/L, the stability length over L).
   hyperparameter stages;
+  /// lgf: true gd steps recorded per window, K (an integer in [2, 32]; default 25).
+  hyperparameter lgf_record;
+  /// lgf: iterations per window, M (an integer > K; default 50): the jump is M − K surrogate steps.
+  hyperparameter lgf_window;
+  /// lgf: the most modes of the surrogate (POD rank; default 0: the snapshots' numerical rank).
+  hyperparameter lgf_rank;
+  /// lgf: the surrogate's ridge α (default 0: plain least squares).
+  hyperparameter lgf_ridge;
 
   /// Local-error tolerances (f64: rtol 1e-8, atol 1e-10; f32: 1e-4, 1e-6). Near a minimum an
   /// error-controlled explicit method settles with dt on its stability boundary, and ‖∇f‖ stalls

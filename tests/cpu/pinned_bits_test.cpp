@@ -73,6 +73,7 @@ constexpr pinned_case cases[] = {
     {"lbfgs", method::lbfgs, dynamics::gradient},
     {"cg", method::cg, dynamics::gradient},
     {"direct", method::direct, dynamics::gradient},
+    {"lgf", method::lgf, dynamics::gradient},
 };
 
 /// The hashes at the commit that introduced this test (before the one-driver restructuring).

@@ -161,6 +161,7 @@ INSTANTIATE_TEST_SUITE_P(
         method_case{method::nag, dynamics::gradient}, method_case{method::adam, dynamics::gradient},
         method_case{method::fire, dynamics::gradient},
         method_case{method::fire2, dynamics::gradient}, method_case{method::lbfgs, dynamics::gradient},
+        method_case{method::lgf, dynamics::gradient},
         method_case{method::cg, dynamics::gradient},
         method_case{method::direct, dynamics::gradient}),
     [](const auto& info) {

@@ -33,7 +33,8 @@ struct lockstep_arrays {
   Array<std::int32_t> outcome;
   Array<Real> time, dt, dt_step, pi_error_memory, accepted_value, fire_mixing, residual_norm_sq,
       trial_gradient_norm, gradient_norm, gradient_norm_initial;
-  Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps;
+  Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps, window_position,
+      jump_steps;
   Array<Real> window_largest_gradient_norm, stall_reference;
   Array<std::int64_t> stall_window_start;
   Array<Real> recurrence;
@@ -57,7 +58,8 @@ struct lockstep_arrays {
           &window_largest_gradient_norm, &stall_reference})
       resize_array(*per_problem, count, "per-problem step control");
     for (auto* counter :
-         {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &stall_window_start})
+         {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &window_position,
+          &jump_steps, &stall_window_start})
       resize_array(*counter, count, "per-problem counters");
     resize_array(recurrence, layout.chebyshev ? count * 8 : 0, "Chebyshev recurrences");
   }
@@ -92,6 +94,8 @@ struct lockstep_arrays {
     v.rejected = rejected.data();
     v.gradient_evaluations = gradient_evaluations.data();
     v.downhill_steps = downhill_steps.data();
+    v.window_position = window_position.data();
+    v.jump_steps = jump_steps.data();
     v.window_largest_gradient_norm = window_largest_gradient_norm.data();
     v.stall_reference = stall_reference.data();
     v.stall_window_start = stall_window_start.data();

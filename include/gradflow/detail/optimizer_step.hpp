@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "gradflow/detail/dense_math.hpp"
+#include "gradflow/detail/learned_flow.hpp"
 #include "gradflow/detail/stopping.hpp"
 
 /// The classic optimisers, one iteration per problem: the driver forms the operand (`prepare`),
@@ -56,6 +57,10 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
     start_lbfgs(v, s, i);
     return;
   }
+  if (s.method == method::lgf) {
+    v.window_position[i] = 0;
+    v.jump_steps[i] = std::int64_t(v.parameter_of(i, lgf_window) - v.parameter_of(i, lgf_record));
+  }
   if (s.method == method::cg) {
     Real* residual = v.work_of(0, i);
     Real* direction = v.work_of(1, i);
@@ -83,13 +88,6 @@ GRADFLOW_HD void prepare_operand(const lockstep_view<Real>& v, const step_settin
   const Real* direction = v.work_of(0, i);
   Real* ahead = v.stage_input_of(i);
   for (int e = 0; e < v.len(); ++e) ahead[e] = u[e] + scale * direction[e];
-}
-
-template <class Real>
-GRADFLOW_HD Real dot(const Real* a, const Real* b, int len) {
-  Real sum = 0;
-  for (int e = 0; e < len; ++e) sum += a[e] * b[e];
-  return sum;
 }
 
 /// L-BFGS's direction d = −H_k ∇f by the two-loop recursion over the kept pairs, newest first, with
@@ -282,6 +280,10 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   }
   if (s.method == method::lbfgs) {
     lbfgs_step(v, s, i);
+    return;
+  }
+  if (s.method == method::lgf) {
+    learned_flow_step(v, s, i);
     return;
   }
   const int len = v.len();

@@ -10,6 +10,13 @@
 namespace gradflow::detail {
 
 template <class Real>
+GRADFLOW_HD Real dot(const Real* a, const Real* b, int len) {
+  Real sum = 0;
+  for (int e = 0; e < len; ++e) sum += a[e] * b[e];
+  return sum;
+}
+
+template <class Real>
 GRADFLOW_HD Real frobenius_norm(const Real* values, int len) {
   Real sum = 0;
   for (int e = 0; e < len; ++e) sum += values[e] * values[e];

@@ -1,0 +1,266 @@
+#pragma once
+// Learned gradient flow over gradient descent (Norman, Rowan, Maute & Doostan, "Learning Gradient
+// Flow", CMAME 460, 2026), one problem per call, written once for the CPU and CUDA threads.
+//
+// Windows of M iterations: K true gd steps θ_{j+1} = θ_j − lr·∇f(θ_j) are recorded, an affine
+// surrogate of the flow, θ̇ = b + Wθ, is fitted to them (the "tracked" target: gd's own
+// (θ_{j+1} − θ_j)/lr = −∇f(θ_j)) by least squares (optional ridge α) in the span of the window's
+// iterates (an orthonormal basis of θ_j − θ_0 by Gram–Schmidt: POD at the snapshots' numerical
+// rank, or at most `lgf_rank` modes), and the remaining M − K iterations are RK4 steps of Δt = lr
+// on the surrogate from θ_K — a jump with no true gradient. The next true evaluation, which is the
+// next window's first, guards the landing: if f rose from the last true point (models without f:
+// its exact change on a quadratic, ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes
+// at θ_K and later jumps are halved (doubled back towards M − K after each accepted one).
+//
+// Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one each;
+// stall windows and max_steps count them), t the pseudo-time (t/lr: the paper's epochs, surrogate
+// steps included), gradient_evaluations the true gradients only, rejected steps the rejected jumps. Work vectors (K_max = the batch's largest K): θ_j in 0 … K_max − 1 (then the basis),
+// ∇f(θ_j) in K_max … 2K_max − 1, θ_{K−1} in 2K_max.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "gradflow/detail/dense_math.hpp"
+#include "gradflow/detail/stopping.hpp"
+
+namespace gradflow::detail {
+
+/// The most iterations a window records (it sizes per-thread arrays of about 2K² values).
+inline constexpr int lgf_max_record = 32;
+
+/// Basis vectors whose part left after Gram–Schmidt is below this fraction of the largest
+/// θ_j − θ_0, or below the rounding of θ itself, are dropped: the numerical rank of the window's
+/// snapshots. (Over a short window, modes with lr·λ ≪ 1/K move alike — linearly in j — so slow
+/// modes of an ill-conditioned problem merge into few directions.)
+inline constexpr double lgf_rank_tolerance = 1e-10;
+
+/// The work vectors lgf needs for a batch whose largest window records `largest_record` steps.
+inline int lgf_work_vectors(int largest_record) { return 2 * largest_record + 1; }
+
+/// Least squares min ‖F X − B‖² + α‖X‖² by Householder QR of F (rows × columns, columns ≤ rows)
+/// and, for α > 0, Givens rotations of the rows √α·I into R; X (columns × outputs) is left in B's
+/// first rows. False when R is singular (the fit is not determined).
+template <class Real>
+GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lgf_max_record],
+                                     int rows, int columns, int outputs, Real ridge) {
+  Real column_norm[lgf_max_record + 1];  // a column is dependent when R leaves rounding of it
+  for (int c = 0; c < columns; ++c) {
+    Real norm_sq = 0;
+    for (int r = 0; r < rows; ++r) norm_sq += f[r][c] * f[r][c];
+    column_norm[c] = std::sqrt(norm_sq);
+  }
+  for (int c = 0; c < columns; ++c) {
+    Real norm_sq = 0;
+    for (int r = c; r < rows; ++r) norm_sq += f[r][c] * f[r][c];
+    const Real norm = std::sqrt(norm_sq);
+    if (norm == 0) continue;
+    const Real alpha = f[c][c] > 0 ? -norm : norm;  // the reflection's image, away from f[c][c]
+    f[c][c] -= alpha;                                // v = x − αe₁ in column c, rows c…
+    const Real v_norm_sq = norm_sq - 2 * alpha * (f[c][c] + alpha) + alpha * alpha;
+    for (int k = c + 1; k < columns; ++k) {
+      Real dot_v = 0;
+      for (int r = c; r < rows; ++r) dot_v += f[r][c] * f[r][k];
+      const Real scale = 2 * dot_v / v_norm_sq;
+      for (int r = c; r < rows; ++r) f[r][k] -= scale * f[r][c];
+    }
+    for (int k = 0; k < outputs; ++k) {
+      Real dot_v = 0;
+      for (int r = c; r < rows; ++r) dot_v += f[r][c] * b[r][k];
+      const Real scale = 2 * dot_v / v_norm_sq;
+      for (int r = c; r < rows; ++r) b[r][k] -= scale * f[r][c];
+    }
+    f[c][c] = alpha;
+  }
+  if (ridge > 0) {
+    const Real root = std::sqrt(ridge);
+    for (int extra = 0; extra < columns; ++extra) {  // the row √α·e_extra, right-hand side 0
+      Real row[lgf_max_record + 1];
+      Real rhs[lgf_max_record];
+      for (int c = 0; c < columns; ++c) row[c] = c == extra ? root : Real(0);
+      for (int k = 0; k < outputs; ++k) rhs[k] = 0;
+      for (int c = extra; c < columns; ++c) {
+        if (row[c] == 0) continue;
+        const Real radius = std::hypot(f[c][c], row[c]);
+        const Real cosine = f[c][c] / radius, sine = row[c] / radius;
+        for (int k = c; k < columns; ++k) {
+          const Real top = f[c][k];
+          f[c][k] = cosine * top + sine * row[k];
+          row[k] = -sine * top + cosine * row[k];
+        }
+        for (int k = 0; k < outputs; ++k) {
+          const Real top = b[c][k];
+          b[c][k] = cosine * top + sine * rhs[k];
+          rhs[k] = -sine * top + cosine * rhs[k];
+        }
+      }
+    }
+  }
+  for (int c = columns - 1; c >= 0; --c) {
+    if (!(std::fabs(f[c][c]) > 64 * std::numeric_limits<Real>::epsilon() * column_norm[c]))
+      return false;
+    for (int k = 0; k < outputs; ++k) {
+      Real sum = b[c][k];
+      for (int l = c + 1; l < columns; ++l) sum -= f[c][l] * b[l][k];
+      b[c][k] = sum / f[c][c];
+    }
+  }
+  return true;
+}
+
+/// After the window's K-th true step: fits the surrogate to the window and integrates it from θ_K
+/// (u on entry) for `steps` RK4 steps of Δt = lr, leaving the landing in u. False when no jump is
+/// possible (the iterates did not move, or the fit is not determined); u is then θ_K still.
+template <class Real>
+GRADFLOW_HD bool jump_on_learned_flow(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                      std::int64_t i, int record, std::int64_t steps) {
+  const int len = v.len();
+  const int largest_record = (s.work_vectors - 1) / 2;
+  const Real rate = v.parameter_of(i, step);
+  const int rank_cap_given = int(v.parameter_of(i, lgf_rank));
+  const int rank_cap = rank_cap_given > 0 && rank_cap_given < record - 1 ? rank_cap_given : record - 1;
+  Real* u = v.state_of(i);
+  const Real* origin = v.work_of(0, i);
+  const auto gradient_at = [&](int j) { return v.work_of(largest_record + j, i); };
+  // f: rows j < K of [1, coordinates of θ_j − θ_0]; b: Qᵀ(−∇f(θ_j)).
+  Real f[lgf_max_record][lgf_max_record + 1];
+  Real b[lgf_max_record][lgf_max_record];
+  Real* last_true = v.work_of(2 * largest_record, i);
+  const Real* before_last = v.work_of(record - 1, i);
+  for (int e = 0; e < len; ++e) last_true[e] = before_last[e];
+  const Real rounding = 64 * std::numeric_limits<Real>::epsilon() * frobenius_norm(origin, len);
+  Real scale = 0;
+  for (int j = 1; j < record; ++j) {
+    Real* difference = v.work_of(j, i);
+    for (int e = 0; e < len; ++e) difference[e] -= origin[e];
+    const Real norm = frobenius_norm(difference, len);
+    scale = norm > scale ? norm : scale;
+  }
+  int rank = 0;
+  for (int j = 0; j < record; ++j)
+    for (int c = 0; c <= rank_cap; ++c) f[j][c] = c == 0 ? Real(1) : Real(0);
+  for (int j = 1; j < record && scale > 0; ++j) {
+    Real* w = v.work_of(j, i);
+    for (int pass = 0; pass < 2; ++pass)  // Gram–Schmidt twice: orthogonal to rounding
+      for (int c = 0; c < rank; ++c) {
+        const Real* q = v.work_of(1 + c, i);
+        const Real h = dot(q, w, len);
+        f[j][1 + c] += h;
+        for (int e = 0; e < len; ++e) w[e] -= h * q[e];
+      }
+    const Real remaining = frobenius_norm(w, len);
+    if (rank < rank_cap && remaining > Real(lgf_rank_tolerance) * scale && remaining > rounding) {
+      Real* q = v.work_of(1 + rank, i);
+      for (int e = 0; e < len; ++e) q[e] = w[e] / remaining;
+      f[j][1 + rank] = remaining;
+      ++rank;
+    }
+  }
+  if (rank == 0) return false;
+  Real start[lgf_max_record];  // θ_K = θ_{K−1} − lr ∇f(θ_{K−1}) in the basis
+  for (int j = 0; j < record; ++j)
+    for (int c = 0; c < rank; ++c) b[j][c] = -dot(v.work_of(1 + c, i), gradient_at(j), len);
+  for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
+  if (!small_least_squares(f, b, record, rank + 1, rank, v.parameter_of(i, lgf_ridge)))
+    return false;
+  // ȧ = b[0] + Σ_c a_c b[1 + c], RK4 with Δt = lr.
+  const auto field = [&](const Real* a, Real* slope) {
+    for (int k = 0; k < rank; ++k) {
+      Real sum = b[0][k];
+      for (int c = 0; c < rank; ++c) sum += a[c] * b[1 + c][k];
+      slope[k] = sum;
+    }
+  };
+  Real a[lgf_max_record], stage[lgf_max_record], slope[lgf_max_record], sum[lgf_max_record];
+  for (int c = 0; c < rank; ++c) a[c] = start[c];
+  for (std::int64_t q = 0; q < steps; ++q) {
+    field(a, slope);
+    for (int c = 0; c < rank; ++c) {
+      sum[c] = slope[c];
+      stage[c] = a[c] + rate / 2 * slope[c];
+    }
+    field(stage, slope);
+    for (int c = 0; c < rank; ++c) {
+      sum[c] += 2 * slope[c];
+      stage[c] = a[c] + rate / 2 * slope[c];
+    }
+    field(stage, slope);
+    for (int c = 0; c < rank; ++c) {
+      sum[c] += 2 * slope[c];
+      stage[c] = a[c] + rate * slope[c];
+    }
+    field(stage, slope);
+    for (int c = 0; c < rank; ++c) a[c] += rate / 6 * (sum[c] + slope[c]);
+  }
+  // θ_L = θ_K + Q (a − a_K): what lies outside the basis stays as it was at θ_K.
+  for (int c = 0; c < rank; ++c) {
+    const Real* q = v.work_of(1 + c, i);
+    const Real moved = a[c] - start[c];
+    for (int e = 0; e < len; ++e) u[e] += moved * q[e];
+  }
+  return true;
+}
+
+/// One lgf iteration after the true evaluation at u (see the top of this file).
+template <class Real>
+GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                   std::int64_t i) {
+  const int len = v.len();
+  const int largest_record = (s.work_vectors - 1) / 2;
+  const int record = int(v.parameter_of(i, lgf_record));
+  const std::int64_t jump_cap = std::int64_t(v.parameter_of(i, lgf_window)) - record;
+  const Real rate = v.parameter_of(i, step);
+  Real* u = v.state_of(i);
+  const Real* gradient = v.gradient_of(i);
+  const Real norm = frobenius_norm(gradient, len);
+  v.gradient_evaluations[i] += 1;
+  if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
+  if (v.window_position[i] < 0) {  // u is a jump's landing: guard it
+    const Real* last = v.work_of(2 * largest_record, i);
+    const Real* last_gradient = v.work_of(largest_record + record - 1, i);
+    Real change = 0;
+    if (s.descent_by_value) {
+      change = v.value[i] - v.accepted_value[i];
+    } else {
+      for (int e = 0; e < len; ++e) change += (last_gradient[e] + gradient[e]) * (u[e] - last[e]);
+      change /= 2;
+    }
+    const bool converged_there = norm <= gradient_threshold(v, i);
+    if (!(std::isfinite(norm) && std::isfinite(change) && (change <= 0 || converged_there))) {
+      v.rejected[i] += 1;
+      for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_gradient[e];
+      v.jump_steps[i] = v.jump_steps[i] > 1 ? v.jump_steps[i] / 2 : 1;
+      v.window_position[i] = 0;
+      test_step_budget(v, s, i);
+      return;
+    }
+    v.jump_steps[i] = 2 * v.jump_steps[i] < jump_cap ? 2 * v.jump_steps[i] : jump_cap;
+    v.window_position[i] = 0;
+  }
+  if (!test_new_point(v, s, i, norm, Real(0))) return;
+  const int position = int(v.window_position[i]);
+  Real* snapshot = v.work_of(position, i);
+  Real* recorded_gradient = v.work_of(largest_record + position, i);
+  for (int e = 0; e < len; ++e) {
+    snapshot[e] = u[e];
+    recorded_gradient[e] = gradient[e];
+    u[e] -= rate * gradient[e];
+  }
+  if (s.descent_by_value) v.accepted_value[i] = v.value[i];
+  v.accepted[i] += 1;
+  v.time[i] += rate;
+  v.window_position[i] = position + 1;
+  // A jump needs one more iteration of the budget: its guard.
+  const bool guard_fits = v.accepted[i] + v.rejected[i] + 1 < s.max_steps;
+  if (position + 1 == record) {
+    v.window_position[i] = 0;
+    const std::int64_t steps = v.jump_steps[i];
+    if (guard_fits && jump_on_learned_flow(v, s, i, record, steps)) {
+      v.window_position[i] = -1;
+      v.accepted[i] += 1;
+      v.time[i] += Real(steps) * rate;
+    }
+  }
+  test_step_budget(v, s, i);
+}
+
+}  // namespace gradflow::detail
