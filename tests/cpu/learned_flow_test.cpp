@@ -115,6 +115,20 @@ TEST(LearnedFlow, SavesTheJumpsShareOfTrueGradientsAtThePapersWindow) {
   EXPECT_NEAR(double(result.gradient_evaluations[0]) / epochs, 0.5, 0.05);
 }
 
+TEST(LearnedFlow, TEndBoundsTheEpochsAndShortensTheLastJump) {
+  // lr 0.1, t_end 3: 30 epochs. K = 5 steps (t = 0.5), a jump cut from M − K = 45 to the 24 steps
+  // that leave room for the step after its guard (t = 2.9), that step (t = 3), reached_t_end.
+  solve_options options = learned_flow(5, 50);
+  options.dt = 0.1;
+  options.t_end = 3;
+  options.gtol = 0;
+  const auto result = solve(diagonal_quadratic({1.0, 0.5, 0.2}, {1, 2, 3}, {0, 0, 0}), options);
+  EXPECT_EQ(result.outcome[0], status::reached_t_end);
+  EXPECT_NEAR(result.time[0], 3.0, 1e-12);
+  EXPECT_EQ(result.gradient_evaluations[0], 6);
+  EXPECT_EQ(result.accepted_steps[0], 7);
+}
+
 struct double_well {  // f = (u² − 1)², minima at ±1
   GRADFLOW_HD double value(const double* x) const { return (x[0] * x[0] - 1) * (x[0] * x[0] - 1); }
   GRADFLOW_HD void gradient(const double* x, double* g) const { g[0] = 4 * x[0] * (x[0] * x[0] - 1); }

@@ -10,9 +10,12 @@
 // on the surrogate from θ_K — a jump with no true gradient. The next true evaluation, which is the
 // next window's first, guards the landing: if f rose from the last true point (models without f:
 // its exact change on a quadratic, ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes
-// at θ_K and later jumps are halved (doubled back towards M − K after each accepted one).
+// at θ_K and later jumps are halved (doubled back towards M − K after each accepted one). A jump
+// whose path outruns gradient flow (lgf_reach_factor) is refused the same way before any
+// evaluation.
 //
-// Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one each;
+// t_end, when finite, bounds the pseudo-time (status reached_t_end), so that runs compare at equal
+// epochs. Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one each;
 // stall windows and max_steps count them), t the pseudo-time (t/lr: the paper's epochs, surrogate
 // steps included), gradient_evaluations the true gradients only, rejected steps the rejected jumps. Work vectors (K_max = the batch's largest K): θ_j in 0 … K_max − 1 (then the basis),
 // ∇f(θ_j) in K_max … 2K_max − 1, θ_{K−1} in 2K_max.
@@ -107,11 +110,23 @@ GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lg
   return true;
 }
 
+/// What became of a window's jump.
+enum class jump_outcome {
+  landed,   ///< u is the landing, to be guarded by the next true evaluation
+  too_far,  ///< the surrogate's path outran what gradient flow can travel: refused
+  no_jump,  ///< the iterates did not move, or the fit is not determined
+};
+
+/// A landing farther from θ_K than this many times τ·max_j ‖∇f(θ_j)‖ — the way gradient flow
+/// covers in time τ when ‖∇f‖ does not grow — is refused without a true evaluation: the surrogate
+/// has left the region its window describes (e.g. towards a plateau where f is lower, far away).
+inline constexpr double lgf_reach_factor = 2;
+
 /// After the window's K-th true step: fits the surrogate to the window and integrates it from θ_K
-/// (u on entry) for `steps` RK4 steps of Δt = lr, leaving the landing in u. False when no jump is
-/// possible (the iterates did not move, or the fit is not determined); u is then θ_K still.
+/// (u on entry) for `steps` RK4 steps of Δt = lr, leaving the landing in u when it landed (else u
+/// is θ_K still).
 template <class Real>
-GRADFLOW_HD bool jump_on_learned_flow(const lockstep_view<Real>& v, const step_settings<Real>& s,
+GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                       std::int64_t i, int record, std::int64_t steps) {
   const int len = v.len();
   const int largest_record = (s.work_vectors - 1) / 2;
@@ -155,13 +170,18 @@ GRADFLOW_HD bool jump_on_learned_flow(const lockstep_view<Real>& v, const step_s
       ++rank;
     }
   }
-  if (rank == 0) return false;
+  if (rank == 0) return jump_outcome::no_jump;
   Real start[lgf_max_record];  // θ_K = θ_{K−1} − lr ∇f(θ_{K−1}) in the basis
   for (int j = 0; j < record; ++j)
     for (int c = 0; c < rank; ++c) b[j][c] = -dot(v.work_of(1 + c, i), gradient_at(j), len);
   for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
+  Real fastest = 0;
+  for (int j = 0; j < record; ++j) {
+    const Real speed = frobenius_norm(gradient_at(j), len);
+    fastest = speed > fastest ? speed : fastest;
+  }
   if (!small_least_squares(f, b, record, rank + 1, rank, v.parameter_of(i, lgf_ridge)))
-    return false;
+    return jump_outcome::no_jump;
   // ȧ = b[0] + Σ_c a_c b[1 + c], RK4 with Δt = lr.
   const auto field = [&](const Real* a, Real* slope) {
     for (int k = 0; k < rank; ++k) {
@@ -191,13 +211,17 @@ GRADFLOW_HD bool jump_on_learned_flow(const lockstep_view<Real>& v, const step_s
     field(stage, slope);
     for (int c = 0; c < rank; ++c) a[c] += rate / 6 * (sum[c] + slope[c]);
   }
+  Real travelled_sq = 0;  // ‖θ_L − θ_K‖ = ‖a − a_K‖: the basis is orthonormal
+  for (int c = 0; c < rank; ++c) travelled_sq += (a[c] - start[c]) * (a[c] - start[c]);
+  const Real reach = Real(lgf_reach_factor) * Real(steps) * rate * fastest;
+  if (!(std::sqrt(travelled_sq) <= reach)) return jump_outcome::too_far;
   // θ_L = θ_K + Q (a − a_K): what lies outside the basis stays as it was at θ_K.
   for (int c = 0; c < rank; ++c) {
     const Real* q = v.work_of(1 + c, i);
     const Real moved = a[c] - start[c];
     for (int e = 0; e < len; ++e) u[e] += moved * q[e];
   }
-  return true;
+  return jump_outcome::landed;
 }
 
 /// One lgf iteration after the true evaluation at u (see the top of this file).
@@ -249,15 +273,29 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   v.accepted[i] += 1;
   v.time[i] += rate;
   v.window_position[i] = position + 1;
+  // t_end bounds the epochs (t/lr): a jump leaves room for the step after its guard.
+  const bool bounded = s.t_end <= std::numeric_limits<Real>::max();
+  const Real epochs_left = bounded ? std::floor((s.t_end - v.time[i]) / rate + Real(0.5)) : Real(0);
+  if (bounded && epochs_left < 1) {
+    set_outcome(v, i, status::reached_t_end);
+    return;
+  }
   // A jump needs one more iteration of the budget: its guard.
   const bool guard_fits = v.accepted[i] + v.rejected[i] + 1 < s.max_steps;
   if (position + 1 == record) {
     v.window_position[i] = 0;
-    const std::int64_t steps = v.jump_steps[i];
-    if (guard_fits && jump_on_learned_flow(v, s, i, record, steps)) {
+    const std::int64_t steps = bounded && Real(v.jump_steps[i]) > epochs_left - 1
+                                   ? std::int64_t(epochs_left) - 1
+                                   : v.jump_steps[i];
+    const jump_outcome jump =
+        guard_fits && steps > 0 ? jump_on_learned_flow(v, s, i, record, steps) : jump_outcome::no_jump;
+    if (jump == jump_outcome::landed) {
       v.window_position[i] = -1;
       v.accepted[i] += 1;
       v.time[i] += Real(steps) * rate;
+    } else if (jump == jump_outcome::too_far) {
+      v.rejected[i] += 1;
+      v.jump_steps[i] = steps > 1 ? steps / 2 : 1;
     }
   }
   test_step_budget(v, s, i);
