@@ -81,6 +81,8 @@ std::vector<solver> solvers(std::int64_t budget) {
   };
   auto newton_flow = with(method::tsit5, step_control::method_default, 0);
   newton_flow.dynamics = dynamics::newton;
+  auto learned_flow_long = with(method::lgf, step_control::method_default, 1e-4);
+  learned_flow_long.lgf_window = 25 + 1000;  // K = 25 true gd steps, jumps of 1000 steps of lr
   // One step size for every method that needs one, untuned: the set's scales differ by decades.
   return {
       {"tsit5", with(method::tsit5, step_control::method_default, 0)},
@@ -95,6 +97,9 @@ std::vector<solver> solvers(std::int64_t budget) {
       {"fire2", with(method::fire2, step_control::method_default, 1e-3)},
       {"nag", with(method::nag, step_control::method_default, 1e-4)},
       {"adam", with(method::adam, step_control::method_default, 1e-2)},
+      {"lbfgs", with(method::lbfgs, step_control::method_default, 1e-4)},
+      {"lgf", with(method::lgf, step_control::method_default, 1e-4)},
+      {"lgf_long", learned_flow_long},
       {"gd", with(method::gd, step_control::method_default, 1e-4)}};
 }
 
