@@ -157,6 +157,27 @@ TEST(LearnedFlow, TheGuardRejectsJumpsThatRaiseFAndTheRunStillConverges) {
   EXPECT_GT(rejected, 0) << "no jump was rejected: the guard went untested";
 }
 
+TEST(LearnedFlow, AJumpThatOutrunsGradientFlowIsRefusedWithoutATrueGradient) {
+  // Near the double well's maximum the fitted flow grows like e^{4t}: a jump of τ = 40 would go
+  // ~e^{160} away, far past 2·τ·max|f'|. It is refused before any evaluation (a landing the guard
+  // rejects would cost one), and the member goes on with gd from θ_K: 6 gd steps in all.
+  objective_batch<double_well, double> batch;
+  batch.unknowns = 1;
+  batch.problems = {double_well{}};
+  batch.initial = {0.05};
+  solve_options options = learned_flow(5, 5 + 4000);
+  options.dt = 0.01;
+  options.gtol = 0;
+  options.max_steps = 7;  // 5 steps, the refused jump, one more step
+  const auto result = solve_objectives(batch, options);
+  EXPECT_EQ(result.rejected_steps[0], 1);
+  EXPECT_EQ(result.accepted_steps[0], 6);
+  EXPECT_EQ(result.gradient_evaluations[0], 6);
+  double u = 0.05;
+  for (int step = 0; step < 6; ++step) u -= 0.01 * 4 * u * (u * u - 1);
+  EXPECT_NEAR(result.solution[0], u, 1e-15);
+}
+
 TEST(LearnedFlow, BadWindowsAreRejectedNamingTheField) {
   const auto batch = diagonal_quadratic({1.0}, {0.0}, {1.0});
   auto expect_invalid = [&](solve_options options, const std::string& words) {
