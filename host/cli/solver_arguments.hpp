@@ -38,10 +38,10 @@ int trace_interval(const solver_arguments& arguments);
 /// The trace as CSV rows `member,step,t,grad_norm` (header when `with_header`).
 std::string trace_csv(const std::vector<trace_point>& trace, bool with_header);
 
-/// `method_help` differs: one method for solve, a comma-separated list for sweep.
 /// The command-line flag of a hyperparameter registry row: --name with '-' for '_' (--lgf-record).
 std::string flag_of(const hyperparameter_info& row);
 
+/// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments,
                         const std::string& method_help);
 

@@ -65,25 +65,27 @@ struct heat_inverse {
     Real sum = 0, slope[2] = {0, 0};
     for (int t = 1; t < times; ++t) {
       const Real drive = Real(forcing) * std::sin(2 * pi * t * dt);
-      for (int i = 0; i < n; ++i) {
+      for (int i = 0; i < n; ++i) {  // (M/Δt)θ + the drive
         Real carried = 0, carried_true = 0;
         for (int j = 0; j < n; ++j) {
-          carried += mass[i * n + j] / dt * theta[j];
-          carried_true += mass[i * n + j] / dt * true_theta[j];
+          carried += mass[i * n + j] * theta[j];
+          carried_true += mass[i * n + j] * true_theta[j];
         }
-        next[i] = carried + (i == 1 ? drive : Real(0));
-        next_true[i] = carried_true + (i == 1 ? drive : Real(0));
+        next[i] = carried / dt + (i == 1 ? drive : Real(0));
+        next_true[i] = carried_true / dt + (i == 1 ? drive : Real(0));
       }
       detail::cholesky_solve(factor, n, next, 1);
       detail::cholesky_solve(true_factor, n, next_true, 1);
       if (g)
         for (int k = 0; k < 2; ++k) {
           const Real* stiffness = k == 0 ? left : right;
-          for (int i = 0; i < n; ++i) {
-            Real rhs = 0;
-            for (int j = 0; j < n; ++j)
-              rhs += mass[i * n + j] / dt * sensitivity[k][j] - stiffness[i * n + j] * next[j];
-            next_sensitivity[k][i] = rhs;
+          for (int i = 0; i < n; ++i) {  // (M/Δt)s_k − K_k θ_{t+1}
+            Real carried = 0, forced = 0;
+            for (int j = 0; j < n; ++j) {
+              carried += mass[i * n + j] * sensitivity[k][j];
+              forced += stiffness[i * n + j] * next[j];
+            }
+            next_sensitivity[k][i] = carried / dt - forced;
           }
           detail::cholesky_solve(factor, n, next_sensitivity[k], 1);
         }

@@ -5,12 +5,14 @@
 // row-major loops, so the GPU differs from this test only in who multiplies.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "gradflow/collocation.hpp"
 #include "gradflow/detail/collocation_layers.hpp"
+#include "gradflow/detail/lockstep_arrays.hpp"
 #include "gradflow/detail/neural_ode_objective.hpp"
 #include "gradflow/status.hpp"
 
@@ -99,26 +101,24 @@ struct layered_batch {
   }
 };
 
-/// The engine's slots the commit writes (gradient, f) and reads (statuses), every member running,
-/// the batch's state as both the state and the stage input.
+/// The engine's arrays the commit writes (gradient, f) and reads (statuses), as the CPU engine
+/// sizes them, every member running, the batch's state as both the state and the stage input.
 struct engine_slots {
-  std::vector<double> gradient, value;
-  std::vector<std::int32_t> outcome;
+  lockstep_arrays<host_array, double> arrays;
   detail::lockstep_view<double> view;
 
-  engine_slots(layered_batch& setup, double fill)
-      : gradient(std::size_t(setup.members) * setup.n, fill),
-        value(setup.members, fill),
-        outcome(setup.members, std::int32_t(status::running)) {
-    view.batch_size = setup.members;
-    view.unknowns = setup.n;
-    view.rhs_count = 1;
-    view.state_factor = 2;
-    view.state = view.stage_input = setup.state.data();
-    view.gradient = gradient.data();
-    view.value = value.data();
-    view.outcome = outcome.data();
+  engine_slots(const layered_batch& setup, double fill) {
+    lockstep_layout layout;
+    layout.state_factor = 2;
+    layout.values = true;
+    arrays.size_for(setup.members, setup.n, 1, layout);
+    arrays.state = arrays.stage_input = setup.state;
+    std::fill(arrays.gradient.begin(), arrays.gradient.end(), fill);
+    std::fill(arrays.value.begin(), arrays.value.end(), fill);
+    view = arrays.view(setup.members, setup.n, 1, layout.state_factor);
   }
+  const std::vector<double>& gradient() const { return arrays.gradient; }
+  const std::vector<double>& value() const { return arrays.value; }
 };
 
 TEST(CollocationLayers, EveryMembersGradientAndValueMatchTheMemberByMemberObjective) {
@@ -135,12 +135,12 @@ TEST(CollocationLayers, EveryMembersGradientAndValueMatchTheMemberByMemberObject
     for (int i = 0; i < setup.members; ++i) {
       std::vector<double> expected_gradient;
       const double expected_value = setup.expected(i, lagrangian, expected_gradient);
-      EXPECT_NEAR(slots.value[i], expected_value, 1e-13 * std::fabs(expected_value))
+      EXPECT_NEAR(slots.value()[i], expected_value, 1e-13 * std::fabs(expected_value))
           << "member " << i << (lagrangian ? ", augmented Lagrangian" : ", penalty");
       double scale = 0;
       for (double g : expected_gradient) scale = std::max(scale, std::fabs(g));
       for (int e = 0; e < setup.n; ++e)
-        EXPECT_NEAR(slots.gradient[i * setup.n + e], expected_gradient[e], 1e-13 * scale)
+        EXPECT_NEAR(slots.gradient()[i * setup.n + e], expected_gradient[e], 1e-13 * scale)
             << "member " << i << ", unknown " << e;
     }
   }
@@ -152,19 +152,19 @@ TEST(CollocationLayers, StoppedMembersKeepTheirSlotsAwayFromTheState) {
   row_major_loops loops;
   detail::collocation_layer_pass(loops, b);
   engine_slots slots(setup, -7.0);
-  slots.outcome[1] = std::int32_t(status::diverged);
+  slots.arrays.outcome[1] = std::int32_t(status::diverged);
   // The compacted active set {1, 3}: member 1 has stopped, member 3 runs; 0 and 2 are not visited.
   const std::int64_t listed[] = {1, 3};
   loops.for_each(2 * setup.n, detail::commit_collocation_gradients<double>{
                                   b, slots.view, {listed, 2}, detail::operand::stage_input});
   for (int i : {0, 1, 2}) {
-    EXPECT_EQ(slots.value[i], -7) << "member " << i;
+    EXPECT_EQ(slots.value()[i], -7) << "member " << i;
     for (int e = 0; e < setup.n; ++e)
-      ASSERT_EQ(slots.gradient[i * setup.n + e], -7) << i << ", " << e;
+      ASSERT_EQ(slots.gradient()[i * setup.n + e], -7) << i << ", " << e;
   }
   std::vector<double> expected_gradient;
-  EXPECT_NEAR(slots.value[3], setup.expected(3, true, expected_gradient),
-              1e-13 * std::fabs(slots.value[3]));
+  EXPECT_NEAR(slots.value()[3], setup.expected(3, true, expected_gradient),
+              1e-13 * std::fabs(slots.value()[3]));
 }
 
 }  // namespace

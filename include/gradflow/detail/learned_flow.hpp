@@ -190,26 +190,19 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, cons
       slope[k] = sum;
     }
   };
+  const Real stage_step[3] = {rate / 2, rate / 2, rate};
+  const Real stage_weight[3] = {2, 2, 1};  // of the slopes after the first
   Real a[lgf_max_record], stage[lgf_max_record], slope[lgf_max_record], sum[lgf_max_record];
   for (int c = 0; c < rank; ++c) a[c] = start[c];
   for (std::int64_t q = 0; q < steps; ++q) {
     field(a, slope);
-    for (int c = 0; c < rank; ++c) {
-      sum[c] = slope[c];
-      stage[c] = a[c] + rate / 2 * slope[c];
+    for (int c = 0; c < rank; ++c) sum[c] = slope[c];
+    for (int k = 0; k < 3; ++k) {
+      for (int c = 0; c < rank; ++c) stage[c] = a[c] + stage_step[k] * slope[c];
+      field(stage, slope);
+      for (int c = 0; c < rank; ++c) sum[c] += stage_weight[k] * slope[c];
     }
-    field(stage, slope);
-    for (int c = 0; c < rank; ++c) {
-      sum[c] += 2 * slope[c];
-      stage[c] = a[c] + rate / 2 * slope[c];
-    }
-    field(stage, slope);
-    for (int c = 0; c < rank; ++c) {
-      sum[c] += 2 * slope[c];
-      stage[c] = a[c] + rate * slope[c];
-    }
-    field(stage, slope);
-    for (int c = 0; c < rank; ++c) a[c] += rate / 6 * (sum[c] + slope[c]);
+    for (int c = 0; c < rank; ++c) a[c] += rate / 6 * sum[c];
   }
   Real travelled_sq = 0;  // ‖θ_L − θ_K‖ = ‖a − a_K‖: the basis is orthonormal
   for (int c = 0; c < rank; ++c) travelled_sq += (a[c] - start[c]) * (a[c] - start[c]);
@@ -223,6 +216,9 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, cons
   }
   return jump_outcome::landed;
 }
+
+/// A rejected or refused jump's successor: half as long, at least one step.
+GRADFLOW_HD std::int64_t shorter_jump(std::int64_t steps) { return steps > 1 ? steps / 2 : 1; }
 
 /// One lgf iteration after the true evaluation at u (see the top of this file).
 template <class Real>
@@ -252,7 +248,7 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
     if (!(std::isfinite(norm) && std::isfinite(change) && (change <= 0 || converged_there))) {
       v.rejected[i] += 1;
       for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_gradient[e];
-      v.jump_steps[i] = v.jump_steps[i] > 1 ? v.jump_steps[i] / 2 : 1;
+      v.jump_steps[i] = shorter_jump(v.jump_steps[i]);
       v.window_position[i] = 0;
       test_step_budget(v, s, i);
       return;
@@ -295,7 +291,7 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
       v.time[i] += Real(steps) * rate;
     } else if (jump == jump_outcome::too_far) {
       v.rejected[i] += 1;
-      v.jump_steps[i] = steps > 1 ? steps / 2 : 1;
+      v.jump_steps[i] = shorter_jump(steps);
     }
   }
   test_step_budget(v, s, i);
