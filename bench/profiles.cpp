@@ -97,6 +97,7 @@ std::vector<solver> solvers(std::int64_t budget) {
       {"fire2", with(method::fire2, step_control::method_default, 1e-3)},
       {"nag", with(method::nag, step_control::method_default, 1e-4)},
       {"adam", with(method::adam, step_control::method_default, 1e-2)},
+      {"lgf_adam", with(method::lgf_adam, step_control::method_default, 1e-2)},
       {"lbfgs", with(method::lbfgs, step_control::method_default, 1e-4)},
       {"lgf", with(method::lgf, step_control::method_default, 1e-4)},
       {"lgf_long", learned_flow_long},

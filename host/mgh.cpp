@@ -53,6 +53,19 @@ double published_minimum(problem id, int n) {
   }
 }
 
+/// The problems of variable size, each at the first size test_set uses (its default by name).
+const std::vector<std::pair<problem, int>>& variable_size_problems() {
+  static const std::vector<std::pair<problem, int>> problems = {{problem::extended_rosenbrock, 8},
+                                                                {problem::extended_powell, 8},
+                                                                {problem::watson, 6},
+                                                                {problem::penalty_1, 4},
+                                                                {problem::penalty_2, 4},
+                                                                {problem::variably_dimensioned, 10},
+                                                                {problem::trigonometric, 10},
+                                                                {problem::chebyquad, 8}};
+  return problems;
+}
+
 std::string invalid_size(const char* name, int n, const char* rule) {
   return std::string("invalid unknowns = ") + std::to_string(n) + " for " + name + ": " + rule;
 }
@@ -123,6 +136,23 @@ problem_info sized(problem id, int n) {
   }
   info.name = name + "_" + std::to_string(n);
   return info;
+}
+
+problem_info named(std::string_view name, int unknowns) {
+  for (const auto& info : fixed_size_problems())
+    if (info.name == name)
+      return sized(info.function.id, unknowns > 0 ? unknowns : info.function.unknowns);
+  for (const auto& [id, size] : variable_size_problems())
+    if (sized(id, size).name == std::string(name) + "_" + std::to_string(size))
+      return sized(id, unknowns > 0 ? unknowns : size);
+  std::string names;
+  for (const auto& info : fixed_size_problems()) names += (names.empty() ? "" : ", ") + info.name;
+  for (const auto& [id, size] : variable_size_problems()) {
+    const std::string sized_name = sized(id, size).name;
+    names += ", " + sized_name.substr(0, sized_name.rfind('_'));
+  }
+  throw invalid_argument("unknown MGH problem '" + std::string(name) + "': expected one of " +
+                         names);
 }
 
 std::vector<problem_info> test_set(int extended_unknowns) {

@@ -2,11 +2,18 @@
 // solve_objectives instantiates its GPU path for the built-in problems.
 #include "gradflow/mgh.hpp"
 
+#include "gradflow/objective_sweep.hpp"
+
 namespace gradflow::mgh {
 
 solve_result<double> solve(const objective_batch<objective, double>& batch,
                            const solve_options& options) {
   return solve_objectives(batch, options);
+}
+
+sweep_result sweep(const objective_batch<objective, double>& problems, const sweep_spec& spec,
+                   std::int64_t first, std::int64_t count, solver_context& context) {
+  return sweep_objectives(problems, spec, first, count, context);
 }
 
 }  // namespace gradflow::mgh

@@ -110,7 +110,8 @@ bool uses_hyperparameter(const solve_options& options, std::string_view name) {
            (options.control == step_control::method_default
                 ? row.default_control
                 : options.control) == step_control::error_control;
-  if (name == "u0_seed") return row.kind != method_kind::direct;
+  if (name == "u0_seed" || name == "x0_scale" || name == "x0_offset")
+    return row.kind != method_kind::direct;  // a start point matters to every iterative method
   if (name == "gtol" || name == "rtol_grad" || name == "lambda") return true;
   return reads(row.reads);
 }

@@ -99,10 +99,9 @@ void check_learned_flow_window(const solve_options& o, const Real* own, std::int
                            member(o.lgf_record) + ": must be an integer in [2, " +
                            std::to_string(detail::lgf_max_record) + "]");
   if (!(own[detail::parameter::lgf_window] > record))
-    throw invalid_argument("invalid lgf_window = " +
-                           std::to_string(std::int64_t(own[detail::parameter::lgf_window])) +
-                           member(o.lgf_window) + ": must be > lgf_record = " +
-                           std::to_string(std::int64_t(record)));
+    throw invalid_argument(
+        "invalid lgf_window = " + std::to_string(std::int64_t(own[detail::parameter::lgf_window])) +
+        member(o.lgf_window) + ": must be > lgf_record = " + std::to_string(std::int64_t(record)));
 }
 
 /// The per-problem table from the registry's rows, then the rules that tie rows together.
@@ -132,7 +131,8 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
                                   ? " for member " + std::to_string(i)
                                   : std::string()) +
                              ": one of them must be > 0");
-    if (o.method == method::lgf) check_learned_flow_window(o, own, i);
+    if (o.method == method::lgf || o.method == method::lgf_adam)
+      check_learned_flow_window(o, own, i);
   }
   return table;
 }
@@ -186,12 +186,14 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
   s.kind = row.kind;
   s.evaluates_at = row.evaluates_at;
   s.work_vectors = row.work_vectors;
-  if (options.method == method::lgf) {  // room for the longest window's record (checked later)
+  if (options.method == method::lgf || options.method == method::lgf_adam) {
+    // room for the longest window's record (checked later)
     double largest = hyperparameter_row("lgf_record")->default_f64;
     if (options.lgf_record.is_set())
-      largest = *std::max_element(options.lgf_record.values().begin(), options.lgf_record.values().end());
+      largest =
+          *std::max_element(options.lgf_record.values().begin(), options.lgf_record.values().end());
     s.work_vectors = detail::lgf_work_vectors(
-        largest >= 2 ? int(std::min(largest, double(detail::lgf_max_record))) : 2);
+        options.method, largest >= 2 ? int(std::min(largest, double(detail::lgf_max_record))) : 2);
   }
   s.rate = row.rate;
   const bool integrator = s.integrates();

@@ -35,6 +35,8 @@ void finish_outcomes(solve_result<Real>& result) {
   }
   for (std::int64_t evaluations : result.gradient_evaluations)
     result.summary.gradient_evaluations += evaluations;
+  for (std::int64_t evaluations : result.surrogate_evaluations)
+    result.summary.surrogate_evaluations += evaluations;
 }
 
 template void finish_outcomes(solve_result<float>&);

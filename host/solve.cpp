@@ -56,6 +56,7 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
   result.accepted_steps.assign(count, 0);
   result.rejected_steps.assign(count, 0);
   result.gradient_evaluations.assign(count, 0);
+  result.surrogate_evaluations.assign(count, 0);
   for (std::size_t j = 0; j < keep.size(); ++j) {
     const std::int64_t i = keep[j];
     std::copy_n(part.solution.begin() + j * len, len, result.solution.begin() + i * len);
@@ -66,6 +67,7 @@ solve_result<Real> solve_valid_members(const least_squares_batch<Real>& batch,
     result.accepted_steps[i] = part.accepted_steps[j];
     result.rejected_steps[i] = part.rejected_steps[j];
     result.gradient_evaluations[i] = part.gradient_evaluations[j];
+    result.surrogate_evaluations[i] = part.surrogate_evaluations[j];
   }
   for (trace_point point : part.trace) {
     point.problem = keep[point.problem];

@@ -13,15 +13,20 @@
 namespace gradflow {
 namespace {
 
-bool is_known_axis(const std::string& name) {
-  return name == "lr" || name == "lambda" || name == "u0_seed" ||
+bool is_known_axis(const std::string& name, problem_axis_names problem_axes) {
+  return name == "lr" || name == problem_axes[0] || name == problem_axes[1] ||
          hyperparameter_named(solve_options{}, name) != nullptr;
 }
 
-std::string known_axes() {
-  std::string names = "lr, lambda, u0_seed";
+std::string known_axes(problem_axis_names problem_axes) {
+  std::string names = "lr";
   for (std::string_view name : hyperparameter_names()) names += ", " + std::string(name);
+  for (std::string_view name : problem_axes) names += ", " + std::string(name);
   return names;
+}
+
+bool is_problem_axis(const std::string& name, problem_axis_names problem_axes) {
+  return name == problem_axes[0] || name == problem_axes[1];
 }
 
 double parse_number(std::string_view axis, std::string_view text) {
@@ -50,14 +55,14 @@ std::vector<std::string> split(std::string_view text, char separator) {
 
 }  // namespace
 
-void check_sweep(const sweep_spec& spec) {
+void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes) {
   const std::vector<method> methods =
       spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const auto& axis = spec.axes[a];
-    if (!is_known_axis(axis.name))
+    if (!is_known_axis(axis.name, problem_axes))
       throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " +
-                             known_axes());
+                             known_axes(problem_axes));
     if (axis.values.empty()) throw invalid_argument("sweep axis " + axis.name + " is empty");
     for (std::size_t b = 0; b < a; ++b) {
       if (spec.axes[b].name == axis.name)
@@ -97,10 +102,11 @@ sweep_axis log_axis(std::string name, double first, double last, int count) {
   return axis;
 }
 
-sweep_axis parse_axis(std::string_view name, std::string_view text) {
-  if (!is_known_axis(std::string(name)))
+sweep_axis parse_axis(std::string_view name, std::string_view text,
+                      problem_axis_names problem_axes) {
+  if (!is_known_axis(std::string(name), problem_axes))
     throw invalid_argument("unknown sweep axis '" + std::string(name) + "': expected one of " +
-                           known_axes());
+                           known_axes(problem_axes));
   return parse_axis_values(name, text);
 }
 
@@ -141,80 +147,108 @@ std::int64_t sweep_size(const sweep_spec& spec, std::int64_t problem_count) {
   return size;
 }
 
-template <class Real>
-expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                                  method m, std::int64_t first, std::int64_t count) {
-  if (spec.base.skip_invalid) {
-    validate_shape(problems);  // bad members become invalid_input in the solve
-  } else {
-    validate(problems);
-  }
-  check_sweep(spec);
+sweep_grid expand_grid(const sweep_spec& spec, std::int64_t problem_count,
+                       problem_axis_names problem_axes, method m, std::int64_t first,
+                       std::int64_t count) {
+  check_sweep(spec, problem_axes);
   for (std::string_view name : hyperparameter_names()) {
     if (hyperparameter_named(spec.base, name)->is_per_member())
       throw invalid_argument("sweep: base option " + std::string(name) +
                              " must be a single value; sweep it as an axis instead");
   }
-  const std::int64_t problem_count = problems.batch_size;
   const std::int64_t method_count = spec.methods.empty() ? 1 : std::int64_t(spec.methods.size());
   const std::int64_t all = sweep_size(spec, problem_count) / method_count;  // this method's members
-  const std::int64_t grid = problem_count == 0 ? 0 : all / problem_count;
+  const std::int64_t grid_size = problem_count == 0 ? 0 : all / problem_count;
   if (count < 0) count = all - first;
   if (first < 0 || count < 1 || first + count > all)
     throw invalid_argument("sweep members [" + std::to_string(first) + ", " +
                            std::to_string(first + count) + ") outside [0, " + std::to_string(all) +
                            ")");
-  const std::int64_t len = problems.unknowns_per_problem();
-
-  expanded_sweep<Real> out;
-  out.options = spec.base;
-  out.options.method = m;
-  bool swept_initial = false;
-  for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
-  out.lambda.resize(count);
-  if (swept_initial || !problems.initial.empty()) out.initial.resize(count * len);
-
+  sweep_grid grid;
+  grid.options = spec.base;
+  grid.options.method = m;
   std::map<std::string, std::vector<double>> swept;
   for (const auto& axis : spec.axes)
-    if (axis.name != "lambda" && axis.name != "u0_seed")
+    if (!is_problem_axis(axis.name, problem_axes))
       swept[axis.name == "lr" ? "dt" : axis.name].resize(count);
 
-  out.problem_of.resize(count);
-  out.axis_values_of.resize(count);
+  grid.problem_of.resize(count);
+  grid.axis_values_of.resize(count);
   for (std::int64_t j = 0; j < count; ++j) {
-    const std::int64_t p = (first + j) / grid, g = (first + j) % grid;
-    out.problem_of[j] = p;
-    auto& values = out.axis_values_of[j];
+    grid.problem_of[j] = (first + j) / grid_size;
+    auto& values = grid.axis_values_of[j];
     values.resize(spec.axes.size());
-    std::int64_t rest = g;
+    std::int64_t rest = (first + j) % grid_size;
     for (std::size_t a = spec.axes.size(); a-- > 0;) {  // last axis fastest
       const auto& axis = spec.axes[a];
       values[a] = axis.values[rest % std::int64_t(axis.values.size())];
       rest /= std::int64_t(axis.values.size());
     }
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      const std::string& name = spec.axes[a].name;
+      if (name == "lr") {
+        swept["dt"][j] = step_for_learning_rate(grid.options, values[a]);
+      } else if (!is_problem_axis(name, problem_axes)) {
+        swept[name][j] = values[a];
+      }
+    }
+  }
+  for (auto& [name, values] : swept) *hyperparameter_named(grid.options, name) = std::move(values);
+  return grid;
+}
+
+namespace {
+
+/// `grid`'s least-squares members: λ and U0 from their problems, then the lambda and u0_seed axes.
+template <class Real>
+expanded_sweep<Real> least_squares_members(const least_squares_batch<Real>& problems,
+                                           const sweep_spec& spec, sweep_grid grid) {
+  const std::int64_t count = grid.size();
+  const std::int64_t len = problems.unknowns_per_problem();
+  expanded_sweep<Real> out;
+  static_cast<sweep_grid&>(out) = std::move(grid);
+  bool swept_initial = false;
+  for (const auto& axis : spec.axes) swept_initial |= axis.name == "u0_seed";
+  out.lambda.resize(count);
+  if (swept_initial || !problems.initial.empty()) out.initial.resize(count * len);
+  for (std::int64_t j = 0; j < count; ++j) {
+    const std::int64_t p = out.problem_of[j];
     out.lambda[j] = problems.lambda_of(p);
     if (!problems.initial.empty())
       std::copy_n(problems.initial.data() + p * len, len, out.initial.data() + j * len);
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-      const std::string& name = spec.axes[a].name;
-      const double value = values[a];
-      if (name == "lambda") {
+      const double value = out.axis_values_of[j][a];
+      if (spec.axes[a].name == "lambda") {
         out.lambda[j] = Real(value);
-      } else if (name == "u0_seed") {
+      } else if (spec.axes[a].name == "u0_seed") {
         if (!(value >= 0) || value != std::floor(value))
           throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
                                  ": must be a non-negative integer");
         const auto point = random_initial_point(std::uint64_t(value), p, int(len));
         for (std::int64_t e = 0; e < len; ++e) out.initial[j * len + e] = Real(point[e]);
-      } else if (name == "lr") {
-        swept["dt"][j] = step_for_learning_rate(out.options, value);
-      } else {
-        swept[name][j] = value;
       }
     }
   }
-  for (auto& [name, values] : swept) *hyperparameter_named(out.options, name) = std::move(values);
   return out;
+}
+
+template <class Real>
+void validate_for_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec) {
+  if (spec.base.skip_invalid) {
+    validate_shape(problems);  // bad members become invalid_input in the solve
+  } else {
+    validate(problems);
+  }
+}
+
+}  // namespace
+
+template <class Real>
+expanded_sweep<Real> expand_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                                  method m, std::int64_t first, std::int64_t count) {
+  validate_for_sweep(problems, spec);
+  return least_squares_members(
+      problems, spec, expand_grid(spec, problems.batch_size, least_squares_axes, m, first, count));
 }
 
 template <class Real>
@@ -227,49 +261,12 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
 template <class Real>
 sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_spec& spec,
                        std::int64_t first, std::int64_t count, solver_context& context) {
-  const std::int64_t total = sweep_size(spec, problems.batch_size);
-  if (count < 0) count = total - first;
-  if (first < 0 || count < 0 || first + count > total)
-    throw invalid_argument("sweep members [" + std::to_string(first) + ", " +
-                           std::to_string(first + count) + ") outside [0, " +
-                           std::to_string(total) + ")");
-  sweep_result result;
-  result.axes = spec.axes;
-  const std::vector<method> methods =
-      spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
-  const std::int64_t per_method = total / std::int64_t(methods.size());
-  for (std::size_t mi = 0; mi < methods.size(); ++mi) {
-    // This method's members [mi·per_method, (mi+1)·per_method) meet the requested range here:
-    const std::int64_t begin = std::max(first, std::int64_t(mi) * per_method);
-    const std::int64_t end = std::min(first + count, std::int64_t(mi + 1) * per_method);
-    if (begin >= end) continue;
-    const method m = methods[mi];
-    const auto expanded =
-        expand_sweep(problems, spec, m, begin - std::int64_t(mi) * per_method, end - begin);
-    const auto solved = solve(expanded.view(problems), expanded.options, context);
-    for (std::int64_t i = 0; i < expanded.size(); ++i) {
-      sweep_row row;
-      row.member = begin + i;
-      row.problem = expanded.problem_of[i];
-      row.method = m;
-      row.axis_values = std::vector<double>(expanded.axis_values_of[i]);
-      row.outcome = solved.outcome[i];
-      row.accepted_steps = solved.accepted_steps[i];
-      row.rejected_steps = solved.rejected_steps[i];
-      row.gradient_evaluations = solved.gradient_evaluations[i];
-      row.objective = solved.objective[i];
-      row.gradient_norm = solved.gradient_norm[i];
-      row.time = solved.time[i];
-      result.rows.push_back(std::move(row));
-    }
-    for (trace_point point : solved.trace) {
-      point.problem += begin;
-      result.trace.push_back(point);
-    }
-    result.runs.push_back(solved.summary);
-    result.wall_seconds += solved.summary.wall_seconds;
-  }
-  return result;
+  validate_for_sweep(problems, spec);
+  return detail::run_sweep_members(
+      spec, problems.batch_size, least_squares_axes, first, count, [&](sweep_grid grid) {
+        const auto members = least_squares_members(problems, spec, std::move(grid));
+        return solve(members.view(problems), members.options, context);
+      });
 }
 
 template expanded_sweep<float> expand_sweep(const least_squares_batch<float>&, const sweep_spec&,

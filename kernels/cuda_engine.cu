@@ -260,6 +260,7 @@ public:
     arrays_.accepted.download(result.accepted_steps, stream_);
     arrays_.rejected.download(result.rejected_steps, stream_);
     arrays_.gradient_evaluations.download(result.gradient_evaluations, stream_);
+    arrays_.surrogate_evaluations.download(result.surrogate_evaluations, stream_);
     GRADFLOW_CUDA_CHECK(cudaStreamSynchronize(stream_));
     result.outcome.resize(count);
     for (std::int64_t i = 0; i < count; ++i) result.outcome[i] = static_cast<status>(outcome[i]);

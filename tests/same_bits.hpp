@@ -17,6 +17,7 @@ void expect_same_bits(const solve_result<Real>& a, const solve_result<Real>& b) 
   EXPECT_EQ(a.accepted_steps, b.accepted_steps);
   EXPECT_EQ(a.rejected_steps, b.rejected_steps);
   EXPECT_EQ(a.gradient_evaluations, b.gradient_evaluations);
+  EXPECT_EQ(a.surrogate_evaluations, b.surrogate_evaluations);
 }
 
 }  // namespace gradflow::testing

@@ -108,7 +108,8 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
   command.add_option("--x", arguments.x, "heatmap: the horizontal axis (default: the first axis)");
   command.add_option("--y", arguments.y, "heatmap: the vertical axis (default: the second axis)");
   command.add_option("--value", arguments.value,
-                     "heatmap: steps | gradient_evaluations | f | grad_norm | t | rejected_steps");
+                     "heatmap: steps | gradient_evaluations | surrogate_evaluations | f | "
+                     "grad_norm | t | rejected_steps");
   command.add_flag("--convergence", arguments.convergence,
                    "the table is a trace: draw ‖∇f‖ against steps");
   command.add_option("--members", arguments.members, "convergence: members to draw, e.g. 0,5,9");
@@ -155,11 +156,17 @@ int run_plot(const plot_arguments& arguments) {
         throw invalid_argument("invalid axis '" + axis + "' for --x/--y: '" + arguments.table +
                                "' has axes " + names);
     }
-    const std::vector<std::string> values = {"steps", "rejected_steps", "gradient_evaluations",
-                                             "f",     "grad_norm",      "t"};
+    const std::vector<std::string> values = {"steps",
+                                             "rejected_steps",
+                                             "gradient_evaluations",
+                                             "surrogate_evaluations",
+                                             "f",
+                                             "grad_norm",
+                                             "t"};
     if (std::find(values.begin(), values.end(), arguments.value) == values.end())
       throw invalid_argument("invalid value = '" + arguments.value +
-                             "': expected steps|rejected_steps|gradient_evaluations|f|grad_norm|t");
+                             "': expected steps|rejected_steps|gradient_evaluations|"
+                             "surrogate_evaluations|f|grad_norm|t");
     command = {"heatmap",
                arguments.table,
                x,

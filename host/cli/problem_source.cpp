@@ -68,6 +68,16 @@ void read_initial_point(const std::string& path, least_squares_batch<Real>& batc
 
 }  // namespace
 
+bool names_objectives(const problem_arguments& arguments) {
+  if (arguments.objectives.empty()) return false;
+  if (!arguments.random.empty() || !arguments.matrix_path.empty() ||
+      !arguments.initial_path.empty() || arguments.random_initial || arguments.lambda != 0)
+    throw invalid_argument("--problem '" + arguments.objectives +
+                           "' names objectives: leave out --A, --B, --random, --random-u0, --U0 "
+                           "and --lambda, which describe least-squares problems");
+  return true;
+}
+
 void add_problem_options(CLI::App& command, problem_arguments& arguments, bool with_lambda) {
   auto* matrix =
       command.add_option("--A", arguments.matrix_path, "matrix A: .npy of shape (B,m,n) or (m,n)");
@@ -95,12 +105,17 @@ void add_problem_options(CLI::App& command, problem_arguments& arguments, bool w
       ->excludes(random_initial);
   if (with_lambda)
     command.add_option("--lambda", arguments.lambda, "ridge / min-norm weight λ >= 0");
+  command.add_option("--problem", arguments.objectives,
+                     "built-in objectives instead of least squares: mgh:NAME[:n] (Moré–Garbow–"
+                     "Hillstrom; comma-separated, one size) or heat (the heat inverse problem)");
 }
 
 template <class Real>
 least_squares_batch<Real> load_problems(const problem_arguments& arguments) {
   if (arguments.random.empty() && arguments.matrix_path.empty())
-    throw invalid_argument("a problem is needed: --A a.npy --B b.npy, or --random B,m,n,k[,cond]");
+    throw invalid_argument(
+        "a problem is needed: --A a.npy --B b.npy, --random B,m,n,k[,cond], or --problem "
+        "mgh:NAME[:n] | heat");
   least_squares_batch<Real> batch;
   if (!arguments.random.empty()) {
     batch = random_least_squares<Real>(parse_random(arguments));
@@ -119,6 +134,7 @@ void add_problem_inputs(const problem_arguments& arguments, run_files& files) {
 }
 
 nlohmann::json describe_problems(const problem_arguments& arguments) {
+  if (!arguments.objectives.empty()) return {{"problem", arguments.objectives}};
   if (!arguments.random.empty()) {
     return {{"random", arguments.random},
             {"seed", arguments.seed},

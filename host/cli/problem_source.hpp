@@ -10,8 +10,10 @@
 
 namespace gradflow::cli {
 
-/// Where the problems of `solve` and `sweep` come from: .npy files or the seeded generator.
+/// Where the problems of `solve` and `sweep` come from: least squares from .npy files or the seeded
+/// generator, or built-in objectives by name (objective_source.hpp).
 struct problem_arguments {
+  std::string objectives;  ///< --problem "mgh:NAME[:n],…" or "heat"; empty: least squares
   std::string matrix_path, rhs_path;
   std::string initial_path;  ///< U0 from a .npy of shape (B,n,k) or (n,k)
   std::string random;        ///< "B,m,n,k[,cond]"
@@ -22,6 +24,10 @@ struct problem_arguments {
 
 /// `with_lambda`: a scalar --lambda (solve); sweep registers --lambda as an axis instead.
 void add_problem_options(CLI::App& command, problem_arguments& arguments, bool with_lambda);
+
+/// Whether the problems are built-in objectives (--problem) rather than least squares; throws
+/// invalid_argument when a config file gave both.
+bool names_objectives(const problem_arguments& arguments);
 
 /// Reads or generates the batch; throws invalid_argument / io_error naming the option.
 template <class Real>

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/gradflow.hpp"
+#include "objective_source.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
 #include "progress_line.hpp"
@@ -19,14 +20,16 @@ std::string trace_path(const solve_arguments& arguments) {
 template <class Real>
 std::string report_csv(const solve_result<Real>& result) {
   std::string text =
-      "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations\n";
+      "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations,"
+      "surrogate_evaluations\n";
   for (std::int64_t i = 0; i < result.batch_size; ++i) {
     text += std::to_string(i) + "," + std::string(to_string(result.outcome[i]));
     for (Real value : {result.objective[i], result.gradient_norm[i], result.time[i]})
       text += "," + exact_decimal(double(value));
     text += "," + std::to_string(result.accepted_steps[i]) + "," +
             std::to_string(result.rejected_steps[i]) + "," +
-            std::to_string(result.gradient_evaluations[i]) + "\n";
+            std::to_string(result.gradient_evaluations[i]) + "," +
+            std::to_string(result.surrogate_evaluations[i]) + "\n";
   }
   return text;
 }
@@ -44,10 +47,15 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
   for (int s = 0; s < status_count; ++s)
     if (result.summary.status_counts[s] != 0)
       counts[std::string(to_string(static_cast<status>(s)))] = result.summary.status_counts[s];
+  nlohmann::json problem = describe_problems(arguments.problem);
+  if (!arguments.problem.objectives.empty()) {
+    problem["x0_scale"] = arguments.x0_scale;
+    problem["x0_offset"] = arguments.x0_offset;
+  }
   const nlohmann::json sidecar = {{"gradflow_version", version},
                                   {"date", utc_now()},
                                   {"command", command_line},
-                                  {"problem", describe_problems(arguments.problem)},
+                                  {"problem", problem},
                                   {"solver", describe_solver(arguments.solver)},
                                   {"method", arguments.solver.method},
                                   {"hyperparameters", given},
@@ -58,6 +66,7 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
                                   {"wall_seconds", result.summary.wall_seconds},
                                   {"compute_seconds", result.summary.compute_seconds},
                                   {"gradient_evaluations", result.summary.gradient_evaluations},
+                                  {"surrogate_evaluations", result.summary.surrogate_evaluations},
                                   {"products_issued", result.summary.products_issued},
                                   {"compactions", result.summary.compactions},
                                   {"status_counts", counts},
@@ -66,22 +75,31 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
   write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "the sidecar");
 }
 
-template <class Real>
-int solve_in(const solve_arguments& arguments, const solve_options& options,
-             const std::string& command_line) {
-  const auto batch = load_problems<Real>(arguments.problem);
-  const progress_line progress(!arguments.quiet, batch.batch_size);
+/// The batch's solve with a progress line: `solve_batch(options)` runs it.
+template <class SolveBatch>
+auto solve_with_progress(const solve_arguments& arguments, const solve_options& options,
+                         std::int64_t batch_size, SolveBatch&& solve_batch) {
+  const progress_line progress(!arguments.quiet, batch_size);
   solve_options with_progress = options;
   if (progress.enabled()) {
     with_progress.on_progress = [&](const progress_report& report) {
       progress.update(report.finished, report.running, report.elapsed_seconds);
     };
   }
-  const solve_result<Real> result = solve(batch, with_progress);
+  auto result = solve_batch(with_progress);
   progress.finish();
+  return result;
+}
+
+/// Writes what the run asked for: the answers (least squares: (B, n, k); objectives: (B, n)), the
+/// report, the trace and the sidecar, then the summary.
+template <class Real>
+int write_results(const solve_arguments& arguments, const solve_options& options,
+                  const solve_result<Real>& result, const std::string& command_line) {
   if (!arguments.out.empty()) {
-    write_npy(arguments.out, {result.batch_size, result.unknowns, result.rhs_count},
-              result.solution.data());
+    std::vector<std::int64_t> shape = {result.batch_size, result.unknowns};
+    if (arguments.problem.objectives.empty()) shape.push_back(result.rhs_count);
+    write_npy(arguments.out, shape, result.solution.data());
   }
   if (!arguments.report.empty()) write_atomically(arguments.report, report_csv(result), "--report");
   if (options.trace_every > 0)
@@ -89,6 +107,26 @@ int solve_in(const solve_arguments& arguments, const solve_options& options,
   write_sidecar(arguments, result, command_line);
   if (!arguments.quiet) std::cout << describe(result.summary) << "\n";
   return 0;
+}
+
+template <class Real>
+int solve_in(const solve_arguments& arguments, const solve_options& options,
+             const std::string& command_line) {
+  const auto batch = load_problems<Real>(arguments.problem);
+  const auto result = solve_with_progress(arguments, options, batch.batch_size,
+                                          [&](const solve_options& o) { return solve(batch, o); });
+  return write_results(arguments, options, result, command_line);
+}
+
+int solve_objectives_in(const solve_arguments& arguments, const solve_options& options,
+                        const std::string& command_line) {
+  objective_problems problems = load_objectives(arguments.problem.objectives);
+  move_starts(problems, arguments.x0_scale, arguments.x0_offset);
+  const auto result =
+      solve_with_progress(arguments, options, problem_count(problems), [&](const solve_options& o) {
+        return std::visit([&](const auto& batch) { return solve(batch, o); }, problems);
+      });
+  return write_results(arguments, options, result, command_line);
 }
 
 }  // namespace
@@ -104,13 +142,27 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
       .add_option("--lr", arguments.learning_rate,
                   "learning rate instead of --dt (dt = lr; heavy ball / nesterov: dt = sqrt(lr))")
       ->excludes("--dt");
-  command.add_option("--out", arguments.out, "write U as .npy of shape (B,n,k)");
+  command.add_option("--x0-scale", arguments.x0_scale,
+                     "with --problem: start at this multiple of each problem's standard x0");
+  command.add_option("--x0-offset", arguments.x0_offset,
+                     "with --problem: add this to every coordinate of the start");
+  command.add_option("--out", arguments.out,
+                     "write U as .npy of shape (B,n,k) (with --problem: x, shape (B,n))");
   command.add_option("--report", arguments.report, "write one CSV row per problem");
   command.add_flag("--quiet", arguments.quiet, "print no summary");
 }
 
 int run_solve(const solve_arguments& arguments, const std::string& command_line) {
   const bool single = single_precision(arguments.solver);
+  const bool objectives = names_objectives(arguments.problem);
+  if (objectives && single)
+    throw invalid_argument(
+        "invalid precision = 'f32' with --problem: the built-in objectives run "
+        "in f64");
+  if (!objectives && (arguments.x0_scale != 1 || arguments.x0_offset != 0))
+    throw invalid_argument(
+        "--x0-scale and --x0-offset move the start of --problem objectives; "
+        "least squares start at --U0");
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
   for (const auto& [name, value] : arguments.hyperparameters) {
@@ -133,6 +185,7 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
   if (!anchor.empty()) files.output(sidecar_path(anchor), "the sidecar");
   files.check();
   const auto locks = lock_outputs(files.outputs());
+  if (objectives) return solve_objectives_in(arguments, options, command_line);
   return single ? solve_in<float>(arguments, options, command_line)
                 : solve_in<double>(arguments, options, command_line);
 }

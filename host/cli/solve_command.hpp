@@ -17,6 +17,7 @@ struct solve_arguments {
   std::map<std::string, std::optional<double>>
       hyperparameters;                  ///< by hyperparameter_registry name (its cli_axis rows)
   std::optional<double> learning_rate;  ///< --lr: sets dt by step_for_learning_rate
+  double x0_scale = 1, x0_offset = 0;   ///< with --problem: x0 = scale · the standard x0 + offset
   std::string out, report;
   bool quiet = false;
 };

@@ -10,6 +10,7 @@
 #include "chunked_table.hpp"
 #include "gradflow/gradflow.hpp"
 #include "json_file.hpp"
+#include "objective_source.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
 #include "plot_command.hpp"
@@ -84,14 +85,38 @@ std::int64_t member_bytes(const least_squares_batch<Real>& problems) {
   return std::int64_t(sizeof(Real)) * (m * n + m * k + 2 * n * n + n * k + 2 * 12 * n * k);
 }
 
+/// The same for an objective: a Hessian and its factor, and the state.
+std::int64_t member_bytes(const objective_problems& problems) {
+  const std::int64_t n = unknowns_of(problems);
+  return std::int64_t(sizeof(double)) * (2 * n * n + 2 * 12 * n);
+}
+
+template <class Real>
+std::int64_t problem_count(const least_squares_batch<Real>& problems) {
+  return problems.batch_size;
+}
+using cli::problem_count;  // objectives' (objective_source.hpp), which the template above hides
+
+template <class Real>
+sweep_result sweep_members(const least_squares_batch<Real>& problems, const sweep_spec& spec,
+                           std::int64_t first, std::int64_t count, solver_context& context) {
+  return run_sweep(problems, spec, first, count, context);
+}
+
+sweep_result sweep_members(const objective_problems& problems, const sweep_spec& spec,
+                           std::int64_t first, std::int64_t count, solver_context& context) {
+  return std::visit([&](const auto& batch) { return sweep(batch, spec, first, count, context); },
+                    problems);
+}
+
 /// Runs members [first, first + count) in `context` (every chunk on one engine), halving the chunk
 /// on out-of-memory until one fits; one member that does not fit fails with the bytes it needs.
-template <class Real>
-sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                       std::int64_t first, std::int64_t& count, solver_context& context) {
+template <class Problems>
+sweep_result run_chunk(const Problems& problems, const sweep_spec& spec, std::int64_t first,
+                       std::int64_t& count, solver_context& context) {
   for (;;) {
     try {
-      return run_sweep(problems, spec, first, count, context);
+      return sweep_members(problems, spec, first, count, context);
     } catch (const std::exception& e) {
       const bool memory =
           dynamic_cast<const out_of_memory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e);
@@ -99,9 +124,8 @@ sweep_result run_chunk(const least_squares_batch<Real>& problems, const sweep_sp
       if (count == 1) {
         if (dynamic_cast<const out_of_memory*>(&e)) throw;
         throw out_of_memory("one member does not fit in host memory: it needs about " +
-                            std::to_string(member_bytes(problems)) + " bytes (A " +
-                            std::to_string(problems.rows) + "×" +
-                            std::to_string(problems.unknowns) + ", G and its factor, the state)");
+                            std::to_string(member_bytes(problems)) +
+                            " bytes (its problem, curvature and factor, the state)");
       }
       count = (count + 1) / 2;
       std::cerr << "gradflow: out of memory (" << e.what() << "); retrying with chunks of " << count
@@ -143,17 +167,18 @@ run_files files_of(const sweep_arguments& arguments, const sweep_paths& paths) {
   return files;
 }
 
-template <class Real>
+/// The sweep over the problems `load_problems()` returns, once the outputs are checked and locked.
+template <class LoadProblems>
 int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
-             const std::string& command_line) {
+             const std::string& command_line, LoadProblems&& load_problems) {
   const table_format format = parse_table_format(arguments.format);
   const bool tracing = spec.base.trace_every > 0;
   const sweep_paths paths = paths_for(arguments, tracing);
   const run_files files = files_of(arguments, paths);
   files.check();
   const auto locks = lock_outputs(files.outputs());
-  const auto problems = load_problems<Real>(arguments.problem);
-  const std::int64_t total = sweep_size(spec, problems.batch_size);
+  const auto problems = load_problems();
+  const std::int64_t total = sweep_size(spec, problem_count(problems));
   const auto [first, end] = shard_range(arguments.shard, total);
   const nlohmann::json settings = run_settings(arguments, spec, total);
   const bool chunked = arguments.chunk.has_value();
@@ -200,17 +225,15 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
   solver_context context;
-  const chunked_outcome outcome =
-      run_chunked(plan, [&](std::int64_t next, std::int64_t& count) {
-        chunk_start = next;
-        const sweep_result part = run_chunk(problems, live_spec, next, count, context);
-        runs.insert(runs.end(), part.runs.begin(), part.runs.end());
-        if (paths.table.empty())
-          in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
-        return chunk_output{paths.table.empty() ? std::string() : table_rows(part, format),
-                            tracing ? trace_csv(part.trace, false) : std::string(),
-                            part.wall_seconds};
-      });
+  const chunked_outcome outcome = run_chunked(plan, [&](std::int64_t next, std::int64_t& count) {
+    chunk_start = next;
+    const sweep_result part = run_chunk(problems, live_spec, next, count, context);
+    runs.insert(runs.end(), part.runs.begin(), part.runs.end());
+    if (paths.table.empty())
+      in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
+    return chunk_output{paths.table.empty() ? std::string() : table_rows(part, format),
+                        tracing ? trace_csv(part.trace, false) : std::string(), part.wall_seconds};
+  });
   if (!outcome.interrupted) progress.update(end - first, 0, elapsed());
   progress.finish();
   if (outcome.interrupted) return report_interrupt(plan, outcome);
@@ -264,6 +287,10 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
                      "axis: learning rate (dt = lr; heavy ball / nesterov: dt = sqrt(lr))");
   command.add_option("--lambda", arguments.axes["lambda"], "axis: ridge weight λ");
   command.add_option("--u0-seed", arguments.axes["u0_seed"], "axis: seed of a random U0 in [0,1)");
+  command.add_option("--x0-scale", arguments.axes["x0_scale"],
+                     "axis, with --problem: start at this multiple of each problem's x0");
+  command.add_option("--x0-offset", arguments.axes["x0_offset"],
+                     "axis, with --problem: add this to every coordinate of the start");
   command.add_option("--config", arguments.config, "JSON file with any of these settings");
   command.add_option("--preset", arguments.preset, "seed: the seed example's lr × zeta showcase");
   command.add_option("--out", arguments.out, "table, one row per member (+ a .json sidecar)");
@@ -303,20 +330,32 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   if (arguments.out.empty() && arguments.resume)
     throw invalid_argument("--resume needs the --out of the interrupted run");
   const bool single = single_precision(arguments.solver);
+  const bool objectives = names_objectives(arguments.problem);
+  if (objectives && single)
+    throw invalid_argument(
+        "invalid precision = 'f32' with --problem: the built-in objectives run "
+        "in f64");
+  const problem_axis_names problem_axes = objectives ? objective_axes : least_squares_axes;
   sweep_spec spec;
   spec.base = to_options(arguments.solver);
   spec.methods = parse_methods(arguments.solver.method);
   spec.base.method = spec.methods.front();
   for (const std::string& name : sweep_axis_names()) {  // a fixed, documented column order
     const auto it = arguments.axes.find(name);
-    if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second));
+    if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second, problem_axes));
   }
-  check_sweep(spec);
+  check_sweep(spec, problem_axes);
   if (!arguments.plot.empty() && (arguments.out.empty() || spec.axes.size() < 2))
     throw invalid_argument("--plot needs --out and at least two axes");
   if (!arguments.plot.empty()) require_picture_extension(arguments.plot);
-  return single ? sweep_in<float>(arguments, spec, command_line)
-                : sweep_in<double>(arguments, spec, command_line);
+  if (objectives)
+    return sweep_in(arguments, spec, command_line,
+                    [&] { return load_objectives(arguments.problem.objectives); });
+  if (single)
+    return sweep_in(arguments, spec, command_line,
+                    [&] { return load_problems<float>(arguments.problem); });
+  return sweep_in(arguments, spec, command_line,
+                  [&] { return load_problems<double>(arguments.problem); });
 }
 
 }  // namespace gradflow::cli

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gradflow/error.hpp"
+#include "gradflow/sweep.hpp"
 #include "json_file.hpp"
 
 namespace gradflow::cli {
@@ -37,11 +38,17 @@ std::uint64_t unsigned_integer(const nlohmann::json& value, const std::string& s
 
 }  // namespace
 
-std::vector<std::string> sweep_axis_names() {
+std::vector<std::string> solver_axis_names() {
   std::vector<std::string> names = {"lr"};
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis) names.push_back(std::string(row.name));
-  names.insert(names.end(), {"lambda", "u0_seed"});
+  return names;
+}
+
+std::vector<std::string> sweep_axis_names() {
+  std::vector<std::string> names = solver_axis_names();
+  for (const auto& family : {least_squares_axes, objective_axes})
+    for (std::string_view name : family) names.emplace_back(name);
   return names;
 }
 
@@ -74,7 +81,9 @@ void apply_config(const nlohmann::json& config, const std::string& source,
         continue;
       }
       if (typed(key)) continue;
-      if (key == "A")
+      if (key == "problem")
+        arguments.problem.objectives = value.get<std::string>();
+      else if (key == "A")
         arguments.problem.matrix_path = value.get<std::string>();
       else if (key == "B")
         arguments.problem.rhs_path = value.get<std::string>();

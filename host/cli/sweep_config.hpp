@@ -19,7 +19,7 @@ namespace gradflow::cli {
 struct sweep_arguments {
   problem_arguments problem;
   solver_arguments solver;
-  std::map<std::string, std::string> axes;  ///< by axis name (lr, dt, zeta, …, lambda, u0_seed)
+  std::map<std::string, std::string> axes;  ///< by axis name (sweep_axis_names)
   std::string config, preset, out;
   std::string plot;                   ///< a heatmap of steps over the first two axes, after the run
   std::string format = "csv";         ///< csv | jsonl
@@ -29,8 +29,12 @@ struct sweep_arguments {
   bool quiet = false;
 };
 
-/// The axes a sweep may have, in their column order: lr, the per-problem hyperparameters of
-/// hyperparameter_registry's cli_axis rows (so a new one is an axis too), lambda, u0_seed.
+/// The solver's axes, in their column order: lr, then the per-problem hyperparameters of
+/// hyperparameter_registry's cli_axis rows (so a new one is an axis too).
+std::vector<std::string> solver_axis_names();
+
+/// The axes a sweep may have, in their column order: the solver's, then the problem families'
+/// (least squares: lambda, u0_seed; objectives: x0_scale, x0_offset).
 std::vector<std::string> sweep_axis_names();
 
 /// Takes each key of a config object for which `typed(key)` (the command line set it) is false.

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* leading_columns[] = {"member", "problem", "method"};
 constexpr const char* trailing_columns[] = {
-    "status", "steps", "rejected_steps", "gradient_evaluations", "f", "grad_norm", "t"};
+    "status",    "steps", "rejected_steps", "gradient_evaluations", "surrogate_evaluations", "f",
+    "grad_norm", "t"};
 
 status parse_status_name(const std::string& text) {
   for (int s = 0; s < status_count; ++s)
@@ -75,7 +76,8 @@ std::string table_rows(const sweep_result& result, table_format format) {
       text += std::to_string(row.member) + "," + std::to_string(row.problem) + "," + method_name;
       for (double value : row.axis_values) text += "," + exact_decimal(value);
       text += "," + status_name + "," + std::to_string(row.accepted_steps) + "," +
-              std::to_string(row.rejected_steps) + "," + std::to_string(row.gradient_evaluations);
+              std::to_string(row.rejected_steps) + "," + std::to_string(row.gradient_evaluations) +
+              "," + std::to_string(row.surrogate_evaluations);
       for (double value : {row.objective, row.gradient_norm, row.time})
         text += "," + exact_decimal(value);
     } else {
@@ -89,7 +91,8 @@ std::string table_rows(const sweep_result& result, table_format format) {
       text += "," + key("status") + nlohmann::json(status_name).dump() + "," + key("steps") +
               std::to_string(row.accepted_steps) + "," + key("rejected_steps") +
               std::to_string(row.rejected_steps) + "," + key("gradient_evaluations") +
-              std::to_string(row.gradient_evaluations);
+              std::to_string(row.gradient_evaluations) + "," + key("surrogate_evaluations") +
+              std::to_string(row.surrogate_evaluations);
       const char* names[] = {"f", "grad_norm", "t"};
       const double values[] = {row.objective, row.gradient_norm, row.time};
       for (int v = 0; v < 3; ++v) {
@@ -154,9 +157,10 @@ sweep_result parse_table(const std::string& text, const std::string& path, table
         row.accepted_steps = integer(cells[t + 1]);
         row.rejected_steps = integer(cells[t + 2]);
         row.gradient_evaluations = integer(cells[t + 3]);
-        row.objective = number(cells[t + 4]);
-        row.gradient_norm = number(cells[t + 5]);
-        row.time = number(cells[t + 6]);
+        row.surrogate_evaluations = integer(cells[t + 4]);
+        row.objective = number(cells[t + 5]);
+        row.gradient_norm = number(cells[t + 6]);
+        row.time = number(cells[t + 7]);
       } else {
         const auto object = nlohmann::ordered_json::parse(line);  // keeps the column order
         if (result.axes.empty() && result.rows.empty()) {
@@ -180,6 +184,7 @@ sweep_result parse_table(const std::string& text, const std::string& path, table
         row.accepted_steps = object.at("steps").get<std::int64_t>();
         row.rejected_steps = object.at("rejected_steps").get<std::int64_t>();
         row.gradient_evaluations = object.at("gradient_evaluations").get<std::int64_t>();
+        row.surrogate_evaluations = object.at("surrogate_evaluations").get<std::int64_t>();
         row.objective = real(object.at("f"));
         row.gradient_norm = real(object.at("grad_norm"));
         row.time = real(object.at("t"));

@@ -8,8 +8,8 @@ namespace gradflow::cli {
 
 /// The per-member table of a sweep, as CSV (a header line, then one row per member) or JSON Lines
 /// (one object per member, no header). Columns / keys, in order: member, problem, method, one per
-/// axis (its name), status, steps (accepted), rejected_steps, gradient_evaluations, f, grad_norm,
-/// t.
+/// axis (its name), status, steps (accepted), rejected_steps, gradient_evaluations,
+/// surrogate_evaluations, f, grad_norm, t.
 enum class table_format { csv, jsonl };
 
 table_format parse_table_format(const std::string& text);

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "chunked_table.hpp"
+#include "gradflow/detail/neural_field.hpp"
 #include "gradflow/gradflow.hpp"
 #include "gradflow/neural_ode.hpp"
-#include "gradflow/detail/neural_field.hpp"
 #include "gradflow/npy.hpp"
 #include "json_file.hpp"
 #include "output_files.hpp"
@@ -31,8 +31,7 @@ namespace {
 /// then the solver's (lr = dt, and every per-member hyperparameter of the registry).
 std::vector<std::string> train_axis_names() {
   std::vector<std::string> names = {"noise_seed", "seed", "weight_decay", "rho"};
-  for (const std::string& name : sweep_axis_names())
-    if (name != "lambda" && name != "u0_seed") names.push_back(name);
+  for (const std::string& name : solver_axis_names()) names.push_back(name);
   return names;
 }
 
@@ -56,12 +55,18 @@ time_series read_series(const std::string& path, const char* option) {
 
 nlohmann::json data_settings(const train_arguments& a) {
   if (a.data == "vdp")
-    return {{"source", "vdp"},          {"mu", a.vdp.mu},
-            {"amplitude", a.vdp.amplitude}, {"omega", a.vdp.omega},
-            {"x1", a.vdp.x1},           {"x2", a.vdp.x2},
-            {"samples", a.vdp.samples}, {"t_end", a.vdp.t_end},
-            {"noise", a.vdp.noise},     {"noise_seed", 0},
-            {"test_samples", a.vdp.test_samples}, {"test_end", a.vdp.test_end}};
+    return {{"source", "vdp"},
+            {"mu", a.vdp.mu},
+            {"amplitude", a.vdp.amplitude},
+            {"omega", a.vdp.omega},
+            {"x1", a.vdp.x1},
+            {"x2", a.vdp.x2},
+            {"samples", a.vdp.samples},
+            {"t_end", a.vdp.t_end},
+            {"noise", a.vdp.noise},
+            {"noise_seed", 0},
+            {"test_samples", a.vdp.test_samples},
+            {"test_end", a.vdp.test_end}};
   const auto absolute = [](const std::string& path) {
     return path.empty() ? path : std::filesystem::absolute(path).string();
   };
@@ -72,7 +77,10 @@ nlohmann::json data_settings(const train_arguments& a) {
 }
 
 std::string text(double value) {
-  return std::isfinite(value) ? exact_decimal(value) : value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
+  return std::isfinite(value) ? exact_decimal(value)
+         : value > 0          ? "inf"
+         : value < 0          ? "-inf"
+                              : "nan";
 }
 
 /// The members' grid and their rows' fixed columns.
@@ -96,8 +104,9 @@ struct member_grid {
 };
 
 const std::vector<std::string> row_columns = {
-    "status",   "rounds",        "iterations", "gradient_evaluations", "loss",
-    "constraint", "train_mse",   "train_rollout", "test_mse", "test_rollout", "batch_seconds"};
+    "status",   "rounds",       "iterations",   "gradient_evaluations",
+    "loss",     "constraint",   "train_mse",    "train_rollout",
+    "test_mse", "test_rollout", "batch_seconds"};
 
 std::string header_of(const member_grid& grid, table_format format) {
   if (format == table_format::jsonl) return {};
@@ -136,11 +145,15 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
       nlohmann::ordered_json object;
       object["member"] = member;
       for (const auto& [column, cell] : cells) {
-        const bool word = column == "status" || column == "train_rollout" || column == "test_rollout";
+        const bool word =
+            column == "status" || column == "train_rollout" || column == "test_rollout";
         const double number = word ? 0 : std::strtod(cell.c_str(), nullptr);
-        if (word) object[column] = cell;
-        else if (std::isfinite(number)) object[column] = number;
-        else object[column] = nullptr;  // JSON has no NaN or ∞
+        if (word)
+          object[column] = cell;
+        else if (std::isfinite(number))
+          object[column] = number;
+        else
+          object[column] = nullptr;  // JSON has no NaN or ∞
       }
       rows += object.dump();
     }
@@ -211,11 +224,16 @@ training_spec chunk_spec(const training_spec& base, const member_grid& grid, std
     training_member member = base.members.front();
     for (std::size_t a = 0; a < grid.axes.size(); ++a) {
       const std::string& name = grid.axes[a].name;
-      if (name == "noise_seed") member.series = series_index(grid.axes[a], values[a]);
-      else if (name == "seed") member.seed = std::uint64_t(values[a]);
-      else if (name == "weight_decay") member.weight_decay = values[a];
-      else if (name == "rho") member.rho = values[a];
-      else per_member[name == "lr" ? "dt" : name].push_back(values[a]);
+      if (name == "noise_seed")
+        member.series = series_index(grid.axes[a], values[a]);
+      else if (name == "seed")
+        member.seed = std::uint64_t(values[a]);
+      else if (name == "weight_decay")
+        member.weight_decay = values[a];
+      else if (name == "rho")
+        member.rho = values[a];
+      else
+        per_member[name == "lr" ? "dt" : name].push_back(values[a]);
     }
     spec.members.push_back(member);
   }
@@ -357,32 +375,33 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   files.output(a.plot, "--plot");
   files.check();
   const auto locks = lock_outputs(files.outputs());
-  const auto noise_seeds = std::find_if(grid.axes.begin(), grid.axes.end(),
-                                        [](const sweep_axis& axis) { return axis.name == "noise_seed"; });
+  const auto noise_seeds =
+      std::find_if(grid.axes.begin(), grid.axes.end(),
+                   [](const sweep_axis& axis) { return axis.name == "noise_seed"; });
   if (noise_seeds == grid.axes.end())
     base.series.push_back(series_from_settings(data));
   else
-    for (double value : noise_seeds->values) base.series.push_back(series_from_settings(data, std::uint64_t(value)));
+    for (double value : noise_seeds->values)
+      base.series.push_back(series_from_settings(data, std::uint64_t(value)));
   check_training(chunk_spec(base, grid, 0, grid.size()));  // bad input fails before any write
 
   nlohmann::json axes = nlohmann::json::array();
   for (const sweep_axis& axis : grid.axes)
     axes.push_back({{"name", axis.name}, {"spec", a.axes.at(axis.name)}, {"values", axis.values}});
-  nlohmann::json settings = {
-      {"run", "train"},
-      {"data", data},
-      {"solver", describe_solver(a.solver)},
-      {"method", a.solver.method},
-      {"formulation", a.formulation},
-      {"constraints", a.constraints},
-      {"hidden", a.hidden},
-      {"rounds", a.rounds},
-      {"rho_growth", a.rho_growth},
-      {"constraint_tol", a.constraint_tolerance},
-      {"bandwidth", a.bandwidth},
-      {"max_step", a.max_step},
-      {"axes", axes},
-      {"format", a.format}};
+  nlohmann::json settings = {{"run", "train"},
+                             {"data", data},
+                             {"solver", describe_solver(a.solver)},
+                             {"method", a.solver.method},
+                             {"formulation", a.formulation},
+                             {"constraints", a.constraints},
+                             {"hidden", a.hidden},
+                             {"rounds", a.rounds},
+                             {"rho_growth", a.rho_growth},
+                             {"constraint_tol", a.constraint_tolerance},
+                             {"bandwidth", a.bandwidth},
+                             {"max_step", a.max_step},
+                             {"axes", axes},
+                             {"format", a.format}};
   const std::int64_t total = grid.size();
   plan.header = header_of(grid, format);
   plan.settings = settings;
@@ -406,9 +425,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     runs.insert(runs.end(), result.runs.begin(), result.runs.end());
     const std::string rows = rows_of(grid, first, result, format);
     if (a.out.empty()) in_memory += rows;
-    progress.update(first + count, 0,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                        .count());
+    progress.update(
+        first + count, 0,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return chunk_output{rows, weights_lines(first, result), result.wall_seconds};
   });
   progress.finish();
@@ -447,8 +466,10 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   if (!a.quiet) {
     std::cout << "trained " << total << " neural ODEs (" << a.formulation << ", " << a.solver.method
               << ") in " << exact_decimal(outcome.wall_seconds) << " s: " << counts.dump() << "\n";
-    if (a.out.empty()) std::cout << table_text;
-    else std::cout << "wrote " << a.out << ", " << sidecar << " and " << plan.side << "\n";
+    if (a.out.empty())
+      std::cout << table_text;
+    else
+      std::cout << "wrote " << a.out << ", " << sidecar << " and " << plan.side << "\n";
   }
   if (!a.plot.empty()) {
     draw_fit(a.out, a.plot_member, a.plot);
@@ -501,13 +522,13 @@ void draw_fit(const std::string& table, std::int64_t member, const std::string& 
     return roll_out(theta, d, hidden, start, reference.times, 1e-8, 1e-10, 100000).path;
   };
   const time_series& truth = series.truth.size() > 0 ? series.truth : series.data;
-  nlohmann::json picture = {{"dimension", d},
-                            {"member", member},
-                            {"title", settings.value("formulation", "") + ", " +
-                                          settings.value("method", "")},
-                            {"data", path_json(series.data)},
-                            {"truth", path_json(truth)},
-                            {"fit", path_json(rolled(truth))}};
+  nlohmann::json picture = {
+      {"dimension", d},
+      {"member", member},
+      {"title", settings.value("formulation", "") + ", " + settings.value("method", "")},
+      {"data", path_json(series.data)},
+      {"truth", path_json(truth)},
+      {"fit", path_json(rolled(truth))}};
   if (series.test.size() > 0) {
     picture["test"] = path_json(series.test);
     picture["extrapolation"] = path_json(rolled(series.test));

@@ -11,10 +11,13 @@
 // An objective for solve_objectives (gradflow/objective.hpp); each evaluation keeps five 30×30
 // matrices on the stack.
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/host_device.hpp"
+#include "gradflow/objective.hpp"
+#include "gradflow/sweep.hpp"
 
 namespace gradflow {
 
@@ -61,7 +64,8 @@ struct heat_inverse {
     if (!detail::cholesky_factor(factor, n) || !detail::cholesky_factor(true_factor, n))
       return std::numeric_limits<Real>::quiet_NaN();
     Real theta[n], true_theta[n], sensitivity[2][n], next[n], next_true[n], next_sensitivity[2][n];
-    for (int i = 0; i < n; ++i) theta[i] = true_theta[i] = sensitivity[0][i] = sensitivity[1][i] = 0;
+    for (int i = 0; i < n; ++i)
+      theta[i] = true_theta[i] = sensitivity[0][i] = sensitivity[1][i] = 0;
     Real sum = 0, slope[2] = {0, 0};
     for (int t = 1; t < times; ++t) {
       const Real drive = Real(forcing) * std::sin(2 * pi * t * dt);
@@ -92,7 +96,8 @@ struct heat_inverse {
       for (int i = 0; i < n; ++i) {
         theta[i] = next[i];
         true_theta[i] = next_true[i];
-        if (g) sensitivity[0][i] = next_sensitivity[0][i], sensitivity[1][i] = next_sensitivity[1][i];
+        if (g)
+          sensitivity[0][i] = next_sensitivity[0][i], sensitivity[1][i] = next_sensitivity[1][i];
       }
       for (int i = 0; i < n; ++i) {
         Real weighted = 0;  // (M e)_i
@@ -107,5 +112,13 @@ struct heat_inverse {
     return std::log(sum);
   }
 };
+
+/// solve_objectives and sweep_objectives (gradflow/objective_sweep.hpp) on heat problems, compiled
+/// into gradflow::heat_inverse, with the GPU path whenever the library was built with CUDA.
+solve_result<double> solve(const objective_batch<heat_inverse<double>, double>& batch,
+                           const solve_options& options);
+sweep_result sweep(const objective_batch<heat_inverse<double>, double>& problems,
+                   const sweep_spec& spec, std::int64_t first, std::int64_t count,
+                   solver_context& context);
 
 }  // namespace gradflow

@@ -37,8 +37,9 @@ struct method_info {
   std::string_view name;
   method_kind kind;
   scheme tableau;
-  /// Optimisers: per-problem work vectors (momentum, moments, CG's residual and direction; lgf:
-  /// from its largest window, detail::lgf_work_vectors); integrators keep their tableau's stages.
+  /// Optimisers: per-problem work vectors (momentum, moments, CG's residual and direction; lgf,
+  /// lgf_adam: from the largest window, detail::lgf_work_vectors); integrators keep their
+  /// tableau's stages.
   int work_vectors;
   evaluation_point evaluates_at;
   default_rate rate;
@@ -46,14 +47,14 @@ struct method_info {
   bool quadratic_only;  ///< solves H·u = c: needs a quadratic model (model_traits::quadratic)
   /// The method's own hyperparameters (hyperparameter_registry names) beyond dt / lr and the
   /// gradient tests; empty views pad.
-  std::array<std::string_view, 4> reads;
+  std::array<std::string_view, 7> reads;
   std::string_view help;
 };
 
 // clang-format off: one row per method.
 // id, name, kind, tableau, work vectors, evaluates at, default rate, default control, quadratic only,
 // reads, help
-inline constexpr std::array<method_info, 18> method_table{{
+inline constexpr std::array<method_info, 19> method_table{{
     {method::euler, "euler", method_kind::runge_kutta, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
      "explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)"},
     {method::rk4, "rk4", method_kind::runge_kutta, scheme::rk4, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
@@ -86,6 +87,8 @@ inline constexpr std::array<method_info, 18> method_table{{
      "L-BFGS with 10 pairs, backtracking to the Armijo condition (f, or for least squares its exact change)"},
     {method::lgf, "lgf", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {"lgf_record", "lgf_window", "lgf_rank", "lgf_ridge"},
      "learned gradient flow over gd (Norman et al. 2026): K true steps, an affine surrogate fitted to them, M − K RK4 steps on it, the landing guarded"},
+    {method::lgf_adam, "lgf_adam", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::adam, step_control::fixed, false, {"beta1", "beta2", "epsilon", "lgf_record", "lgf_window", "lgf_rank", "lgf_ridge"},
+     "learned gradient flow over Adam: K Adam steps, an affine fit of their gradients, M − K RK4 steps of the continuous Adam system with it, guarded"},
     {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, step_control::fixed, true, {},
      "conjugate gradient on the normal equations H U = c"},
     {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, true, {},

@@ -4,12 +4,15 @@
 // usable as an objective (gradflow/objective.hpp) with the published minima and standard starting
 // points.
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gradflow/detail/dual.hpp"
 #include "gradflow/detail/host_device.hpp"
 #include "gradflow/objective.hpp"
+#include "gradflow/sweep.hpp"
 
 namespace gradflow::mgh {
 
@@ -451,6 +454,12 @@ struct problem_info {
 /// Watson: 2 … 31; every problem: at most max_unknowns).
 problem_info sized(problem id, int unknowns);
 
+/// The problem called `name` (problem_info::name without a size suffix: "rosenbrock", "watson")
+/// at `unknowns` unknowns, or at its own size (fixed-size problems) or test_set's first size
+/// (variable-size ones) when `unknowns` is 0. Throws invalid_argument listing the names for an
+/// unknown name, and as `sized` for a size the problem does not take.
+problem_info named(std::string_view name, int unknowns = 0);
+
 /// The set: problems 1–18 at their fixed sizes; extended Rosenbrock and extended Powell singular
 /// at `extended_unknowns` (a multiple of 4 in [4, 64]); and the variable-size problems of TOMS
 /// Algorithm 566 at the sizes whose minima the paper publishes: Watson n = 6, 9; Penalty I and II
@@ -463,5 +472,10 @@ std::vector<problem_info> test_set(int extended_unknowns = 8);
 /// solve_objectives.
 solve_result<double> solve(const objective_batch<objective, double>& batch,
                            const solve_options& options);
+
+/// sweep_objectives (gradflow/objective_sweep.hpp) on the set's problems, compiled into libgradflow
+/// like `solve`.
+sweep_result sweep(const objective_batch<objective, double>& problems, const sweep_spec& spec,
+                   std::int64_t first, std::int64_t count, solver_context& context);
 
 }  // namespace gradflow::mgh

@@ -47,8 +47,11 @@ enum class method {
   /// Learned gradient flow over gd (Norman et al., CMAME 2026): windows of lgf_window iterations,
   /// lgf_record true steps, then a jump by RK4 on an affine surrogate fitted to them, guarded.
   lgf,
-  cg,        ///< conjugate gradient on the normal equations G U = C (least squares)
-  direct,    ///< Cholesky solve of G U = C: the speed limit for linear least squares
+  /// Learned gradient flow over Adam: Adam's true steps, the recorded gradients' affine fit g(θ),
+  /// and jumps by RK4 on the continuous Adam system with that g.
+  lgf_adam,
+  cg,      ///< conjugate gradient on the normal equations G U = C (least squares)
+  direct,  ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };
 
 /// True for the methods that integrate `dynamics` (Runge–Kutta, Chebyshev and linearly implicit;
@@ -114,13 +117,15 @@ struct solve_options {
   /// rkcd, rkc: stages s per step. Unset: the fewest that keep dt·L stable when dt is given, else
   /// ⌈√(η(κ−1)/2)⌉ from the problem's κ = L/μ (then dt = ℓ_s/L, the stability length over L).
   hyperparameter stages;
-  /// lgf: true gd steps recorded per window, K (an integer in [2, 32]; default 25).
+  /// lgf, lgf_adam: true base steps recorded per window, K (an integer in [2, 32]; default 25).
   hyperparameter lgf_record;
-  /// lgf: iterations per window, M (an integer > K; default 50): the jump is M − K surrogate steps.
+  /// lgf, lgf_adam: iterations per window, M (an integer > K; default 50): the jump is M − K
+  /// surrogate steps.
   hyperparameter lgf_window;
-  /// lgf: the most modes of the surrogate (POD rank; default 0: the snapshots' numerical rank).
+  /// lgf, lgf_adam: the most modes of the surrogate (POD rank; default 0: the snapshots' numerical
+  /// rank).
   hyperparameter lgf_rank;
-  /// lgf: the surrogate's ridge α (default 0: plain least squares).
+  /// lgf, lgf_adam: the surrogate's ridge α (default 0: plain least squares).
   hyperparameter lgf_ridge;
 
   /// Local-error tolerances (f64: rtol 1e-8, atol 1e-10; f32: 1e-4, 1e-6). Near a minimum an
@@ -183,11 +188,12 @@ const hyperparameter* hyperparameter_named(const solve_options& options, std::st
 double step_for_learning_rate(const solve_options& options, double lr);
 
 /// Whether a solve with `options` (method, dynamics, control) reads the hyperparameter or sweep
-/// axis `name` (those of hyperparameter_named, and lr, lambda, u0_seed): a sweep axis it does not
-/// read would only repeat members. dt/lr: every method but cg and direct; zeta, damping, mass:
-/// integrators of heavy-ball dynamics; vtol: integrators of second-order dynamics; momentum:
-/// momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol, atol: bs3, tsit5,
-/// dp5 under error control; u0_seed: every method but direct; gtol, rtol_grad, lambda: all.
+/// axis `name` (those of hyperparameter_named, lr, and the problem axes of gradflow/sweep.hpp): a
+/// sweep axis it does not read would only repeat members. dt/lr: every method but cg and direct;
+/// zeta, damping, mass: integrators of heavy-ball dynamics; vtol: integrators of second-order
+/// dynamics; momentum: momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol,
+/// atol: bs3, tsit5, dp5 under error control; u0_seed, x0_scale, x0_offset: every method but
+/// direct; gtol, rtol_grad, lambda: all.
 bool uses_hyperparameter(const solve_options& options, std::string_view name);
 
 /// Every name hyperparameter_named knows, in declaration order.

@@ -19,7 +19,8 @@ struct run_summary {
   execution_path path = execution_path::lockstep;          ///< the path that ran (never automatic)
   double wall_seconds = 0;     ///< from upload to results on the host, set-up included
   double compute_seconds = 0;  ///< the device's time from the first phase to the last (no copies)
-  std::int64_t gradient_evaluations = 0;  ///< summed over problems
+  std::int64_t gradient_evaluations = 0;   ///< summed over problems
+  std::int64_t surrogate_evaluations = 0;  ///< summed over problems
   /// Per-problem evaluations the model issued (∇f or H·X; least squares: one product G·X each);
   /// beyond gradient_evaluations they were spent on problems that had already stopped (lockstep:
   /// masked, not yet compacted).
@@ -53,7 +54,10 @@ struct solve_result {
   /// Steps attempted and not taken as proposed: rejected by error or descent control, halved by a
   /// failed factorisation; FIRE's uphill iterations (velocity reset, FIRE 2.0 steps back).
   std::vector<std::int64_t> rejected_steps;
-  std::vector<std::int64_t> gradient_evaluations;
+  std::vector<std::int64_t> gradient_evaluations;  ///< true ∇f (or H·X) evaluations
+  /// Evaluations of a learned surrogate in place of ∇f (lgf: four per RK4 step of a jump, refused
+  /// jumps included); 0 for every other method.
+  std::vector<std::int64_t> surrogate_evaluations;
   std::vector<trace_point> trace;  ///< empty unless solve_options::trace_every > 0
   run_summary summary;
 };

@@ -13,7 +13,9 @@
 #include <sstream>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/heat_inverse.hpp"
 #include "gradflow/hyperparameters.hpp"
+#include "gradflow/mgh.hpp"
 #include "oracle.hpp"
 
 #ifndef GRADFLOW_CLI_PATH
@@ -140,7 +142,8 @@ TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
   std::string header, row;
   std::getline(report, header);
   EXPECT_EQ(header,
-            "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations");
+            "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations,"
+            "surrogate_evaluations");
   std::int64_t rows = 0;
   while (std::getline(report, row)) {
     EXPECT_EQ(row.rfind(std::to_string(rows) + ",converged,", 0), 0u) << row;
@@ -217,6 +220,94 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   if (cuda_devices().empty()) expect_usage_error("solve --random 2,5,2,1 --backend cuda", "cuda");
 }
 
+/// Field `column` (0-based) of data row `row` of a CSV table with a header line.
+std::string csv_field(const std::string& table, int row, int column) {
+  std::istringstream lines(table);
+  std::string line;
+  for (int r = 0; r <= row + 1 && std::getline(lines, line);) ++r;
+  std::istringstream fields(line);
+  std::string field;
+  for (int c = 0; c <= column && std::getline(fields, field, ',');) ++c;
+  return field;
+}
+
+TEST_F(Cli, SolvesBuiltInObjectivesByNameFromMovedStarts) {
+  // Two MGH problems of one size to their published minimisers: Rosenbrock's (1, 1), Beale's
+  // (3, 0.5).
+  const auto both =
+      run("solve --problem mgh:rosenbrock,mgh:beale --method lbfgs --lr 1e-3 "
+          "--backend cpu --quiet --out " +
+          path("x.npy"));
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  const npy_array x = read_npy(path("x.npy"));
+  ASSERT_EQ(x.shape, (std::vector<std::int64_t>{2, 2}));
+  EXPECT_NEAR(x.values[0], 1, 1e-4);
+  EXPECT_NEAR(x.values[1], 1, 1e-4);
+  EXPECT_NEAR(x.values[2], 3, 1e-4);
+  EXPECT_NEAR(x.values[3], 0.5, 1e-4);
+  // The start moved to 2·x0 + 0.5: the run is the library's from that point, bit for bit.
+  const auto moved =
+      run("solve --problem mgh:beale --method gd --lr 1e-3 --max-steps 50 "
+          "--x0-scale 2 --x0-offset 0.5 --backend cpu --report " +
+          path("b.csv"));
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  objective_batch<mgh::objective, double> beale;
+  beale.unknowns = 2;
+  beale.problems = {mgh::named("beale").function};
+  beale.initial = {2.5, 2.5};
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::gd;
+  options.dt = 1e-3;
+  options.max_steps = 50;
+  const auto expected = mgh::solve(beale, options);
+  EXPECT_EQ(std::stod(csv_field(read_file(path("b.csv")), 0, 2)), expected.objective[0]);
+  // The heat inverse problem from its paper's start, five SGD epochs.
+  const auto heat =
+      run("solve --problem heat --method gd --lr 1e-2 --max-steps 5 --backend cpu "
+          "--report " +
+          path("h.csv"));
+  ASSERT_EQ(heat.exit_code, 0) << heat.output;
+  objective_batch<heat_inverse<double>, double> paper;
+  paper.unknowns = 2;
+  paper.problems.resize(1);
+  paper.initial = {heat_inverse<double>::start_left, heat_inverse<double>::start_right};
+  options.dt = 1e-2;
+  options.max_steps = 5;
+  const auto epochs = solve(paper, options);
+  const std::string report = read_file(path("h.csv"));
+  EXPECT_EQ(std::stod(csv_field(report, 0, 2)), epochs.objective[0]) << report;
+  EXPECT_EQ(csv_field(report, 0, 7), "5") << report;  // gradient evaluations
+}
+
+TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
+  const std::string sweep =
+      "sweep --problem mgh:rosenbrock --method gd,lgf --lr 1e-3 --x0-scale "
+      "1,10 --x0-offset 0,0.1 --max-steps 3000 --backend cpu --quiet";
+  ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
+  ASSERT_EQ(run(sweep + " --chunk 3 --out " + path("chunked.csv")).exit_code, 0);
+  const std::string table = read_file(path("whole.csv"));
+  EXPECT_EQ(table.rfind("member,problem,method,lr,x0_scale,x0_offset,status,", 0), 0u) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 9);
+  EXPECT_EQ(read_file(path("chunked.csv")), table);
+  EXPECT_NE(read_file(path("whole.json")).find("\"problem\": \"mgh:rosenbrock\""),
+            std::string::npos);
+
+  expect_usage_error("solve --problem mgh:rosenbrok", "unknown MGH problem 'rosenbrok'");
+  expect_usage_error("solve --problem bogus", "'bogus' is not mgh:NAME[:n] or heat");
+  expect_usage_error("solve --problem mgh:watson:40", "must be in [2, 31]");
+  expect_usage_error("solve --problem mgh:rosenbrock,mgh:helical_valley", "one size per batch");
+  expect_usage_error("solve --problem mgh:rosenbrock,heat", "run them separately");
+  expect_usage_error("solve --problem heat --precision f32", "f64");
+  expect_usage_error("solve --problem mgh:beale --random 2,5,2,1", "leave out --A");
+  expect_usage_error("solve --random 2,5,2,1 --x0-scale 2", "--x0-scale");
+  expect_usage_error("solve --problem mgh:beale --x0-scale inf", "x0_scale");
+  expect_usage_error("sweep --problem mgh:beale --lr 1e-3 --lambda 0,1",
+                     "unknown sweep axis 'lambda'");
+  expect_usage_error("sweep --random 2,5,2,1 --lr 1e-3 --x0-offset 0,1",
+                     "unknown sweep axis 'x0_offset'");
+}
+
 TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
   const auto result = run("sweep --preset seed --backend cpu --out " + path("sweep.csv"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -224,10 +315,11 @@ TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
                            "best: rk4, lr = ", "fewest steps at zeta ≈"})
     EXPECT_NE(result.output.find(line), std::string::npos) << line << "\n" << result.output;
   const std::string table = read_file(path("sweep.csv"));
-  EXPECT_EQ(table.rfind("member,problem,method,lr,zeta,status,steps,rejected_steps,"
-                        "gradient_evaluations,f,grad_norm,t\n0,0,rk4,0.0001,0.1",
-                        0),
-            0u)
+  EXPECT_EQ(
+      table.rfind("member,problem,method,lr,zeta,status,steps,rejected_steps,"
+                  "gradient_evaluations,surrogate_evaluations,f,grad_norm,t\n0,0,rk4,0.0001,0.1",
+                  0),
+      0u)
       << table.substr(0, 200);
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 577);
   const std::string sidecar = read_file(path("sweep.json"));
@@ -256,7 +348,7 @@ TEST_F(Cli, ChebyshevDampingAndStagesAreSweepAxes) {
     std::vector<std::string> fields;
     std::stringstream cells(row);
     for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
-    ASSERT_EQ(fields.size(), 11u) << row;
+    ASSERT_EQ(fields.size(), 12u) << row;
     EXPECT_EQ(fields[4], "converged") << row;
     evaluations.push_back(std::stol(fields[7]));
   }
@@ -560,7 +652,7 @@ TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
     std::vector<std::string> cells;
     std::stringstream line(row);
     for (std::string cell; std::getline(line, cell, ',');) cells.push_back(cell);
-    ASSERT_EQ(cells.size(), 8u);
+    ASSERT_EQ(cells.size(), 9u);
     EXPECT_TRUE(cells[1] == "stalled" || cells[1] == "converged") << row;
     EXPECT_LT(std::stol(cells[5]), 200000) << "stopped long before max_steps: " << row;
   }
@@ -737,8 +829,10 @@ std::string member_row(const std::string& table, int k) {
 }
 
 TEST_F(Cli, TrainGivesEachNoiseSeedItsOwnDataSet) {
-  ASSERT_EQ(run(small_train + " --noise-seed 0,3 --seed 0,1 --out " + path("both.csv")).exit_code, 0);
-  ASSERT_EQ(run(small_train + " --noise-seed 3 --seed 0,1 --out " + path("three.csv")).exit_code, 0);
+  ASSERT_EQ(run(small_train + " --noise-seed 0,3 --seed 0,1 --out " + path("both.csv")).exit_code,
+            0);
+  ASSERT_EQ(run(small_train + " --noise-seed 3 --seed 0,1 --out " + path("three.csv")).exit_code,
+            0);
   const std::string both = read_file(path("both.csv")), three = read_file(path("three.csv"));
   EXPECT_EQ(both.substr(0, both.find(',', 7)), "member,noise_seed");
   // Members 2 and 3 of the batch are the noise draw 3 the lone run fits: the same rows.
@@ -759,20 +853,25 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   std::vector<double> with_nan = good, backwards = good;
   with_nan[9] = std::nan("");
   std::swap(backwards[10], backwards[12]);
-  const std::string sequential = small_train + " --formulation sequential --method adam --max-steps 3";
+  const std::string sequential =
+      small_train + " --formulation sequential --method adam --max-steps 3";
   EXPECT_EQ(run(sequential + " --data " + series("good.npy", good, 30, 2)).exit_code, 0);
-  expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2), "value at sample 4");
-  expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2), "is not after");
+  expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2),
+                     "value at sample 4");
+  expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
+                     "is not after");
   expect_usage_error(sequential + " --data " + series("flat.npy", good, 60, 1), "shape");
   expect_usage_error(small_train + " --data " + path("good.npy"), "Chebyshev points");
-  expect_usage_error(sequential + " --data " + path("good.npy") + " --noise-seed 1", "needs --data vdp");
+  expect_usage_error(sequential + " --data " + path("good.npy") + " --noise-seed 1",
+                     "needs --data vdp");
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
   expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
   expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
   expect_usage_error(small_train + " --noise -1", "noise");
   expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
   expect_usage_error(small_train + " --rho 0", "rho = 0");
-  expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"), "member 1");
+  expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"),
+                     "member 1");
   EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
   expect_usage_error(small_train + " --resume", "--resume needs --out");
 }

@@ -153,5 +153,31 @@ TEST(Mgh, SizesAreCheckedAndStartAsPublished) {
   EXPECT_NEAR(watson.function.value(watson.start.data()), 30, 1e-12);
 }
 
+TEST(Mgh, EveryProblemIsFoundByItsNameAtItsSize) {
+  for (const auto& info : mgh::test_set()) {
+    const bool fixed_size = int(info.function.id) <= int(mgh::problem::biggs_exp6);  // MGH 1–18
+    const std::string name = fixed_size ? info.name : info.name.substr(0, info.name.rfind('_'));
+    const auto found = mgh::named(name, info.function.unknowns);
+    EXPECT_EQ(found.name, info.name);
+    EXPECT_EQ(found.function.id, info.function.id);
+    EXPECT_EQ(found.function.residuals, info.function.residuals);
+    EXPECT_EQ(found.start, info.start);
+  }
+  EXPECT_EQ(mgh::named("rosenbrock").function.unknowns, 2);
+  EXPECT_EQ(mgh::named("watson").name, "watson_6");  // the set's first size
+  EXPECT_EQ(mgh::named("extended_powell", 12).function.unknowns, 12);
+  try {
+    mgh::named("rosenbrok");
+    ADD_FAILURE() << "a misspelt name was accepted";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'rosenbrok': expected one of rosenbrock,"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("chebyquad"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(mgh::named("beale", 3), invalid_argument);
+  EXPECT_THROW(mgh::named("extended_powell", 6), invalid_argument);
+}
+
 }  // namespace
 }  // namespace gradflow

@@ -74,6 +74,7 @@ constexpr pinned_case cases[] = {
     {"cg", method::cg, dynamics::gradient},
     {"direct", method::direct, dynamics::gradient},
     {"lgf", method::lgf, dynamics::gradient},
+    {"lgf_adam", method::lgf_adam, dynamics::gradient},
 };
 
 /// The hashes at the commit that introduced this test (before the one-driver restructuring).

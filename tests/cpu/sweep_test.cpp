@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/mgh.hpp"
 
 namespace gradflow {
 namespace {
@@ -148,6 +149,56 @@ TEST(Sweep, ChunksConcatenateToTheWholeSweep) {
     EXPECT_EQ(pieces[r].objective, whole.rows[r].objective);
   }
   EXPECT_THROW(run_sweep(problems, spec, 20, 5), invalid_argument);
+}
+
+TEST(Sweep, ObjectiveRowsEqualMembersSolvedAloneFromTheirMovedStarts) {
+  objective_batch<mgh::objective, double> problems;
+  problems.unknowns = 2;
+  for (const char* name : {"rosenbrock", "beale"}) {
+    const auto info = mgh::named(name);
+    problems.problems.push_back(info.function);
+    problems.initial.insert(problems.initial.end(), info.start.begin(), info.start.end());
+  }
+  sweep_spec spec;
+  spec.axes = {parse_axis("lr", "1e-3,2e-3", objective_axes),
+               parse_axis("x0_scale", "1,2", objective_axes),
+               parse_axis("x0_offset", "0,0.25", objective_axes)};
+  spec.methods = {method::gd, method::lgf};
+  spec.base.backend = backend_kind::cpu;
+  spec.base.max_steps = 20000;
+  solver_context context;
+  const auto swept = mgh::sweep(problems, spec, 0, -1, context);
+  ASSERT_EQ(std::int64_t(swept.rows.size()), sweep_size(spec, 2));
+  ASSERT_EQ(swept.rows.size(), 32u);
+  std::int64_t converged = 0;
+  for (const auto& row : swept.rows) {
+    objective_batch<mgh::objective, double> alone;
+    alone.unknowns = 2;
+    alone.problems = {problems.problems[row.problem]};
+    const double scale = row.axis_values[1], offset = row.axis_values[2];
+    for (int e = 0; e < 2; ++e)
+      alone.initial.push_back(scale * problems.initial[row.problem * 2 + e] + offset);
+    solve_options options = spec.base;
+    options.method = row.method;
+    options.dt = row.axis_values[0];
+    const auto single = mgh::solve(alone, options);
+    EXPECT_EQ(row.outcome, single.outcome[0]) << "member " << row.member;
+    EXPECT_EQ(row.accepted_steps, single.accepted_steps[0]) << "member " << row.member;
+    EXPECT_EQ(row.gradient_evaluations, single.gradient_evaluations[0]);
+    EXPECT_EQ(row.objective, single.objective[0]) << "member " << row.member;
+    converged += row.outcome == status::converged;
+  }
+  EXPECT_GT(converged, 0) << "the comparison must include converged members";
+  // A chunk straddling the method boundary gives the same rows.
+  const auto chunk = mgh::sweep(problems, spec, 13, 6, context);
+  for (std::size_t r = 0; r < chunk.rows.size(); ++r) {
+    EXPECT_EQ(chunk.rows[r].member, swept.rows[13 + r].member);
+    EXPECT_EQ(chunk.rows[r].objective, swept.rows[13 + r].objective);
+  }
+  // The least-squares axes are not objective axes, and the other way round.
+  spec.axes.push_back(sweep_axis{"lambda", {0.0}, false});
+  EXPECT_THROW(mgh::sweep(problems, spec, 0, -1, context), invalid_argument);
+  EXPECT_THROW(parse_axis("x0_scale", "1,2"), invalid_argument);
 }
 
 }  // namespace

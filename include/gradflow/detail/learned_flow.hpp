@@ -1,6 +1,7 @@
 #pragma once
-// Learned gradient flow over gradient descent (Norman, Rowan, Maute & Doostan, "Learning Gradient
-// Flow", CMAME 460, 2026), one problem per call, written once for the CPU and CUDA threads.
+// Learned gradient flow over gradient descent (lgf) and over Adam (lgf_adam) (Norman, Rowan, Maute
+// & Doostan, "Learning Gradient Flow", CMAME 460, 2026), one problem per call, written once for
+// the CPU and CUDA threads.
 //
 // Windows of M iterations: K true gd steps θ_{j+1} = θ_j − lr·∇f(θ_j) are recorded, an affine
 // surrogate of the flow, θ̇ = b + Wθ, is fitted to them (the "tracked" target: gd's own
@@ -12,13 +13,16 @@
 // its exact change on a quadratic, ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes
 // at θ_K and later jumps are halved (doubled back towards M − K after each accepted one). A jump
 // whose path outruns gradient flow (lgf_reach_factor) is refused the same way before any
-// evaluation.
+// evaluation. Over Adam the true steps are Adam's, the tracked fit is of the gradient itself,
+// g(θ) ≈ c + B·Qᵀ(θ − θ_0), and a jump integrates the continuous Adam system with it
+// (jump_on_learned_adam); a rejected landing resumes at θ_K with its moments.
 //
 // t_end, when finite, bounds the pseudo-time (status reached_t_end), so that runs compare at equal
-// epochs. Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one each;
-// stall windows and max_steps count them), t the pseudo-time (t/lr: the paper's epochs, surrogate
-// steps included), gradient_evaluations the true gradients only, rejected steps the rejected jumps. Work vectors (K_max = the batch's largest K): θ_j in 0 … K_max − 1 (then the basis),
-// ∇f(θ_j) in K_max … 2K_max − 1, θ_{K−1} in 2K_max.
+// epochs. Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one
+// each; stall windows and max_steps count them), t the pseudo-time (t/lr: the paper's epochs,
+// surrogate steps included), gradient_evaluations the true gradients only, surrogate_evaluations
+// the learned field's (four per RK4 step of every jump integrated, refused ones included), rejected
+// steps the rejected jumps. Work vectors: learned_flow_layout.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -58,7 +62,7 @@ GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lg
     const Real norm = std::sqrt(norm_sq);
     if (norm == 0) continue;
     const Real alpha = f[c][c] > 0 ? -norm : norm;  // the reflection's image, away from f[c][c]
-    f[c][c] -= alpha;                                // v = x − αe₁ in column c, rows c…
+    f[c][c] -= alpha;                               // v = x − αe₁ in column c, rows c…
     const Real v_norm_sq = norm_sq - 2 * alpha * (f[c][c] + alpha) + alpha * alpha;
     for (int k = c + 1; k < columns; ++k) {
       Real dot_v = 0;
@@ -117,29 +121,62 @@ enum class jump_outcome {
   no_jump,  ///< the iterates did not move, or the fit is not determined
 };
 
-/// A landing farther from θ_K than this many times τ·max_j ‖∇f(θ_j)‖ — the way gradient flow
-/// covers in time τ when ‖∇f‖ does not grow — is refused without a true evaluation: the surrogate
-/// has left the region its window describes (e.g. towards a plateau where f is lower, far away).
+/// A landing farther from θ_K than this many times τ times the fastest true step of the window
+/// (‖θ_{j+1} − θ_j‖/lr; gd: ‖∇f(θ_j)‖) — the way the base method covers in time τ when it does not
+/// speed up — is refused without a true evaluation: the surrogate has left the region its window
+/// describes (e.g. towards a plateau where f is lower, far away).
 inline constexpr double lgf_reach_factor = 2;
 
-/// After the window's K-th true step: fits the surrogate to the window and integrates it from θ_K
-/// (u on entry) for `steps` RK4 steps of Δt = lr, leaving the landing in u when it landed (else u
-/// is θ_K still).
+/// Where lgf keeps its vectors among a problem's work vectors (K_max = the batch's largest K):
+/// θ_j (then the origin θ_0 and the basis) in 0 … K_max − 1, ∇f(θ_j) in K_max … 2K_max − 1,
+/// θ_{K−1} at 2K_max; over Adam also its moments m and s, the θ_K, m, s a jump starts from, the
+/// learned gradient's offset and columns (K_max vectors), and RK4's start, sum and slope of θ, m,
+/// s.
+struct learned_flow_layout {
+  int largest_record = 2;
+  bool over_adam = false;
+
+  GRADFLOW_HD int gradient(int j) const { return largest_record + j; }
+  GRADFLOW_HD int last_true() const { return 2 * largest_record; }
+  GRADFLOW_HD int moment(int k) const { return 2 * largest_record + 1 + k; }      // m, s
+  GRADFLOW_HD int jump_start(int k) const { return 2 * largest_record + 3 + k; }  // θ_K, m, s
+  GRADFLOW_HD int learned_gradient(int c) const { return 2 * largest_record + 6 + c; }
+  /// role 0: a step's start, 1: the weighted sum of slopes, 2: the slope; k: θ, m, s.
+  GRADFLOW_HD int runge_kutta(int role, int k) const {
+    return 3 * largest_record + 6 + 3 * role + k;
+  }
+  GRADFLOW_HD int count() const {
+    return over_adam ? 3 * largest_record + 15 : 2 * largest_record + 1;
+  }
+};
+
+/// The layout of a run whose method is lgf or lgf_adam, from its work-vector count.
 template <class Real>
-GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                                      std::int64_t i, int record, std::int64_t steps) {
+GRADFLOW_HD learned_flow_layout learned_flow_layout_of(const step_settings<Real>& s) {
+  learned_flow_layout layout;
+  layout.over_adam = s.method == method::lgf_adam;
+  layout.largest_record = layout.over_adam ? (s.work_vectors - 15) / 3 : (s.work_vectors - 1) / 2;
+  return layout;
+}
+
+/// The work vectors `m` (lgf or lgf_adam) needs for a batch whose largest window records
+/// `largest_record` steps.
+inline int lgf_work_vectors(method m, int largest_record) {
+  return learned_flow_layout{largest_record, m == method::lgf_adam}.count();
+}
+
+/// The window's reduced coordinates: keeps θ_{K−1}, then Gram–Schmidt (twice) on θ_j − θ_0 leaves
+/// the origin θ_0 in work vector 0 and an orthonormal basis Q in 1 … rank (POD at the snapshots'
+/// numerical rank, or at most lgf_rank modes), and f's rows j < K the regressors
+/// [1, Qᵀ(θ_j − θ_0)]. Returns the rank (0: the iterates did not move).
+template <class Real>
+GRADFLOW_HD int reduce_window(const lockstep_view<Real>& v, std::int64_t i, int record,
+                              const learned_flow_layout& layout, Real (*f)[lgf_max_record + 1]) {
   const int len = v.len();
-  const int largest_record = (s.work_vectors - 1) / 2;
-  const Real rate = v.parameter_of(i, step);
-  const int rank_cap_given = int(v.parameter_of(i, lgf_rank));
-  const int rank_cap = rank_cap_given > 0 && rank_cap_given < record - 1 ? rank_cap_given : record - 1;
-  Real* u = v.state_of(i);
+  const int rank_given = int(v.parameter_of(i, lgf_rank));
+  const int rank_cap = rank_given > 0 && rank_given < record - 1 ? rank_given : record - 1;
   const Real* origin = v.work_of(0, i);
-  const auto gradient_at = [&](int j) { return v.work_of(largest_record + j, i); };
-  // f: rows j < K of [1, coordinates of θ_j − θ_0]; b: Qᵀ(−∇f(θ_j)).
-  Real f[lgf_max_record][lgf_max_record + 1];
-  Real b[lgf_max_record][lgf_max_record];
-  Real* last_true = v.work_of(2 * largest_record, i);
+  Real* last_true = v.work_of(layout.last_true(), i);
   const Real* before_last = v.work_of(record - 1, i);
   for (int e = 0; e < len; ++e) last_true[e] = before_last[e];
   const Real rounding = 64 * std::numeric_limits<Real>::epsilon() * frobenius_norm(origin, len);
@@ -170,6 +207,47 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, cons
       ++rank;
     }
   }
+  return rank;
+}
+
+/// The surrogate's RK4 over `steps` steps of Δt = lr: `field(stage, y, slope)` evaluates it at y
+/// (stage 0 … 3 of the step), `start_step()` keeps a step's start, `stage_input(h)` sets y to the
+/// start + h·slope and adds the slope to the sum with weight 1 (first) or 2, `finish_step(w, h)`
+/// adds the last slope with weight w and sets y = start + h/6 · sum.
+template <class Real, class Field, class Stepper>
+GRADFLOW_HD void integrate_surrogate(Real rate, std::int64_t steps, Field&& field,
+                                     Stepper&& stepper) {
+  const Real stage_step[3] = {rate / 2, rate / 2, rate};
+  const Real stage_weight[3] = {2, 2, 1};  // of the slopes after the first
+  for (std::int64_t q = 0; q < steps; ++q) {
+    stepper.start_step();
+    field(0);
+    stepper.sum_slope(Real(1), true);
+    for (int k = 0; k < 3; ++k) {
+      stepper.stage_input(stage_step[k]);
+      field(k + 1);
+      stepper.sum_slope(stage_weight[k], false);
+    }
+    stepper.finish_step(rate / 6);
+  }
+}
+
+/// lgf over gd, after the window's K-th true step: fits the surrogate θ̇ = b + Wθ to the window
+/// in its reduced coordinates and integrates it from θ_K (u on entry) for `steps` RK4 steps of
+/// Δt = lr, leaving the landing in u when it landed (else u is θ_K still).
+template <class Real>
+GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
+                                              const step_settings<Real>& s, std::int64_t i,
+                                              int record, std::int64_t steps) {
+  const int len = v.len();
+  const learned_flow_layout layout = learned_flow_layout_of(s);
+  const Real rate = v.parameter_of(i, step);
+  Real* u = v.state_of(i);
+  const auto gradient_at = [&](int j) { return v.work_of(layout.gradient(j), i); };
+  // f: rows j < K of [1, coordinates of θ_j − θ_0]; b: Qᵀ(−∇f(θ_j)).
+  Real f[lgf_max_record][lgf_max_record + 1];
+  Real b[lgf_max_record][lgf_max_record];
+  const int rank = reduce_window(v, i, record, layout, f);
   if (rank == 0) return jump_outcome::no_jump;
   Real start[lgf_max_record];  // θ_K = θ_{K−1} − lr ∇f(θ_{K−1}) in the basis
   for (int j = 0; j < record; ++j)
@@ -183,27 +261,34 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, cons
   if (!small_least_squares(f, b, record, rank + 1, rank, v.parameter_of(i, lgf_ridge)))
     return jump_outcome::no_jump;
   // ȧ = b[0] + Σ_c a_c b[1 + c], RK4 with Δt = lr.
-  const auto field = [&](const Real* a, Real* slope) {
-    for (int k = 0; k < rank; ++k) {
-      Real sum = b[0][k];
-      for (int c = 0; c < rank; ++c) sum += a[c] * b[1 + c][k];
-      slope[k] = sum;
-    }
-  };
-  const Real stage_step[3] = {rate / 2, rate / 2, rate};
-  const Real stage_weight[3] = {2, 2, 1};  // of the slopes after the first
   Real a[lgf_max_record], stage[lgf_max_record], slope[lgf_max_record], sum[lgf_max_record];
   for (int c = 0; c < rank; ++c) a[c] = start[c];
-  for (std::int64_t q = 0; q < steps; ++q) {
-    field(a, slope);
-    for (int c = 0; c < rank; ++c) sum[c] = slope[c];
-    for (int k = 0; k < 3; ++k) {
-      for (int c = 0; c < rank; ++c) stage[c] = a[c] + stage_step[k] * slope[c];
-      field(stage, slope);
-      for (int c = 0; c < rank; ++c) sum[c] += stage_weight[k] * slope[c];
+  struct {
+    Real *a, *stage, *slope, *sum, *at;
+    int rank;
+    GRADFLOW_HD void start_step() { at = a; }
+    GRADFLOW_HD void sum_slope(Real weight, bool first) {
+      for (int c = 0; c < rank; ++c) sum[c] = first ? slope[c] : sum[c] + weight * slope[c];
     }
-    for (int c = 0; c < rank; ++c) a[c] += rate / 6 * sum[c];
-  }
+    GRADFLOW_HD void stage_input(Real h) {
+      for (int c = 0; c < rank; ++c) stage[c] = a[c] + h * slope[c];
+      at = stage;
+    }
+    GRADFLOW_HD void finish_step(Real h) {
+      for (int c = 0; c < rank; ++c) a[c] += h * sum[c];
+    }
+  } stepper{a, stage, slope, sum, a, rank};
+  integrate_surrogate(
+      rate, steps,
+      [&](int) {
+        for (int k = 0; k < rank; ++k) {
+          Real total = b[0][k];
+          for (int c = 0; c < rank; ++c) total += stepper.at[c] * b[1 + c][k];
+          slope[k] = total;
+        }
+      },
+      stepper);
+  v.surrogate_evaluations[i] += 4 * steps;  // the field, four times per RK4 step
   Real travelled_sq = 0;  // ‖θ_L − θ_K‖ = ‖a − a_K‖: the basis is orthonormal
   for (int c = 0; c < rank; ++c) travelled_sq += (a[c] - start[c]) * (a[c] - start[c]);
   const Real reach = Real(lgf_reach_factor) * Real(steps) * rate * fastest;
@@ -217,15 +302,134 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v, cons
   return jump_outcome::landed;
 }
 
+/// Adam's bias-corrected step direction m̂/(√ŝ + ε) at iteration count n (a real number on the
+/// continuous system).
+template <class Real>
+GRADFLOW_HD Real adam_direction(Real m, Real second, Real b1, Real b2, Real eps, Real n) {
+  return (m / (1 - std::pow(b1, n))) / (std::sqrt(second / (1 - std::pow(b2, n))) + eps);
+}
+
+/// lgf over Adam, after the window's K-th true step (u = θ_K, the moments m_K and s_K): fits the
+/// learned gradient g(θ) = c + B·Qᵀ(θ − θ_0) to the recorded ∇f(θ_j) (the paper's tracked target;
+/// c and B's columns as linear combinations of the ∇f(θ_j), weights F⁺ by the reduced least
+/// squares), and integrates the continuous Adam system with it (η = lr, n = t/η iterations):
+///   ṁ = (1 − β₁)(g − m)/η,  ṡ = (1 − β₂)(g² − s)/η,  θ̇ = −m̂/(√ŝ + ε),  m̂ = m/(1 − β₁ⁿ),
+///   ŝ = s/(1 − β₂ⁿ),
+/// for `steps` RK4 steps of Δt = η from n_K. Landed: u, m, s are the landing's; otherwise θ_K's.
+template <class Real>
+GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
+                                              const step_settings<Real>& s, std::int64_t i,
+                                              int record, std::int64_t steps) {
+  const int len = v.len();
+  const learned_flow_layout layout = learned_flow_layout_of(s);
+  const Real rate = v.parameter_of(i, step);
+  const Real b1 = v.parameter_of(i, beta1), b2 = v.parameter_of(i, beta2);
+  const Real eps = v.parameter_of(i, epsilon);
+  Real* live[3] = {v.state_of(i), v.work_of(layout.moment(0), i), v.work_of(layout.moment(1), i)};
+  Real* origin_of_jump[3];
+  for (int k = 0; k < 3; ++k) {
+    origin_of_jump[k] = v.work_of(layout.jump_start(k), i);
+    for (int e = 0; e < len; ++e) origin_of_jump[k][e] = live[k][e];
+  }
+  Real fastest = 0;  // the window's fastest true step, before the snapshots become the basis
+  for (int j = 0; j < record; ++j) {
+    const Real* from = v.work_of(j, i);
+    const Real* to = j + 1 < record ? v.work_of(j + 1, i) : live[0];
+    Real step_sq = 0;
+    for (int e = 0; e < len; ++e) step_sq += (to[e] - from[e]) * (to[e] - from[e]);
+    fastest = std::sqrt(step_sq) / rate > fastest ? std::sqrt(step_sq) / rate : fastest;
+  }
+  Real f[lgf_max_record][lgf_max_record + 1];
+  Real weights[lgf_max_record][lgf_max_record];  // F⁺: the fit of each recorded gradient
+  const int rank = reduce_window(v, i, record, layout, f);
+  if (rank == 0) return jump_outcome::no_jump;
+  for (int j = 0; j < record; ++j)
+    for (int k = 0; k < record; ++k) weights[j][k] = j == k ? Real(1) : Real(0);
+  if (!small_least_squares(f, weights, record, rank + 1, record, v.parameter_of(i, lgf_ridge)))
+    return jump_outcome::no_jump;
+  for (int c = 0; c <= rank; ++c) {  // c = 0: the offset c; then B's columns
+    Real* column = v.work_of(layout.learned_gradient(c), i);
+    for (int e = 0; e < len; ++e) column[e] = 0;
+    for (int j = 0; j < record; ++j) {
+      const Real* recorded = v.work_of(layout.gradient(j), i);
+      for (int e = 0; e < len; ++e) column[e] += weights[c][j] * recorded[e];
+    }
+  }
+  const Real* origin = v.work_of(0, i);
+  Real* slope[3];
+  Real* start[3];
+  Real* sum[3];
+  for (int k = 0; k < 3; ++k) {
+    start[k] = v.work_of(layout.runge_kutta(0, k), i);
+    sum[k] = v.work_of(layout.runge_kutta(1, k), i);
+    slope[k] = v.work_of(layout.runge_kutta(2, k), i);
+  }
+  const Real first_count = std::floor(v.time[i] / rate + Real(0.5));  // iterations so far
+  Real count = first_count;
+  const Real stage_offset[4] = {0, Real(0.5), Real(0.5), 1};
+  struct {
+    Real **live, **start, **sum, **slope;
+    int len;
+    GRADFLOW_HD void start_step() {
+      for (int k = 0; k < 3; ++k)
+        for (int e = 0; e < len; ++e) start[k][e] = live[k][e];
+    }
+    GRADFLOW_HD void sum_slope(Real weight, bool first) {
+      for (int k = 0; k < 3; ++k)
+        for (int e = 0; e < len; ++e)
+          sum[k][e] = first ? slope[k][e] : sum[k][e] + weight * slope[k][e];
+    }
+    GRADFLOW_HD void stage_input(Real h) {
+      for (int k = 0; k < 3; ++k)
+        for (int e = 0; e < len; ++e) live[k][e] = start[k][e] + h * slope[k][e];
+    }
+    GRADFLOW_HD void finish_step(Real h) {
+      for (int k = 0; k < 3; ++k)
+        for (int e = 0; e < len; ++e) live[k][e] = start[k][e] + h * sum[k][e];
+    }
+  } stepper{live, start, sum, slope, len};
+  integrate_surrogate(
+      rate, steps,
+      [&](int stage) {
+        Real a[lgf_max_record];
+        for (int c = 0; c < rank; ++c) {
+          const Real* q = v.work_of(1 + c, i);
+          Real sum_c = 0;
+          for (int e = 0; e < len; ++e) sum_c += q[e] * (live[0][e] - origin[e]);
+          a[c] = sum_c;
+        }
+        const Real n = count + stage_offset[stage];
+        for (int e = 0; e < len; ++e) {
+          Real g = v.work_of(layout.learned_gradient(0), i)[e];
+          for (int c = 0; c < rank; ++c)
+            g += a[c] * v.work_of(layout.learned_gradient(1 + c), i)[e];
+          slope[1][e] = (1 - b1) * (g - live[1][e]) / rate;
+          slope[2][e] = (1 - b2) * (g * g - live[2][e]) / rate;
+          slope[0][e] = -adam_direction(live[1][e], live[2][e], b1, b2, eps, n);
+        }
+        if (stage == 3) count += 1;
+      },
+      stepper);
+  v.surrogate_evaluations[i] += 4 * steps;  // the field, four times per RK4 step
+  Real travelled_sq = 0;
+  for (int e = 0; e < len; ++e)
+    travelled_sq += (live[0][e] - origin_of_jump[0][e]) * (live[0][e] - origin_of_jump[0][e]);
+  const Real reach = Real(lgf_reach_factor) * Real(steps) * rate * fastest;
+  if (std::sqrt(travelled_sq) <= reach) return jump_outcome::landed;
+  for (int k = 0; k < 3; ++k)
+    for (int e = 0; e < len; ++e) live[k][e] = origin_of_jump[k][e];
+  return jump_outcome::too_far;
+}
+
 /// A rejected or refused jump's successor: half as long, at least one step.
 GRADFLOW_HD std::int64_t shorter_jump(std::int64_t steps) { return steps > 1 ? steps / 2 : 1; }
 
-/// One lgf iteration after the true evaluation at u (see the top of this file).
+/// One lgf or lgf_adam iteration after the true evaluation at u (see the top of this file).
 template <class Real>
 GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                    std::int64_t i) {
   const int len = v.len();
-  const int largest_record = (s.work_vectors - 1) / 2;
+  const learned_flow_layout layout = learned_flow_layout_of(s);
   const int record = int(v.parameter_of(i, lgf_record));
   const std::int64_t jump_cap = std::int64_t(v.parameter_of(i, lgf_window)) - record;
   const Real rate = v.parameter_of(i, step);
@@ -235,8 +439,8 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   v.gradient_evaluations[i] += 1;
   if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
   if (v.window_position[i] < 0) {  // u is a jump's landing: guard it
-    const Real* last = v.work_of(2 * largest_record, i);
-    const Real* last_gradient = v.work_of(largest_record + record - 1, i);
+    const Real* last = v.work_of(layout.last_true(), i);
+    const Real* last_gradient = v.work_of(layout.gradient(record - 1), i);
     Real change = 0;
     if (s.descent_by_value) {
       change = v.value[i] - v.accepted_value[i];
@@ -247,7 +451,15 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
     const bool converged_there = norm <= gradient_threshold(v, i);
     if (!(std::isfinite(norm) && std::isfinite(change) && (change <= 0 || converged_there))) {
       v.rejected[i] += 1;
-      for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_gradient[e];
+      if (layout.over_adam) {  // back to θ_K and its moments
+        for (int k = 0; k < 3; ++k) {
+          Real* target = k == 0 ? u : v.work_of(layout.moment(k - 1), i);
+          const Real* kept = v.work_of(layout.jump_start(k), i);
+          for (int e = 0; e < len; ++e) target[e] = kept[e];
+        }
+      } else {
+        for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_gradient[e];
+      }
       v.jump_steps[i] = shorter_jump(v.jump_steps[i]);
       v.window_position[i] = 0;
       test_step_budget(v, s, i);
@@ -259,11 +471,24 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   if (!test_new_point(v, s, i, norm, Real(0))) return;
   const int position = int(v.window_position[i]);
   Real* snapshot = v.work_of(position, i);
-  Real* recorded_gradient = v.work_of(largest_record + position, i);
+  Real* recorded_gradient = v.work_of(layout.gradient(position), i);
   for (int e = 0; e < len; ++e) {
     snapshot[e] = u[e];
     recorded_gradient[e] = gradient[e];
-    u[e] -= rate * gradient[e];
+  }
+  if (layout.over_adam) {  // Adam's step, its clock the epochs (jumps included)
+    Real* m = v.work_of(layout.moment(0), i);
+    Real* second = v.work_of(layout.moment(1), i);
+    const Real b1 = v.parameter_of(i, beta1), b2 = v.parameter_of(i, beta2);
+    const Real eps = v.parameter_of(i, epsilon);
+    const Real n = std::floor(v.time[i] / rate + Real(0.5)) + 1;
+    for (int e = 0; e < len; ++e) {
+      m[e] = b1 * m[e] + (1 - b1) * gradient[e];
+      second[e] = b2 * second[e] + (1 - b2) * gradient[e] * gradient[e];
+      u[e] -= rate * adam_direction(m[e], second[e], b1, b2, eps, n);
+    }
+  } else {
+    for (int e = 0; e < len; ++e) u[e] -= rate * gradient[e];
   }
   if (s.descent_by_value) v.accepted_value[i] = v.value[i];
   v.accepted[i] += 1;
@@ -283,8 +508,10 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
     const std::int64_t steps = bounded && Real(v.jump_steps[i]) > epochs_left - 1
                                    ? std::int64_t(epochs_left) - 1
                                    : v.jump_steps[i];
-    const jump_outcome jump =
-        guard_fits && steps > 0 ? jump_on_learned_flow(v, s, i, record, steps) : jump_outcome::no_jump;
+    jump_outcome jump = jump_outcome::no_jump;
+    if (guard_fits && steps > 0)
+      jump = layout.over_adam ? jump_on_learned_adam(v, s, i, record, steps)
+                              : jump_on_learned_flow(v, s, i, record, steps);
     if (jump == jump_outcome::landed) {
       v.window_position[i] = -1;
       v.accepted[i] += 1;

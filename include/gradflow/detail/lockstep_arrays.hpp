@@ -33,8 +33,8 @@ struct lockstep_arrays {
   Array<std::int32_t> outcome;
   Array<Real> time, dt, dt_step, pi_error_memory, accepted_value, fire_mixing, residual_norm_sq,
       trial_gradient_norm, gradient_norm, gradient_norm_initial;
-  Array<std::int64_t> accepted, rejected, gradient_evaluations, downhill_steps, window_position,
-      jump_steps;
+  Array<std::int64_t> accepted, rejected, gradient_evaluations, surrogate_evaluations,
+      downhill_steps, window_position, jump_steps;
   Array<Real> window_largest_gradient_norm, stall_reference;
   Array<std::int64_t> stall_window_start;
   Array<Real> recurrence;
@@ -57,9 +57,8 @@ struct lockstep_arrays {
           &trial_gradient_norm, &gradient_norm, &gradient_norm_initial,
           &window_largest_gradient_norm, &stall_reference})
       resize_array(*per_problem, count, "per-problem step control");
-    for (auto* counter :
-         {&accepted, &rejected, &gradient_evaluations, &downhill_steps, &window_position,
-          &jump_steps, &stall_window_start})
+    for (auto* counter : {&accepted, &rejected, &gradient_evaluations, &surrogate_evaluations,
+                          &downhill_steps, &window_position, &jump_steps, &stall_window_start})
       resize_array(*counter, count, "per-problem counters");
     resize_array(recurrence, layout.chebyshev ? count * 8 : 0, "Chebyshev recurrences");
   }
@@ -93,6 +92,7 @@ struct lockstep_arrays {
     v.accepted = accepted.data();
     v.rejected = rejected.data();
     v.gradient_evaluations = gradient_evaluations.data();
+    v.surrogate_evaluations = surrogate_evaluations.data();
     v.downhill_steps = downhill_steps.data();
     v.window_position = window_position.data();
     v.jump_steps = jump_steps.data();
@@ -120,6 +120,7 @@ void copy_per_problem_fields(const lockstep_arrays<host_array, Real>& arrays,
   result.accepted_steps = arrays.accepted;
   result.rejected_steps = arrays.rejected;
   result.gradient_evaluations = arrays.gradient_evaluations;
+  result.surrogate_evaluations = arrays.surrogate_evaluations;
 }
 
 }  // namespace gradflow

@@ -25,7 +25,7 @@ enum parameter : int {
   atol,
   gtol,
   rtol_grad,
-  vtol,  ///< NaN: the problem's gradient threshold
+  vtol,        ///< NaN: the problem's gradient threshold
   lgf_record,  ///< lgf: K
   lgf_window,  ///< lgf: M
   lgf_rank,    ///< lgf: the surrogate's most modes (0: the numerical rank)
@@ -85,10 +85,11 @@ struct lockstep_view {
   std::int64_t* accepted = nullptr;
   std::int64_t* rejected = nullptr;  ///< rejected steps; FIRE: uphill iterations (P = F·v ≤ 0)
   std::int64_t* gradient_evaluations = nullptr;
-  std::int64_t* downhill_steps = nullptr;        ///< FIRE: consecutive steps with P = F·v > 0
+  std::int64_t* surrogate_evaluations = nullptr;  ///< lgf: evaluations of the learned field
+  std::int64_t* downhill_steps = nullptr;         ///< FIRE: consecutive steps with P = F·v > 0
   /// lgf: true steps recorded in the current window; −1 while a jump's landing awaits its guard.
   std::int64_t* window_position = nullptr;
-  std::int64_t* jump_steps = nullptr;  ///< lgf: surrogate steps of the next jump
+  std::int64_t* jump_steps = nullptr;            ///< lgf: surrogate steps of the next jump
   Real* window_largest_gradient_norm = nullptr;  ///< the largest ‖∇f‖ in this stall window
   Real* stall_reference = nullptr;  ///< the largest ‖∇f‖ in the window before (0: none yet)
   std::int64_t* stall_window_start = nullptr;  ///< accepted steps when this window opened

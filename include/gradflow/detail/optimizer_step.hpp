@@ -57,7 +57,7 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
     start_lbfgs(v, s, i);
     return;
   }
-  if (s.method == method::lgf) {
+  if (s.method == method::lgf || s.method == method::lgf_adam) {
     v.window_position[i] = 0;
     v.jump_steps[i] = std::int64_t(v.parameter_of(i, lgf_window) - v.parameter_of(i, lgf_record));
   }
@@ -125,9 +125,10 @@ GRADFLOW_HD void lbfgs_direction(const lockstep_view<Real>& v, std::int64_t i) {
   for (int e = 0; e < len; ++e) direction[e] = -direction[e];
 }
 
-/// One L-BFGS evaluation at the trial point U + αd: the trial is accepted when f fell by at least 10⁻⁴·α·∇f(U)ᵀd (Armijo; f from the
-/// model, or for a quadratic its exact change α/2·(∇f(U) + ∇f(trial))ᵀd), adding the pair
-/// (αd, Δ∇f) and a new direction, else α is halved (a rejected step).
+/// One L-BFGS evaluation at the trial point U + αd: the trial is accepted when f fell by at least
+/// 10⁻⁴·α·∇f(U)ᵀd (Armijo; f from the model, or for a quadratic its exact change α/2·(∇f(U) +
+/// ∇f(trial))ᵀd), adding the pair (αd, Δ∇f) and a new direction, else α is halved (a rejected
+/// step).
 template <class Real>
 GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                             std::int64_t i) {
@@ -140,10 +141,9 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
   v.gradient_evaluations[i] += 1;
   const Real alpha = v.dt[i];
   const Real slope = dot(accepted_gradient, direction, len);
-  const Real change =
-      s.descent_by_value
-          ? v.value[i] - v.accepted_value[i]
-          : alpha / 2 * (slope + dot(trial_gradient, direction, len));
+  const Real change = s.descent_by_value
+                          ? v.value[i] - v.accepted_value[i]
+                          : alpha / 2 * (slope + dot(trial_gradient, direction, len));
   if (std::isfinite(change) && std::isfinite(norm) && change <= Real(1e-4) * alpha * slope) {
     const int pair = int(v.accepted[i] % lbfgs_memory);
     Real* step_taken = v.work_of(2 + 2 * pair, i);
@@ -282,7 +282,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
     lbfgs_step(v, s, i);
     return;
   }
-  if (s.method == method::lgf) {
+  if (s.method == method::lgf || s.method == method::lgf_adam) {
     learned_flow_step(v, s, i);
     return;
   }
