@@ -256,7 +256,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
       (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
       (integrator && (flow.needs_curvature ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
-  if (check_model_needs(options, s, traits)) s.needs_factor = true;  // ∇²f(u0), factored
+  s.factor_at_start = s.needs_factor;
+  if (check_model_needs(options, s, traits)) {
+    s.needs_factor = true;  // ∇²f(u0) prepared; factored for ζ and the Chebyshev stage counts, but
+    // a default step reads only its bound: an indefinite ∇²f(u0) is no error there
+    s.factor_at_start |= (options.dynamics == dynamics::heavy_ball && !options.damping.is_set()) ||
+                         is_chebyshev(options.method);
+  }
   s.descent_by_value = traits.evaluates_value;
   return s;
 }

@@ -155,7 +155,7 @@ public:
 
   void factorize(factor_shift shift) override {
     const std::int64_t count = active_.count;
-    if (count == 0) return;
+    if (count == 0 || shift == factor_shift::curvature_only) return;
     prepare_factors_kernel<<<blocks_for_problems(count), threads_per_block, 0, stream_>>>(
         view_, active_, shift, factor_pointers_.data());
     GRADFLOW_CUDA_CHECK(cudaGetLastError());

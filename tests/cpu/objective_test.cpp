@@ -1,6 +1,7 @@
 // User-defined objectives: functors written in a test file, solved by the library's phases.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "gradflow/gradflow.hpp"
@@ -305,6 +306,44 @@ TEST(Objectives, NewtonFlowStopsWhereTheHessianIsIndefinite) {
   EXPECT_EQ(result.outcome[0], status::invalid_input);
   EXPECT_EQ(result.outcome[1], status::converged);  // its neighbour is not disturbed
   EXPECT_NEAR(result.solution[2], 1.0, 1e-6);
+}
+
+TEST(Objectives, ADefaultStepFromAnIndefiniteHessianIsTheInverseGershgorinBound) {
+  // Beale at x0 = (1, 1) has an indefinite ∇²f; a default step reads only its Gershgorin bound
+  // max_p Σ_q |H_pq|, so gd takes x1 = x0 − ∇f(x0)/bound — H here by central differences of the
+  // gradient — and the run goes on (it was refused as invalid_input while H was factored).
+  const auto beale = mgh::named("beale");
+  objective_batch<mgh::objective, double> batch;
+  batch.unknowns = 2;
+  batch.problems = {beale.function};
+  batch.initial = beale.start;
+  const double x0[2] = {1.0, 1.0};
+  double g0[2], up[2], down[2], hessian[2][2];
+  beale.function.gradient(x0, g0);
+  for (int j = 0; j < 2; ++j) {
+    double point[2] = {x0[0], x0[1]};
+    point[j] += 1e-5;
+    beale.function.gradient(point, up);
+    point[j] -= 2e-5;
+    beale.function.gradient(point, down);
+    for (int r = 0; r < 2; ++r) hessian[r][j] = (up[r] - down[r]) / 2e-5;
+  }
+  ASSERT_LT(hessian[0][0] * hessian[1][1] - hessian[0][1] * hessian[1][0], 0) << "not indefinite";
+  const double bound = std::max(std::fabs(hessian[0][0]) + std::fabs(hessian[0][1]),
+                                std::fabs(hessian[1][0]) + std::fabs(hessian[1][1]));
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::gd;
+  options.max_steps = 1;
+  const auto one = solve_objectives(batch, options);
+  EXPECT_EQ(one.outcome[0], status::max_steps);
+  for (int j = 0; j < 2; ++j) EXPECT_NEAR(one.solution[j], x0[j] - g0[j] / bound, 1e-8) << j;
+  options.method = method::lbfgs;  // from there to Beale's minimiser (3, 0.5)
+  options.max_steps = 2000;
+  const auto whole = solve_objectives(batch, options);
+  EXPECT_EQ(whole.outcome[0], status::converged);
+  EXPECT_NEAR(whole.solution[0], 3.0, 1e-5);
+  EXPECT_NEAR(whole.solution[1], 0.5, 1e-5);
 }
 
 TEST(Objectives, TheCompiledInSolverOfTheBuiltInsIsTheHeadersSolver) {

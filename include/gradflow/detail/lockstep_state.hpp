@@ -198,8 +198,13 @@ struct step_settings {
            : evaluates_at == evaluation_point::search_direction ? operand::search_direction
                                                                 : operand::state;
   }
-  bool needs_factor = false;  ///< newton, direct, or heavy ball given by ζ: Cholesky-factor H
-                              ///< once; linearly implicit: the factors' storage
+  /// Prepare H at the start (and keep room for its factor): newton, direct, heavy ball given by
+  /// ζ, Chebyshev stage counts, an objective's default step; linearly implicit: the factors'
+  /// storage.
+  bool needs_factor = false;
+  /// Cholesky-factor that H at the start (all of the above but a default step, which reads only
+  /// H's bound and so takes an indefinite H too).
+  bool factor_at_start = false;
   /// Descent control compares f itself (models that evaluate it) instead of the trapezoid rule
   /// on gradients, which is exact for quadratic models only.
   bool descent_by_value = false;

@@ -18,7 +18,8 @@ namespace gradflow::detail {
 /// accept/reject and control. Optimisers, per iteration: [look-ahead,] evaluate, update.
 template <class Real, class Executor>
 GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
-  if (s.needs_factor && !s.linearly_implicit) x.factorize(factor_shift::none);
+  if (s.needs_factor && !s.linearly_implicit)
+    x.factorize(s.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
   x.phase(lockstep_phase::resolve_parameters, 0);
   if (s.integrates()) {
     x.evaluate(operand::state);

@@ -35,8 +35,9 @@ GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, statu
 }
 
 /// What a factorisation factors: H itself (once), or H + I/h for the step h about to be taken (the
-/// linearly implicit method, every step).
-enum class factor_shift { none, inverse_step };
+/// linearly implicit method, every step); or nothing, H only prepared (a default step reads its
+/// bound, for which H need not be positive definite).
+enum class factor_shift { none, inverse_step, curvature_only };
 
 /// Problem i's Cholesky factor of H_i, or of H_i + I/h for the step h about to be taken. An H_i
 /// that is not positive definite makes the problem invalid_input; H_i + I/h that is not (an
@@ -44,6 +45,7 @@ enum class factor_shift { none, inverse_step };
 /// doubles — counting a rejected step each time, up to 64 times.
 template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
+  if (shift == factor_shift::curvature_only) return;
   if (shift == factor_shift::inverse_step && !v.running(i)) return;
   const int n = v.unknowns;
   const Real* curvature = v.curvature_of(i);
