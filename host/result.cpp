@@ -15,12 +15,17 @@ std::string describe(const run_summary& summary) {
   }
   char line[256];
   const double rate = summary.wall_seconds > 0 ? summary.batch_size / summary.wall_seconds : 0.0;
+  const std::string surrogate =
+      summary.surrogate_evaluations > 0
+          ? ", " + std::to_string(summary.surrogate_evaluations) + " surrogate evaluations"
+          : std::string();
   std::snprintf(line, sizeof line,
-                "\nbackend: %s on %s\nbatch: %lld problems, %lld gradient evaluations\n"
+                "\nbackend: %s on %s\nbatch: %lld problems, %lld gradient evaluations%s\n"
                 "wall time: %.6f s (%.4g problems/s)",
                 std::string(to_string(summary.backend)).c_str(), summary.device.c_str(),
                 static_cast<long long>(summary.batch_size),
-                static_cast<long long>(summary.gradient_evaluations), summary.wall_seconds, rate);
+                static_cast<long long>(summary.gradient_evaluations), surrogate.c_str(),
+                summary.wall_seconds, rate);
   text += line;
   if (summary.count(status::stalled) > 0) text += std::string("\n") + stall_advice;
   return text;

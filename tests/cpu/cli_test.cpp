@@ -279,6 +279,18 @@ TEST_F(Cli, SolvesBuiltInObjectivesByNameFromMovedStarts) {
   const std::string report = read_file(path("h.csv"));
   EXPECT_EQ(std::stod(csv_field(report, 0, 2)), epochs.objective[0]) << report;
   EXPECT_EQ(csv_field(report, 0, 7), "5") << report;  // gradient evaluations
+  EXPECT_EQ(csv_field(report, 0, 8), "0") << report;  // surrogate evaluations: gd has none
+  // lgf reports its learned field's evaluations apart from the true gradients.
+  const auto learned =
+      run("solve --problem mgh:rosenbrock --method lgf --lr 1e-3 --max-steps 200 "
+          "--backend cpu --report " +
+          path("l.csv"));
+  ASSERT_EQ(learned.exit_code, 0) << learned.output;
+  const std::string jumps = read_file(path("l.csv"));
+  EXPECT_GT(std::stoll(csv_field(jumps, 0, 8)), 0) << jumps;
+  EXPECT_NE(learned.output.find(csv_field(jumps, 0, 8) + " surrogate evaluations"),
+            std::string::npos)
+      << learned.output;
 }
 
 TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
