@@ -68,8 +68,12 @@ void read_initial_point(const std::string& path, least_squares_batch<Real>& batc
 
 }  // namespace
 
-bool names_objectives(const problem_arguments& arguments) {
+bool names_objectives(const problem_arguments& arguments, bool single_precision) {
   if (arguments.objectives.empty()) return false;
+  if (single_precision)
+    throw invalid_argument(
+        "invalid precision = 'f32' with --problem: the built-in objectives run "
+        "in f64");
   if (!arguments.random.empty() || !arguments.matrix_path.empty() ||
       !arguments.initial_path.empty() || arguments.random_initial || arguments.lambda != 0)
     throw invalid_argument("--problem '" + arguments.objectives +

@@ -26,8 +26,9 @@ struct problem_arguments {
 void add_problem_options(CLI::App& command, problem_arguments& arguments, bool with_lambda);
 
 /// Whether the problems are built-in objectives (--problem) rather than least squares; throws
-/// invalid_argument when a config file gave both.
-bool names_objectives(const problem_arguments& arguments);
+/// invalid_argument when a config file gave both, or objectives in single precision (they run in
+/// f64).
+bool names_objectives(const problem_arguments& arguments, bool single_precision);
 
 /// Reads or generates the batch; throws invalid_argument / io_error naming the option.
 template <class Real>

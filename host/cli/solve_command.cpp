@@ -154,11 +154,7 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
 
 int run_solve(const solve_arguments& arguments, const std::string& command_line) {
   const bool single = single_precision(arguments.solver);
-  const bool objectives = names_objectives(arguments.problem);
-  if (objectives && single)
-    throw invalid_argument(
-        "invalid precision = 'f32' with --problem: the built-in objectives run "
-        "in f64");
+  const bool objectives = names_objectives(arguments.problem, single);
   if (!objectives && (arguments.x0_scale != 1 || arguments.x0_offset != 0))
     throw invalid_argument(
         "--x0-scale and --x0-offset move the start of --problem objectives; "

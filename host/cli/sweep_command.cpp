@@ -330,11 +330,7 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   if (arguments.out.empty() && arguments.resume)
     throw invalid_argument("--resume needs the --out of the interrupted run");
   const bool single = single_precision(arguments.solver);
-  const bool objectives = names_objectives(arguments.problem);
-  if (objectives && single)
-    throw invalid_argument(
-        "invalid precision = 'f32' with --problem: the built-in objectives run "
-        "in f64");
+  const bool objectives = names_objectives(arguments.problem, single);
   const problem_axis_names problem_axes = objectives ? objective_axes : least_squares_axes;
   sweep_spec spec;
   spec.base = to_options(arguments.solver);

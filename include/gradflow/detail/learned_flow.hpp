@@ -302,11 +302,19 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
   return jump_outcome::landed;
 }
 
-/// Adam's bias-corrected step direction m̂/(√ŝ + ε) at iteration count n (a real number on the
-/// continuous system).
+/// Adam's bias corrections 1 − β₁ⁿ and 1 − β₂ⁿ at iteration count n (a real number on the
+/// continuous system), once per step or stage rather than per entry.
 template <class Real>
-GRADFLOW_HD Real adam_direction(Real m, Real second, Real b1, Real b2, Real eps, Real n) {
-  return (m / (1 - std::pow(b1, n))) / (std::sqrt(second / (1 - std::pow(b2, n))) + eps);
+struct adam_corrections {
+  Real first, second;
+  GRADFLOW_HD adam_corrections(Real b1, Real b2, Real n)
+      : first(1 - std::pow(b1, n)), second(1 - std::pow(b2, n)) {}
+};
+
+/// Adam's bias-corrected step direction m̂/(√ŝ + ε).
+template <class Real>
+GRADFLOW_HD Real adam_direction(Real m, Real second, const adam_corrections<Real>& c, Real eps) {
+  return (m / c.first) / (std::sqrt(second / c.second) + eps);
 }
 
 /// lgf over Adam, after the window's K-th true step (u = θ_K, the moments m_K and s_K): fits the
@@ -337,7 +345,8 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
     const Real* to = j + 1 < record ? v.work_of(j + 1, i) : live[0];
     Real step_sq = 0;
     for (int e = 0; e < len; ++e) step_sq += (to[e] - from[e]) * (to[e] - from[e]);
-    fastest = std::sqrt(step_sq) / rate > fastest ? std::sqrt(step_sq) / rate : fastest;
+    const Real speed = std::sqrt(step_sq) / rate;
+    fastest = speed > fastest ? speed : fastest;
   }
   Real f[lgf_max_record][lgf_max_record + 1];
   Real weights[lgf_max_record][lgf_max_record];  // F⁺: the fit of each recorded gradient
@@ -356,6 +365,8 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
     }
   }
   const Real* origin = v.work_of(0, i);
+  const Real* learned[lgf_max_record + 1];  // the offset c, then B's columns
+  for (int c = 0; c <= rank; ++c) learned[c] = v.work_of(layout.learned_gradient(c), i);
   Real* slope[3];
   Real* start[3];
   Real* sum[3];
@@ -364,8 +375,7 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
     sum[k] = v.work_of(layout.runge_kutta(1, k), i);
     slope[k] = v.work_of(layout.runge_kutta(2, k), i);
   }
-  const Real first_count = std::floor(v.time[i] / rate + Real(0.5));  // iterations so far
-  Real count = first_count;
+  Real count = std::floor(v.time[i] / rate + Real(0.5));  // iterations so far
   const Real stage_offset[4] = {0, Real(0.5), Real(0.5), 1};
   struct {
     Real **live, **start, **sum, **slope;
@@ -398,14 +408,13 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
           for (int e = 0; e < len; ++e) sum_c += q[e] * (live[0][e] - origin[e]);
           a[c] = sum_c;
         }
-        const Real n = count + stage_offset[stage];
+        const adam_corrections<Real> corrections(b1, b2, count + stage_offset[stage]);
         for (int e = 0; e < len; ++e) {
-          Real g = v.work_of(layout.learned_gradient(0), i)[e];
-          for (int c = 0; c < rank; ++c)
-            g += a[c] * v.work_of(layout.learned_gradient(1 + c), i)[e];
+          Real g = learned[0][e];
+          for (int c = 0; c < rank; ++c) g += a[c] * learned[1 + c][e];
           slope[1][e] = (1 - b1) * (g - live[1][e]) / rate;
           slope[2][e] = (1 - b2) * (g * g - live[2][e]) / rate;
-          slope[0][e] = -adam_direction(live[1][e], live[2][e], b1, b2, eps, n);
+          slope[0][e] = -adam_direction(live[1][e], live[2][e], corrections, eps);
         }
         if (stage == 3) count += 1;
       },
@@ -481,11 +490,11 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
     Real* second = v.work_of(layout.moment(1), i);
     const Real b1 = v.parameter_of(i, beta1), b2 = v.parameter_of(i, beta2);
     const Real eps = v.parameter_of(i, epsilon);
-    const Real n = std::floor(v.time[i] / rate + Real(0.5)) + 1;
+    const adam_corrections<Real> corrections(b1, b2, std::floor(v.time[i] / rate + Real(0.5)) + 1);
     for (int e = 0; e < len; ++e) {
       m[e] = b1 * m[e] + (1 - b1) * gradient[e];
       second[e] = b2 * second[e] + (1 - b2) * gradient[e] * gradient[e];
-      u[e] -= rate * adam_direction(m[e], second[e], b1, b2, eps, n);
+      u[e] -= rate * adam_direction(m[e], second[e], corrections, eps);
     }
   } else {
     for (int e = 0; e < len; ++e) u[e] -= rate * gradient[e];
