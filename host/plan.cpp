@@ -87,21 +87,53 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
   }
 }
 
-/// lgf's window: K in [2, lgf_max_record] and M > K.
+/// lgf's window and fit: K in [2, lgf_max_record], M > K, p in {1, 2}, a target and order the
+/// method takes, and enough rows for the library of one mode.
 template <class Real>
-void check_learned_flow_window(const solve_options& o, const Real* own, std::int64_t i) {
+void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i) {
+  using detail::parameter;
   const auto member = [&](const hyperparameter& h) {
     return h.is_per_member() ? " for member " + std::to_string(i) : std::string();
   };
-  const Real record = own[detail::parameter::lgf_record];
+  const auto whole = [&](parameter p) { return std::to_string(std::int64_t(own[p])); };
+  const Real record = own[parameter::lgf_record];
   if (!(record >= 2 && record <= detail::lgf_max_record))
-    throw invalid_argument("invalid lgf_record = " + std::to_string(std::int64_t(record)) +
+    throw invalid_argument("invalid lgf_record = " + whole(parameter::lgf_record) +
                            member(o.lgf_record) + ": must be an integer in [2, " +
                            std::to_string(detail::lgf_max_record) + "]");
-  if (!(own[detail::parameter::lgf_window] > record))
-    throw invalid_argument(
-        "invalid lgf_window = " + std::to_string(std::int64_t(own[detail::parameter::lgf_window])) +
-        member(o.lgf_window) + ": must be > lgf_record = " + std::to_string(std::int64_t(record)));
+  if (!(own[parameter::lgf_window] > record))
+    throw invalid_argument("invalid lgf_window = " + whole(parameter::lgf_window) +
+                           member(o.lgf_window) +
+                           ": must be > lgf_record = " + whole(parameter::lgf_record));
+  const Real degree = own[parameter::lgf_degree];
+  if (!(degree == 1 || degree == 2))
+    throw invalid_argument("invalid lgf_degree = " + whole(parameter::lgf_degree) +
+                           member(o.lgf_degree) + ": must be 1 or 2");
+  const Real target = own[parameter::lgf_target];
+  const Real order = own[parameter::lgf_order];
+  if (o.method == method::lgf_adam && target != 0)
+    throw invalid_argument("invalid lgf_target = " + whole(parameter::lgf_target) +
+                           member(o.lgf_target) +
+                           " for method = lgf_adam: it fits the recorded gradients (0, tracked)");
+  if (o.method == method::lgf_adam && own[parameter::lgf_threshold] != 0)
+    throw invalid_argument("invalid lgf_threshold for method = lgf_adam" + member(o.lgf_threshold) +
+                           ": it fits the recorded gradients by least squares (give 0)");
+  if (!(target == 0 || target == 1 || target == 2))
+    throw invalid_argument("invalid lgf_target = " + whole(parameter::lgf_target) +
+                           member(o.lgf_target) + ": must be 0 (tracked), 1 (strong) or 2 (weak)");
+  if (!(order == 1 || order == 2 || order == 4))
+    throw invalid_argument("invalid lgf_order = " + whole(parameter::lgf_order) +
+                           member(o.lgf_order) + ": must be 1, 2 or 4");
+  const int rows =
+      detail::fitted_rows(detail::surrogate_target(int(target)), int(order), int(record));
+  const int needed = detail::library_size(1, int(degree));
+  if (rows < needed)
+    throw invalid_argument("invalid lgf_record = " + whole(parameter::lgf_record) +
+                           member(o.lgf_record) + ": lgf_target = " + whole(parameter::lgf_target) +
+                           " leaves rows = " + std::to_string(rows) +
+                           " for the fit, fewer than the " + std::to_string(needed) +
+                           " columns of one mode's degree-" + whole(parameter::lgf_degree) +
+                           " library");
 }
 
 /// The per-problem table from the registry's rows, then the rules that tie rows together.
@@ -131,8 +163,7 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
                                   ? " for member " + std::to_string(i)
                                   : std::string()) +
                              ": one of them must be > 0");
-    if (o.method == method::lgf || o.method == method::lgf_adam)
-      check_learned_flow_window(o, own, i);
+    if (o.method == method::lgf || o.method == method::lgf_adam) check_learned_flow(o, own, i);
   }
   return table;
 }
@@ -193,15 +224,18 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
       largest =
           *std::max_element(options.lgf_record.values().begin(), options.lgf_record.values().end());
     s.work_vectors = detail::lgf_work_vectors(
-        options.method, largest >= 2 ? int(std::min(largest, double(detail::lgf_max_record))) : 2);
+        options.method, options.dynamics,
+        largest >= 2 ? int(std::min(largest, double(detail::lgf_max_record))) : 2);
   }
   s.rate = row.rate;
   const bool integrator = s.integrates();
   const std::string method_name(row.name);
   const std::string dynamics_name(flow.name);
-  if (!integrator && options.dynamics != dynamics::gradient) {
+  const bool newton_base = options.method == method::lgf && options.dynamics == dynamics::newton;
+  if (!integrator && options.dynamics != dynamics::gradient && !newton_base) {
     throw invalid_argument("invalid dynamics = " + dynamics_name + " for method = " + method_name +
-                           ": dynamics are integrated by euler, rk4, bs3, tsit5 or dp5");
+                           ": dynamics are integrated by euler, rk4, bs3, tsit5 or dp5 (lgf also "
+                           "takes newton as its base)");
   }
   s.scheme = detail::tableau_for<Real>(row.tableau);
   const bool can_adapt = s.scheme.has_error_estimate;
@@ -253,7 +287,7 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
   }
   s.needs_factor =
       row.kind == method_kind::direct || s.linearly_implicit ||
-      (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) ||
+      (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) || newton_base ||
       (integrator && (flow.needs_curvature ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
   s.factor_at_start = s.needs_factor;

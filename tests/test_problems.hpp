@@ -2,6 +2,7 @@
 // Small problems with known answers, shared by the tests.
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "gradflow/least_squares.hpp"
 
@@ -17,6 +18,24 @@ inline least_squares_batch<double> scalar_quadratic(double curvature, double min
   batch.matrix = {std::sqrt(curvature)};
   batch.rhs = {std::sqrt(curvature) * minimum};
   batch.initial.assign(copies, start);
+  return batch;
+}
+
+/// f = ½ Σ λ_k (u_k − m_k)² as least squares: A = diag(√λ), B = √λ·m, one member from `start`.
+inline least_squares_batch<double> diagonal_quadratic(const std::vector<double>& curvature,
+                                                      const std::vector<double>& minimum,
+                                                      const std::vector<double>& start) {
+  const int n = int(curvature.size());
+  least_squares_batch<double> batch;
+  batch.batch_size = 1;
+  batch.rows = batch.unknowns = n;
+  batch.rhs_count = 1;
+  batch.matrix.assign(std::size_t(n) * n, 0.0);
+  for (int k = 0; k < n; ++k) {
+    batch.matrix[k * n + k] = std::sqrt(curvature[k]);
+    batch.rhs.push_back(std::sqrt(curvature[k]) * minimum[k]);
+  }
+  batch.initial = start;
   return batch;
 }
 

@@ -41,7 +41,7 @@ inline constexpr double per_problem = std::numeric_limits<double>::quiet_NaN();
 /// In the order of detail::parameter's slots.
 // clang-format off: one row per hyperparameter.
 // name, field, slot, default f64, default f32, unless given, default when given, range, CLI axis, help
-inline constexpr std::array<hyperparameter_info, 19> hyperparameter_registry{{
+inline constexpr std::array<hyperparameter_info, 23> hyperparameter_registry{{
     {"dt", &solve_options::dt, 0, per_problem, per_problem, {}, 0, value_range::positive, true,
      "integrators: fixed / first step (default 1/‖H‖_∞ for fixed steps, else chosen per problem); optimisers: learning rate (default 1/‖H‖_∞; adam 1e-2) or FIRE's dt0"},
     {"zeta", &solve_options::zeta, 1, 1.0, 1.0, "damping", per_problem, value_range::non_negative, true,
@@ -80,6 +80,14 @@ inline constexpr std::array<hyperparameter_info, 19> hyperparameter_registry{{
      "lgf, lgf_adam: the surrogate's most modes, at most K − 1 (default 0: the snapshots' numerical rank)"},
     {"lgf_ridge", &solve_options::lgf_ridge, 18, 0, 0, {}, 0, value_range::non_negative, true,
      "lgf, lgf_adam: the surrogate fit's ridge α (default 0)"},
+    {"lgf_degree", &solve_options::lgf_degree, 19, 1, 1, {}, 0, value_range::whole_number, true,
+     "lgf, lgf_adam: the surrogate library's polynomial degree p, 1 or 2 (default 1: affine)"},
+    {"lgf_target", &solve_options::lgf_target, 20, 0, 0, {}, 0, value_range::whole_number, true,
+     "lgf: what the surrogate is fitted to: 0 tracked (the base's steps, default), 1 strong (finite differences of the iterates), 2 weak (bump test functions)"},
+    {"lgf_order", &solve_options::lgf_order, 21, 2, 2, {}, 0, value_range::whole_number, true,
+     "lgf: the strong target's finite-difference order, 1, 2 or 4 (default 2)"},
+    {"lgf_threshold", &solve_options::lgf_threshold, 22, 0, 0, {}, 0, value_range::non_negative, true,
+     "lgf: STLSQ's threshold on the coefficients of unit library columns (default 0: least squares)"},
 }};
 // clang-format on
 

@@ -47,7 +47,7 @@ struct method_info {
   bool quadratic_only;  ///< solves H·u = c: needs a quadratic model (model_traits::quadratic)
   /// The method's own hyperparameters (hyperparameter_registry names) beyond dt / lr and the
   /// gradient tests; empty views pad.
-  std::array<std::string_view, 7> reads;
+  std::array<std::string_view, 8> reads;
   std::string_view help;
 };
 
@@ -85,10 +85,10 @@ inline constexpr std::array<method_info, 19> method_table{{
      "FIRE 2.0 (Guénolé et al. 2020)"},
     {method::lbfgs, "lbfgs", method_kind::optimizer, scheme::none, 2 + 2 * lbfgs_memory, evaluation_point::look_ahead, default_rate::inverse_curvature, step_control::fixed, false, {},
      "L-BFGS with 10 pairs, backtracking to the Armijo condition (f, or for least squares its exact change)"},
-    {method::lgf, "lgf", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {"lgf_record", "lgf_window", "lgf_rank", "lgf_ridge"},
-     "learned gradient flow over gd (Norman et al. 2026): K true steps, an affine surrogate fitted to them, M − K RK4 steps on it, the landing guarded"},
-    {method::lgf_adam, "lgf_adam", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::adam, step_control::fixed, false, {"beta1", "beta2", "epsilon", "lgf_record", "lgf_window", "lgf_rank", "lgf_ridge"},
-     "learned gradient flow over Adam: K Adam steps, an affine fit of their gradients, M − K RK4 steps of the continuous Adam system with it, guarded"},
+    {method::lgf, "lgf", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {"lgf_record", "lgf_window", "lgf_rank", "lgf_ridge", "lgf_degree", "lgf_target", "lgf_order", "lgf_threshold"},
+     "learned gradient flow over gd, or Newton with --dynamics newton (Norman et al. 2026): K true steps, a polynomial surrogate fitted to them, M − K RK4 steps on it, the landing guarded"},
+    {method::lgf_adam, "lgf_adam", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::adam, step_control::fixed, false, {"beta1", "beta2", "epsilon", "lgf_record", "lgf_window", "lgf_rank", "lgf_ridge", "lgf_degree"},
+     "learned gradient flow over Adam: K Adam steps, a polynomial fit of their gradients, M − K RK4 steps of the continuous Adam system with it, guarded"},
     {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, step_control::fixed, true, {},
      "conjugate gradient on the normal equations H U = c"},
     {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, true, {},

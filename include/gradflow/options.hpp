@@ -44,8 +44,9 @@ enum class method {
   /// L-BFGS (Nocedal 1980; Liu & Nocedal 1989), the last lbfgs_memory pairs, backtracking to the
   /// Armijo condition from the unit step (the first step: −lr·∇f)
   lbfgs,
-  /// Learned gradient flow over gd (Norman et al., CMAME 2026): windows of lgf_window iterations,
-  /// lgf_record true steps, then a jump by RK4 on an affine surrogate fitted to them, guarded.
+  /// Learned gradient flow over gd, or over Newton with dynamics::newton (Norman et al., CMAME
+  /// 2026): windows of lgf_window iterations, lgf_record true steps, then a jump by RK4 on a
+  /// polynomial surrogate fitted to them, guarded.
   lgf,
   /// Learned gradient flow over Adam: Adam's true steps, the recorded gradients' affine fit g(θ),
   /// and jumps by RK4 on the continuous Adam system with that g.
@@ -127,6 +128,16 @@ struct solve_options {
   hyperparameter lgf_rank;
   /// lgf, lgf_adam: the surrogate's ridge α (default 0: plain least squares).
   hyperparameter lgf_ridge;
+  /// lgf, lgf_adam: the library's polynomial degree p (1 or 2; default 1).
+  hyperparameter lgf_degree;
+  /// lgf: the fit's target: 0 tracked (the base's steps; default), 1 strong (finite differences of
+  /// the iterates), 2 weak (bump test functions).
+  hyperparameter lgf_target;
+  /// lgf: the strong target's finite-difference order (1, 2 or 4; default 2).
+  hyperparameter lgf_order;
+  /// lgf: STLSQ's threshold on the coefficients of unit library columns (default 0: least
+  /// squares).
+  hyperparameter lgf_threshold;
 
   /// Local-error tolerances (f64: rtol 1e-8, atol 1e-10; f32: 1e-4, 1e-6). Near a minimum an
   /// error-controlled explicit method settles with dt on its stability boundary, and ‖∇f‖ stalls

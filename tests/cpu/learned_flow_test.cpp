@@ -9,27 +9,12 @@
 #include "gradflow/gradflow.hpp"
 #include "gradflow/objective.hpp"
 #include "oracle.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
 
-/// f = ½ Σ λ_k (u_k − m_k)² as least squares: A = diag(√λ), B = √λ·m.
-least_squares_batch<double> diagonal_quadratic(const std::vector<double>& curvature,
-                                               const std::vector<double>& minimum,
-                                               const std::vector<double>& start) {
-  const int n = int(curvature.size());
-  least_squares_batch<double> batch;
-  batch.batch_size = 1;
-  batch.rows = batch.unknowns = n;
-  batch.rhs_count = 1;
-  batch.matrix.assign(std::size_t(n) * n, 0.0);
-  for (int k = 0; k < n; ++k) {
-    batch.matrix[k * n + k] = std::sqrt(curvature[k]);
-    batch.rhs.push_back(std::sqrt(curvature[k]) * minimum[k]);
-  }
-  batch.initial = start;
-  return batch;
-}
+using testing::diagonal_quadratic;
 
 solve_options learned_flow(double record, double window) {
   solve_options options;
@@ -293,7 +278,7 @@ TEST(LearnedFlow, AJumpThatOutrunsGradientFlowIsRefusedWithoutATrueGradient) {
   EXPECT_NEAR(result.solution[0], u, 1e-15);
 }
 
-TEST(LearnedFlow, BadWindowsAreRejectedNamingTheField) {
+TEST(LearnedFlow, BadWindowsAndFitsAreRejectedNamingTheField) {
   const auto batch = diagonal_quadratic({1.0}, {0.0}, {1.0});
   auto expect_invalid = [&](solve_options options, const std::string& words) {
     try {
@@ -310,6 +295,33 @@ TEST(LearnedFlow, BadWindowsAreRejectedNamingTheField) {
   per_member.lgf_window = std::vector<double>{50.0};
   per_member.lgf_rank = -1.0;
   expect_invalid(per_member, "invalid lgf_rank = -1");
+  const solve_options base = learned_flow(8, 18);
+  auto options = base;
+  options.lgf_degree = 3.0;
+  expect_invalid(options, "invalid lgf_degree = 3");
+  options = base;
+  options.lgf_target = 3.0;
+  expect_invalid(options, "invalid lgf_target = 3");
+  options = base;
+  options.lgf_target = 1.0;
+  options.lgf_order = 3.0;
+  expect_invalid(options, "invalid lgf_order = 3");
+  options = base;
+  options.lgf_record = 4.0;  // weak: bumps of half-width 2 leave one row
+  options.lgf_target = 2.0;
+  expect_invalid(options, "leaves rows = 1 for the fit");
+  options = base;
+  options.method = method::lgf_adam;
+  options.lgf_target = 1.0;
+  expect_invalid(options, "for method = lgf_adam");
+  options = base;
+  options.method = method::lgf_adam;
+  options.lgf_threshold = 0.1;
+  expect_invalid(options, "invalid lgf_threshold for method = lgf_adam");
+  options = base;
+  options.method = method::lgf_adam;
+  options.dynamics = dynamics::newton;
+  expect_invalid(options, "invalid dynamics = newton for method = lgf_adam");
 }
 
 }  // namespace

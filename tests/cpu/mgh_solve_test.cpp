@@ -160,5 +160,31 @@ TEST(MghSolve, LearnedFlowEndsEveryRunInAStatusNeverANaN) {
   }
 }
 
+TEST(MghSolve, OverNewtonALandingWhereTheHessianIsIndefiniteIsRejectedNotTheEnd) {
+  // Rosenbrock from (−1.2, 1), lgf over damped Newton (lr 0.5, K/M = 15/20, p = 2): a jump lands
+  // where ∇²f is not positive definite, so Newton's direction is not defined there; the guard
+  // rejects that landing (f reported NaN) and the member resumes from θ_K and converges, where an
+  // indefinite Hessian at a true iterate would end it as invalid_input.
+  const mgh::problem_info info = mgh::named("rosenbrock");
+  objective_batch<mgh::objective, double> batch;
+  batch.unknowns = info.function.unknowns;
+  batch.problems = {info.function};
+  batch.initial = info.start;
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::lgf;
+  options.dynamics = dynamics::newton;
+  options.lgf_record = 15;
+  options.lgf_window = 20;
+  options.lgf_degree = 2.0;
+  options.dt = 0.5;
+  options.gtol = 1e-8;
+  const auto result = mgh::solve(batch, options);
+  EXPECT_EQ(result.outcome[0], status::converged);
+  EXPECT_GE(result.rejected_steps[0], 1);
+  EXPECT_NEAR(result.solution[0], 1.0, 1e-7);
+  EXPECT_NEAR(result.solution[1], 1.0, 1e-7);
+}
+
 }  // namespace
 }  // namespace gradflow

@@ -50,7 +50,23 @@ struct pinned_case {
   const char* name;
   method m;
   dynamics d;
+  void (*adjust)(solve_options&) = nullptr;  ///< settings beyond the method's defaults
 };
+
+/// lgf's other fits: the strong target of order 4, the quadratic library, STLSQ; and the weak one.
+void strong_quadratic_stlsq(solve_options& o) {
+  o.lgf_record = 12.0;
+  o.lgf_window = 30.0;
+  o.lgf_target = 1.0;
+  o.lgf_order = 4.0;
+  o.lgf_degree = 2.0;
+  o.lgf_threshold = 1e-3;
+}
+void weak(solve_options& o) {
+  o.lgf_record = 12.0;
+  o.lgf_window = 30.0;
+  o.lgf_target = 2.0;
+}
 
 constexpr pinned_case cases[] = {
     {"euler", method::euler, dynamics::gradient},
@@ -75,6 +91,9 @@ constexpr pinned_case cases[] = {
     {"direct", method::direct, dynamics::gradient},
     {"lgf", method::lgf, dynamics::gradient},
     {"lgf_adam", method::lgf_adam, dynamics::gradient},
+    {"lgf_newton", method::lgf, dynamics::newton},
+    {"lgf_strong_quadratic_stlsq", method::lgf, dynamics::gradient, strong_quadratic_stlsq},
+    {"lgf_weak", method::lgf, dynamics::gradient, weak},
 };
 
 /// The hashes at the commit that introduced this test (before the one-driver restructuring).
@@ -112,6 +131,7 @@ TEST(PinnedBits, LeastSquaresEveryMethodAndDynamicsOnBothPaths) {
       options.max_steps = 3000;
       options.gtol = 1e-9;
       if (c.m == method::rk4 || c.m == method::euler) options.dt = 0.01;
+      if (c.adjust) c.adjust(options);
       // The fused and lockstep paths are bit-identical (Outcome tests): one pin for both.
       check(c.name, hash_of(solve(batch, options)));
     }

@@ -149,29 +149,26 @@ TEST_P(CudaMethods, MatchCpu) {
   expect_backends_agree(batch, options, 1e-6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Everything, CudaMethods,
-                         ::testing::Values(method_case{method::bs3, dynamics::gradient},
-                                           method_case{method::dp5, dynamics::gradient},
-                                           method_case{method::linearly_implicit,
-                                                       dynamics::gradient},
-                                           method_case{method::tsit5, dynamics::heavy_ball},
-                                           method_case{method::rk4, dynamics::nesterov},
-                                           method_case{method::tsit5, dynamics::newton},
-                                           method_case{method::gd, dynamics::gradient},
-                                           method_case{method::momentum, dynamics::gradient},
-                                           method_case{method::nag, dynamics::gradient},
-                                           method_case{method::adam, dynamics::gradient},
-                                           method_case{method::fire, dynamics::gradient},
-                                           method_case{method::fire2, dynamics::gradient},
-                                           method_case{method::lbfgs, dynamics::gradient},
-                                           method_case{method::lgf, dynamics::gradient},
-                                           method_case{method::lgf_adam, dynamics::gradient},
-                                           method_case{method::cg, dynamics::gradient},
-                                           method_case{method::direct, dynamics::gradient}),
-                         [](const auto& info) {
-                           return std::string(to_string(info.param.m)) + "_" +
-                                  std::string(to_string(info.param.d));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Everything, CudaMethods,
+    ::testing::Values(
+        method_case{method::bs3, dynamics::gradient}, method_case{method::dp5, dynamics::gradient},
+        method_case{method::linearly_implicit, dynamics::gradient},
+        method_case{method::tsit5, dynamics::heavy_ball},
+        method_case{method::rk4, dynamics::nesterov}, method_case{method::tsit5, dynamics::newton},
+        method_case{method::gd, dynamics::gradient},
+        method_case{method::momentum, dynamics::gradient},
+        method_case{method::nag, dynamics::gradient}, method_case{method::adam, dynamics::gradient},
+        method_case{method::fire, dynamics::gradient},
+        method_case{method::fire2, dynamics::gradient},
+        method_case{method::lbfgs, dynamics::gradient},
+        method_case{method::lgf, dynamics::gradient}, method_case{method::lgf, dynamics::newton},
+        method_case{method::lgf_adam, dynamics::gradient},
+        method_case{method::cg, dynamics::gradient},
+        method_case{method::direct, dynamics::gradient}),
+    [](const auto& info) {
+      return std::string(to_string(info.param.m)) + "_" + std::string(to_string(info.param.d));
+    });
 
 TEST_P(CudaMethods, FusedPathMatchesCpu) {
   const auto [m, d] = GetParam();

@@ -1,21 +1,24 @@
 #pragma once
-// Learned gradient flow over gradient descent (lgf) and over Adam (lgf_adam) (Norman, Rowan, Maute
-// & Doostan, "Learning Gradient Flow", CMAME 460, 2026), one problem per call, written once for
-// the CPU and CUDA threads.
+// Learned gradient flow over gradient descent or Newton (lgf) and over Adam (lgf_adam) (Norman,
+// Rowan, Maute & Doostan, "Learning Gradient Flow", CMAME 460, 2026), one problem per call,
+// written once for the CPU and CUDA threads.
 //
-// Windows of M iterations: K true gd steps θ_{j+1} = θ_j − lr·∇f(θ_j) are recorded, an affine
-// surrogate of the flow, θ̇ = b + Wθ, is fitted to them (the "tracked" target: gd's own
-// (θ_{j+1} − θ_j)/lr = −∇f(θ_j)) by least squares (optional ridge α) in the span of the window's
-// iterates (an orthonormal basis of θ_j − θ_0 by Gram–Schmidt: POD at the snapshots' numerical
-// rank, or at most `lgf_rank` modes), and the remaining M − K iterations are RK4 steps of Δt = lr
-// on the surrogate from θ_K — a jump with no true gradient. The next true evaluation, which is the
-// next window's first, guards the landing: if f rose from the last true point (models without f:
-// its exact change on a quadratic, ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes
-// at θ_K and later jumps are halved (doubled back towards M − K after each accepted one). A jump
-// whose path outruns gradient flow (lgf_reach_factor) is refused the same way before any
-// evaluation. Over Adam the true steps are Adam's, the tracked fit is of the gradient itself,
-// g(θ) ≈ c + B·Qᵀ(θ − θ_0), and a jump integrates the continuous Adam system with it
-// (jump_on_learned_adam); a rejected landing resumes at θ_K with its moments.
+// Windows of M iterations: K true base steps θ_{j+1} = θ_j − lr·d_j are recorded (gd: d = ∇f;
+// over Newton dynamics: d = ∇²f⁻¹∇f), a surrogate of the flow, θ̇ = Ξᵀφ(a), is fitted to them in
+// the span of the window's iterates (reduced coordinates a = Qᵀ(θ − θ_0), Q an orthonormal basis
+// of θ_j − θ_0 by Gram–Schmidt: POD at the snapshots' numerical rank, or at most `lgf_rank`
+// modes; φ the polynomial library of degree lgf_degree, surrogate_fit.hpp) against the tracked
+// target (the base's own velocities −d_j), a strong one (finite differences of the iterates) or a
+// weak one (bump test functions), by least squares (ridge α) or STLSQ, and the remaining M − K
+// iterations are RK4 steps of Δt = lr on the surrogate from θ_K — a jump with no true gradient.
+// The next true evaluation, which is the next window's first, guards the landing: if f rose from
+// the last true point (models without f: its exact change on a quadratic,
+// ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes at θ_K and later jumps are
+// halved (doubled back towards M − K after each accepted one). A jump whose path outruns the base
+// method (lgf_reach_factor) is refused the same way before any evaluation. Over Adam the true
+// steps are Adam's, the tracked fit is of the gradient itself, g(θ) ≈ Σ_c φ_c(a)·G_c, and a jump
+// integrates the continuous Adam system with it (jump_on_learned_adam); a rejected landing
+// resumes at θ_K with its moments.
 //
 // t_end, when finite, bounds the pseudo-time (status reached_t_end), so that runs compare at equal
 // epochs. Counters: accepted steps are the iterations taken (true gd steps and accepted jumps, one
@@ -29,90 +32,15 @@
 
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
+#include "gradflow/detail/surrogate_fit.hpp"
 
 namespace gradflow::detail {
-
-/// The most iterations a window records (it sizes per-thread arrays of about 2K² values).
-inline constexpr int lgf_max_record = 32;
 
 /// Basis vectors whose part left after Gram–Schmidt is below this fraction of the largest
 /// θ_j − θ_0, or below the rounding of θ itself, are dropped: the numerical rank of the window's
 /// snapshots. (Over a short window, modes with lr·λ ≪ 1/K move alike — linearly in j — so slow
 /// modes of an ill-conditioned problem merge into few directions.)
 inline constexpr double lgf_rank_tolerance = 1e-10;
-
-/// The work vectors lgf needs for a batch whose largest window records `largest_record` steps.
-inline int lgf_work_vectors(int largest_record) { return 2 * largest_record + 1; }
-
-/// Least squares min ‖F X − B‖² + α‖X‖² by Householder QR of F (rows × columns, columns ≤ rows)
-/// and, for α > 0, Givens rotations of the rows √α·I into R; X (columns × outputs) is left in B's
-/// first rows. False when R is singular (the fit is not determined).
-template <class Real>
-GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lgf_max_record],
-                                     int rows, int columns, int outputs, Real ridge) {
-  Real column_norm[lgf_max_record + 1];  // a column is dependent when R leaves rounding of it
-  for (int c = 0; c < columns; ++c) {
-    Real norm_sq = 0;
-    for (int r = 0; r < rows; ++r) norm_sq += f[r][c] * f[r][c];
-    column_norm[c] = std::sqrt(norm_sq);
-  }
-  for (int c = 0; c < columns; ++c) {
-    Real norm_sq = 0;
-    for (int r = c; r < rows; ++r) norm_sq += f[r][c] * f[r][c];
-    const Real norm = std::sqrt(norm_sq);
-    if (norm == 0) continue;
-    const Real alpha = f[c][c] > 0 ? -norm : norm;  // the reflection's image, away from f[c][c]
-    f[c][c] -= alpha;                               // v = x − αe₁ in column c, rows c…
-    const Real v_norm_sq = norm_sq - 2 * alpha * (f[c][c] + alpha) + alpha * alpha;
-    for (int k = c + 1; k < columns; ++k) {
-      Real dot_v = 0;
-      for (int r = c; r < rows; ++r) dot_v += f[r][c] * f[r][k];
-      const Real scale = 2 * dot_v / v_norm_sq;
-      for (int r = c; r < rows; ++r) f[r][k] -= scale * f[r][c];
-    }
-    for (int k = 0; k < outputs; ++k) {
-      Real dot_v = 0;
-      for (int r = c; r < rows; ++r) dot_v += f[r][c] * b[r][k];
-      const Real scale = 2 * dot_v / v_norm_sq;
-      for (int r = c; r < rows; ++r) b[r][k] -= scale * f[r][c];
-    }
-    f[c][c] = alpha;
-  }
-  if (ridge > 0) {
-    const Real root = std::sqrt(ridge);
-    for (int extra = 0; extra < columns; ++extra) {  // the row √α·e_extra, right-hand side 0
-      Real row[lgf_max_record + 1];
-      Real rhs[lgf_max_record];
-      for (int c = 0; c < columns; ++c) row[c] = c == extra ? root : Real(0);
-      for (int k = 0; k < outputs; ++k) rhs[k] = 0;
-      for (int c = extra; c < columns; ++c) {
-        if (row[c] == 0) continue;
-        const Real radius = std::hypot(f[c][c], row[c]);
-        const Real cosine = f[c][c] / radius, sine = row[c] / radius;
-        for (int k = c; k < columns; ++k) {
-          const Real top = f[c][k];
-          f[c][k] = cosine * top + sine * row[k];
-          row[k] = -sine * top + cosine * row[k];
-        }
-        for (int k = 0; k < outputs; ++k) {
-          const Real top = b[c][k];
-          b[c][k] = cosine * top + sine * rhs[k];
-          rhs[k] = -sine * top + cosine * rhs[k];
-        }
-      }
-    }
-  }
-  for (int c = columns - 1; c >= 0; --c) {
-    if (!(std::fabs(f[c][c]) > 64 * std::numeric_limits<Real>::epsilon() * column_norm[c]))
-      return false;
-    for (int k = 0; k < outputs; ++k) {
-      Real sum = b[c][k];
-      for (int l = c + 1; l < columns; ++l) sum -= f[c][l] * b[l][k];
-      b[c][k] = sum / f[c][c];
-    }
-  }
-  return true;
-}
 
 /// What became of a window's jump.
 enum class jump_outcome {
@@ -128,16 +56,19 @@ enum class jump_outcome {
 inline constexpr double lgf_reach_factor = 2;
 
 /// Where lgf keeps its vectors among a problem's work vectors (K_max = the batch's largest K):
-/// θ_j (then the origin θ_0 and the basis) in 0 … K_max − 1, ∇f(θ_j) in K_max … 2K_max − 1,
-/// θ_{K−1} at 2K_max; over Adam also its moments m and s, the θ_K, m, s a jump starts from, the
-/// learned gradient's offset and columns (K_max vectors), and RK4's start, sum and slope of θ, m,
-/// s.
+/// θ_j (then the origin θ_0 and the basis) in 0 … K_max − 1, the base's step directions at θ_j
+/// (gd: ∇f(θ_j); Newton: ∇²f⁻¹∇f(θ_j); Adam: ∇f(θ_j)) in K_max … 2K_max − 1, θ_{K−1} at 2K_max;
+/// over Newton also ∇f at the last true point; over Adam its moments m and s, the θ_K, m, s a
+/// jump starts from, the learned gradient's library columns (K_max vectors), and RK4's start, sum
+/// and slope of θ, m, s.
 struct learned_flow_layout {
   int largest_record = 2;
   bool over_adam = false;
+  bool over_newton = false;
 
   GRADFLOW_HD int gradient(int j) const { return largest_record + j; }
   GRADFLOW_HD int last_true() const { return 2 * largest_record; }
+  GRADFLOW_HD int last_true_gradient() const { return 2 * largest_record + 1; }   // Newton
   GRADFLOW_HD int moment(int k) const { return 2 * largest_record + 1 + k; }      // m, s
   GRADFLOW_HD int jump_start(int k) const { return 2 * largest_record + 3 + k; }  // θ_K, m, s
   GRADFLOW_HD int learned_gradient(int c) const { return 2 * largest_record + 6 + c; }
@@ -145,9 +76,8 @@ struct learned_flow_layout {
   GRADFLOW_HD int runge_kutta(int role, int k) const {
     return 3 * largest_record + 6 + 3 * role + k;
   }
-  GRADFLOW_HD int count() const {
-    return over_adam ? 3 * largest_record + 15 : 2 * largest_record + 1;
-  }
+  GRADFLOW_HD int extra() const { return over_adam ? 15 : over_newton ? 2 : 1; }
+  GRADFLOW_HD int count() const { return (over_adam ? 3 : 2) * largest_record + extra(); }
 };
 
 /// The layout of a run whose method is lgf or lgf_adam, from its work-vector count.
@@ -155,26 +85,31 @@ template <class Real>
 GRADFLOW_HD learned_flow_layout learned_flow_layout_of(const step_settings<Real>& s) {
   learned_flow_layout layout;
   layout.over_adam = s.method == method::lgf_adam;
-  layout.largest_record = layout.over_adam ? (s.work_vectors - 15) / 3 : (s.work_vectors - 1) / 2;
+  layout.over_newton = s.dynamics == dynamics::newton;
+  layout.largest_record = (s.work_vectors - layout.extra()) / (layout.over_adam ? 3 : 2);
   return layout;
 }
 
-/// The work vectors `m` (lgf or lgf_adam) needs for a batch whose largest window records
-/// `largest_record` steps.
-inline int lgf_work_vectors(method m, int largest_record) {
-  return learned_flow_layout{largest_record, m == method::lgf_adam}.count();
+/// The work vectors `m` (lgf or lgf_adam) over `base` dynamics needs for a batch whose largest
+/// window records `largest_record` steps.
+inline int lgf_work_vectors(method m, dynamics base, int largest_record) {
+  return learned_flow_layout{largest_record, m == method::lgf_adam, base == dynamics::newton}
+      .count();
 }
 
 /// The window's reduced coordinates: keeps θ_{K−1}, then Gram–Schmidt (twice) on θ_j − θ_0 leaves
 /// the origin θ_0 in work vector 0 and an orthonormal basis Q in 1 … rank (POD at the snapshots'
-/// numerical rank, or at most lgf_rank modes), and f's rows j < K the regressors
-/// [1, Qᵀ(θ_j − θ_0)]. Returns the rank (0: the iterates did not move).
+/// numerical rank, or at most lgf_rank modes, or at most `rank_limit`: what the fit can
+/// determine), and f's rows j < K the regressors [1, Qᵀ(θ_j − θ_0)]. Returns the rank (0: the
+/// iterates did not move).
 template <class Real>
 GRADFLOW_HD int reduce_window(const lockstep_view<Real>& v, std::int64_t i, int record,
-                              const learned_flow_layout& layout, Real (*f)[lgf_max_record + 1]) {
+                              const learned_flow_layout& layout, int rank_limit,
+                              Real (*f)[lgf_max_record + 1]) {
   const int len = v.len();
   const int rank_given = int(v.parameter_of(i, lgf_rank));
-  const int rank_cap = rank_given > 0 && rank_given < record - 1 ? rank_given : record - 1;
+  int rank_cap = rank_given > 0 && rank_given < record - 1 ? rank_given : record - 1;
+  rank_cap = rank_cap < rank_limit ? rank_cap : rank_limit;
   const Real* origin = v.work_of(0, i);
   Real* last_true = v.work_of(layout.last_true(), i);
   const Real* before_last = v.work_of(record - 1, i);
@@ -232,8 +167,65 @@ GRADFLOW_HD void integrate_surrogate(Real rate, std::int64_t steps, Field&& fiel
   }
 }
 
-/// lgf over gd, after the window's K-th true step: fits the surrogate θ̇ = b + Wθ to the window
-/// in its reduced coordinates and integrates it from θ_K (u on entry) for `steps` RK4 steps of
+/// The rows of the fit of window of K recorded steps against `target`: tracked, one per θ_j
+/// (j < K); strong, one per θ_j whose difference stencil of `order` lies in θ_0 … θ_K; weak, one
+/// per bump inside [t_0, t_K].
+GRADFLOW_HD int fitted_rows(surrogate_target target, int order, int record) {
+  switch (target) {
+    case surrogate_target::strong:
+      return record - (order >= 4 ? 3 : order - 1);
+    case surrogate_target::weak:
+      return record - 2 * weak_half_width(record) + 1;
+    case surrogate_target::tracked:
+      break;
+  }
+  return record;
+}
+
+/// The strong target's θ̇ at iterate j from the coordinates a_0 … a_K: forward (order 1), central
+/// (2) or fourth-order central differences over steps of `rate`.
+template <class Real>
+GRADFLOW_HD Real difference(const Real (*a)[lgf_max_record], int j, int c, int order, Real rate) {
+  if (order == 1) return (a[j + 1][c] - a[j][c]) / rate;
+  if (order == 2) return (a[j + 1][c] - a[j - 1][c]) / (2 * rate);
+  return (-a[j + 2][c] + 8 * a[j + 1][c] - 8 * a[j - 1][c] + a[j - 2][c]) / (12 * rate);
+}
+
+/// The strong or weak fit's rows from the coordinates a_0 … a_K of θ_0 … θ_K: f the library (weak:
+/// ∫ψ φ(a) dt by the rectangle rule, exact as trapezoids since ψ vanishes at its ends), b the
+/// target (weak: −∫ψ' a dt, over the same steps).
+template <class Real>
+GRADFLOW_HD void differenced_rows(const Real (*a)[lgf_max_record], int record, int rank, int degree,
+                                  surrogate_target target, int order, Real rate,
+                                  Real (*f)[lgf_max_record + 1], Real (*b)[lgf_max_record]) {
+  const int rows = fitted_rows(target, order, record);
+  const int columns = library_size(rank, degree);
+  if (target == surrogate_target::strong) {
+    const int first = order / 2;
+    for (int r = 0; r < rows; ++r) {
+      library_row(a[first + r], rank, degree, f[r]);
+      for (int c = 0; c < rank; ++c) b[r][c] = difference(a, first + r, c, order, rate);
+    }
+    return;
+  }
+  const int width = weak_half_width(record);
+  Real phi[lgf_max_record + 1];
+  for (int r = 0; r < rows; ++r) {  // the bump on [t_r, t_{r + 2w}]
+    for (int c = 0; c < columns; ++c) f[r][c] = 0;
+    for (int c = 0; c < rank; ++c) b[r][c] = 0;
+    for (int j = r + 1; j < r + 2 * width; ++j) {
+      Real value, slope;
+      bump(j, r, width, value, slope);
+      library_row(a[j], rank, degree, phi);
+      for (int c = 0; c < columns; ++c) f[r][c] += rate * value * phi[c];
+      for (int c = 0; c < rank; ++c) b[r][c] -= slope * a[j][c];
+    }
+  }
+}
+
+/// lgf over gd or Newton, after the window's K-th true step: fits the surrogate θ̇ = Ξᵀφ(a) (φ the
+/// degree-p library of the reduced coordinates a = Qᵀ(θ − θ_0)) to the window against its target,
+/// by least squares or STLSQ, and integrates it from θ_K (u on entry) for `steps` RK4 steps of
 /// Δt = lr, leaving the landing in u when it landed (else u is θ_K still).
 template <class Real>
 GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
@@ -242,25 +234,52 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
   const int len = v.len();
   const learned_flow_layout layout = learned_flow_layout_of(s);
   const Real rate = v.parameter_of(i, step);
+  const int degree = int(v.parameter_of(i, lgf_degree));
+  const auto target = surrogate_target(int(v.parameter_of(i, lgf_target)));
+  const int order = int(v.parameter_of(i, lgf_order));
+  const Real threshold = v.parameter_of(i, lgf_threshold);
   Real* u = v.state_of(i);
-  const auto gradient_at = [&](int j) { return v.work_of(layout.gradient(j), i); };
-  // f: rows j < K of [1, coordinates of θ_j − θ_0]; b: Qᵀ(−∇f(θ_j)).
+  const auto direction_at = [&](int j) { return v.work_of(layout.gradient(j), i); };
+  // f: rows of the library at the window's coordinates; b: the targets in the basis.
   Real f[lgf_max_record][lgf_max_record + 1];
   Real b[lgf_max_record][lgf_max_record];
-  const int rank = reduce_window(v, i, record, layout, f);
+  const int rows = fitted_rows(target, order, record);
+  const int rank = reduce_window(v, i, record, layout, largest_fitted_rank(rows, degree), f);
   if (rank == 0) return jump_outcome::no_jump;
-  Real start[lgf_max_record];  // θ_K = θ_{K−1} − lr ∇f(θ_{K−1}) in the basis
-  for (int j = 0; j < record; ++j)
-    for (int c = 0; c < rank; ++c) b[j][c] = -dot(v.work_of(1 + c, i), gradient_at(j), len);
-  for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
+  Real start[lgf_max_record];                 // θ_K's coordinates
+  if (target == surrogate_target::tracked) {  // θ_K = θ_{K−1} − lr·d_{K−1}
+    for (int j = 0; j < record; ++j)
+      for (int c = 0; c < rank; ++c) b[j][c] = -dot(v.work_of(1 + c, i), direction_at(j), len);
+    for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
+    Real a[lgf_max_record];
+    for (int j = 0; degree > 1 && j < record; ++j) {
+      for (int c = 0; c < rank; ++c) a[c] = f[j][1 + c];
+      library_row(a, rank, degree, f[j]);
+    }
+  } else {
+    const Real* origin = v.work_of(0, i);
+    Real a[lgf_max_record + 1][lgf_max_record];  // a_0 … a_K
+    for (int c = 0; c < rank; ++c) {
+      const Real* q = v.work_of(1 + c, i);
+      Real sum = 0;
+      for (int e = 0; e < len; ++e) sum += q[e] * (u[e] - origin[e]);
+      start[c] = a[record][c] = sum;
+      for (int j = 0; j < record; ++j) a[j][c] = f[j][1 + c];
+    }
+    differenced_rows(a, record, rank, degree, target, order, rate, f, b);
+  }
   Real fastest = 0;
   for (int j = 0; j < record; ++j) {
-    const Real speed = frobenius_norm(gradient_at(j), len);
+    const Real speed = frobenius_norm(direction_at(j), len);
     fastest = speed > fastest ? speed : fastest;
   }
-  if (!small_least_squares(f, b, record, rank + 1, rank, v.parameter_of(i, lgf_ridge)))
-    return jump_outcome::no_jump;
-  // ȧ = b[0] + Σ_c a_c b[1 + c], RK4 with Δt = lr.
+  const int columns = library_size(rank, degree);
+  const Real ridge = v.parameter_of(i, lgf_ridge);
+  const bool fitted = threshold > 0
+                          ? thresholded_least_squares(f, b, rows, columns, rank, ridge, threshold)
+                          : small_least_squares(f, b, rows, columns, rank, ridge);
+  if (!fitted) return jump_outcome::no_jump;
+  // ȧ_k = Σ_col φ_col(a) Ξ[col][k], RK4 with Δt = lr.
   Real a[lgf_max_record], stage[lgf_max_record], slope[lgf_max_record], sum[lgf_max_record];
   for (int c = 0; c < rank; ++c) a[c] = start[c];
   struct {
@@ -278,12 +297,14 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
       for (int c = 0; c < rank; ++c) a[c] += h * sum[c];
     }
   } stepper{a, stage, slope, sum, a, rank};
+  Real phi[lgf_max_record + 1];
   integrate_surrogate(
       rate, steps,
       [&](int) {
+        library_row(stepper.at, rank, degree, phi);
         for (int k = 0; k < rank; ++k) {
-          Real total = b[0][k];
-          for (int c = 0; c < rank; ++c) total += stepper.at[c] * b[1 + c][k];
+          Real total = phi[0] * b[0][k];
+          for (int c = 1; c < columns; ++c) total += phi[c] * b[c][k];
           slope[k] = total;
         }
       },
@@ -350,13 +371,20 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
   }
   Real f[lgf_max_record][lgf_max_record + 1];
   Real weights[lgf_max_record][lgf_max_record];  // F⁺: the fit of each recorded gradient
-  const int rank = reduce_window(v, i, record, layout, f);
+  const int degree = int(v.parameter_of(i, lgf_degree));
+  const int rank = reduce_window(v, i, record, layout, largest_fitted_rank(record, degree), f);
   if (rank == 0) return jump_outcome::no_jump;
+  const int columns = library_size(rank, degree);
+  Real a[lgf_max_record];
+  for (int j = 0; degree > 1 && j < record; ++j) {
+    for (int c = 0; c < rank; ++c) a[c] = f[j][1 + c];
+    library_row(a, rank, degree, f[j]);
+  }
   for (int j = 0; j < record; ++j)
     for (int k = 0; k < record; ++k) weights[j][k] = j == k ? Real(1) : Real(0);
-  if (!small_least_squares(f, weights, record, rank + 1, record, v.parameter_of(i, lgf_ridge)))
+  if (!small_least_squares(f, weights, record, columns, record, v.parameter_of(i, lgf_ridge)))
     return jump_outcome::no_jump;
-  for (int c = 0; c <= rank; ++c) {  // c = 0: the offset c; then B's columns
+  for (int c = 0; c < columns; ++c) {  // the learned gradient's coefficient of φ_c
     Real* column = v.work_of(layout.learned_gradient(c), i);
     for (int e = 0; e < len; ++e) column[e] = 0;
     for (int j = 0; j < record; ++j) {
@@ -365,8 +393,8 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
     }
   }
   const Real* origin = v.work_of(0, i);
-  const Real* learned[lgf_max_record + 1];  // the offset c, then B's columns
-  for (int c = 0; c <= rank; ++c) learned[c] = v.work_of(layout.learned_gradient(c), i);
+  const Real* learned[lgf_max_record];  // by library column: the offset, B's columns, …
+  for (int c = 0; c < columns; ++c) learned[c] = v.work_of(layout.learned_gradient(c), i);
   Real* slope[3];
   Real* start[3];
   Real* sum[3];
@@ -401,17 +429,18 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
   integrate_surrogate(
       rate, steps,
       [&](int stage) {
-        Real a[lgf_max_record];
         for (int c = 0; c < rank; ++c) {
           const Real* q = v.work_of(1 + c, i);
           Real sum_c = 0;
           for (int e = 0; e < len; ++e) sum_c += q[e] * (live[0][e] - origin[e]);
           a[c] = sum_c;
         }
+        Real phi[lgf_max_record];
+        library_row(a, rank, degree, phi);
         const adam_corrections<Real> corrections(b1, b2, count + stage_offset[stage]);
         for (int e = 0; e < len; ++e) {
-          Real g = learned[0][e];
-          for (int c = 0; c < rank; ++c) g += a[c] * learned[1 + c][e];
+          Real g = phi[0] * learned[0][e];
+          for (int c = 1; c < columns; ++c) g += phi[c] * learned[c][e];
           slope[1][e] = (1 - b1) * (g - live[1][e]) / rate;
           slope[2][e] = (1 - b2) * (g * g - live[2][e]) / rate;
           slope[0][e] = -adam_direction(live[1][e], live[2][e], corrections, eps);
@@ -449,7 +478,9 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
   if (v.window_position[i] < 0) {  // u is a jump's landing: guard it
     const Real* last = v.work_of(layout.last_true(), i);
-    const Real* last_gradient = v.work_of(layout.gradient(record - 1), i);
+    const Real* last_direction = v.work_of(layout.gradient(record - 1), i);
+    const Real* last_gradient =
+        layout.over_newton ? v.work_of(layout.last_true_gradient(), i) : last_direction;
     Real change = 0;
     if (s.descent_by_value) {
       change = v.value[i] - v.accepted_value[i];
@@ -467,7 +498,7 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
           for (int e = 0; e < len; ++e) target[e] = kept[e];
         }
       } else {
-        for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_gradient[e];
+        for (int e = 0; e < len; ++e) u[e] = last[e] - rate * last_direction[e];
       }
       v.jump_steps[i] = shorter_jump(v.jump_steps[i]);
       v.window_position[i] = 0;
@@ -480,10 +511,16 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   if (!test_new_point(v, s, i, norm, Real(0))) return;
   const int position = int(v.window_position[i]);
   Real* snapshot = v.work_of(position, i);
-  Real* recorded_gradient = v.work_of(layout.gradient(position), i);
+  Real* recorded_direction = v.work_of(layout.gradient(position), i);
   for (int e = 0; e < len; ++e) {
     snapshot[e] = u[e];
-    recorded_gradient[e] = gradient[e];
+    recorded_direction[e] = gradient[e];
+  }
+  if (layout.over_newton) {  // Newton's direction ∇²f⁻¹∇f, with the factor the evaluation left
+    Real* kept_gradient = v.work_of(layout.last_true_gradient(), i);
+    for (int e = 0; e < len; ++e) kept_gradient[e] = gradient[e];
+    for (int c = 0; c < v.rhs_count; ++c)
+      cholesky_solve(v.factor_of(i), v.unknowns, recorded_direction + c, v.rhs_count);
   }
   if (layout.over_adam) {  // Adam's step, its clock the epochs (jumps included)
     Real* m = v.work_of(layout.moment(0), i);
@@ -497,7 +534,7 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
       u[e] -= rate * adam_direction(m[e], second[e], corrections, eps);
     }
   } else {
-    for (int e = 0; e < len; ++e) u[e] -= rate * gradient[e];
+    for (int e = 0; e < len; ++e) u[e] -= rate * recorded_direction[e];
   }
   if (s.descent_by_value) v.accepted_value[i] = v.value[i];
   v.accepted[i] += 1;

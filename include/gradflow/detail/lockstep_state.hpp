@@ -25,11 +25,15 @@ enum parameter : int {
   atol,
   gtol,
   rtol_grad,
-  vtol,        ///< NaN: the problem's gradient threshold
-  lgf_record,  ///< lgf: K
-  lgf_window,  ///< lgf: M
-  lgf_rank,    ///< lgf: the surrogate's most modes (0: the numerical rank)
-  lgf_ridge,   ///< lgf: the fit's ridge α
+  vtol,           ///< NaN: the problem's gradient threshold
+  lgf_record,     ///< lgf: K
+  lgf_window,     ///< lgf: M
+  lgf_rank,       ///< lgf: the surrogate's most modes (0: the numerical rank)
+  lgf_ridge,      ///< lgf: the fit's ridge α
+  lgf_degree,     ///< lgf: the library's polynomial degree p
+  lgf_target,     ///< lgf: the fit's target (surrogate_target)
+  lgf_order,      ///< lgf: the strong target's difference order
+  lgf_threshold,  ///< lgf: STLSQ's threshold (0: least squares)
   parameter_count
 };
 
