@@ -83,6 +83,16 @@ std::vector<solver> solvers(std::int64_t budget) {
   newton_flow.dynamics = dynamics::newton;
   auto learned_flow_long = with(method::lgf, step_control::method_default, 1e-4);
   learned_flow_long.lgf_window = 25 + 1000;  // K = 25 true gd steps, jumps of 1000 steps of lr
+  // Damped Newton (Euler on Newton flow, lr 0.5) and lgf over it at the paper's Newton setting
+  // (K/M = 15/20, the quadratic library); linearly implicit Euler with a fixed step h = 1 and lgf
+  // over it (K/M = 25/50).
+  auto newton = with(method::euler, step_control::fixed, 0.5);
+  newton.dynamics = dynamics::newton;
+  auto learned_newton = with(method::lgf, step_control::method_default, 0.5);
+  learned_newton.dynamics = dynamics::newton;
+  learned_newton.lgf_record = 15;
+  learned_newton.lgf_window = 20;
+  learned_newton.lgf_degree = 2.0;
   // One step size for every method that needs one, untuned: the set's scales differ by decades.
   return {
       {"tsit5", with(method::tsit5, step_control::method_default, 0)},
@@ -92,6 +102,10 @@ std::vector<solver> solvers(std::int64_t budget) {
       {"euler+descent", with(method::euler, step_control::descent, 1e-4)},
       {"linearly_implicit", with(method::linearly_implicit, step_control::method_default, 1e-2)},
       {"newton_flow", newton_flow},
+      {"newton", newton},
+      {"lgf_newton", learned_newton},
+      {"linearly_implicit_h1", with(method::linearly_implicit, step_control::fixed, 1)},
+      {"lgf_implicit", with(method::lgf_implicit, step_control::method_default, 1)},
       {"rkcd", with(method::rkcd, step_control::method_default, 0)},
       {"fire", with(method::fire, step_control::method_default, 1e-3)},
       {"fire2", with(method::fire2, step_control::method_default, 1e-3)},

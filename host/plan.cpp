@@ -163,7 +163,7 @@ std::vector<Real> resolve_parameters(const solve_options& o, std::int64_t count)
                                   ? " for member " + std::to_string(i)
                                   : std::string()) +
                              ": one of them must be > 0");
-    if (o.method == method::lgf || o.method == method::lgf_adam) check_learned_flow(o, own, i);
+    if (is_learned_flow(o.method)) check_learned_flow(o, own, i);
   }
   return table;
 }
@@ -217,7 +217,7 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
   s.kind = row.kind;
   s.evaluates_at = row.evaluates_at;
   s.work_vectors = row.work_vectors;
-  if (options.method == method::lgf || options.method == method::lgf_adam) {
+  if (is_learned_flow(options.method)) {
     // room for the longest window's record (checked later)
     double largest = hyperparameter_row("lgf_record")->default_f64;
     if (options.lgf_record.is_set())
@@ -285,12 +285,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
     s.pi_exponent_error = Real(7) / Real(10 * s.scheme.order);
     s.pi_exponent_memory = Real(2) / Real(5 * s.scheme.order);
   }
+  const bool implicit_base = options.method == method::lgf_implicit;
   s.needs_factor =
-      row.kind == method_kind::direct || s.linearly_implicit ||
+      row.kind == method_kind::direct || s.linearly_implicit || implicit_base ||
       (s.chebyshev && !options.stages.is_set() && !options.dt.is_set()) || newton_base ||
       (integrator && (flow.needs_curvature ||
                       (options.dynamics == dynamics::heavy_ball && !options.damping.is_set())));
-  s.factor_at_start = s.needs_factor;
+  s.factor_at_start = s.needs_factor && !implicit_base;  // its factors come every iteration
   if (check_model_needs(options, s, traits)) {
     s.needs_factor = true;  // ∇²f(u0) prepared; factored for ζ and the Chebyshev stage counts, but
     // a default step reads only its bound: an indefinite ∇²f(u0) is no error there

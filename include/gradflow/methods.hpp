@@ -37,8 +37,8 @@ struct method_info {
   std::string_view name;
   method_kind kind;
   scheme tableau;
-  /// Optimisers: per-problem work vectors (momentum, moments, CG's residual and direction; lgf,
-  /// lgf_adam: from the largest window, detail::lgf_work_vectors); integrators keep their
+  /// Optimisers: per-problem work vectors (momentum, moments, CG's residual and direction; the
+  /// learned flows: from the largest window, detail::lgf_work_vectors); integrators keep their
   /// tableau's stages.
   int work_vectors;
   evaluation_point evaluates_at;
@@ -54,7 +54,7 @@ struct method_info {
 // clang-format off: one row per method.
 // id, name, kind, tableau, work vectors, evaluates at, default rate, default control, quadratic only,
 // reads, help
-inline constexpr std::array<method_info, 19> method_table{{
+inline constexpr std::array<method_info, 20> method_table{{
     {method::euler, "euler", method_kind::runge_kutta, scheme::euler, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
      "explicit Euler, fixed dt (on gradient flow: gradient descent with lr = dt)"},
     {method::rk4, "rk4", method_kind::runge_kutta, scheme::rk4, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, false, {},
@@ -89,12 +89,19 @@ inline constexpr std::array<method_info, 19> method_table{{
      "learned gradient flow over gd, or Newton with --dynamics newton (Norman et al. 2026): K true steps, a polynomial surrogate fitted to them, M − K RK4 steps on it, the landing guarded"},
     {method::lgf_adam, "lgf_adam", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::adam, step_control::fixed, false, {"beta1", "beta2", "epsilon", "lgf_record", "lgf_window", "lgf_rank", "lgf_ridge", "lgf_degree"},
      "learned gradient flow over Adam: K Adam steps, a polynomial fit of their gradients, M − K RK4 steps of the continuous Adam system with it, guarded"},
+    {method::lgf_implicit, "lgf_implicit", method_kind::optimizer, scheme::none, 0, evaluation_point::iterate, default_rate::inverse_curvature, step_control::fixed, false, {"lgf_record", "lgf_window", "lgf_rank", "lgf_ridge", "lgf_degree", "lgf_target", "lgf_order", "lgf_threshold"},
+     "learned gradient flow over linearly implicit Euler u ← u − (I/lr + ∇²f)⁻¹∇f: K true steps, a polynomial surrogate fitted to them, M − K RK4 steps on it, the landing guarded"},
     {method::cg, "cg", method_kind::optimizer, scheme::none, 2, evaluation_point::search_direction, default_rate::none, step_control::fixed, true, {},
      "conjugate gradient on the normal equations H U = c"},
     {method::direct, "direct", method_kind::direct, scheme::none, 0, evaluation_point::iterate, default_rate::none, step_control::fixed, true, {},
      "Cholesky solve of H U = c: the speed limit for least squares"},
 }};
 // clang-format on
+
+/// lgf, lgf_adam and lgf_implicit: windows of true base steps and jumps on a learned surrogate.
+constexpr bool is_learned_flow(method m) {
+  return m == method::lgf || m == method::lgf_adam || m == method::lgf_implicit;
+}
 
 /// The row of `m`; throws invalid_argument for a value that is not a method.
 const method_info& info_of(method m);

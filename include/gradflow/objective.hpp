@@ -52,10 +52,10 @@ struct has_hessian_times<
 /// Chebyshev methods' bounds and default steps read; an indefinite one stops the problem with
 /// invalid_input); before the linearly implicit step's factorisation, at the current point; under
 /// Newton flow, at every evaluation's point, factored there (invalid_input where indefinite: the
-/// flow is not defined there; at an lgf jump's landing f is reported NaN instead, so that the
-/// guard rejects the jump). It comes column by column from the objective's hessian_times where
-/// it has one, else by central differences of the gradient, and is counted as 2n gradient
-/// evaluations either way (a difference costs two; a forward-mode product about as much).
+/// flow is not defined there; at an lgf jump's landing the guard rejects the jump instead). It
+/// comes column by column from the objective's hessian_times where it has one, else by central
+/// differences of the gradient, and is counted as 2n gradient evaluations either way (a difference
+/// costs two; a forward-mode product about as much).
 template <class Objective, class Real>
 struct objective_evaluator {
   const Objective* problems = nullptr;
@@ -63,18 +63,14 @@ struct objective_evaluator {
 
   GRADFLOW_HD void gradient(const lockstep_view<Real>& v, operand source, std::int64_t i) const {
     const Real* x = v.operand_of(source, i);
-    bool flow_defined = true;
     if constexpr (has_hessian_times<Objective, Real>::value) {
       if (newton_flow && v.running(i)) {
         hessian_by_products(v, x, v.gradient_of(i), i);  // the gradient slot is free until ∇f
-        if (v.window_position[i] < 0)  // lgf's landing: its guard rejects where the flow ends
-          flow_defined = factored_curvature(v, i, false);
-        else
-          factor_problem(v, i, factor_shift::none);
+        factor_problem(v, i, factor_shift::none);
       }
     }
     problems[i].gradient(x, v.gradient_of(i));
-    v.value[i] = flow_defined ? problems[i].value(x) : std::numeric_limits<Real>::quiet_NaN();
+    v.value[i] = problems[i].value(x);
   }
 
   /// Never called: cg, the one method that asks for H·p, needs a quadratic model.

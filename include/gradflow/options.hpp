@@ -51,6 +51,9 @@ enum class method {
   /// Learned gradient flow over Adam: Adam's true steps, the recorded gradients' affine fit g(θ),
   /// and jumps by RK4 on the continuous Adam system with that g.
   lgf_adam,
+  /// Learned gradient flow over linearly implicit Euler with step lr,
+  /// u ← u − (I/lr + ∇²f)⁻¹∇f(u): the same windows and fits as lgf.
+  lgf_implicit,
   cg,      ///< conjugate gradient on the normal equations G U = C (least squares)
   direct,  ///< Cholesky solve of G U = C: the speed limit for linear least squares
 };

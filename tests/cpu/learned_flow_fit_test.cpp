@@ -1,11 +1,11 @@
-// The learned gradient flow's fits (lgf_target, lgf_order, lgf_degree, lgf_threshold, and Newton
-// as the base) against closed forms: on a quadratic, gd's iterates per eigen-direction are
-// geometric, e_j = ρ^j·e_0 with ρ = 1 − lr·λ, so every target is exactly linear in them and the
-// fitted rate c per direction has a closed form — strong: the difference stencil applied to ρ^j;
-// weak: −Σψ'(j)ρ^j / (lr·Σψ(j)ρ^j) — and a jump of J RK4 steps multiplies e by R(c·lr)^J; a
-// gradient that is exactly quadratic is learned exactly by the degree-2 library; Newton's
-// iterates on least squares contract by 1 − lr in every direction; STLSQ against Eigen's least
-// squares on the support it keeps.
+// The learned gradient flow's fits (lgf_target, lgf_order, lgf_degree, lgf_threshold; Newton and
+// linearly implicit Euler as bases) against closed forms: on a quadratic, gd's iterates per
+// eigen-direction are geometric, e_j = ρ^j·e_0 with ρ = 1 − lr·λ, so every target is exactly linear
+// in them and the fitted rate c per direction has a closed form — strong: the difference stencil
+// applied to ρ^j; weak: −Σψ'(j)ρ^j / (lr·Σψ(j)ρ^j) — and a jump of J RK4 steps multiplies e by
+// R(c·lr)^J; a gradient that is exactly quadratic is learned exactly by the degree-2 library;
+// Newton's iterates on least squares contract by 1 − lr in every direction, linearly implicit
+// Euler's by 1/(1 + lr·λ); STLSQ against Eigen's least squares on the support it keeps.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -40,19 +40,24 @@ solve_options one_jump(int record, int jump, double lr) {
 
 const std::vector<double> curvature{1.0, 0.5, 0.2}, minimum{1.0, -2.0, 0.5}, start{3.0, 1.0, -1.0};
 
+/// The base step's contraction per direction: gd 1 − lr·λ, Newton 1 − lr, linearly implicit Euler
+/// 1/(1 + lr·λ).
+double contraction(const solve_options& options, double lr, double curvature) {
+  if (options.method == method::lgf_implicit) return 1 / (1 + lr * curvature);
+  return 1 - lr * (options.dynamics == dynamics::newton ? 1.0 : curvature);
+}
+
 /// Runs one jump on the diagonal quadratic and checks each direction's error against
-/// ρ^K · R(c·lr)^J · ρ with c = rate(ρ) from the target's closed form (ρ = 1 − lr·λ; over Newton
-/// 1 − lr).
+/// ρ^K · R(c·lr)^J · ρ with ρ the base's contraction and c = rate(ρ) from the target's closed form.
 template <class Rate>
 void expect_geometric_jump(solve_options options, int record, int jump, double lr, Rate rate) {
-  const bool newton = options.dynamics == dynamics::newton;
   const auto result = solve(diagonal_quadratic(curvature, minimum, start), options);
   ASSERT_EQ(result.outcome[0], status::max_steps);
   EXPECT_EQ(result.rejected_steps[0], 0);
   EXPECT_EQ(result.gradient_evaluations[0], record + 1);
   EXPECT_EQ(result.surrogate_evaluations[0], 4 * jump);
   for (int k = 0; k < 3; ++k) {
-    const double rho = 1 - lr * (newton ? 1.0 : curvature[k]);
+    const double rho = contraction(options, lr, curvature[k]);
     const double expected = minimum[k] + (start[k] - minimum[k]) * std::pow(rho, record) *
                                              std::pow(rk4_factor(rate(rho) * lr), jump) * rho;
     EXPECT_NEAR(result.solution[k], expected, 1e-9 * (1 + std::fabs(expected)))
@@ -158,33 +163,61 @@ TEST(LearnedFlowFit, OverNewtonOnLeastSquaresEveryDirectionContractsAlike) {
   expect_geometric_jump(options, record, jump, lr, [](double) { return -1.0; });
 }
 
-TEST(LearnedFlowFit, OverNewtonAnObjectiveConvergesWithFewerTrueGradients) {
+TEST(LearnedFlowFit, OverLinearlyImplicitEulerTheTrackedRateIsItsVelocity) {
+  // u ← u − (I/lr + G)⁻¹∇f: e ← e/(1 + lr·λ), velocity −λ/(1 + lr·λ)·e, which the tracked target
+  // fits exactly; and the strong target of order 1 gives the same rate, (ρ − 1)/lr.
+  const int record = 6, jump = 10;
+  const double lr = 0.8;
+  solve_options options = one_jump(record, jump, lr);
+  options.method = method::lgf_implicit;
+  expect_geometric_jump(options, record, jump, lr, [&](double rho) { return (rho - 1) / lr; });
+  options.lgf_target = 1.0;
+  options.lgf_order = 1.0;
+  expect_geometric_jump(options, record, jump, lr, [&](double rho) { return (rho - 1) / lr; });
+}
+
+/// Three cubic bowls solved by a learned flow (`learned`, K/M = 15/20 — the paper's Newton window)
+/// and by its base alone (`base`, the same fixed step): both reach (1, 2), the learned flow with
+/// fewer gradient evaluations.
+void expect_fewer_gradients_than_the_base(solve_options learned, solve_options base) {
   objective_batch<cubic_bowl, double> batch;
   batch.unknowns = 2;
   batch.problems.assign(3, cubic_bowl{});
   batch.initial = {0.2, 0.5, 3.0, 0.7, 0.6, 5.0};
-  solve_options options;
-  options.backend = backend_kind::cpu;
-  options.method = method::lgf;
-  options.dynamics = dynamics::newton;
-  options.lgf_record = 15;
-  options.lgf_window = 20;  // the paper's Newton window
-  options.lgf_degree = 2.0;
-  options.dt = 0.15;
-  options.gtol = 1e-10;
-  const auto learned = solve_objectives(batch, options);
-  solve_options alone = options;  // damped Newton alone: Euler on Newton flow, dt = lr
-  alone.method = method::euler;
-  alone.control = step_control::fixed;
-  const auto newton = solve_objectives(batch, alone);
+  learned.backend = base.backend = backend_kind::cpu;
+  learned.lgf_record = 15;
+  learned.lgf_window = 20;
+  base.control = step_control::fixed;
+  base.dt = learned.dt;
+  learned.gtol = base.gtol = 1e-10;
+  const auto jumped = solve_objectives(batch, learned);
+  const auto alone = solve_objectives(batch, base);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(learned.outcome[i], status::converged) << i;
-    EXPECT_NEAR(learned.solution[2 * i], 1.0, 1e-9) << i;
-    EXPECT_NEAR(learned.solution[2 * i + 1], 2.0, 1e-9) << i;
-    EXPECT_EQ(newton.outcome[i], status::converged) << i;
-    EXPECT_GT(learned.surrogate_evaluations[i], 0) << i;
-    EXPECT_LT(learned.gradient_evaluations[i], newton.gradient_evaluations[i]) << i;
+    EXPECT_EQ(jumped.outcome[i], status::converged) << i;
+    EXPECT_NEAR(jumped.solution[2 * i], 1.0, 1e-9) << i;
+    EXPECT_NEAR(jumped.solution[2 * i + 1], 2.0, 1e-9) << i;
+    EXPECT_EQ(alone.outcome[i], status::converged) << i;
+    EXPECT_GT(jumped.surrogate_evaluations[i], 0) << i;
+    EXPECT_LT(jumped.gradient_evaluations[i], alone.gradient_evaluations[i]) << i;
   }
+}
+
+TEST(LearnedFlowFit, OverLinearlyImplicitEulerAnObjectiveSavesTrueSteps) {
+  solve_options learned, base;
+  learned.method = method::lgf_implicit;
+  learned.dt = 0.3;
+  base.method = method::linearly_implicit;
+  expect_fewer_gradients_than_the_base(learned, base);
+}
+
+TEST(LearnedFlowFit, OverNewtonAnObjectiveConvergesWithFewerTrueGradients) {
+  solve_options learned, base;  // damped Newton: Euler on Newton flow, dt = lr
+  learned.method = method::lgf;
+  learned.dynamics = base.dynamics = dynamics::newton;
+  learned.lgf_degree = 2.0;
+  learned.dt = 0.15;
+  base.method = method::euler;
+  expect_fewer_gradients_than_the_base(learned, base);
 }
 
 using rows_of = double (*)[detail::lgf_max_record + 1];

@@ -92,6 +92,7 @@ constexpr pinned_case cases[] = {
     {"lgf", method::lgf, dynamics::gradient},
     {"lgf_adam", method::lgf_adam, dynamics::gradient},
     {"lgf_newton", method::lgf, dynamics::newton},
+    {"lgf_implicit", method::lgf_implicit, dynamics::gradient},
     {"lgf_strong_quadratic_stlsq", method::lgf, dynamics::gradient, strong_quadratic_stlsq},
     {"lgf_weak", method::lgf, dynamics::gradient, weak},
 };

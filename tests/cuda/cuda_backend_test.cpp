@@ -164,6 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
         method_case{method::lbfgs, dynamics::gradient},
         method_case{method::lgf, dynamics::gradient}, method_case{method::lgf, dynamics::newton},
         method_case{method::lgf_adam, dynamics::gradient},
+        method_case{method::lgf_implicit, dynamics::gradient},
         method_case{method::cg, dynamics::gradient},
         method_case{method::direct, dynamics::gradient}),
     [](const auto& info) {

@@ -1,21 +1,21 @@
 #pragma once
-// Learned gradient flow over gradient descent or Newton (lgf) and over Adam (lgf_adam) (Norman,
-// Rowan, Maute & Doostan, "Learning Gradient Flow", CMAME 460, 2026), one problem per call,
-// written once for the CPU and CUDA threads.
+// Learned gradient flow over gradient descent or Newton (lgf), over linearly implicit Euler
+// (lgf_implicit) and over Adam (lgf_adam) (Norman, Rowan, Maute & Doostan, "Learning Gradient
+// Flow", CMAME 460, 2026), one problem per call, written once for the CPU and CUDA threads.
 //
 // Windows of M iterations: K true base steps θ_{j+1} = θ_j − lr·d_j are recorded (gd: d = ∇f;
-// over Newton dynamics: d = ∇²f⁻¹∇f), a surrogate of the flow, θ̇ = Ξᵀφ(a), is fitted to them in
-// the span of the window's iterates (reduced coordinates a = Qᵀ(θ − θ_0), Q an orthonormal basis
-// of θ_j − θ_0 by Gram–Schmidt: POD at the snapshots' numerical rank, or at most `lgf_rank`
-// modes; φ the polynomial library of degree lgf_degree, surrogate_fit.hpp) against the tracked
-// target (the base's own velocities −d_j), a strong one (finite differences of the iterates) or a
-// weak one (bump test functions), by least squares (ridge α) or STLSQ, and the remaining M − K
-// iterations are RK4 steps of Δt = lr on the surrogate from θ_K — a jump with no true gradient.
-// The next true evaluation, which is the next window's first, guards the landing: if f rose from
-// the last true point (models without f: its exact change on a quadratic,
-// ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes at θ_K and later jumps are
-// halved (doubled back towards M − K after each accepted one). A jump whose path outruns the base
-// method (lgf_reach_factor) is refused the same way before any evaluation. Over Adam the true
+// over Newton dynamics: d = ∇²f⁻¹∇f; lgf_implicit: lr·d = (I/lr + ∇²f)⁻¹∇f), a surrogate of the
+// flow, θ̇ = Ξᵀφ(a), is fitted to them in the span of the window's iterates (reduced coordinates a =
+// Qᵀ(θ − θ_0), Q an orthonormal basis of θ_j − θ_0 by Gram–Schmidt: POD at the snapshots' numerical
+// rank, or at most `lgf_rank` modes; φ the polynomial library of degree lgf_degree,
+// surrogate_fit.hpp) against the tracked target (the base's own velocities −d_j), a strong one
+// (finite differences of the iterates) or a weak one (bump test functions), by least squares (ridge
+// α) or STLSQ, and the remaining M − K iterations are RK4 steps of Δt = lr on the surrogate from
+// θ_K — a jump with no true gradient. The next true evaluation, which is the next window's first,
+// guards the landing: if f rose from the last true point (models without f: its exact change on a
+// quadratic, ½(g + g_L)ᵀ(θ_L − θ)) the jump is rejected, the problem resumes at θ_K and later jumps
+// are halved (doubled back towards M − K after each accepted one). A jump whose path outruns the
+// base method (lgf_reach_factor) is refused the same way before any evaluation. Over Adam the true
 // steps are Adam's, the tracked fit is of the gradient itself, g(θ) ≈ Σ_c φ_c(a)·G_c, and a jump
 // integrates the continuous Adam system with it (jump_on_learned_adam); a rejected landing
 // resumes at θ_K with its moments.
@@ -57,14 +57,15 @@ inline constexpr double lgf_reach_factor = 2;
 
 /// Where lgf keeps its vectors among a problem's work vectors (K_max = the batch's largest K):
 /// θ_j (then the origin θ_0 and the basis) in 0 … K_max − 1, the base's step directions at θ_j
-/// (gd: ∇f(θ_j); Newton: ∇²f⁻¹∇f(θ_j); Adam: ∇f(θ_j)) in K_max … 2K_max − 1, θ_{K−1} at 2K_max;
-/// over Newton also ∇f at the last true point; over Adam its moments m and s, the θ_K, m, s a
+/// (gd: ∇f(θ_j); Newton: ∇²f⁻¹∇f(θ_j); linearly implicit: (I + lr·∇²f)⁻¹∇f(θ_j); Adam: ∇f(θ_j))
+/// in K_max … 2K_max − 1, θ_{K−1} at 2K_max; over Newton or linearly implicit Euler also ∇f at the
+/// last true point; over Adam its moments m and s, the θ_K, m, s a
 /// jump starts from, the learned gradient's library columns (K_max vectors), and RK4's start, sum
 /// and slope of θ, m, s.
 struct learned_flow_layout {
   int largest_record = 2;
   bool over_adam = false;
-  bool over_newton = false;
+  bool curvature_base = false;  ///< the base's step solves with ∇²f: Newton, linearly implicit
 
   GRADFLOW_HD int gradient(int j) const { return largest_record + j; }
   GRADFLOW_HD int last_true() const { return 2 * largest_record; }
@@ -76,24 +77,30 @@ struct learned_flow_layout {
   GRADFLOW_HD int runge_kutta(int role, int k) const {
     return 3 * largest_record + 6 + 3 * role + k;
   }
-  GRADFLOW_HD int extra() const { return over_adam ? 15 : over_newton ? 2 : 1; }
+  GRADFLOW_HD int extra() const { return over_adam ? 15 : curvature_base ? 2 : 1; }
   GRADFLOW_HD int count() const { return (over_adam ? 3 : 2) * largest_record + extra(); }
 };
 
-/// The layout of a run whose method is lgf or lgf_adam, from its work-vector count.
+/// Whether lgf's base step solves with ∇²f: Newton (lgf over dynamics::newton), or linearly
+/// implicit Euler (lgf_implicit).
+GRADFLOW_HD bool solves_with_curvature(method m, dynamics base) {
+  return (m == method::lgf && base == dynamics::newton) || m == method::lgf_implicit;
+}
+
+/// The layout of a run whose method learns a flow, from its work-vector count.
 template <class Real>
 GRADFLOW_HD learned_flow_layout learned_flow_layout_of(const step_settings<Real>& s) {
   learned_flow_layout layout;
   layout.over_adam = s.method == method::lgf_adam;
-  layout.over_newton = s.dynamics == dynamics::newton;
+  layout.curvature_base = solves_with_curvature(s.method, s.dynamics);
   layout.largest_record = (s.work_vectors - layout.extra()) / (layout.over_adam ? 3 : 2);
   return layout;
 }
 
-/// The work vectors `m` (lgf or lgf_adam) over `base` dynamics needs for a batch whose largest
+/// The work vectors `m` (a learned flow) over `base` dynamics needs for a batch whose largest
 /// window records `largest_record` steps.
 inline int lgf_work_vectors(method m, dynamics base, int largest_record) {
-  return learned_flow_layout{largest_record, m == method::lgf_adam, base == dynamics::newton}
+  return learned_flow_layout{largest_record, m == method::lgf_adam, solves_with_curvature(m, base)}
       .count();
 }
 
@@ -475,12 +482,13 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   const Real* gradient = v.gradient_of(i);
   const Real norm = frobenius_norm(gradient, len);
   v.gradient_evaluations[i] += 1;
-  if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
-  if (v.window_position[i] < 0) {  // u is a jump's landing: guard it
+  v.dt_step[i] = rate;  // lgf_implicit: h back to lr where this iteration's factor halved it
+  if (v.accepted[i] == 0) v.gradient_norm_initial[i] = norm;  // lgf_implicit may have halved h
+  if (v.window_position[i] < 0) {                             // u is a jump's landing: guard it
     const Real* last = v.work_of(layout.last_true(), i);
     const Real* last_direction = v.work_of(layout.gradient(record - 1), i);
     const Real* last_gradient =
-        layout.over_newton ? v.work_of(layout.last_true_gradient(), i) : last_direction;
+        layout.curvature_base ? v.work_of(layout.last_true_gradient(), i) : last_direction;
     Real change = 0;
     if (s.descent_by_value) {
       change = v.value[i] - v.accepted_value[i];
@@ -489,7 +497,11 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
       change /= 2;
     }
     const bool converged_there = norm <= gradient_threshold(v, i);
-    if (!(std::isfinite(norm) && std::isfinite(change) && (change <= 0 || converged_there))) {
+    // Over Newton or linearly implicit Euler, a landing where ∇²f (+ I/h) has no factor is one
+    // where the base's flow is not defined.
+    const bool base_defined = !layout.curvature_base || factor_defined(v, i);
+    if (!(base_defined && std::isfinite(norm) && std::isfinite(change) &&
+          (change <= 0 || converged_there))) {
       v.rejected[i] += 1;
       if (layout.over_adam) {  // back to θ_K and its moments
         for (int k = 0; k < 3; ++k) {
@@ -516,11 +528,13 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
     snapshot[e] = u[e];
     recorded_direction[e] = gradient[e];
   }
-  if (layout.over_newton) {  // Newton's direction ∇²f⁻¹∇f, with the factor the evaluation left
+  if (layout.curvature_base) {  // with the factor of ∇²f (Newton) or ∇²f + I/h (implicit)
     Real* kept_gradient = v.work_of(layout.last_true_gradient(), i);
     for (int e = 0; e < len; ++e) kept_gradient[e] = gradient[e];
     for (int c = 0; c < v.rhs_count; ++c)
       cholesky_solve(v.factor_of(i), v.unknowns, recorded_direction + c, v.rhs_count);
+    if (s.method == method::lgf_implicit)  // the step (I/h + ∇²f)⁻¹∇f is lr·d
+      for (int e = 0; e < len; ++e) recorded_direction[e] /= rate;
   }
   if (layout.over_adam) {  // Adam's step, its clock the epochs (jumps included)
     Real* m = v.work_of(layout.moment(0), i);

@@ -57,9 +57,10 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
     start_lbfgs(v, s, i);
     return;
   }
-  if (s.method == method::lgf || s.method == method::lgf_adam) {
+  if (is_learned_flow(s.method)) {
     v.window_position[i] = 0;
     v.jump_steps[i] = std::int64_t(v.parameter_of(i, lgf_window) - v.parameter_of(i, lgf_record));
+    v.dt_step[i] = v.dt[i];  // lgf_implicit: h of the factor of ∇²f + I/h
   }
   if (s.method == method::cg) {
     Real* residual = v.work_of(0, i);
@@ -282,7 +283,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
     lbfgs_step(v, s, i);
     return;
   }
-  if (s.method == method::lgf || s.method == method::lgf_adam) {
+  if (is_learned_flow(s.method)) {
     learned_flow_step(v, s, i);
     return;
   }

@@ -15,7 +15,8 @@ namespace gradflow::detail {
 /// lockstep: the executor applies each call to the whole batch (host/driver.cpp); fused: to one
 /// problem, whose whole run happens in one thread (fused_executor below).
 /// Integrators, per step: for each stage s ≥ 1 form Y_s, evaluate ∇f(Y_s), K_s = F(Y_s); then
-/// accept/reject and control. Optimisers, per iteration: [look-ahead,] evaluate, update.
+/// accept/reject and control. Optimisers, per iteration: [look-ahead,] [lgf_implicit: factor
+/// ∇²f + I/lr at the iterate,] evaluate, update.
 template <class Real, class Executor>
 GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   if (s.needs_factor && !s.linearly_implicit)
@@ -71,6 +72,7 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
     for (std::int64_t iteration = 0; iteration < s.max_steps && x.keep_going(iteration);
          ++iteration) {
       if (source == operand::stage_input) x.phase(lockstep_phase::optimizer_prepare, 0);
+      if (s.method == method::lgf_implicit) x.factorize(factor_shift::inverse_step);
       if (by_curvature)
         x.curvature_product(source);
       else

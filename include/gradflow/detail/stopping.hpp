@@ -56,7 +56,9 @@ GRADFLOW_HD bool factored_curvature(const lockstep_view<Real>& v, std::int64_t i
 /// Problem i's Cholesky factor of H_i, or of H_i + I/h for the step h about to be taken. An H_i
 /// that is not positive definite makes the problem invalid_input; H_i + I/h that is not (an
 /// objective's Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h
-/// doubles — counting a rejected step each time, up to 64 times.
+/// doubles — counting a rejected step each time, up to 64 times, and then ends the problem as
+/// diverged (its Hessian overflowed there). At an lgf jump's landing (window_position < 0) a
+/// failed factor is marked (NaN in its first entry) for the guard to reject the landing instead.
 template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
   if (shift == factor_shift::curvature_only) return;
@@ -68,7 +70,18 @@ GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, fa
     v.dt[i] = v.dt_step[i];
     v.rejected[i] += 1;
   }
-  set_outcome(v, i, status::invalid_input);
+  if (v.window_position[i] < 0) {
+    v.factor_of(i)[0] = std::numeric_limits<Real>::quiet_NaN();
+    return;
+  }
+  set_outcome(v, i, shift == factor_shift::inverse_step ? status::diverged : status::invalid_input);
+}
+
+/// Whether the factor that problem i's last factorisation left is one (factor_problem marks a
+/// failed one at a jump's landing).
+template <class Real>
+GRADFLOW_HD bool factor_defined(const lockstep_view<Real>& v, std::int64_t i) {
+  return !std::isnan(v.factor_of(i)[0]);
 }
 
 /// max(gtol, rtol_grad·‖∇f(u0)‖): below it the gradient test passes.
