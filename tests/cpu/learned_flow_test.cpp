@@ -195,6 +195,40 @@ TEST(LearnedFlow, TwoWindowsReachTheLeastSquaresSolution) {
   }
 }
 
+TEST(LearnedFlow, OverLinearlyImplicitEulerTwoWindowsReachTheSolutionAtKappa1e4) {
+  // κ(G) = 10⁴ (‖G‖ = 1), 10 unknowns: over gd a window's iterates cannot tell the slow modes apart
+  // (README, "Measured limit"), but linearly implicit Euler with h = 1000 contracts each mode by
+  // its own 1/(1 + hλ) — from 1/1.1 to 1/1001 — so two windows of K = 10 and jumps of 2·10⁵ steps
+  // land within 1e-8 of the direct solve, where the base alone after the same 21 true steps is >
+  // 1e-3 away.
+  random_spec spec;
+  spec.batch_size = 8;
+  spec.unknowns = 10;
+  spec.condition_number = 100;  // of A
+  spec.random_initial = true;
+  const auto batch = random_least_squares<double>(spec);
+  const int record = 10;
+  solve_options options = learned_flow(record, record + 200000);
+  options.method = method::lgf_implicit;
+  options.dt = 1000.0;
+  options.rtol_grad = 1e-14;
+  options.max_steps = 2 * (record + 1) + 1;
+  const auto result = solve(batch, options);
+  auto base = options;
+  base.method = method::linearly_implicit;
+  base.control = step_control::fixed;
+  base.max_steps = 2 * record + 1;
+  const auto alone = solve(batch, base);
+  for (std::int64_t i = 0; i < batch.batch_size; ++i) {
+    const auto exact = testing::least_squares_solution(batch, i);
+    EXPECT_LE(result.gradient_evaluations[i], 2 * record + 1) << i;
+    EXPECT_LT(testing::relative_error(testing::block_of(result.solution, i, 10, 2), exact), 1e-8)
+        << i;
+    EXPECT_GT(testing::relative_error(testing::block_of(alone.solution, i, 10, 2), exact), 1e-3)
+        << i;
+  }
+}
+
 TEST(LearnedFlow, SavesTheJumpsShareOfTrueGradientsAtThePapersWindow) {
   // K/M = 25/50 (the heat problem's setting) on a quadratic whose four curvatures the window
   // resolves: every jump is accepted, so about half of the epochs (t/lr) took no true gradient.
