@@ -25,7 +25,11 @@ namespace gradflow {
 /// otherwise), and optionally
 ///   GRADFLOW_HD void hessian_times(const Real* x, const Real* v, Real* product) const;  // ∇²f·v
 /// which gives the linearly implicit step its Hessian (else differences of the gradient) and
-/// enables Newton flow and what reads the curvature at the start (ζ, rkcd/rkc, default steps).
+/// enables Newton flow and what reads the curvature at the start (ζ, rkcd/rkc, default steps),
+/// and optionally
+///   GRADFLOW_HD Real evaluate(const Real* x, Real* g) const;  // g = ∇f(x), returns f(x)
+/// which an evaluation then calls once instead of gradient and value (one pass where they share
+/// their work, e.g. a forward solve and its sensitivities).
 /// Problem i minimises problems[i] from initial[i·n …] (empty: from 0).
 template <class Objective, class Real>
 struct objective_batch {
@@ -36,6 +40,14 @@ struct objective_batch {
 };
 
 namespace detail {
+
+/// Whether Objective offers f and ∇f in one call as f = evaluate(x, g).
+template <class Objective, class Real, class = void>
+struct has_evaluate : std::false_type {};
+template <class Objective, class Real>
+struct has_evaluate<Objective, Real,
+                    std::void_t<decltype(Real(std::declval<const Objective&>().evaluate(
+                        std::declval<const Real*>(), std::declval<Real*>())))>> : std::true_type {};
 
 /// Whether Objective offers product = ∇²f(x)·v as hessian_times(x, v, product).
 template <class Objective, class Real, class = void>
@@ -69,8 +81,12 @@ struct objective_evaluator {
         factor_problem(v, i, factor_shift::none);
       }
     }
-    problems[i].gradient(x, v.gradient_of(i));
-    v.value[i] = problems[i].value(x);
+    if constexpr (has_evaluate<Objective, Real>::value) {
+      v.value[i] = problems[i].evaluate(x, v.gradient_of(i));
+    } else {
+      problems[i].gradient(x, v.gradient_of(i));
+      v.value[i] = problems[i].value(x);
+    }
   }
 
   /// Never called: cg, the one method that asks for H·p, needs a quadratic model.

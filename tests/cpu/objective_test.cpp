@@ -209,6 +209,46 @@ struct recorded_rosenbrock {
   void gradient(const double* x, double* g) const { function.gradient(x, g); }
 };
 
+/// Rosenbrock with f and ∇f also in one call, counting which entry points the solver used.
+struct rosenbrock_in_one_pass : rosenbrock {
+  int* separate_gradients = nullptr;  // calls of gradient()
+  int* passes = nullptr;              // calls of evaluate()
+  void gradient(const double* x, double* g) const {
+    ++*separate_gradients;
+    rosenbrock::gradient(x, g);
+  }
+  double evaluate(const double* x, double* g) const {
+    ++*passes;
+    rosenbrock::gradient(x, g);
+    return rosenbrock::value(x);
+  }
+};
+
+TEST(Objectives, AFunctorsOnePassEvaluateReplacesGradientAndValue) {
+  // An objective with evaluate(x, g) → f is evaluated by it alone — once per gradient the solver
+  // counts, never by gradient() — with the same bits as the two calls of a functor without it.
+  int separate = 0, passes = 0;
+  objective_batch<rosenbrock_in_one_pass, double> one_pass;
+  one_pass.unknowns = 2;
+  one_pass.problems = {{{100}, &separate, &passes}};
+  one_pass.initial = {-1.2, 1.0};
+  objective_batch<rosenbrock, double> two_calls;
+  two_calls.unknowns = 2;
+  two_calls.problems = {{100}};
+  two_calls.initial = one_pass.initial;
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::lbfgs;
+  options.dt = 1e-3;
+  options.gtol = 1e-8;
+  const auto once = solve_objectives(one_pass, options);
+  const auto reference = solve_objectives(two_calls, options);
+  EXPECT_EQ(once.outcome[0], status::converged);
+  testing::expect_same_bits(once, reference);
+  EXPECT_EQ(separate, 0);
+  EXPECT_EQ(passes, once.gradient_evaluations[0] + 1);  // and the final evaluation at the answer
+}
+
 TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
   // The Hessian by differences of the gradient, descent control growing h without limit: the step
   // tends to Newton's, and f − f* = f squares from one step to the next near the end.
