@@ -46,7 +46,7 @@ step suite_gpu timeout 300 build-gpu/gradflow_suite --benchmark_filter='/cuda/' 
 step suite_cpu timeout 90 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
   --benchmark_out="$logs/suite_cpu.json" --benchmark_out_format=json
 step peers timeout 180 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
-  --batch 1000000 --peers torch,jax --backend cuda --out "$logs/peers.json"
+  --batch 1000000 --peers torchode,torch,jax --backend cuda --out "$logs/peers.json"
 suites=()
 for suite in "$logs/suite_gpu.json" "$logs/suite_cpu.json"; do [[ -s $suite ]] && suites+=("$suite"); done
 peers_args=()

@@ -78,7 +78,7 @@ std::int64_t batch_for_budget(int n, int k, double budget_bytes, int real_bytes)
 /// G·X of n×k (`gram_products`). Returns the last result.
 template <class Real, class Run>
 solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std::int64_t batch_size,
-                             int n, int k, bool gram_products, Run&& run) {
+                             int n, int k, bool gram_products, Run&& run, int cpu_lanes = 1) {
   if (backend == backend_kind::cuda && cuda_devices().empty()) {
     state.SkipWithError("no CUDA device answers");
     return {};
@@ -90,15 +90,17 @@ solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std:
   }
   const double seconds = result.summary.compute_seconds;
   const double products = gram_products ? double(result.summary.products_issued) : 0.0;
-  const bool gpu_fused =
-      result.summary.backend == backend_kind::cuda && result.summary.path == execution_path::fused;
+  const bool fused = result.summary.path == execution_path::fused;
+  const bool gpu_fused = result.summary.backend == backend_kind::cuda && fused;
   state.counters["problems_per_s"] = double(batch_size) / seconds;
   state.counters["gradient_evals_per_s"] = double(result.summary.gradient_evaluations) / seconds;
   state.counters["flops_per_s"] = products * bench::product_flops(n, k) / seconds;
   state.counters["bytes_per_s"] = products * bench::product_bytes(n, k, sizeof(Real)) / seconds;
   state.counters["steps_p50"] = bench::step_quantile(result, 0.5);
   state.counters["steps_p99"] = bench::step_quantile(result, 0.99);
-  state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32 : 1);
+  state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32
+                                                                         : fused   ? cpu_lanes
+                                                                                   : 1);
   state.counters["wasted_on_rejections"] = bench::wasted_on_rejections(result);
   state.counters["converged_fraction"] =
       double(result.summary.count(status::converged)) / double(batch_size);
@@ -108,11 +110,30 @@ solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std:
   return result;
 }
 
+/// A least-squares case; explicit Runge–Kutta on gradient flow also reports every flop of its
+/// steps (bench::runge_kutta_step_flops, the attempted steps the problems report: no masked lane
+/// or stopped problem counts).
 template <class Real>
 solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batch<Real>& batch,
                                const solve_options& options) {
-  return timed_run<Real>(state, options.backend, batch.batch_size, batch.unknowns, batch.rhs_count,
-                         true, [&] { return solve(batch, options); });
+  // The CPU's fused path runs explicit Runge–Kutta on these dynamics in lanes of one 512-bit
+  // vector of problems (host/least_squares_lanes.hpp), which advance together.
+  const bool explicit_flow = info_of(options.method).kind == method_kind::runge_kutta;
+  const int cpu_lanes =
+      explicit_flow && options.dynamics != dynamics::newton ? 64 / sizeof(Real) : 1;
+  auto result = timed_run<Real>(
+      state, options.backend, batch.batch_size, batch.unknowns, batch.rhs_count, true,
+      [&] { return solve(batch, options); }, cpu_lanes);
+  if (explicit_flow && options.dynamics == dynamics::gradient &&
+      result.summary.compute_seconds > 0) {
+    double steps = 0;
+    for (std::size_t i = 0; i < result.accepted_steps.size(); ++i)
+      steps += double(result.accepted_steps[i] + result.rejected_steps[i]);
+    state.counters["step_flops_per_s"] =
+        steps * bench::runge_kutta_step_flops(options.method, batch.unknowns, batch.rhs_count) /
+        result.summary.compute_seconds;
+  }
+  return result;
 }
 
 /// The built-in nonlinear objectives on either backend (mgh::solve: one thread per problem):

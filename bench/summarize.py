@@ -4,7 +4,7 @@
 achieved fraction of the measured ceilings, and the issue's targets marked met, missed or not
 measured. Prints a Markdown table; --json writes the same as JSON.
 
-  summarize.py suite.json [more suite JSON of the same check …] [--peers peers.json]
+  summarize.py suite.json [more suite JSON of the same check …] [--peers peers.json …]
                [--json summary.json]"""
 import argparse
 import json
@@ -117,18 +117,42 @@ def summarize(context, cases, peers):
             cases, f"method/{backend}/tsit5_gradient", f"method/{backend}/direct_gradient")
         ratios[f"linearly_implicit_over_tsit5 objective/{backend}"] = ratio(
             cases, f"objective/{backend}/linearly_implicit", f"objective/{backend}/tsit5")
-    ratios["openblas_loop_over_gradflow cpu"] = ratio(
-        cases, "blas_loop/cpu/openblas", "blas_loop/cpu/gradflow")
-    summary["ratios"] = {k: v for k, v in ratios.items() if v is not None}
 
     fused_gpu = cases.get("batch/cuda/fused/f64/1000000")
-    fused_cpu = max((c for n, c in cases.items() if n.startswith("batch/cpu/fused/f64/")),
-                    key=lambda c: c.get("batch_size", 0), default=None)
+    fused_cpu = largest_batch(cases, "batch/cpu/fused/f64/")
     targets = summary["targets"]
+    gpu_peers = [record for record in peers if not on_cpu(record)]
     for peer in ("jax", "torch"):
-        entry = (peers or {}).get("peers", {}).get(peer, {})
+        entry = gpu_peers[0].get("peers", {}).get(peer, {}) if gpu_peers else {}
         targets.append(target(f"fused Tsit5 f64 seed B=1e6: gradflow over {peer} (same GPU)",
                               entry.get("gradflow_speedup"), 10, ">=", "x"))
+    # The CPU's own targets (issue 16): each peers' record on the CPU (one batch size and precision).
+    for record in filter(on_cpu, peers):
+        label = f"B={record['batch']} {record.get('precision', 'f64')}"
+        for peer, goal in (("torchode", 20), ("jax", 50)):
+            entry = record.get("peers", {}).get(peer, {})
+            targets.append(target(f"CPU fused Tsit5 seed {label}: gradflow over {peer} (same cores)",
+                                  entry.get("gradflow_speedup"), goal, ">=", "x"))
+    ratios["gradflow_over_openblas_loop cpu"] = ratio(
+        cases, "blas_loop/cpu/openblas", "blas_loop/cpu/gradflow")
+    targets.append(target("CPU 200 Euler steps B=1e5: gradflow over the OpenBLAS loop",
+                          ratios["gradflow_over_openblas_loop cpu"], 3, ">=", "x"))
+    for precision in ("f64", "f32"):
+        fused = largest_batch(cases, f"batch/cpu/fused/{precision}/")
+        ceiling = cases.get(f"ceiling/cpu/{precision}")
+        fraction = (fused["step_flops_per_s"] / ceiling["flops_per_s"]
+                    if fused and ceiling and fused.get("step_flops_per_s") else None)
+        summary["roofline"][f"step flops over GEMM ceiling batch/cpu/fused/{precision}"] = fraction
+        targets.append(target(f"CPU fused Tsit5 seed {precision}, largest B: every flop of a step "
+                              "over the GEMM ceiling", fraction, 0.25, ">="))
+    f64 = largest_batch(cases, "batch/cpu/fused/f64/")
+    f32 = largest_batch(cases, "batch/cpu/fused/f32/")
+    if f64 and f32:
+        ratios["f32_over_f64 problems/s batch/cpu/fused"] = f32["problems_per_s"] / f64["problems_per_s"]
+        ratios["f32_over_f64 steps/s batch/cpu/fused"] = (
+            f32["problems_per_s"] * f32["steps_p50"]) / (f64["problems_per_s"] * f64["steps_p50"])
+    targets.append(target("CPU fused Tsit5 seed, largest B: f32 over f64 (problems/s)",
+                          ratios.get("f32_over_f64 problems/s batch/cpu/fused"), 1.8, ">=", "x"))
     targets.append(target(
         "fused Tsit5 f64 seed B=1e6: GPU over the CPU backend (problems/s)",
         fused_gpu["problems_per_s"] / fused_cpu["problems_per_s"] if fused_gpu and fused_cpu else None,
@@ -139,7 +163,17 @@ def summarize(context, cases, peers):
                           min(large) if large else None, 0.7, ">="))
     targets.append(target("compaction: 90%-easy batch over its hard 10% alone (GPU)",
                           ratios.get("compacted_over_hard_alone cuda"), 1.3, "<=", "x"))
+    summary["ratios"] = {k: v for k, v in ratios.items() if v is not None}
     return summary
+
+
+def on_cpu(record):
+    return record.get("gradflow", {}).get("backend") == "cpu"
+
+
+def largest_batch(cases, prefix):
+    return max((c for n, c in cases.items() if n.startswith(prefix)),
+               key=lambda c: c.get("batch_size", 0), default=None)
 
 
 def markdown(summary):
@@ -158,14 +192,15 @@ def markdown(summary):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suite", nargs="+")
-    parser.add_argument("--peers")
+    parser.add_argument("--peers", action="append", default=[],
+                        help="a peers' record (run_peers.py); repeat for several")
     parser.add_argument("--json")
     args = parser.parse_args()
     context, cases = load_cases(args.suite)
-    peers = None
-    if args.peers:
-        with open(args.peers) as source:
-            peers = json.load(source)
+    peers = []
+    for path in args.peers:
+        with open(path) as source:
+            peers.append(json.load(source))
     summary = summarize(context, cases, peers)
     if args.json:
         with open(args.json, "w") as out:

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "gradflow/detail/cpu_loops.hpp"
+#include "least_squares_lanes.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -66,6 +67,7 @@ public:
   }
   std::int64_t run_fused(engine<Real>& engine, const step_settings<Real>& settings,
                          const std::function<bool()>& should_stop) override {
+    if (runs_in_lanes(settings)) return run_least_squares_in_lanes(engine, settings, should_stop);
     return run_fused_on_cpu(engine, least_squares_evaluator{}, settings, should_stop);
   }
 

@@ -4,7 +4,9 @@ uniform) with gradflow (the CLI, fused Tsit5) and with each peer asked for, at t
 and stopping rule (rtol, atol, ||grad f|| <= rtol_grad * ||grad f(U0)||), checks that every answer
 agrees with a direct solve of the normal equations, and writes one JSON record.
 
-  run_peers.py --gradflow build/gradflow --batch 1000000 --peers torch,jax --out peers.json
+  run_peers.py --gradflow build/gradflow --batch 1000000 --peers torchode,torch,jax --out peers.json
+
+--precision f32 solves the float32 batch (gradflow --precision f32, the peers on float32 arrays).
 
 A peer whose Python package is missing is recorded as skipped with the reason. Times: gradflow's
 compute region from its sidecar (CUDA events on the GPU; G and C formed beforehand, as for the
@@ -23,7 +25,8 @@ import numpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-PEERS = {"numpy": "numpy_tsit5", "torch": "torch_tsit5", "jax": "jax_diffrax"}
+PEERS = {"numpy": "numpy_tsit5", "torch": "torch_tsit5", "torchode": "torchode_tsit5",
+         "jax": "jax_diffrax"}
 
 
 def seed_batch(count, seed):
@@ -54,7 +57,8 @@ def run_gradflow(binary, folder, args):
                os.path.join(folder, "B.npy"), "--U0", os.path.join(folder, "U0.npy"),
                "--method", "tsit5", "--rtol", str(args.rtol), "--atol", str(args.atol),
                "--rtol-grad", str(args.rtol_grad), "--max-steps", str(args.max_steps),
-               "--path", "fused", "--backend", args.backend, "--out", out, "--quiet"]
+               "--path", "fused", "--backend", args.backend, "--precision", args.precision,
+               "--out", out, "--quiet"]
     seconds = []
     for _ in range(3):  # each run is a fresh process: the median damps the first run's start-up
         subprocess.run(command, check=True)
@@ -70,7 +74,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gradflow", required=True, help="the gradflow executable")
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--peers", default="torch,jax", help="comma-separated: numpy,torch,jax")
+    parser.add_argument("--peers", default="torchode,torch,jax",
+                        help="comma-separated: numpy,torch,torchode,jax")
+    parser.add_argument("--precision", default="f64", choices=["f64", "f32"])
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--rtol", type=float, default=1e-8)
     parser.add_argument("--atol", type=float, default=1e-10)
@@ -83,9 +89,13 @@ def main():
 
     A, B, U0 = seed_batch(args.batch, 2026)
     At = A.transpose(0, 2, 1)
+    reference = numpy.linalg.solve(At @ A, At @ B)
+    if args.precision == "f32":
+        A, B, U0 = (x.astype(numpy.float32) for x in (A, B, U0))
+        At = A.transpose(0, 2, 1)
     G, C = At @ A, At @ B
-    reference = numpy.linalg.solve(G, C)
     record = dict(batch=args.batch, problem="seed: A 50x5 uniform, B = A U*, U0 uniform",
+                  precision=args.precision, threads=os.cpu_count(),
                   tolerances=dict(rtol=args.rtol, atol=args.atol, rtol_grad=args.rtol_grad),
                   peers={})
     with tempfile.TemporaryDirectory() as folder:

@@ -11,13 +11,19 @@
 /// function returns at once for a problem that no longer runs.
 namespace gradflow::detail {
 
+/// value / (atol + magnitude·rtol): one element of Hairer–Nørsett–Wanner's weighted norms.
+template <class Real>
+GRADFLOW_HD Real scaled_by_tolerance(Real value, Real magnitude, Real atol, Real rtol) {
+  return value / (atol + magnitude * rtol);
+}
+
 /// RMS of values_e / (atol + |reference_e|·rtol): the weighted norm of Hairer–Nørsett–Wanner.
 template <class Real>
 GRADFLOW_HD Real weighted_rms(const Real* values, const Real* reference, int len, Real atol,
                               Real rtol) {
   Real sum = 0;
   for (int e = 0; e < len; ++e) {
-    const Real scaled = values[e] / (atol + std::fabs(reference[e]) * rtol);
+    const Real scaled = scaled_by_tolerance(values[e], std::fabs(reference[e]), atol, rtol);
     sum += scaled * scaled;
   }
   return std::sqrt(sum / len);
@@ -27,6 +33,28 @@ template <class Real>
 GRADFLOW_HD Real clipped_step(const step_settings<Real>& s, Real dt, Real time) {
   const Real remaining = s.t_end - time;
   return dt < remaining ? dt : remaining;
+}
+
+/// One element of F's U-part and V-part for gradient g and velocity (second-order dynamics): see
+/// evaluate_dynamics. Newton's −g is solved with H afterwards.
+template <class Real>
+struct rate_element {
+  Real u, v;
+};
+
+template <class Real>
+GRADFLOW_HD rate_element<Real> dynamics_rate(dynamics flow, Real g, Real velocity, Real damping_i,
+                                             Real inverse_mass_i, Real t) {
+  switch (flow) {
+    case dynamics::heavy_ball:
+      return {velocity, -damping_i * velocity - inverse_mass_i * g};
+    case dynamics::nesterov:
+      return {velocity, t > 0 ? -(Real(3) / t) * velocity - g : -g / Real(4)};
+    case dynamics::gradient:
+    case dynamics::newton:
+      break;
+  }
+  return {-g, Real(0)};
 }
 
 /// K_output = F(t, Y) for the dynamics, where the U-part of Y (the accepted state for output 0,
@@ -44,24 +72,17 @@ GRADFLOW_HD void evaluate_dynamics(const lockstep_view<Real>& v, const step_sett
   const Real* gradient = v.gradient_of(i);
   Real* k_u = v.work_of(output, i);
   Real* k_v = k_u + len;
+  const bool second_order = v.state_factor == 2;
+  const Real damping_i = v.parameter_of(i, damping),
+             inverse_mass_i = v.parameter_of(i, inverse_mass);
   Real gradient_sq = 0;
   for (int e = 0; e < len; ++e) {
     const Real g = gradient[e];
     gradient_sq += g * g;
-    switch (s.dynamics) {
-      case dynamics::gradient:
-      case dynamics::newton:
-        k_u[e] = -g;
-        break;
-      case dynamics::heavy_ball:
-        k_u[e] = velocity[e];
-        k_v[e] = -v.parameter_of(i, damping) * velocity[e] - v.parameter_of(i, inverse_mass) * g;
-        break;
-      case dynamics::nesterov:
-        k_u[e] = velocity[e];
-        k_v[e] = t > 0 ? -(Real(3) / t) * velocity[e] - g : -g / Real(4);
-        break;
-    }
+    const rate_element<Real> rate = dynamics_rate(
+        s.dynamics, g, second_order ? velocity[e] : Real(0), damping_i, inverse_mass_i, t);
+    k_u[e] = rate.u;
+    if (second_order) k_v[e] = rate.v;
   }
   if (s.dynamics == dynamics::newton) {
     for (int c = 0; c < v.rhs_count; ++c)
@@ -70,62 +91,77 @@ GRADFLOW_HD void evaluate_dynamics(const lockstep_view<Real>& v, const step_sett
   v.trial_gradient_norm[i] = std::sqrt(gradient_sq);
 }
 
-/// After K_0 = F(0, y0): initialise problem i and its first step. Without a given step, a fixed
-/// method takes 1/‖H‖_∞ (first-order dynamics) or 1/√(‖H‖_∞/m) (second-order: the fastest
-/// oscillation), and an adaptive one the first guess h0 of Hairer–Nørsett–Wanner (Solving ODEs I,
-/// II.4), writing the probe point Y = y0 + h0·K_0 for `refine_initial_step`.
+/// After K_0 = F(0, y0): problem i's counters, t = 0 and the tests at y0 (its ‖∇f‖ is the trial
+/// norm). False when the problem ended there.
 template <class Real>
-GRADFLOW_HD void start_integration(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                                   std::int64_t i) {
-  if (!v.running(i)) return;
-  const int len = v.state_len();
-  const Real* y = v.state_of(i);
-  const Real* k0 = v.work_of(0, i);
+GRADFLOW_HD bool open_integration(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                  std::int64_t i) {
   v.gradient_norm_initial[i] = v.trial_gradient_norm[i];
   v.time[i] = 0;
   v.gradient_evaluations[i] = 1;
   v.pi_error_memory[i] = s.pi_memory_initial;
   if (s.descent && s.descent_by_value) v.accepted_value[i] = v.value[i];
-  if (!test_new_point(v, s, i, v.trial_gradient_norm[i], Real(0))) return;
-  const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
-  Real dt = v.parameter_of(i, step);
-  if (std::isnan(dt) && !s.adaptive) {
-    const Real bound = curvature_bound(v.curvature_of(i), v.unknowns);
-    const bool second_order = v.state_factor == 2;
-    const Real scale =
-        s.dynamics == dynamics::heavy_ball ? v.parameter_of(i, inverse_mass) : Real(1);
-    dt = second_order ? Real(1) / std::sqrt(bound * scale) : Real(1) / bound;
-  } else if (std::isnan(dt)) {
-    const Real d0 = weighted_rms(y, y, len, atol_i, rtol_i);
-    const Real d1 = weighted_rms(k0, y, len, atol_i, rtol_i);
-    dt = (d0 < Real(1e-5) || d1 < Real(1e-5)) ? Real(1e-6) : Real(0.01) * d0 / d1;
-    dt = clipped_step(s, dt, Real(0));
-    Real* probe = v.stage_input_of(i);
-    for (int e = 0; e < len; ++e) probe[e] = y[e] + dt * k0[e];
-  }
+  return test_new_point(v, s, i, v.trial_gradient_norm[i], Real(0));
+}
+
+/// A fixed method's step when none is given: 1/‖H‖_∞ (first-order dynamics) or 1/√(‖H‖_∞/m)
+/// (second-order: the fastest oscillation).
+template <class Real>
+GRADFLOW_HD Real default_fixed_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                    std::int64_t i) {
+  const Real bound = curvature_bound(v.curvature_of(i), v.unknowns);
+  const bool second_order = v.state_factor == 2;
+  const Real scale = s.dynamics == dynamics::heavy_ball ? v.parameter_of(i, inverse_mass) : Real(1);
+  return second_order ? Real(1) / std::sqrt(bound * scale) : Real(1) / bound;
+}
+
+/// Hairer–Nørsett–Wanner's first guess h0 from the weighted norms d0 = ‖y0‖ and d1 = ‖K_0‖.
+template <class Real>
+GRADFLOW_HD Real first_step_guess(Real d0, Real d1) {
+  return (d0 < Real(1e-5) || d1 < Real(1e-5)) ? Real(1e-6) : Real(0.01) * d0 / d1;
+}
+
+template <class Real>
+GRADFLOW_HD void set_first_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                std::int64_t i, Real dt) {
   v.dt[i] = dt;
   v.dt_step[i] = clipped_step(s, dt, Real(0));
 }
 
-/// With K_1 = F(h0, y0 + h0·K_0): h = min(100·h0, (0.01 / max(d1, d2))^(1/(p+1))) where
-/// d2 = ‖K_1 − K_0‖/h0 estimates the second derivative.
+/// After K_0 = F(0, y0): initialise problem i and its first step. Without a given step, a fixed
+/// method takes default_fixed_step and an adaptive one the first guess h0 of Hairer–Nørsett–Wanner
+/// (Solving ODEs I, II.4), writing the probe point Y = y0 + h0·K_0 for `refine_initial_step`.
 template <class Real>
-GRADFLOW_HD void refine_initial_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                                     std::int64_t i) {
-  if (!v.running(i) || !std::isnan(v.parameter_of(i, step))) return;  // a given dt stands
-  const int len = v.state_len();
-  const Real* y = v.state_of(i);
-  const Real* k0 = v.work_of(0, i);
-  const Real* k1 = v.work_of(1, i);
-  const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
-  const Real h0 = v.dt[i];
-  Real difference_sq = 0;
-  for (int e = 0; e < len; ++e) {
-    const Real scaled = (k1[e] - k0[e]) / (atol_i + std::fabs(y[e]) * rtol_i);
-    difference_sq += scaled * scaled;
+GRADFLOW_HD void start_integration(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                   std::int64_t i) {
+  if (!v.running(i) || !open_integration(v, s, i)) return;
+  Real dt = v.parameter_of(i, step);
+  if (std::isnan(dt) && !s.adaptive) {
+    dt = default_fixed_step(v, s, i);
+  } else if (std::isnan(dt)) {
+    const int len = v.state_len();
+    const Real* y = v.state_of(i);
+    const Real* k0 = v.work_of(0, i);
+    const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
+    dt = clipped_step(s,
+                      first_step_guess(weighted_rms(y, y, len, atol_i, rtol_i),
+                                       weighted_rms(k0, y, len, atol_i, rtol_i)),
+                      Real(0));
+    Real* probe = v.stage_input_of(i);
+    for (int e = 0; e < len; ++e) probe[e] = y[e] + dt * k0[e];
   }
-  const Real d1 = weighted_rms(k0, y, len, atol_i, rtol_i);
-  const Real d2 = std::sqrt(difference_sq / len) / h0;
+  set_first_step(v, s, i, dt);
+}
+
+/// With K_1 = F(h0, y0 + h0·K_0): h = min(100·h0, (0.01 / max(d1, d2))^(1/(p+1))) where
+/// d2 = ‖K_1 − K_0‖/h0 estimates the second derivative; `difference_sq` is Σ_e of the weighted
+/// (K_1 − K_0)_e², d1 the weighted RMS of K_0. Only where no dt is given.
+template <class Real>
+GRADFLOW_HD void refine_initial_step_from(const lockstep_view<Real>& v,
+                                          const step_settings<Real>& s, std::int64_t i,
+                                          Real difference_sq, Real d1) {
+  const Real h0 = v.dt[i];
+  const Real d2 = std::sqrt(difference_sq / v.state_len()) / h0;
   const Real larger = d1 > d2 ? d1 : d2;
   const Real h1 = larger <= Real(1e-15)
                       ? (Real(1e-6) > h0 * Real(1e-3) ? Real(1e-6) : h0 * Real(1e-3))
@@ -134,6 +170,29 @@ GRADFLOW_HD void refine_initial_step(const lockstep_view<Real>& v, const step_se
   v.gradient_evaluations[i] += 1;
   v.dt[i] = dt;
   v.dt_step[i] = clipped_step(s, dt, v.time[i]);
+}
+
+/// Whether problem i's first step still awaits refine_initial_step.
+template <class Real>
+GRADFLOW_HD bool refines_initial_step(const lockstep_view<Real>& v, std::int64_t i) {
+  return v.running(i) && std::isnan(v.parameter_of(i, step));  // a given dt stands
+}
+
+template <class Real>
+GRADFLOW_HD void refine_initial_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                     std::int64_t i) {
+  if (!refines_initial_step(v, i)) return;
+  const int len = v.state_len();
+  const Real* y = v.state_of(i);
+  const Real* k0 = v.work_of(0, i);
+  const Real* k1 = v.work_of(1, i);
+  const Real atol_i = v.parameter_of(i, atol), rtol_i = v.parameter_of(i, rtol);
+  Real difference_sq = 0;
+  for (int e = 0; e < len; ++e) {
+    const Real scaled = scaled_by_tolerance(k1[e] - k0[e], std::fabs(y[e]), atol_i, rtol_i);
+    difference_sq += scaled * scaled;
+  }
+  refine_initial_step_from(v, s, i, difference_sq, weighted_rms(k0, y, len, atol_i, rtol_i));
 }
 
 /// Y = y + h·Σ_{j<stage} a_{stage,j}·K_j.
@@ -169,6 +228,16 @@ GRADFLOW_HD void form_implicit_stage_input(const lockstep_view<Real>& v, std::in
   for (int e = 0; e < len; ++e) target[e] += y[e];
 }
 
+/// One element's part of EEst: err / (atol + max(|y|, |y_new|)·rtol) with err = h·Σ_j (b_j −
+/// b̂_j)·K_j already summed in `weighted_stages`.
+template <class Real>
+GRADFLOW_HD Real scaled_error(Real weighted_stages, Real h, Real y, Real y_new, Real atol,
+                              Real rtol) {
+  const Real err = weighted_stages * h;
+  const Real magnitude = std::fabs(y) > std::fabs(y_new) ? std::fabs(y) : std::fabs(y_new);
+  return scaled_by_tolerance(err, magnitude, atol, rtol);
+}
+
 /// EEst = RMS_e(err_e / (atol + max(|y_e|, |y_new,e|)·rtol)), err = h·Σ_j (b_j − b̂_j)·K_j.
 template <class Real>
 GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_settings<Real>& s,
@@ -183,10 +252,7 @@ GRADFLOW_HD Real error_estimate(const lockstep_view<Real>& v, const step_setting
     Real err = 0;
     for (int j = 0; j < s.scheme.stage_count; ++j)
       err += s.scheme.error_weights[j] * v.work_of(j, i)[e];
-    err *= h;
-    const Real magnitude =
-        std::fabs(y[e]) > std::fabs(y_new[e]) ? std::fabs(y[e]) : std::fabs(y_new[e]);
-    const Real scaled = err / (atol_i + magnitude * rtol_i);
+    const Real scaled = scaled_error(err, h, y[e], y_new[e], atol_i, rtol_i);
     sum += scaled * scaled;
   }
   return std::sqrt(sum / len);
@@ -241,65 +307,51 @@ GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_setti
   return grow_step(v, s, i, h, next_dt);
 }
 
-/// After the last stage (Y = y_new, K_last = F(t + h, y_new)): accept or reject, propose the next
-/// dt (PI controller, OrdinaryDiffEq form, or descent control), and apply the stopping tests in
-/// order of precedence: diverged, converged, diverged by growth, reached_t_end, max_steps,
-/// step_underflow.
+/// PI control (OrdinaryDiffEq's form) after a step of h with error estimate EEst: accept when
+/// EEst ≤ 1, and propose the next dt. Returns whether the step stands.
 template <class Real>
-GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                             std::int64_t i) {
-  if (!v.running(i)) return;
-  const int len = v.state_len();
-  const int last = s.scheme.stage_count - 1;
-  const Real h = v.dt_step[i];
-  v.gradient_evaluations[i] += last;
-
-  bool accept = true;
-  Real next_dt = v.dt[i];
-  if (s.descent) {
-    accept = descent_decision(v, s, i, h, next_dt);
-  } else if (s.adaptive) {
-    const Real estimate = error_estimate(v, s, i);
-    if (!std::isfinite(estimate)) {
-      accept = false;
-      next_dt = h * s.q_min;
-    } else if (estimate <= 1) {
-      // q = EEst^β1 / EEst_old^β2, clamped so that dt changes by a factor in [qmin, qmax].
-      Real q = std::pow(estimate, s.pi_exponent_error) /
-               std::pow(v.pi_error_memory[i], s.pi_exponent_memory) / s.safety;
-      q = q < 1 / s.q_max ? 1 / s.q_max : (q > 1 / s.q_min ? 1 / s.q_min : q);
-      next_dt = h / q;
-      v.pi_error_memory[i] = estimate > s.pi_memory_initial ? estimate : s.pi_memory_initial;
-    } else {
-      accept = false;
-      const Real shrink = std::pow(estimate, s.pi_exponent_error) / s.safety;
-      next_dt = h / (shrink < 1 / s.q_min ? shrink : 1 / s.q_min);
-    }
+GRADFLOW_HD bool error_control(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                               std::int64_t i, Real estimate, Real h, Real& next_dt) {
+  if (!std::isfinite(estimate)) {
+    next_dt = h * s.q_min;
+    return false;
   }
-  v.dt[i] = next_dt;
+  if (estimate <= 1) {
+    // q = EEst^β1 / EEst_old^β2, clamped so that dt changes by a factor in [qmin, qmax].
+    Real q = std::pow(estimate, s.pi_exponent_error) /
+             std::pow(v.pi_error_memory[i], s.pi_exponent_memory) / s.safety;
+    q = q < 1 / s.q_max ? 1 / s.q_max : (q > 1 / s.q_min ? 1 / s.q_min : q);
+    next_dt = h / q;
+    v.pi_error_memory[i] = estimate > s.pi_memory_initial ? estimate : s.pi_memory_initial;
+    return true;
+  }
+  const Real shrink = std::pow(estimate, s.pi_exponent_error) / s.safety;
+  next_dt = h / (shrink < 1 / s.q_min ? shrink : 1 / s.q_min);
+  return false;
+}
 
+/// What follows a step's decision for problem i, once an accepted y_new is the state (its
+/// velocity's norm `velocity_norm`, second-order dynamics): counters, t, the stopping tests in
+/// order of precedence — diverged, converged, diverged by growth, reached_t_end, max_steps,
+/// step_underflow — and the next step attempted.
+template <class Real>
+GRADFLOW_HD void conclude_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                               std::int64_t i, bool accept, Real next_dt, Real velocity_norm) {
+  const Real h = v.dt_step[i];
+  v.gradient_evaluations[i] += s.scheme.stage_count - 1;
+  v.dt[i] = next_dt;
   if (!accept) {
     v.rejected[i] += 1;
   } else {
     const bool reaches_end = h >= s.t_end - v.time[i];
     v.time[i] = reaches_end ? s.t_end : v.time[i] + h;
     v.accepted[i] += 1;
-    Real* y = v.state_of(i);
-    const Real* y_new = v.stage_input_of(i);
-    Real* k0 = v.work_of(0, i);
-    const Real* k_last = v.work_of(last, i);
-    for (int e = 0; e < len; ++e) {
-      y[e] = y_new[e];
-      k0[e] = k_last[e];
-    }
-    const Real velocity_norm = v.state_factor == 2 ? frobenius_norm(y + v.len(), v.len()) : Real(0);
     if (!test_new_point(v, s, i, v.trial_gradient_norm[i], velocity_norm)) return;
     if (reaches_end) {
       set_outcome(v, i, status::reached_t_end);
       return;
     }
   }
-
   test_step_budget(v, s, i);
   const Real t = v.time[i];
   const Real floor =
@@ -307,6 +359,34 @@ GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<R
   if (v.running(i) && (s.adaptive || s.descent) && next_dt < floor)
     set_outcome(v, i, status::step_underflow);
   v.dt_step[i] = clipped_step(s, next_dt, t);
+}
+
+/// After the last stage (Y = y_new, K_last = F(t + h, y_new)): accept or reject (PI control,
+/// descent control, or a fixed step), then y ← y_new and K_0 ← K_last (FSAL) for an accepted step,
+/// and conclude_step.
+template <class Real>
+GRADFLOW_HD void finish_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                             std::int64_t i) {
+  if (!v.running(i)) return;
+  const Real h = v.dt_step[i];
+  Real next_dt = v.dt[i];
+  const bool accept = s.descent    ? descent_decision(v, s, i, h, next_dt)
+                      : s.adaptive ? error_control(v, s, i, error_estimate(v, s, i), h, next_dt)
+                                   : true;
+  Real velocity_norm = 0;
+  if (accept) {
+    const int len = v.state_len();
+    Real* y = v.state_of(i);
+    const Real* y_new = v.stage_input_of(i);
+    Real* k0 = v.work_of(0, i);
+    const Real* k_last = v.work_of(s.scheme.stage_count - 1, i);
+    for (int e = 0; e < len; ++e) {
+      y[e] = y_new[e];
+      k0[e] = k_last[e];
+    }
+    if (v.state_factor == 2) velocity_norm = frobenius_norm(y + v.len(), v.len());
+  }
+  conclude_step(v, s, i, accept, next_dt, velocity_norm);
 }
 
 }  // namespace gradflow::detail

@@ -157,15 +157,21 @@ GRADFLOW_HD bool all_finite(const Real* values, int len) {
 /// the method's answer is as close as it gets at this precision, e.g. a direct solve or CG on a
 /// nearly singular G). The factor 2 leaves room for rounding between the run's products and this
 /// one.
+/// `norm`: ‖∇f(U)‖; `finite`: whether the whole returned state is finite.
 template <class Real>
-GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
-  const Real norm = gradient_norm_at_operand(v, i);
+GRADFLOW_HD void judge_answer_from(const lockstep_view<Real>& v, std::int64_t i, Real norm,
+                                   bool finite) {
   v.gradient_norm[i] = norm;
   if (v.outcome[i] != static_cast<std::int32_t>(status::converged)) return;
-  if (!std::isfinite(norm) || !all_finite(v.state_of(i), v.state_len()))
+  if (!std::isfinite(norm) || !finite)
     set_outcome(v, i, status::diverged);
   else if (norm > 2 * gradient_threshold(v, i))
     set_outcome(v, i, status::stalled);
+}
+
+template <class Real>
+GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
+  judge_answer_from(v, i, gradient_norm_at_operand(v, i), all_finite(v.state_of(i), v.state_len()));
 }
 
 /// After a step attempt: max_steps on accepted + rejected.

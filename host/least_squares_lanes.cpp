@@ -1,0 +1,457 @@
+#include "least_squares_lanes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "gradflow/detail/cpu_loops.hpp"
+#include "gradflow/detail/phases.hpp"
+
+namespace gradflow::detail {
+namespace {
+
+/// Problems per lane block: one 512-bit vector of Real (AVX-512; narrower vector units take a
+/// block in two or four registers).
+template <class Real>
+constexpr int lane_count = 64 / int(sizeof(Real));
+
+/// One thread's lane block: problems first … first + W − 1, each vector element-major (element e of
+/// lane w at e·W + w). Every lane computes every pass; a lane whose problem has stopped, or that
+/// lies past the batch's end, is masked where it would write: its state is kept and its step
+/// control (the engine's per-problem scalars) is not called. Each lane's arithmetic is the scalar
+/// path's, operation for operation (ode_step.hpp's element helpers), so the bits are the same. The
+/// dynamics and the tableau's stage count are template arguments: the loops over stages unroll.
+template <class Real, dynamics Flow, int Stages>
+class lane_block {
+public:
+  static constexpr int W = lane_count<Real>;
+
+  lane_block(const lockstep_view<Real>& v, const step_settings<Real>& s)
+      : v_(v),
+        s_(s),
+        n_(v.unknowns),
+        k_(v.rhs_count),
+        len_(v.len()),
+        state_len_(v.state_len()),
+        gram_(std::size_t(n_) * n_ * W),
+        linear_(std::size_t(len_) * W),
+        gradient_(std::size_t(len_) * W),
+        state_(std::size_t(state_len_) * W),
+        stage_input_(std::size_t(state_len_) * W),
+        work_(std::size_t(Stages) * state_len_ * W) {}
+
+  /// Solves problems first … first + W − 1 (those in the batch); returns their products issued.
+  std::int64_t solve(std::int64_t first) {
+    open(first);
+    lane_values times;
+    evaluate(state_.data());
+    stage_times(0, times);
+    rhs(0, state_.data(), times);
+    start();
+    if (s_.adaptive) {
+      evaluate(stage_input_.data());
+      for (int w = 0; w < W; ++w) times[w] = v_.time[problem_[w]] + v_.dt[problem_[w]];
+      rhs(1, stage_input_.data(), times);
+      refine();
+    }
+    std::int64_t iteration_products = 0;
+    for (std::int64_t iteration = 0; iteration < s_.max_steps; ++iteration) {
+      const int running = running_count();
+      if (running == 0) break;
+      iteration_products += std::int64_t(running) * (Stages - 1);
+      for (int stage = 1; stage < Stages; ++stage) {
+        form_stage_input(stage);
+        evaluate(stage_input_.data());
+        stage_times(stage, times);
+        rhs(stage, stage_input_.data(), times);
+      }
+      finish();
+    }
+    evaluate(state_.data());
+    judge();
+    close();
+    return iteration_products + live_count_ * (s_.adaptive ? 3 : 2);
+  }
+
+private:
+  using lane_values = Real[W];
+
+  Real* at(std::vector<Real>& vector, int element) {
+    return vector.data() + std::size_t(element) * W;
+  }
+  Real* work(int stage, int element) {
+    return work_.data() + (std::size_t(stage) * state_len_ + element) * W;
+  }
+  bool runs(int w) const { return live_[w] && v_.running(problem_[w]); }
+
+  int running_count() const {
+    int running = 0;
+    for (int w = 0; w < W; ++w) running += runs(w);
+    return running;
+  }
+
+  /// The per-problem set-up the sequence runs before its first evaluation (a factor of G, the
+  /// resolved parameters), on the engine's own arrays; then the lanes' copies of G, C and y0.
+  void open(std::int64_t first) {
+    live_count_ = 0;
+    for (int w = 0; w < W; ++w) {
+      live_[w] = first + w < v_.batch_size;
+      problem_[w] = live_[w] ? first + w : v_.batch_size - 1;
+      if (!live_[w]) continue;
+      ++live_count_;
+      if (s_.needs_factor)
+        factor_problem(v_, problem_[w],
+                       s_.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
+      resolve_parameters(v_, s_, problem_[w]);
+    }
+    for (int w = 0; w < W; ++w) {
+      const std::int64_t i = problem_[w];
+      for (int e = 0; e < n_ * n_; ++e) gram_[std::size_t(e) * W + w] = v_.curvature_of(i)[e];
+      for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
+      for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
+    }
+    std::fill(stage_input_.begin(), stage_input_.end(), Real(0));
+  }
+
+  void close() {
+    for (int w = 0; w < W; ++w) {
+      if (!live_[w]) continue;
+      const std::int64_t i = problem_[w];
+      for (int e = 0; e < state_len_; ++e) v_.state_of(i)[e] = state_[std::size_t(e) * W + w];
+      for (int e = 0; e < len_; ++e) v_.gradient_of(i)[e] = gradient_[std::size_t(e) * W + w];
+    }
+  }
+
+  /// ∇f = G·X − C at `point`, each lane's sums over j in the scalar order (quadratic_gradient),
+  /// four rows at a time so that four independent sums stay in registers.
+  void evaluate(const Real* point) {
+    for (int c = 0; c < k_; ++c) {
+      int r = 0;
+      for (; r + 4 <= n_; r += 4) evaluate_rows<4>(point, r, c);
+      for (; r < n_; ++r) evaluate_rows<1>(point, r, c);
+    }
+  }
+
+  template <int Rows>
+  void evaluate_rows(const Real* point, int first_row, int c) {
+    lane_values sums[Rows] = {};
+    for (int j = 0; j < n_; ++j) {
+      const Real* x = point + std::size_t(j * k_ + c) * W;
+      for (int row = 0; row < Rows; ++row) {
+        const Real* g = at(gram_, (first_row + row) * n_ + j);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) sums[row][w] += g[w] * x[w];
+      }
+    }
+    for (int row = 0; row < Rows; ++row) {
+      Real* out = at(gradient_, (first_row + row) * k_ + c);
+      const Real* linear = at(linear_, (first_row + row) * k_ + c);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) out[w] = sums[row][w] - linear[w];
+    }
+  }
+
+  /// Each lane's t + c_stage·h.
+  void stage_times(int stage, lane_values& times) const {
+    for (int w = 0; w < W; ++w)
+      times[w] = v_.time[problem_[w]] + s_.scheme.c[stage] * v_.dt_step[problem_[w]];
+  }
+
+  /// K_output = F(t, Y) (evaluate_dynamics), the gradient at Y in the gradient slot.
+  void rhs(int output, const Real* point, const lane_values& times) {
+    lane_values damping_of, inverse_mass_of, gradient_sq;
+    for (int w = 0; w < W; ++w) {
+      damping_of[w] = v_.parameter_of(problem_[w], damping);
+      inverse_mass_of[w] = v_.parameter_of(problem_[w], inverse_mass);
+      gradient_sq[w] = 0;
+    }
+    constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
+    for (int e = 0; e < len_; ++e) {
+      const Real* g = at(gradient_, e);
+      // Second-order dynamics only: the V-parts of Y and K.
+      const Real* velocity = second_order ? point + std::size_t(len_ + e) * W : g;
+      Real* k_u = work(output, e);
+      Real* k_v = second_order ? work(output, len_ + e) : k_u;
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        gradient_sq[w] += g[w] * g[w];
+        const rate_element<Real> rate =
+            dynamics_rate(Flow, g[w], second_order ? velocity[w] : Real(0), damping_of[w],
+                          inverse_mass_of[w], times[w]);
+        k_u[w] = rate.u;
+        if constexpr (second_order) k_v[w] = rate.v;
+      }
+    }
+#pragma omp simd
+    for (int w = 0; w < W; ++w) gradient_sq[w] = std::sqrt(gradient_sq[w]);
+    for (int w = 0; w < W; ++w)
+      if (runs(w)) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
+  }
+
+  /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
+  void weighted_sums(const Real* values, lane_values& sums) const {
+    lane_values atol_of, rtol_of;
+    for (int w = 0; w < W; ++w) {
+      atol_of[w] = v_.parameter_of(problem_[w], atol);
+      rtol_of[w] = v_.parameter_of(problem_[w], rtol);
+      sums[w] = 0;
+    }
+    for (int e = 0; e < state_len_; ++e) {
+      const Real* value = values + std::size_t(e) * W;
+      const Real* y = state_.data() + std::size_t(e) * W;
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real scaled = scaled_by_tolerance(value[w], std::fabs(y[w]), atol_of[w], rtol_of[w]);
+        sums[w] += scaled * scaled;
+      }
+    }
+  }
+
+  /// start_integration: the scalar opening per lane, then each adaptive lane's probe point.
+  void start() {
+    lane_values d0, d1, probe_step, probes;  // probes: 1 where the lane writes a probe point
+    weighted_sums(state_.data(), d0);
+    weighted_sums(work(0, 0), d1);
+    for (int w = 0; w < W; ++w) {
+      probes[w] = 0;
+      probe_step[w] = 0;
+      const std::int64_t i = problem_[w];
+      if (!runs(w) || !open_integration(v_, s_, i)) continue;
+      Real dt = v_.parameter_of(i, step);
+      if (std::isnan(dt) && !s_.adaptive) {
+        dt = default_fixed_step(v_, s_, i);
+      } else if (std::isnan(dt)) {
+        dt = clipped_step(
+            s_, first_step_guess(std::sqrt(d0[w] / state_len_), std::sqrt(d1[w] / state_len_)),
+            Real(0));
+        probes[w] = 1;
+        probe_step[w] = dt;
+      }
+      set_first_step(v_, s_, i, dt);
+    }
+    for (int e = 0; e < state_len_; ++e) {
+      const Real* y = at(state_, e);
+      const Real* k0 = work(0, e);
+      Real* probe = at(stage_input_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real point = y[w] + probe_step[w] * k0[w];
+        probe[w] = probes[w] != 0 ? point : probe[w];
+      }
+    }
+  }
+
+  /// refine_initial_step.
+  void refine() {
+    lane_values atol_of, rtol_of, difference_sq, d1;
+    for (int w = 0; w < W; ++w) {
+      atol_of[w] = v_.parameter_of(problem_[w], atol);
+      rtol_of[w] = v_.parameter_of(problem_[w], rtol);
+      difference_sq[w] = 0;
+    }
+    for (int e = 0; e < state_len_; ++e) {
+      const Real* y = at(state_, e);
+      const Real* k0 = work(0, e);
+      const Real* k1 = work(1, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real scaled =
+            scaled_by_tolerance(k1[w] - k0[w], std::fabs(y[w]), atol_of[w], rtol_of[w]);
+        difference_sq[w] += scaled * scaled;
+      }
+    }
+    weighted_sums(work(0, 0), d1);
+    for (int w = 0; w < W; ++w)
+      if (live_[w] && refines_initial_step(v_, problem_[w]))
+        refine_initial_step_from(v_, s_, problem_[w], difference_sq[w],
+                                 std::sqrt(d1[w] / state_len_));
+  }
+
+  /// form_stage_input: Y = y + Σ_{j<stage} (h·a_{stage,j})·K_j, skipping a zero weight per lane;
+  /// element by element, each element's sum in a register, in the scalar order over j.
+  void form_stage_input(int stage) {
+    lane_values weights[Stages - 1];
+    for (int j = 0; j < stage; ++j)
+      for (int w = 0; w < W; ++w) weights[j][w] = v_.dt_step[problem_[w]] * s_.scheme.a[stage][j];
+    for (int e = 0; e < state_len_; ++e) {
+      lane_values sum;
+      const Real* y = at(state_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) sum[w] = y[w];
+      for (int j = 0; j < Stages - 1 && j < stage; ++j) {
+        const Real* k = work(j, e);
+        const Real* weight = weights[j];
+#pragma omp simd
+        for (int w = 0; w < W; ++w) {
+          const Real added =
+              sum[w] + weight[w] * k[w];  // read k whatever the weight: no masked load
+          sum[w] = weight[w] == Real(0) ? sum[w] : added;
+        }
+      }
+      Real* target = at(stage_input_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) target[w] = sum[w];
+    }
+  }
+
+  /// finish_step: each lane's EEst and its y_new's velocity norm, the decisions, the accepted
+  /// lanes' y ← y_new and K_0 ← K_last, then each lane's conclude_step.
+  void finish() {
+    lane_values h, atol_of, rtol_of, error_sq, velocity_sq, next_dt;
+    for (int w = 0; w < W; ++w) {
+      const std::int64_t i = problem_[w];
+      h[w] = v_.dt_step[i];
+      atol_of[w] = v_.parameter_of(i, atol);
+      rtol_of[w] = v_.parameter_of(i, rtol);
+      error_sq[w] = 0;
+      velocity_sq[w] = 0;
+    }
+    if (s_.adaptive) {
+      for (int e = 0; e < state_len_; ++e) {
+        lane_values weighted_stages = {};
+        for (int j = 0; j < Stages; ++j) {
+          const Real weight = s_.scheme.error_weights[j];
+          const Real* k = work(j, e);
+#pragma omp simd
+          for (int w = 0; w < W; ++w) weighted_stages[w] += weight * k[w];
+        }
+        const Real* y = at(state_, e);
+        const Real* y_new = at(stage_input_, e);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) {
+          const Real scaled =
+              scaled_error(weighted_stages[w], h[w], y[w], y_new[w], atol_of[w], rtol_of[w]);
+          error_sq[w] += scaled * scaled;
+        }
+      }
+    }
+    for (int e = len_; e < state_len_; ++e) {
+      const Real* velocity = at(stage_input_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) velocity_sq[w] += velocity[w] * velocity[w];
+    }
+    lane_values accepts;  // 1 where a running lane's step stands
+    for (int w = 0; w < W; ++w) {
+      accepts[w] = 0;
+      if (!runs(w)) continue;
+      const std::int64_t i = problem_[w];
+      next_dt[w] = v_.dt[i];
+      accepts[w] = !s_.adaptive ||
+                   error_control(v_, s_, i, std::sqrt(error_sq[w] / state_len_), h[w], next_dt[w]);
+    }
+    for (int e = 0; e < state_len_; ++e) {
+      Real* y = at(state_, e);
+      const Real* y_new = at(stage_input_, e);
+      Real* k0 = work(0, e);
+      const Real* k_last = work(Stages - 1, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real proposed = y_new[w], proposed_rate = k_last[w];
+        y[w] = accepts[w] != 0 ? proposed : y[w];
+        k0[w] = accepts[w] != 0 ? proposed_rate : k0[w];
+      }
+    }
+    for (int w = 0; w < W; ++w)
+      if (runs(w))
+        conclude_step(v_, s_, problem_[w], accepts[w] != 0, next_dt[w],
+                      accepts[w] != 0 && state_len_ > len_ ? std::sqrt(velocity_sq[w]) : Real(0));
+  }
+
+  /// judge_answer with ∇f at the returned state.
+  void judge() {
+    lane_values gradient_sq = {};
+    bool finite[W];
+    for (int w = 0; w < W; ++w) finite[w] = true;
+    for (int e = 0; e < len_; ++e) {
+      const Real* g = at(gradient_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) gradient_sq[w] += g[w] * g[w];
+    }
+    for (int e = 0; e < state_len_; ++e) {
+      const Real* y = at(state_, e);
+      for (int w = 0; w < W; ++w) finite[w] = finite[w] && std::isfinite(y[w]);
+    }
+    for (int w = 0; w < W; ++w)
+      if (live_[w]) judge_answer_from(v_, problem_[w], std::sqrt(gradient_sq[w]), finite[w]);
+  }
+
+  const lockstep_view<Real> v_;
+  const step_settings<Real>& s_;
+  const int n_, k_, len_, state_len_;
+  std::vector<Real> gram_, linear_, gradient_, state_, stage_input_, work_;
+  std::int64_t problem_[W];
+  bool live_[W];
+  std::int64_t live_count_ = 0;
+};
+
+template <class Real, dynamics Flow, int Stages>
+std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real>& settings,
+                          const std::function<bool()>& should_stop) {
+  constexpr int W = lane_count<Real>;
+  const std::int64_t blocks = (v.batch_size + W - 1) / W;
+  const std::int64_t blocks_per_check = fused_block / W;
+  std::int64_t products = 0;
+  for (std::int64_t first = 0; first < blocks; first += blocks_per_check) {
+    if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
+    const std::int64_t end = std::min(blocks, first + blocks_per_check);
+#pragma omp parallel reduction(+ : products)
+    {
+      lane_block<Real, Flow, Stages> block(v, settings);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t b = first; b < end; ++b) products += block.solve(b * W);
+    }
+  }
+  return products;
+}
+
+template <class Real, dynamics Flow>
+std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real>& settings,
+                          const std::function<bool()>& should_stop) {
+  switch (settings.scheme.stage_count) {
+    case 2:
+      return run_lanes_of<Real, Flow, 2>(v, settings, should_stop);
+    case 4:
+      return run_lanes_of<Real, Flow, 4>(v, settings, should_stop);
+    case 5:
+      return run_lanes_of<Real, Flow, 5>(v, settings, should_stop);
+    default:
+      return run_lanes_of<Real, Flow, 7>(v, settings, should_stop);
+  }
+}
+
+}  // namespace
+
+/// The stage counts the lanes are compiled for: Euler 2, Bogacki–Shampine 4, RK4 5, the seven-stage
+/// pairs 7 (tableau.hpp, FSAL form).
+template <class Real>
+bool runs_in_lanes(const step_settings<Real>& settings) {
+  const int stages = settings.scheme.stage_count;
+  return settings.kind == method_kind::runge_kutta && !settings.linearly_implicit &&
+         !settings.chebyshev && !settings.descent && settings.dynamics != dynamics::newton &&
+         (stages == 2 || stages == 4 || stages == 5 || stages == 7);
+}
+
+template <class Real>
+std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
+                                        const std::function<bool()>& should_stop) {
+  const lockstep_view<Real> v = engine.view();
+  switch (settings.dynamics) {
+    case dynamics::heavy_ball:
+      return run_lanes_of<Real, dynamics::heavy_ball>(v, settings, should_stop);
+    case dynamics::nesterov:
+      return run_lanes_of<Real, dynamics::nesterov>(v, settings, should_stop);
+    case dynamics::gradient:
+    case dynamics::newton:
+      break;
+  }
+  return run_lanes_of<Real, dynamics::gradient>(v, settings, should_stop);
+}
+
+template bool runs_in_lanes(const step_settings<float>&);
+template bool runs_in_lanes(const step_settings<double>&);
+template std::int64_t run_least_squares_in_lanes(engine<float>&, const step_settings<float>&,
+                                                 const std::function<bool()>&);
+template std::int64_t run_least_squares_in_lanes(engine<double>&, const step_settings<double>&,
+                                                 const std::function<bool()>&);
+
+}  // namespace gradflow::detail

@@ -1,0 +1,24 @@
+#pragma once
+// The least-squares fused path on the CPU in lanes: W problems at once, their vectors interleaved
+// element by element (AoSoA) so that every loop over the lanes is unit-stride vector code, while
+// each problem keeps its own step control (detail/ode_step.hpp's scalar pieces, once per lane).
+#include <cstdint>
+#include <functional>
+
+#include "gradflow/detail/engine.hpp"
+
+namespace gradflow::detail {
+
+/// Whether the lanes run `settings`: explicit Runge–Kutta with PI control or a fixed step, on
+/// gradient, heavy-ball or Nesterov dynamics. Other methods take the per-problem fused path.
+template <class Real>
+bool runs_in_lanes(const step_settings<Real>& settings);
+
+/// The whole fused run of every problem in `engine` (least squares: its curvature is G, its linear
+/// term C), bit for bit what the per-problem fused and the lockstep paths compute. Returns the
+/// products G·X issued.
+template <class Real>
+std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
+                                        const std::function<bool()>& should_stop);
+
+}  // namespace gradflow::detail

@@ -1,0 +1,96 @@
+// The least-squares fused path on the CPU runs explicit Runge–Kutta methods in lanes of problems
+// (host/least_squares_lanes.cpp): each lane's arithmetic must be the per-problem code's, so that
+// the fused and lockstep paths keep the same bits. Batches of 37 (not a multiple of any lane
+// width) whose members stop in every way, at different steps.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "../same_bits.hpp"
+#include "gradflow/gradflow.hpp"
+
+namespace gradflow {
+namespace {
+
+struct lane_case {
+  method m;
+  dynamics d;
+  step_control control;
+  double t_end;
+};
+
+template <class Real>
+std::set<status> expect_lanes_match_lockstep(const lane_case& c) {
+  random_spec spec;
+  spec.batch_size = 37;
+  spec.seed = 5;
+  spec.random_initial = true;
+  const auto batch = random_least_squares<Real>(spec);
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = c.m;
+  options.dynamics = c.d;
+  options.control = c.control;
+  options.t_end = c.t_end;
+  options.max_steps = 300;
+  std::vector<double> rtol, dt, zeta;
+  for (int i = 0; i < spec.batch_size; ++i) {
+    rtol.push_back(std::pow(10.0, -2 - i % 7));
+    // Every ninth member's step is far beyond stability (diverged); the others reach max_steps
+    // or converge.
+    dt.push_back(i % 9 == 4 ? 3.0 : 0.002 * (1 + i % 5));
+    zeta.push_back(0.3 + 0.15 * (i % 8));
+  }
+  options.rtol = rtol;
+  options.rtol_grad = 1e-5;
+  if (c.control == step_control::fixed || c.m == method::euler || c.m == method::rk4)
+    options.dt = dt;
+  if (c.d == dynamics::heavy_ball) options.zeta = zeta;  // ζ → c/m needs H's smallest eigenvalue
+  std::set<status> seen;
+  options.path = execution_path::lockstep;
+  const auto lockstep = solve(batch, options);
+  options.path = execution_path::fused;
+  const auto fused = solve(batch, options);
+  EXPECT_EQ(fused.summary.path, execution_path::fused);
+  testing::expect_same_bits(fused, lockstep);
+  EXPECT_EQ(fused.summary.products_issued, lockstep.summary.products_issued);
+  seen.insert(fused.outcome.begin(), fused.outcome.end());
+  return seen;
+}
+
+const lane_case cases[] = {
+    {method::euler, dynamics::gradient, step_control::method_default, INFINITY},
+    {method::rk4, dynamics::gradient, step_control::method_default, INFINITY},
+    {method::bs3, dynamics::gradient, step_control::method_default, INFINITY},
+    {method::tsit5, dynamics::gradient, step_control::method_default, INFINITY},
+    {method::dp5, dynamics::gradient, step_control::method_default, INFINITY},
+    {method::tsit5, dynamics::gradient, step_control::fixed, INFINITY},
+    {method::tsit5, dynamics::gradient, step_control::method_default, 0.05},
+    {method::tsit5, dynamics::heavy_ball, step_control::method_default, INFINITY},
+    {method::rk4, dynamics::heavy_ball, step_control::method_default, INFINITY},
+    {method::tsit5, dynamics::nesterov, step_control::method_default, INFINITY},
+    {method::rk4, dynamics::nesterov, step_control::method_default, INFINITY},
+};
+
+TEST(FusedLanes, SameBitsAsLockstepForEveryTableauAndDynamicsInDoublePrecision) {
+  std::set<status> seen;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(to_string(c.m)) + " " + std::string(to_string(c.d)));
+    for (status s : expect_lanes_match_lockstep<double>(c)) seen.insert(s);
+  }
+  // The members end in every way a lane can stop.
+  for (status s : {status::converged, status::diverged, status::max_steps, status::reached_t_end})
+    EXPECT_TRUE(seen.count(s)) << to_string(s) << " never happened";
+}
+
+TEST(FusedLanes, SameBitsAsLockstepInSinglePrecision) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(to_string(c.m)) + " " + std::string(to_string(c.d)));
+    expect_lanes_match_lockstep<float>(c);
+  }
+}
+
+}  // namespace
+}  // namespace gradflow
