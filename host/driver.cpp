@@ -110,7 +110,7 @@ template <class Real>
 solve_result<Real> solve_model(problem_model<Real>& model, engine<Real>& engine,
                                const solve_options& options) {
   const std::int64_t count = model.batch_size();
-  const auto plan = plan_run<Real>(options, count, model.unknowns(), model.traits());
+  const auto plan = plan_run<Real>(options, count, model.unknowns(), model.traits(), engine.kind());
   const auto& settings = plan.settings;
   const auto start = std::chrono::steady_clock::now();
   engine.allocate(count, model.unknowns(), model.rhs_count(), plan.layout, plan.parameters,

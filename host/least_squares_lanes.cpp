@@ -414,22 +414,12 @@ std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real
       return run_lanes_of<Real, Flow, 4>(v, settings, should_stop);
     case 5:
       return run_lanes_of<Real, Flow, 5>(v, settings, should_stop);
-    default:
+    default:  // 7: step_settings::runs_in_lanes admits no other count
       return run_lanes_of<Real, Flow, 7>(v, settings, should_stop);
   }
 }
 
 }  // namespace
-
-/// The stage counts the lanes are compiled for: Euler 2, Bogacki–Shampine 4, RK4 5, the seven-stage
-/// pairs 7 (tableau.hpp, FSAL form).
-template <class Real>
-bool runs_in_lanes(const step_settings<Real>& settings) {
-  const int stages = settings.scheme.stage_count;
-  return settings.kind == method_kind::runge_kutta && !settings.linearly_implicit &&
-         !settings.chebyshev && !settings.descent && settings.dynamics != dynamics::newton &&
-         (stages == 2 || stages == 4 || stages == 5 || stages == 7);
-}
 
 template <class Real>
 std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
@@ -447,8 +437,6 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
   return run_lanes_of<Real, dynamics::gradient>(v, settings, should_stop);
 }
 
-template bool runs_in_lanes(const step_settings<float>&);
-template bool runs_in_lanes(const step_settings<double>&);
 template std::int64_t run_least_squares_in_lanes(engine<float>&, const step_settings<float>&,
                                                  const std::function<bool()>&);
 template std::int64_t run_least_squares_in_lanes(engine<double>&, const step_settings<double>&,

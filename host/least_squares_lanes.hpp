@@ -9,14 +9,9 @@
 
 namespace gradflow::detail {
 
-/// Whether the lanes run `settings`: explicit Runge–Kutta with PI control or a fixed step, on
-/// gradient, heavy-ball or Nesterov dynamics. Other methods take the per-problem fused path.
-template <class Real>
-bool runs_in_lanes(const step_settings<Real>& settings);
-
 /// The whole fused run of every problem in `engine` (least squares: its curvature is G, its linear
-/// term C), bit for bit what the per-problem fused and the lockstep paths compute. Returns the
-/// products G·X issued.
+/// term C) for settings that step_settings::runs_in_lanes, bit for bit what the per-problem fused
+/// and the lockstep paths compute. Returns the products G·X issued.
 template <class Real>
 std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
                                         const std::function<bool()>& should_stop);

@@ -320,16 +320,27 @@ lockstep_layout layout_for(const solve_options& options,
 
 namespace detail {
 
+/// path = automatic: fused up to n = 32, or on the CPU up to the model's lane limit when the
+/// method runs in lanes (measured: README, "Design"); never with a trace or a progress report.
+template <class Real>
+bool automatic_path_is_fused(const solve_options& options, int unknowns, const model_traits& traits,
+                             const detail::step_settings<Real>& settings, backend_kind backend) {
+  const bool lanes =
+      backend == backend_kind::cpu && traits.lane_unknowns_limit > 0 && settings.runs_in_lanes();
+  const int limit = lanes ? traits.lane_unknowns_limit : 32;
+  return unknowns <= limit && options.trace_every == 0 && !options.on_progress;
+}
+
 template <class Real>
 run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns,
-                        const model_traits& traits) {
+                        const model_traits& traits, backend_kind backend) {
   run_plan<Real> plan;
   plan.settings = gradflow::resolve_settings<Real>(options, traits);
   plan.parameters = gradflow::resolve_parameters<Real>(options, count);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
   plan.fused = options.path == execution_path::fused ||
-               (options.path == execution_path::automatic && unknowns <= 32 &&
-                options.trace_every == 0 && !options.on_progress);
+               (options.path == execution_path::automatic &&
+                automatic_path_is_fused(options, unknowns, traits, plan.settings, backend));
   if (plan.fused && options.trace_every > 0)
     throw invalid_argument(
         "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
@@ -338,8 +349,10 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
   return plan;
 }
 
-template run_plan<float> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
-template run_plan<double> plan_run(const solve_options&, std::int64_t, int, const model_traits&);
+template run_plan<float> plan_run(const solve_options&, std::int64_t, int, const model_traits&,
+                                  backend_kind);
+template run_plan<double> plan_run(const solve_options&, std::int64_t, int, const model_traits&,
+                                   backend_kind);
 
 }  // namespace detail
 

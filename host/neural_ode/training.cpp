@@ -63,9 +63,9 @@ void validate_series(const time_series& s, const std::string& field, int least) 
       throw invalid_argument("invalid " + field + " time " + std::to_string(j) + " = " +
                              number(s.times[j]));
     if (j > 0 && !(s.times[j] > s.times[j - 1]))
-      throw invalid_argument("invalid " + field + " times: t[" + std::to_string(j) + "] = " +
-                             number(s.times[j]) + " is not after t[" + std::to_string(j - 1) +
-                             "] = " + number(s.times[j - 1]));
+      throw invalid_argument("invalid " + field + " times: t[" + std::to_string(j) +
+                             "] = " + number(s.times[j]) + " is not after t[" +
+                             std::to_string(j - 1) + "] = " + number(s.times[j - 1]));
   }
   for (std::size_t e = 0; e < s.values.size(); ++e)
     if (!std::isfinite(s.values[e]))
@@ -125,8 +125,7 @@ void validate(const training_spec& spec) {
       throw invalid_argument("invalid weight_decay = " + number(m.weight_decay) + who() +
                              ": must be finite and >= 0");
     if (!(std::isfinite(m.rho) && m.rho > 0))
-      throw invalid_argument("invalid rho = " + number(m.rho) + who() +
-                             ": must be finite and > 0");
+      throw invalid_argument("invalid rho = " + number(m.rho) + who() + ": must be finite and > 0");
   }
   require(spec.rounds >= 1, "invalid rounds = " + std::to_string(spec.rounds) + ": must be >= 1");
   require(std::isfinite(spec.rho_growth) && spec.rho_growth >= 1,
@@ -145,8 +144,9 @@ void validate(const training_spec& spec) {
                                 std::to_string(s) + " would take about " + number(steps) +
                                 " RK4 steps (at most 1e8)");
     }
-  require(spec.rollout_rtol > 0 && spec.rollout_atol > 0 && spec.rollout_max_steps > 0,
-          "invalid rollout tolerances: rollout_rtol, rollout_atol and rollout_max_steps must be > 0");
+  require(
+      spec.rollout_rtol > 0 && spec.rollout_atol > 0 && spec.rollout_max_steps > 0,
+      "invalid rollout tolerances: rollout_rtol, rollout_atol and rollout_max_steps must be > 0");
   if (!collocation)
     require(spec.solver.method != method::linearly_implicit,
             "invalid method = " + std::string(to_string(spec.solver.method)) +
@@ -291,8 +291,8 @@ solve_options options_for(const solve_options& base, const std::vector<std::int6
 }
 
 /// RMS over i ≥ 1 of c_i = (D Y)_i − NN(Y_i), into `residuals` ((N−1)·d).
-double constraint_residuals(const detail::neural_ode_arrays<double>& a, int series,
-                            const double* z, std::vector<double>& residuals) {
+double constraint_residuals(const detail::neural_ode_arrays<double>& a, int series, const double* z,
+                            std::vector<double>& residuals) {
   const int n = a.nodes[series], d = a.dimension;
   const double* observations = a.observations.data() + a.times_offset[series] * d;
   const double* dm = a.differentiation.data() + a.differentiation_offset[series];
@@ -336,8 +336,8 @@ rollout roll_out(const std::vector<double>& theta, int dimension, int hidden,
                  const std::vector<double>& start, const std::vector<double>& times, double rtol,
                  double atol, std::int64_t max_steps) {
   require(int(theta.size()) == neural_field<double>::parameter_count(dimension, hidden),
-          "invalid theta: " + std::to_string(theta.size()) + " values for d = " +
-              std::to_string(dimension) + ", H = " + std::to_string(hidden));
+          "invalid theta: " + std::to_string(theta.size()) +
+              " values for d = " + std::to_string(dimension) + ", H = " + std::to_string(hidden));
   const neural_field<double> field{dimension, hidden, theta.data()};
   std::vector<double> activation(hidden);
   const auto rhs = [&](double, const double* y, double* dy) {
@@ -357,7 +357,7 @@ void check_training(const training_spec& spec) {
   const int n = (spec.form == formulation::collocation ? (spec.series[0].data.size() - 1) * d : 0) +
                 neural_field<double>::parameter_count(d, spec.hidden);
   detail::plan_run<double>(with_training_defaults(spec.solver), std::int64_t(spec.members.size()),
-                           n, detail::neural_ode_traits(spec.form));
+                           n, detail::neural_ode_traits(spec.form), spec.solver.backend);
 }
 
 training_result train(const training_spec& spec, solver_context& context) {
@@ -380,7 +380,8 @@ training_result train(const training_spec& spec, solver_context& context) {
   for (const training_series& s : spec.series) add_series(arrays, s.data);
   std::vector<std::vector<double>> start_states;
   if (collocation)
-    for (const training_series& s : spec.series) start_states.push_back(smoothed(s.data, spec.bandwidth));
+    for (const training_series& s : spec.series)
+      start_states.push_back(smoothed(s.data, spec.bandwidth));
 
   std::vector<double> unknowns(std::size_t(count) * n);
   std::vector<double> rho(count), multipliers(collocation ? std::size_t(count) * free : 0, 0.0);
@@ -390,8 +391,7 @@ training_result train(const training_spec& spec, solver_context& context) {
   for (std::int64_t i = 0; i < count; ++i) {
     const training_member& m = spec.members[i];
     double* z = unknowns.data() + i * n;
-    if (collocation)
-      std::copy_n(start_states[m.series].begin() + d, free, z);
+    if (collocation) std::copy_n(start_states[m.series].begin() + d, free, z);
     const std::vector<double> theta = initial_weights(m.seed, d, spec.hidden);
     std::copy(theta.begin(), theta.end(), z + free);
     rho[i] = m.rho;
@@ -415,11 +415,10 @@ training_result train(const training_spec& spec, solver_context& context) {
       arrays.rho.push_back(rho[i]);
       arrays.max_step.push_back(spec.max_step);
       arrays.scratch_offset.push_back(arrays.scratch_total);
-      arrays.scratch_total +=
-          collocation ? detail::collocation_scratch(nodes, d, spec.hidden)
-                      : detail::sequential_scratch(arrays.times.data() +
-                                                       arrays.times_offset[m.series],
-                                                   arrays.nodes[m.series], d, spec.max_step);
+      arrays.scratch_total += collocation ? detail::collocation_scratch(nodes, d, spec.hidden)
+                                          : detail::sequential_scratch(
+                                                arrays.times.data() + arrays.times_offset[m.series],
+                                                arrays.nodes[m.series], d, spec.max_step);
       arrays.initial.insert(arrays.initial.end(), unknowns.begin() + i * n,
                             unknowns.begin() + (i + 1) * n);
       if (collocation && lagrangian)
@@ -430,8 +429,8 @@ training_result train(const training_spec& spec, solver_context& context) {
   std::vector<std::int64_t> active(count);
   for (std::int64_t i = 0; i < count; ++i) active[i] = i;
   gather(active);
-  const solve_options base = with_gradient_threshold(
-      with_training_defaults(spec.solver), start_gradient_norms(arrays));
+  const solve_options base =
+      with_gradient_threshold(with_training_defaults(spec.solver), start_gradient_norms(arrays));
 
   const int rounds = collocation ? spec.rounds : 1;
   std::vector<double> residuals;
@@ -460,8 +459,8 @@ training_result train(const training_spec& spec, solver_context& context) {
       const double previous = violation[i];
       violation[i] = constraint_residuals(arrays, series, unknowns.data() + i * n, residuals);
       const time_series& data = spec.series[series].data;
-      const double scale = std::max(1.0, std::sqrt(mean_squared_error(
-                                             data.values, std::vector<double>(data.values.size()))));
+      const double scale = std::max(
+          1.0, std::sqrt(mean_squared_error(data.values, std::vector<double>(data.values.size()))));
       if (violation[i] <= spec.constraint_tolerance * scale) continue;
       if (lagrangian) {
         for (int e = 0; e < free; ++e) multipliers[i * free + e] += rho[i] * residuals[e];
@@ -487,8 +486,8 @@ training_result train(const training_spec& spec, solver_context& context) {
     if (collocation) {
       member.states.assign(series.data.values.begin(), series.data.values.begin() + d);
       member.states.insert(member.states.end(), z, z + free);
-      member.loss = mean_squared_error(member.states, series.data.values) +
-                    m.weight_decay * weights;
+      member.loss =
+          mean_squared_error(member.states, series.data.values) + m.weight_decay * weights;
       std::vector<double> own_residuals;
       member.constraint = constraint_residuals(arrays, m.series, z, own_residuals);
     }

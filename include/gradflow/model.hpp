@@ -22,6 +22,10 @@ struct model_traits {
   bool curvature = false;
   /// f at every operand into view.value; descent control then compares f itself.
   bool evaluates_value = false;
+  /// On the CPU: the largest n for which path = automatic takes the fused path when it runs in
+  /// lanes (explicit Runge–Kutta, host/least_squares_lanes.hpp; the crossover is measured in the
+  /// README); 0 for a family without lanes, whose automatic fused path stops at n = 32.
+  int lane_unknowns_limit = 0;
   /// solve_options::stall_window's default for this family (0: never stalled).
   std::int64_t stall_window = 0;
   /// How messages name the family's problems ("least squares", "this objective").

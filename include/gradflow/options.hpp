@@ -70,10 +70,11 @@ enum class backend_kind { automatic, cpu, cuda };
 
 /// How a batch is executed. `lockstep`: every phase is one pass over the batch and every product
 /// one batched GEMM (cuBLAS on the GPU), with host checks between steps — right for larger n, and
-/// what traces and progress reports need. `fused`: each problem runs its whole solve in one thread
-/// (one OpenMP task / one CUDA thread), with its G and state close by — right for small problems
-/// like the seed's 50×5. `automatic`: fused when n ≤ 32 and no trace or progress report is asked
-/// for.
+/// what traces and progress reports need. `fused`: each problem runs its whole solve without
+/// synchronising with the others (one CUDA thread; on the CPU one thread, or for least squares
+/// under explicit Runge–Kutta a lane of a vector of problems), with its G and state close by —
+/// right for small problems like the seed's 50×5. `automatic`: fused when n ≤ 32 (on the CPU in
+/// lanes: n ≤ 128, README "Design") and no trace or progress report is asked for.
 enum class execution_path { automatic, lockstep, fused };
 
 /// Step-size policy of the integrators: `fixed` keeps dt; `error_control` is a PI controller

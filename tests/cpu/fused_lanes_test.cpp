@@ -92,5 +92,26 @@ TEST(FusedLanes, SameBitsAsLockstepInSinglePrecision) {
   }
 }
 
+// path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
+// every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
+TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
+  const auto path_for = [](int n, method m) {
+    random_spec spec;
+    spec.rows = n + 8;
+    spec.unknowns = n;
+    spec.rhs_count = 1;
+    spec.batch_size = 2;
+    solve_options options;
+    options.backend = backend_kind::cpu;
+    options.method = m;
+    options.max_steps = 2;
+    return solve(random_least_squares<double>(spec), options).summary.path;
+  };
+  EXPECT_EQ(path_for(128, method::tsit5), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::tsit5), execution_path::lockstep);
+  EXPECT_EQ(path_for(32, method::gd), execution_path::fused);
+  EXPECT_EQ(path_for(33, method::gd), execution_path::lockstep);
+}
+
 }  // namespace
 }  // namespace gradflow

@@ -196,6 +196,15 @@ struct step_settings {
   GRADFLOW_HD bool starts_from_gradient() const {
     return evaluates_at == evaluation_point::search_direction || method == gradflow::method::lbfgs;
   }
+  /// What the CPU's fused path runs in lanes of problems (host/least_squares_lanes.hpp): explicit
+  /// Runge–Kutta with PI control or a fixed step on gradient, heavy-ball or Nesterov dynamics,
+  /// with a tableau of 2, 4, 5 or 7 stages (Euler, Bogacki–Shampine, RK4, the seven-stage pairs).
+  GRADFLOW_HD bool runs_in_lanes() const {
+    const int stages = scheme.stage_count;
+    return kind == method_kind::runge_kutta && !linearly_implicit && !chebyshev && !descent &&
+           dynamics != gradflow::dynamics::newton &&
+           (stages == 2 || stages == 4 || stages == 5 || stages == 7);
+  }
   /// Where an optimiser's evaluation reads its operand.
   GRADFLOW_HD operand optimizer_operand() const {
     return evaluates_at == evaluation_point::look_ahead         ? operand::stage_input

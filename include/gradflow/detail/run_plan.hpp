@@ -18,17 +18,17 @@ struct run_plan {
   lockstep_layout layout;
 };
 
-/// Validates `options` for `count` problems of `unknowns` unknowns of a model with `traits` and
-/// resolves them; throws invalid_argument / dimension_mismatch naming the field (and member)
-/// before any work.
+/// Validates `options` for `count` problems of `unknowns` unknowns of a model with `traits` on a
+/// `backend` engine and resolves them; throws invalid_argument / dimension_mismatch naming the
+/// field (and member) before any work.
 template <class Real>
 run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int unknowns,
-                        const model_traits& traits);
+                        const model_traits& traits, backend_kind backend);
 
 extern template run_plan<float> plan_run(const solve_options&, std::int64_t, int,
-                                         const model_traits&);
+                                         const model_traits&, backend_kind);
 extern template run_plan<double> plan_run(const solve_options&, std::int64_t, int,
-                                          const model_traits&);
+                                          const model_traits&, backend_kind);
 
 /// The one driver: plan → load → fused or lockstep → collect → summary, for any model on any
 /// engine (README, "Design").
