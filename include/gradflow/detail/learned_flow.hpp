@@ -258,11 +258,7 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
     for (int j = 0; j < record; ++j)
       for (int c = 0; c < rank; ++c) b[j][c] = -dot(v.work_of(1 + c, i), direction_at(j), len);
     for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
-    Real a[lgf_max_record];
-    for (int j = 0; degree > 1 && j < record; ++j) {
-      for (int c = 0; c < rank; ++c) a[c] = f[j][1 + c];
-      library_row(a, rank, degree, f[j]);
-    }
+    expand_to_library(f, record, rank, degree);
   } else {
     const Real* origin = v.work_of(0, i);
     Real a[lgf_max_record + 1][lgf_max_record];  // a_0 … a_K
@@ -382,11 +378,8 @@ GRADFLOW_HD jump_outcome jump_on_learned_adam(const lockstep_view<Real>& v,
   const int rank = reduce_window(v, i, record, layout, largest_fitted_rank(record, degree), f);
   if (rank == 0) return jump_outcome::no_jump;
   const int columns = library_size(rank, degree);
-  Real a[lgf_max_record];
-  for (int j = 0; degree > 1 && j < record; ++j) {
-    for (int c = 0; c < rank; ++c) a[c] = f[j][1 + c];
-    library_row(a, rank, degree, f[j]);
-  }
+  expand_to_library(f, record, rank, degree);
+  Real a[lgf_max_record];  // a stage's reduced coordinates during the jump
   for (int j = 0; j < record; ++j)
     for (int k = 0; k < record; ++k) weights[j][k] = j == k ? Real(1) : Real(0);
   if (!small_least_squares(f, weights, record, columns, record, v.parameter_of(i, lgf_ridge)))

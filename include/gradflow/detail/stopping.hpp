@@ -39,20 +39,6 @@ GRADFLOW_HD void set_outcome(const lockstep_view<Real>& v, std::int64_t i, statu
 /// bound, for which H need not be positive definite).
 enum class factor_shift { none, inverse_step, curvature_only };
 
-/// The Cholesky factor of H_i (plus I/h_i when `inverse_step`) into the factor slot; false when
-/// that matrix is not positive definite.
-template <class Real>
-GRADFLOW_HD bool factored_curvature(const lockstep_view<Real>& v, std::int64_t i,
-                                    bool inverse_step) {
-  const int n = v.unknowns;
-  const Real* curvature = v.curvature_of(i);
-  Real* factor = v.factor_of(i);
-  for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = curvature[e];
-  if (inverse_step)
-    for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
-  return cholesky_factor(factor, n);
-}
-
 /// Problem i's Cholesky factor of H_i, or of H_i + I/h for the step h about to be taken. An H_i
 /// that is not positive definite makes the problem invalid_input; H_i + I/h that is not (an
 /// objective's Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h
@@ -63,15 +49,21 @@ template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
   if (shift == factor_shift::curvature_only) return;
   if (shift == factor_shift::inverse_step && !v.running(i)) return;
+  const int n = v.unknowns;
+  Real* factor = v.factor_of(i);
   for (int attempt = 0; attempt <= 64; ++attempt) {
-    if (factored_curvature(v, i, shift == factor_shift::inverse_step)) return;
+    const Real* curvature = v.curvature_of(i);
+    for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = curvature[e];
+    if (shift == factor_shift::inverse_step)
+      for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
+    if (cholesky_factor(factor, n)) return;
     if (shift == factor_shift::none) break;
     v.dt_step[i] /= 2;
     v.dt[i] = v.dt_step[i];
     v.rejected[i] += 1;
   }
   if (v.window_position[i] < 0) {
-    v.factor_of(i)[0] = std::numeric_limits<Real>::quiet_NaN();
+    factor[0] = std::numeric_limits<Real>::quiet_NaN();
     return;
   }
   set_outcome(v, i, shift == factor_shift::inverse_step ? status::diverged : status::invalid_input);

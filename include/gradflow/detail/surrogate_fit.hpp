@@ -48,6 +48,18 @@ GRADFLOW_HD void library_row(const Real* a, int rank, int degree, Real* row) {
     for (int k = c; k < rank; ++k) row[column++] = a[c] * a[k];
 }
 
+/// Rows 0 … count − 1 of a fit's matrix, each 1 and a window point's reduced coordinates (the
+/// affine library), widened in place to the library of degree `degree`.
+template <class Real>
+GRADFLOW_HD void expand_to_library(Real (*rows)[lgf_max_record + 1], int count, int rank,
+                                   int degree) {
+  Real a[lgf_max_record];
+  for (int j = 0; degree > 1 && j < count; ++j) {
+    for (int c = 0; c < rank; ++c) a[c] = rows[j][1 + c];
+    library_row(a, rank, degree, rows[j]);
+  }
+}
+
 /// The weak target's bump half-width in steps: the authors' max(1, ⌊K/25⌋/2) leaves, for K < 100,
 /// a bump nonzero at its centre only, where its derivative vanishes (an all-zero target), so two
 /// steps at least, and K/6 to keep about two thirds of the window as test functions.
