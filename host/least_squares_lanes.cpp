@@ -106,6 +106,10 @@ private:
     }
     for (int w = 0; w < W; ++w) {
       const std::int64_t i = problem_[w];
+      damping_of_[w] = v_.parameter_of(i, damping);
+      inverse_mass_of_[w] = v_.parameter_of(i, inverse_mass);
+      atol_of_[w] = v_.parameter_of(i, atol);
+      rtol_of_[w] = v_.parameter_of(i, rtol);
       for (int e = 0; e < n_ * n_; ++e) gram_[std::size_t(e) * W + w] = v_.curvature_of(i)[e];
       for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
       for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
@@ -159,12 +163,7 @@ private:
 
   /// K_output = F(t, Y) (evaluate_dynamics), the gradient at Y in the gradient slot.
   void rhs(int output, const Real* point, const lane_values& times) {
-    lane_values damping_of, inverse_mass_of, gradient_sq;
-    for (int w = 0; w < W; ++w) {
-      damping_of[w] = v_.parameter_of(problem_[w], damping);
-      inverse_mass_of[w] = v_.parameter_of(problem_[w], inverse_mass);
-      gradient_sq[w] = 0;
-    }
+    lane_values gradient_sq = {};
     constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
     for (int e = 0; e < len_; ++e) {
       const Real* g = at(gradient_, e);
@@ -176,8 +175,8 @@ private:
       for (int w = 0; w < W; ++w) {
         gradient_sq[w] += g[w] * g[w];
         const rate_element<Real> rate =
-            dynamics_rate(Flow, g[w], second_order ? velocity[w] : Real(0), damping_of[w],
-                          inverse_mass_of[w], times[w]);
+            dynamics_rate(Flow, g[w], second_order ? velocity[w] : Real(0), damping_of_[w],
+                          inverse_mass_of_[w], times[w]);
         k_u[w] = rate.u;
         if constexpr (second_order) k_v[w] = rate.v;
       }
@@ -190,18 +189,14 @@ private:
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
   void weighted_sums(const Real* values, lane_values& sums) const {
-    lane_values atol_of, rtol_of;
-    for (int w = 0; w < W; ++w) {
-      atol_of[w] = v_.parameter_of(problem_[w], atol);
-      rtol_of[w] = v_.parameter_of(problem_[w], rtol);
-      sums[w] = 0;
-    }
+    for (int w = 0; w < W; ++w) sums[w] = 0;
     for (int e = 0; e < state_len_; ++e) {
       const Real* value = values + std::size_t(e) * W;
       const Real* y = state_.data() + std::size_t(e) * W;
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
-        const Real scaled = scaled_by_tolerance(value[w], std::fabs(y[w]), atol_of[w], rtol_of[w]);
+        const Real scaled =
+            scaled_by_tolerance(value[w], std::fabs(y[w]), atol_of_[w], rtol_of_[w]);
         sums[w] += scaled * scaled;
       }
     }
@@ -243,12 +238,7 @@ private:
 
   /// refine_initial_step.
   void refine() {
-    lane_values atol_of, rtol_of, difference_sq, d1;
-    for (int w = 0; w < W; ++w) {
-      atol_of[w] = v_.parameter_of(problem_[w], atol);
-      rtol_of[w] = v_.parameter_of(problem_[w], rtol);
-      difference_sq[w] = 0;
-    }
+    lane_values difference_sq = {}, d1;
     for (int e = 0; e < state_len_; ++e) {
       const Real* y = at(state_, e);
       const Real* k0 = work(0, e);
@@ -256,7 +246,7 @@ private:
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
         const Real scaled =
-            scaled_by_tolerance(k1[w] - k0[w], std::fabs(y[w]), atol_of[w], rtol_of[w]);
+            scaled_by_tolerance(k1[w] - k0[w], std::fabs(y[w]), atol_of_[w], rtol_of_[w]);
         difference_sq[w] += scaled * scaled;
       }
     }
@@ -297,15 +287,8 @@ private:
   /// finish_step: each lane's EEst and its y_new's velocity norm, the decisions, the accepted
   /// lanes' y ← y_new and K_0 ← K_last, then each lane's conclude_step.
   void finish() {
-    lane_values h, atol_of, rtol_of, error_sq, velocity_sq, next_dt;
-    for (int w = 0; w < W; ++w) {
-      const std::int64_t i = problem_[w];
-      h[w] = v_.dt_step[i];
-      atol_of[w] = v_.parameter_of(i, atol);
-      rtol_of[w] = v_.parameter_of(i, rtol);
-      error_sq[w] = 0;
-      velocity_sq[w] = 0;
-    }
+    lane_values h, error_sq = {}, velocity_sq = {}, next_dt;
+    for (int w = 0; w < W; ++w) h[w] = v_.dt_step[problem_[w]];
     if (s_.adaptive) {
       for (int e = 0; e < state_len_; ++e) {
         lane_values weighted_stages = {};
@@ -320,7 +303,7 @@ private:
 #pragma omp simd
         for (int w = 0; w < W; ++w) {
           const Real scaled =
-              scaled_error(weighted_stages[w], h[w], y[w], y_new[w], atol_of[w], rtol_of[w]);
+              scaled_error(weighted_stages[w], h[w], y[w], y_new[w], atol_of_[w], rtol_of_[w]);
           error_sq[w] += scaled * scaled;
         }
       }
@@ -381,6 +364,8 @@ private:
   std::vector<Real> gram_, linear_, gradient_, state_, stage_input_, work_;
   std::int64_t problem_[W];
   bool live_[W];
+  // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
+  lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   std::int64_t live_count_ = 0;
 };
 
