@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "gradflow/detail/engine.hpp"
+#include "gradflow/devices.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
 #include "least_squares_model.hpp"
@@ -13,6 +14,10 @@ namespace gradflow {
 int cuda_device_count() { return 0; }
 
 std::vector<std::string> cuda_devices() { return {}; }
+
+void use_cuda_device(int) {
+  throw not_compiled("a CUDA device cannot be chosen: this libgradflow was built without CUDA");
+}
 
 namespace detail {
 

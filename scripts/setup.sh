@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev libomp-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libeigen3-dev libopenblas-dev ccache python3-numpy
-  python3-matplotlib)
+  python3-matplotlib libopenmpi-dev openmpi-bin)
 if [[ "${GRADFLOW_OFFLINE:-0}" != 1 ]] && command -v dpkg-query >/dev/null; then
   missing=()
   for package in "${packages[@]}"; do

@@ -25,9 +25,11 @@ if [[ "${GRADFLOW_QUICK:-0}" != 1 ]]; then
     rm -rf "$scratch"
   done
 
+  # Also the build without CUDA and MPI: its CLI must work and say MPI is off (MpiInfo).
   echo "== sanitizers: the CPU tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-sanitize "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DGRADFLOW_ENABLE_CUDA=OFF -DGRADFLOW_BUILD_BENCH=OFF -DGRADFLOW_SANITIZE=ON >/dev/null
+    -DGRADFLOW_ENABLE_CUDA=OFF -DGRADFLOW_ENABLE_MPI=OFF -DGRADFLOW_BUILD_BENCH=OFF \
+    -DGRADFLOW_SANITIZE=ON >/dev/null
   cmake --build build-sanitize --parallel "$jobs"
   ctest --test-dir build-sanitize --output-on-failure --parallel "$jobs" -LE package
 fi

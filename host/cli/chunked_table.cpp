@@ -5,16 +5,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 
 #include "gradflow/error.hpp"
 #include "gradflow/version.hpp"
 #include "json_file.hpp"
+#include "mpi_job.hpp"
 #include "output_files.hpp"
 
 namespace gradflow::cli {
@@ -87,8 +90,8 @@ journal_entry read_journal(const chunked_plan& plan) {
 void check_table_against_journal(const chunked_plan& plan, const journal_entry& entry) {
   const auto refuse = [&](const std::string& why) {
     return invalid_argument(
-        "cannot --resume: the table '" + plan.table + "' " + why + " its journal '" +
-        plan.journal + "' records: it was changed after the run (start over without --resume)");
+        "cannot --resume: the table '" + plan.table + "' " + why + " its journal '" + plan.journal +
+        "' records: it was changed after the run (start over without --resume)");
   };
   std::error_code unreadable;
   const std::uintmax_t size = std::filesystem::file_size(plan.table, unreadable);
@@ -101,7 +104,8 @@ void check_table_against_journal(const chunked_plan& plan, const journal_entry& 
   in.read(text.data(), std::streamsize(text.size()));
   if (std::uint64_t(in.gcount()) != entry.bytes)
     throw io_error("cannot --resume: cannot read the table '" + plan.table + "'");
-  if (text.compare(0, plan.header.size(), plan.header) != 0) throw refuse("has another header than");
+  if (text.compare(0, plan.header.size(), plan.header) != 0)
+    throw refuse("has another header than");
   member_rows rows;
   try {
     rows = plan.rows_in(text);
@@ -145,30 +149,50 @@ bool interrupt_requested() { return interrupt_flag != 0; }
 chunked_outcome run_chunked(
     const chunked_plan& plan,
     const std::function<chunk_output(std::int64_t, std::int64_t&)>& produce) {
+  const rank_place here = this_rank();
   chunked_outcome outcome;
   outcome.next = plan.first;
-  std::int64_t chunk = plan.chunk ? *plan.chunk : std::max<std::int64_t>(plan.end - plan.first, 1);
+  const std::int64_t members = std::max<std::int64_t>(plan.end - plan.first, 1);
+  // Shared among ranks without --chunk: guided self-scheduling — each chunk 1/(8·ranks) of the
+  // members not yet handed out, but no fewer than 1/(64·ranks) of all: large chunks while much is
+  // left, small ones at the end, so that costly members at the end leave no rank a long tail.
+  // Alone, one chunk is fastest.
+  const bool guided = here.distributed() && !plan.chunk;
+  const std::int64_t shares = 8 * std::int64_t(here.ranks);
+  const std::int64_t guided_floor = std::max<std::int64_t>(1, members / (8 * shares));
+  const auto guided_size = [&](std::int64_t remaining) {
+    return std::max(guided_floor, (remaining + shares - 1) / shares);
+  };
+  std::int64_t chunk = plan.chunk ? *plan.chunk : guided ? guided_size(members) : members;
   const bool side = !plan.side.empty();
-  if (plan.resume) {
-    const journal_entry entry = read_journal(plan);
-    check_table_against_journal(plan, entry);
+  // Rank 0 checks a resume before any rank starts, and writes only once all are ready.
+  std::optional<journal_entry> resumed;
+  if (here.owns_outputs() && plan.resume) {
+    resumed = read_journal(plan);
+    check_table_against_journal(plan, *resumed);
     if (side) {
       std::error_code error;
       const std::uintmax_t size = std::filesystem::file_size(plan.side, error);
-      if (error || size < entry.side_bytes)
+      if (error || size < resumed->side_bytes)
         throw invalid_argument("cannot --resume: the file '" + plan.side +
                                "' is shorter than its journal records (start over without "
                                "--resume)");
     }
-    outcome.next = entry.next_member;
-    chunk = entry.chunk;
-    outcome.wall_seconds = entry.wall_seconds;
-    std::filesystem::resize_file(plan.table, entry.bytes);  // cut a torn tail
-    if (side) std::filesystem::resize_file(plan.side, entry.side_bytes);
-  } else {
+  }
+  bool reports = false;
+  const int failed = start_together(0, reports);
+  if (failed != 0) throw reported_by_another_rank(failed);
+  if (resumed) {
+    outcome.next = resumed->next_member;
+    chunk = resumed->chunk;
+    outcome.wall_seconds = resumed->wall_seconds;
+    std::filesystem::resize_file(plan.table, resumed->bytes);  // cut a torn tail
+    if (side) std::filesystem::resize_file(plan.side, resumed->side_bytes);
+  } else if (here.owns_outputs()) {
     if (!plan.table.empty()) write_atomically(plan.table, plan.header, "--out");
     if (side) write_atomically(plan.side, plan.side_header, plan.side.c_str());
   }
+
   const auto save_journal = [&] {
     const nlohmann::json journal = {
         {"settings", plan.settings},
@@ -180,30 +204,68 @@ chunked_outcome run_chunked(
         {"side_bytes", side ? std::filesystem::file_size(plan.side) : 0}};
     write_atomically(plan.journal, journal.dump(2) + "\n", "the journal");
   };
-  if (!plan.table.empty() && !plan.resume) save_journal();
-  std::signal(SIGINT, on_interrupt);
-  while (outcome.next < plan.end) {
-    std::int64_t count = std::min(chunk, plan.end - outcome.next);
-    chunk_output part;
-    try {
-      part = produce(outcome.next, count);
-    } catch (const interrupted&) {
-      outcome.interrupted = true;
-      return outcome;
+  if (here.owns_outputs() && !plan.table.empty() && !plan.resume) save_journal();
+  // Members [first, first + count) exactly: a chunk too large for memory is run in the parts
+  // `produce` lowers it to, and later chunks start at the size that fitted.
+  std::int64_t fitting = chunk;
+  const auto compute = [&](std::int64_t first, std::int64_t count) {
+    computed_chunk done;
+    for (std::int64_t finished = 0; finished < count;) {
+      std::int64_t part = std::min(fitting, count - finished);
+      const chunk_output output = produce(first + finished, part);
+      fitting = std::min(fitting, part);
+      finished += part;
+      done.rows += output.rows;
+      done.side += output.side;
+      done.wall_seconds += output.wall_seconds;
     }
-    chunk = std::min(chunk, count);
-    outcome.next += count;
-    outcome.wall_seconds += part.wall_seconds;
-    if (side) append_durably(plan.side, part.side);
-    if (!plan.table.empty()) {
-      append_durably(plan.table, part.rows);
+    return done;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const double wall_before = outcome.wall_seconds;
+  const auto save = [&](const computed_chunk& done) {
+    outcome.next = done.first + done.count;
+    // Alone, the solves' own time; shared, the run's: the ranks' solves overlap.
+    outcome.wall_seconds =
+        here.distributed()
+            ? wall_before +
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            : outcome.wall_seconds + done.wall_seconds;
+    if (side) append_durably(plan.side, done.side);
+    if (plan.table.empty()) {
+      outcome.rows += done.rows;
+    } else {
+      append_durably(plan.table, done.rows);
       save_journal();
     }
+  };
+  if (here.distributed()) {
+    // Ctrl-C ends an MPI job like a kill (mpirun stops every rank): --resume finishes it.
+    const auto chunk_size = [&](std::int64_t remaining) {
+      return guided ? guided_size(remaining) : chunk;
+    };
+    outcome.work = share_chunks(outcome.next, plan.end, chunk_size, compute, save);
+    return outcome;
+  }
+  std::signal(SIGINT, on_interrupt);
+  rank_work mine;
+  while (outcome.next < plan.end) {
+    computed_chunk done;
+    try {
+      done = compute_measured(compute, outcome.next,
+                              std::min({chunk, fitting, plan.end - outcome.next}), 0);
+    } catch (const interrupted&) {
+      outcome.interrupted = true;
+      break;
+    }
+    mine.add(done);
+    save(done);
     if (interrupt_requested() && outcome.next < plan.end) {
       outcome.interrupted = true;
-      return outcome;
+      break;
     }
   }
+  outcome.work = {mine};
   return outcome;
 }
 
@@ -218,20 +280,30 @@ int report_interrupt(const chunked_plan& plan, const chunked_outcome& outcome) {
 }
 
 nlohmann::json run_sidecar(const nlohmann::json& settings, const std::string& command_line,
-                           const std::string& table, double wall_seconds,
+                           const std::string& table, const chunked_outcome& outcome,
                            const std::vector<run_summary>& runs,
                            const nlohmann::json& status_counts) {
   nlohmann::json sidecar = settings;
   sidecar["gradflow_version"] = version;
   sidecar["date"] = utc_now();
   sidecar["command"] = command_line;
-  sidecar["wall_seconds"] = wall_seconds;
+  sidecar["wall_seconds"] = outcome.wall_seconds;
   sidecar["table"] = table;
   if (!runs.empty()) {
     sidecar["backend"] = to_string(runs.back().backend);
     sidecar["device"] = runs.back().device;
   }
   sidecar["status_counts"] = status_counts;
+  nlohmann::json ranks = nlohmann::json::array();
+  for (std::size_t rank = 0; rank < outcome.work.size(); ++rank) {
+    const rank_work& work = outcome.work[rank];
+    ranks.push_back({{"rank", rank},
+                     {"members", work.members},
+                     {"chunks", work.chunks},
+                     {"busy_seconds", work.busy_seconds},
+                     {"cpu_seconds", work.cpu_seconds}});
+  }
+  sidecar["ranks"] = ranks;
   return sidecar;
 }
 

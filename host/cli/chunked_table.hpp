@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/result.hpp"
+#include "mpi_job.hpp"
 
 namespace gradflow::cli {
 
@@ -47,7 +48,11 @@ struct chunked_plan {
 struct chunked_outcome {
   bool interrupted = false;
   std::int64_t next = 0;  ///< the first member not saved
-  double wall_seconds = 0;  ///< of every chunk, the interrupted run's included
+  /// Alone: of every chunk's solves; shared among ranks: of the run. The interrupted run's
+  /// included.
+  double wall_seconds = 0;
+  std::string rows;             ///< every chunk's rows, in member order, when the plan has no table
+  std::vector<rank_work> work;  ///< what each rank computed in this run (rank 0 knows)
 };
 
 /// The flag a Ctrl-C sets (a second one stops at once); installed by run_chunked.
@@ -58,17 +63,22 @@ bool interrupt_requested();
 /// the header (or on resume checks the table and side file against the journal and cuts a torn
 /// tail), appends every chunk and journals it; the journal is removed by finish_chunked. On Ctrl-C
 /// a chunked run finishes its running chunk; the message then says how to resume.
-chunked_outcome run_chunked(const chunked_plan& plan,
-                            const std::function<chunk_output(std::int64_t, std::int64_t&)>& produce);
+/// In an MPI job every rank calls it: rank 0 does the file work and hands the chunks out to every
+/// rank (share_chunks; without --chunk, in guided chunks that shrink as the members run out), the
+/// others only compute; the table is the one a single process writes, byte for byte.
+chunked_outcome run_chunked(
+    const chunked_plan& plan,
+    const std::function<chunk_output(std::int64_t, std::int64_t&)>& produce);
 
 /// For an interrupted run: says on stderr how many members are saved and how to finish; returns
 /// 130 (the exit status of a Ctrl-C).
 int report_interrupt(const chunked_plan& plan, const chunked_outcome& outcome);
 
 /// A finished run's sidecar: its settings, then gradflow_version, date, command (the command
-/// line), wall_seconds, table, status_counts, and the backend and device of its last solve.
+/// line), wall_seconds, table, status_counts, the backend and device of its last solve, and ranks:
+/// what each process computed in this invocation (members, chunks, busy and CPU seconds).
 nlohmann::json run_sidecar(const nlohmann::json& settings, const std::string& command_line,
-                           const std::string& table, double wall_seconds,
+                           const std::string& table, const chunked_outcome& outcome,
                            const std::vector<run_summary>& runs,
                            const nlohmann::json& status_counts);
 

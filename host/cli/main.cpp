@@ -1,12 +1,14 @@
 // gradflow: batched gradient-flow optimisation from the command line.
-// Exit codes: 0 success, 2 usage or input error, 1 runtime failure (device, I/O during the run).
+// Exit codes: exit_code.hpp.
 #include <iostream>
 #include <new>
 
 #include <CLI/CLI.hpp>
 
+#include "exit_code.hpp"
 #include "gradflow/gradflow.hpp"
 #include "merge_command.hpp"
+#include "mpi_job.hpp"
 #include "plot_command.hpp"
 #include "solve_command.hpp"
 #include "sweep_command.hpp"
@@ -32,23 +34,30 @@ int print_info() {
     for (std::size_t d = 0; d < devices.size(); ++d)
       std::cout << "cuda device " << d << ": " << devices[d] << "\n";
   }
+  std::cout << "mpi: " << gradflow::cli::mpi_description() << "\n";
   print_rows("methods", gradflow::method_table);
   print_rows("dynamics", gradflow::dynamics_table);
   return 0;
 }
 
-/// Errors the user can fix by changing the command or its files (exit 2); the rest are runtime
-/// failures (exit 1).
-bool is_input_error(const std::exception& e) {
-  return dynamic_cast<const gradflow::invalid_argument*>(&e) ||
-         dynamic_cast<const gradflow::io_error*>(&e) ||
-         dynamic_cast<const gradflow::not_compiled*>(&e) ||
-         dynamic_cast<const gradflow::no_device*>(&e);
+/// Prints a failure once: alone, or in an MPI job before its ranks started together, the lowest
+/// failing rank prints (a mistake in the command fails every rank alike); once started, the rank
+/// that has it.
+int report(int code, const std::string& message) {
+  using namespace gradflow::cli;
+  bool reports = true;
+  if (this_rank().distributed() && !started_together()) code = start_together(code, reports);
+  if (!reports) return code;
+  std::cerr << "gradflow: ";
+  if (this_rank().rank != 0) std::cerr << "rank " << this_rank().rank << ": ";
+  std::cerr << message << "\n";
+  return code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const gradflow::cli::mpi_session mpi(argc, argv);
   CLI::App app{
       "gradflow: many least-squares problems solved at once by integrating their gradient flows"};
   app.require_subcommand(1);
@@ -77,12 +86,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
-    return app.exit(e);
+    if (gradflow::cli::this_rank().owns_outputs()) return app.exit(e);
+    return 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return 2;
+    return report(2, e.what());
   }
 
+  // In an MPI job sweep and train share their members among the ranks; any other command runs on
+  // rank 0 alone, the others ready at once.
+  if (!*sweep && !*train && gradflow::cli::this_rank().distributed()) {
+    bool reports = false;
+    gradflow::cli::start_together(0, reports);
+    if (!gradflow::cli::this_rank().owns_outputs()) return 0;
+  }
   try {
     if (*info) return print_info();
     if (*plot) return gradflow::cli::run_plot_command(plot_arguments);
@@ -90,12 +106,13 @@ int main(int argc, char** argv) {
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     if (*train) return gradflow::cli::run_train_command(train_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments, command_line);
+  } catch (const gradflow::cli::reported_by_another_rank& e) {
+    return e.code;
   } catch (const std::bad_alloc&) {
-    std::cerr << "gradflow: out of host memory while reading or building the problems (a smaller "
-                 "batch, or a sweep with --chunk, needs less)\n";
-    return 1;
+    return report(1,
+                  "out of host memory while reading or building the problems (a smaller batch, or "
+                  "a sweep with --chunk, needs less)");
   } catch (const std::exception& e) {
-    std::cerr << "gradflow: " << e.what() << "\n";
-    return is_input_error(e) ? 2 : 1;
+    return report(gradflow::cli::exit_code_of(e), e.what());
   }
 }

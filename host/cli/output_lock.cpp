@@ -1,5 +1,7 @@
 #include "output_lock.hpp"
 
+#include "mpi_job.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -61,6 +63,7 @@ output_lock::~output_lock() {
 std::vector<output_lock> lock_outputs(
     const std::vector<std::pair<std::string, std::string>>& outputs) {
   std::vector<output_lock> locks;
+  if (!this_rank().owns_outputs()) return locks;
   locks.reserve(outputs.size());
   for (const auto& [path, option] : outputs) locks.emplace_back(path, option);
   return locks;

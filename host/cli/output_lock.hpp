@@ -23,7 +23,8 @@ private:
   int descriptor_ = -1;
 };
 
-/// Locks every (path, option) of `outputs`, in order; all or none.
+/// Locks every (path, option) of `outputs`, in order; all or none. In an MPI job rank 0 alone
+/// writes, so the other ranks take no locks.
 std::vector<output_lock> lock_outputs(
     const std::vector<std::pair<std::string, std::string>>& outputs);
 

@@ -97,7 +97,13 @@ int trace_interval(const solver_arguments& arguments) {
   return int(value);
 }
 
-std::string trace_csv(const std::vector<trace_point>& trace, bool with_header) {
+std::string trace_csv(std::vector<trace_point> trace, bool with_header) {
+  // Member by member (each history in step order), not in the order the solve recorded them —
+  // which interleaves the members of a batch — so the file does not depend on how the members
+  // were chunked or shared among ranks.
+  std::stable_sort(trace.begin(), trace.end(), [](const trace_point& a, const trace_point& b) {
+    return a.problem < b.problem;
+  });
   std::string text = with_header ? "member,step,t,grad_norm\n" : "";
   for (const auto& point : trace)
     text += std::to_string(point.problem) + "," + std::to_string(point.step) + "," +

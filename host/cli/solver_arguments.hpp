@@ -36,7 +36,7 @@ struct solver_arguments {
 int trace_interval(const solver_arguments& arguments);
 
 /// The trace as CSV rows `member,step,t,grad_norm` (header when `with_header`).
-std::string trace_csv(const std::vector<trace_point>& trace, bool with_header);
+std::string trace_csv(std::vector<trace_point> trace, bool with_header);
 
 /// The command-line flag of a hyperparameter registry row: --name with '-' for '_' (--lgf-record).
 std::string flag_of(const hyperparameter_info& row);

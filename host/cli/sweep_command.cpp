@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "chunked_table.hpp"
+#include "device_choice.hpp"
 #include "gradflow/gradflow.hpp"
 #include "json_file.hpp"
+#include "mpi_job.hpp"
 #include "objective_source.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
@@ -99,24 +101,29 @@ using cli::problem_count;  // objectives' (objective_source.hpp), which the temp
 
 template <class Real>
 sweep_result sweep_members(const least_squares_batch<Real>& problems, const sweep_spec& spec,
-                           std::int64_t first, std::int64_t count, solver_context& context) {
-  return run_sweep(problems, spec, first, count, context);
+                           std::int64_t first, std::int64_t count, device_set& devices) {
+  return devices.split(first, count, [&](std::int64_t f, std::int64_t c, solver_context& context) {
+    return run_sweep(problems, spec, f, c, context);
+  });
 }
 
 sweep_result sweep_members(const objective_problems& problems, const sweep_spec& spec,
-                           std::int64_t first, std::int64_t count, solver_context& context) {
-  return std::visit([&](const auto& batch) { return sweep(batch, spec, first, count, context); },
-                    problems);
+                           std::int64_t first, std::int64_t count, device_set& devices) {
+  return devices.split(first, count, [&](std::int64_t f, std::int64_t c, solver_context& context) {
+    return std::visit([&](const auto& batch) { return sweep(batch, spec, f, c, context); },
+                      problems);
+  });
 }
 
-/// Runs members [first, first + count) in `context` (every chunk on one engine), halving the chunk
-/// on out-of-memory until one fits; one member that does not fit fails with the bytes it needs.
+/// Runs members [first, first + count) on `devices` (every chunk on the same engines), halving the
+/// chunk on out-of-memory until one fits; one member that does not fit fails with the bytes it
+/// needs.
 template <class Problems>
 sweep_result run_chunk(const Problems& problems, const sweep_spec& spec, std::int64_t first,
-                       std::int64_t& count, solver_context& context) {
+                       std::int64_t& count, device_set& devices) {
   for (;;) {
     try {
-      return sweep_members(problems, spec, first, count, context);
+      return sweep_members(problems, spec, first, count, devices);
     } catch (const std::exception& e) {
       const bool memory =
           dynamic_cast<const out_of_memory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e);
@@ -205,8 +212,12 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
     return span;
   };
 
+  device_set devices = devices_for_run(arguments.devices, spec.base.backend);
   // The progress line counts members across chunks; inside a chunk the solve reports its own.
-  const progress_line progress(!arguments.quiet, end - first);
+  // Shared among ranks or devices, the members finish out of order: no line.
+  const rank_place here = this_rank();
+  const progress_line progress(!arguments.quiet && !here.distributed() && devices.size() == 1,
+                               end - first);
   const auto started = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -221,28 +232,25 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   // Ctrl-C: a chunked run finishes its running chunk (saved, so nothing computed is lost); an
   // unchunked one stops at the solve's next check, since nothing of it could be saved anyway.
   if (!chunked) live_spec.base.should_stop = [] { return interrupt_requested(); };
-  sweep_result in_memory;  // the rows when there is no --out
-  in_memory.axes = spec.axes;
   std::vector<run_summary> runs;
-  solver_context context;
   const chunked_outcome outcome = run_chunked(plan, [&](std::int64_t next, std::int64_t& count) {
     chunk_start = next;
-    const sweep_result part = run_chunk(problems, live_spec, next, count, context);
+    const sweep_result part = run_chunk(problems, live_spec, next, count, devices);
     runs.insert(runs.end(), part.runs.begin(), part.runs.end());
-    if (paths.table.empty())
-      in_memory.rows.insert(in_memory.rows.end(), part.rows.begin(), part.rows.end());
-    return chunk_output{paths.table.empty() ? std::string() : table_rows(part, format),
+    return chunk_output{table_rows(part, format),
                         tracing ? trace_csv(part.trace, false) : std::string(), part.wall_seconds};
   });
+  if (!here.owns_outputs()) return 0;
   if (!outcome.interrupted) progress.update(end - first, 0, elapsed());
   progress.finish();
   if (outcome.interrupted) return report_interrupt(plan, outcome);
-  const double wall_seconds = outcome.wall_seconds;
 
   table_format written = format;
-  sweep_result table = paths.table.empty() ? in_memory : read_table(paths.table, written);
+  sweep_result table = paths.table.empty()
+                           ? parse_table(plan.header + outcome.rows, "the sweep's rows", written)
+                           : read_table(paths.table, written);
   table.axes = spec.axes;
-  table.wall_seconds = wall_seconds;
+  table.wall_seconds = outcome.wall_seconds;
   table.runs = runs;
   if (!paths.table.empty()) {
     nlohmann::json counts = nlohmann::json::object();
@@ -251,7 +259,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
       counts[name] = counts.value(name, 0) + 1;
     }
     nlohmann::json sidecar =
-        run_sidecar(settings, command_line, paths.table, wall_seconds, runs, counts);
+        run_sidecar(settings, command_line, paths.table, outcome, runs, counts);
     sidecar["preset"] = arguments.preset;
     sidecar["config"] = arguments.config;
     sidecar["member_range"] = {first, end};
@@ -301,6 +309,8 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
                      "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_option("--shard", arguments.shard,
                      "i/N: run only the i-th of N slices of the members");
+  command.add_option("--devices", arguments.devices,
+                     "0,1,… or all: split each chunk over these CUDA devices, one stream each");
   command.add_flag("--resume", arguments.resume,
                    "finish an interrupted run of the same command (skips finished chunks)");
   command.add_flag("--quiet", arguments.quiet, "print no summary");

@@ -25,6 +25,7 @@ struct sweep_arguments {
   std::string format = "csv";         ///< csv | jsonl
   std::optional<std::int64_t> chunk;  ///< members per chunk (>= 1); unset: all at once
   std::string shard;                  ///< "i/N": run the i-th of N contiguous slices
+  std::string devices;                ///< "0,1,…" or "all": each chunk split over these devices
   bool resume = false;
   bool quiet = false;
 };

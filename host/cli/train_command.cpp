@@ -414,9 +414,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   // Ctrl-C: a chunked run finishes its running chunk (saved); an unchunked one stops at the
   // solve's next check, since nothing of it could be saved anyway.
   if (!a.chunk) base.solver.should_stop = [] { return interrupt_requested(); };
-  const progress_line progress(!a.quiet, total);
+  const rank_place here = this_rank();
+  const progress_line progress(!a.quiet && !here.distributed(), total);
   const auto started = std::chrono::steady_clock::now();
-  std::string in_memory;
   std::vector<run_summary> runs;
   solver_context context;
   std::vector<std::int64_t> status_counts(status_count, 0);
@@ -424,16 +424,16 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     const training_result result = train(chunk_spec(base, grid, first, count), context);
     runs.insert(runs.end(), result.runs.begin(), result.runs.end());
     const std::string rows = rows_of(grid, first, result, format);
-    if (a.out.empty()) in_memory += rows;
     progress.update(
         first + count, 0,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return chunk_output{rows, weights_lines(first, result), result.wall_seconds};
   });
+  if (!here.owns_outputs()) return 0;
   progress.finish();
   if (outcome.interrupted) return report_interrupt(plan, outcome);
 
-  std::string table_text = in_memory;
+  std::string table_text = plan.header + outcome.rows;
   if (!a.out.empty()) {
     std::ifstream in(a.out, std::ios::binary);
     table_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -456,8 +456,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     }
   }
   if (!a.out.empty()) {
-    nlohmann::json side =
-        run_sidecar(settings, command_line, a.out, outcome.wall_seconds, runs, counts);
+    nlohmann::json side = run_sidecar(settings, command_line, a.out, outcome, runs, counts);
     side["weights"] = plan.side;
     side["members"] = total;
     write_atomically(sidecar, side.dump(2) + "\n", "the sidecar");

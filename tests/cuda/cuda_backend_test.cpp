@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gradflow/devices.hpp"
 #include "gradflow/gradflow.hpp"
 #include "gradflow/mgh.hpp"
 
@@ -229,6 +230,40 @@ TEST_F(CudaBackend, SweepRowsMatchTheCpuSweep) {
     EXPECT_EQ(gpu.rows[r].axis_values, cpu.rows[r].axis_values);
     EXPECT_NEAR(double(gpu.rows[r].accepted_steps), double(cpu.rows[r].accepted_steps), 2.0);
   }
+}
+
+TEST_F(CudaBackend, SweepSplitOverDevicesMatchesOneContext) {
+  // Every device that answers, and device 0 twice (two contexts, two streams on one GPU).
+  random_spec problems_spec;
+  problems_spec.batch_size = 3;
+  problems_spec.random_initial = true;
+  const auto problems = random_least_squares<double>(problems_spec);
+  sweep_spec spec;
+  spec.axes = {parse_axis("lr", "1e-3:1e-1:5:log"), parse_axis("zeta", "0.25,1,4")};
+  spec.methods = {method::rk4};
+  spec.base.dynamics = dynamics::heavy_ball;
+  spec.base.max_steps = 5000;
+  spec.base.backend = backend_kind::cuda;
+  const auto whole = run_sweep(problems, spec);
+  std::vector<int> every = {0, 0};
+  for (int d = 1; d < cuda_device_count(); ++d) every.push_back(d);
+  device_set devices(every, true);
+  const auto joined =
+      devices.split(0, std::int64_t(whole.rows.size()),
+                    [&](std::int64_t first, std::int64_t count, solver_context& context) {
+                      return run_sweep(problems, spec, first, count, context);
+                    });
+  ASSERT_EQ(joined.rows.size(), whole.rows.size());
+  for (std::size_t r = 0; r < whole.rows.size(); ++r) {
+    EXPECT_EQ(joined.rows[r].member, whole.rows[r].member);
+    EXPECT_EQ(joined.rows[r].outcome, whole.rows[r].outcome) << "member " << r;
+    EXPECT_NEAR(double(joined.rows[r].accepted_steps), double(whole.rows[r].accepted_steps), 2.0);
+    if (whole.rows[r].outcome == status::converged)
+      EXPECT_NEAR(joined.rows[r].objective, whole.rows[r].objective,
+                  1e-9 * std::max(1.0, std::abs(whole.rows[r].objective)));
+  }
+  for (const auto& run : joined.runs) EXPECT_EQ(run.backend, backend_kind::cuda);
+  EXPECT_THROW(use_cuda_device(cuda_device_count()), no_device);
 }
 
 TEST_F(CudaBackend, BuiltInObjectivesRunOnTheDeviceFromPlainCpp) {
