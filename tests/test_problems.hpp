@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gradflow/least_squares.hpp"
+#include "gradflow/sweep.hpp"
 
 namespace gradflow::testing {
 
@@ -37,6 +38,26 @@ inline least_squares_batch<double> diagonal_quadratic(const std::vector<double>&
   }
   batch.initial = start;
   return batch;
+}
+
+/// Two seed problems (50×5, k = 2) with random starts.
+inline least_squares_batch<double> two_seed_problems() {
+  random_spec spec;
+  spec.batch_size = 2;
+  spec.random_initial = true;
+  return random_least_squares<double>(spec);
+}
+
+/// A sweep of 24 members over two problems: rk4 and tsit5 × 3 learning rates × ζ ∈ {0.5, 2}
+/// (heavy ball, CPU), so that contiguous slices straddle the method boundary.
+inline sweep_spec two_method_sweep() {
+  sweep_spec spec;
+  spec.axes = {parse_axis("lr", "1e-3:1e-1:3:log"), parse_axis("zeta", "0.5,2")};
+  spec.methods = {method::rk4, method::tsit5};
+  spec.base.dynamics = dynamics::heavy_ball;
+  spec.base.backend = backend_kind::cpu;
+  spec.base.max_steps = 2000;
+  return spec;
 }
 
 }  // namespace gradflow::testing

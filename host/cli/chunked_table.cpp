@@ -181,7 +181,7 @@ chunked_outcome run_chunked(
   }
   bool reports = false;
   const int failed = start_together(0, reports);
-  if (failed != 0) throw reported_by_another_rank(failed);
+  if (failed != 0) throw reported_by_another_rank();
   if (resumed) {
     outcome.next = resumed->next_member;
     chunk = resumed->chunk;

@@ -40,14 +40,14 @@ int print_info() {
   return 0;
 }
 
-/// Prints a failure once: alone, or in an MPI job before its ranks started together, the lowest
-/// failing rank prints (a mistake in the command fails every rank alike); once started, the rank
-/// that has it.
+/// Prints a failure once and returns the exit status: alone, or in an MPI job before its ranks
+/// started together, the lowest failing rank prints (a mistake in the command fails every rank
+/// alike) and the others end quietly (mpi_job.hpp); once started, the rank that has it.
 int report(int code, const std::string& message) {
   using namespace gradflow::cli;
   bool reports = true;
   if (this_rank().distributed() && !started_together()) code = start_together(code, reports);
-  if (!reports) return code;
+  if (!reports) return 0;
   std::cerr << "gradflow: ";
   if (this_rank().rank != 0) std::cerr << "rank " << this_rank().rank << ": ";
   std::cerr << message << "\n";
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     if (*train) return gradflow::cli::run_train_command(train_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments, command_line);
-  } catch (const gradflow::cli::reported_by_another_rank& e) {
-    return e.code;
+  } catch (const gradflow::cli::reported_by_another_rank&) {
+    return 0;
   } catch (const std::bad_alloc&) {
     return report(1,
                   "out of host memory while reading or building the problems (a smaller batch, or "

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -228,11 +229,16 @@ void compute_for_rank_zero(
     std::int64_t assignment[2] = {0, 0};
     MPI_Recv(assignment, 2, MPI_INT64_T, 0, assign_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (assignment[1] == 0) return;
-    computed_chunk done;
+    std::string result;
     int code = 0;
     std::string message;
     try {
-      done = compute_measured(compute, assignment[0], assignment[1], place.rank);
+      result = packed(compute_measured(compute, assignment[0], assignment[1], place.rank));
+      // One MPI message counts its bytes in an int.
+      if (result.size() > std::size_t(std::numeric_limits<int>::max()))
+        throw error("the rows of a chunk of " + std::to_string(assignment[1]) + " members take " +
+                    std::to_string(result.size()) +
+                    " bytes, more than one MPI message holds (2 GiB): pass a smaller --chunk");
     } catch (const std::exception& e) {
       code = exit_code_of(e);
       message = e.what();
@@ -241,9 +247,9 @@ void compute_for_rank_zero(
       std::string bytes;
       put(bytes, code);
       send_bytes(bytes + message, failure_tag);
-      throw reported_by_another_rank(code);
+      throw reported_by_another_rank();
     }
-    send_bytes(packed(done), result_tag);
+    send_bytes(result, result_tag);
   }
 }
 

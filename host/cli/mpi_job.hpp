@@ -40,17 +40,18 @@ rank_place this_rank();
 /// Every rank calls this once after its setup (arguments, inputs, and on rank 0 the outputs and
 /// journal), with 0 or the exit code of its setup failure. Returns the job's code: the code of the
 /// lowest failing rank, 0 when all are ready. `reports` is set on the one rank that should print
-/// the failure (the lowest failing one), so a mistake every rank makes prints once.
+/// the failure and exit with it (the lowest failing one), so a mistake every rank makes prints
+/// once; the others end quietly (reported_by_another_rank).
 int start_together(int code, bool& reports);
 
 /// Whether start_together has run: after it, failures travel by share_chunks instead.
 bool started_together();
 
-/// A failure that another rank reports: this rank ends with `code` and prints nothing.
+/// A failure that another rank reports: this rank ends quietly with exit status 0. The reporting
+/// rank's status is the job's (mpirun exits with the first non-zero one); had this rank exited
+/// non-zero first, mpirun could end the job before the report is printed or the last chunks saved.
 struct reported_by_another_rank : std::runtime_error {
-  int code;
-  explicit reported_by_another_rank(int exit_code)
-      : std::runtime_error("reported by another rank"), code(exit_code) {}
+  reported_by_another_rank() : std::runtime_error("reported by another rank") {}
 };
 
 /// One chunk of members computed somewhere: its table rows and side lines, its solves' wall time,
@@ -105,7 +106,8 @@ inline computed_chunk compute_measured(
 /// `compute(first, count)` computes a chunk on the rank it was handed to. On rank 0, `save`
 /// receives the chunks in member order (one at a time, from whichever thread holds them); the other
 /// ranks never call it. A failure on any rank stops the hand-out; rank 0 then throws it with the
-/// rank named, after saving every chunk before it, and the others throw reported_by_another_rank.
+/// rank named, after saving every chunk before it, and the failing rank throws
+/// reported_by_another_rank.
 /// Returns, on rank 0, each rank's work.
 std::vector<rank_work> share_chunks(
     std::int64_t first, std::int64_t end,

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "chunked_table.hpp"
+#include "device_choice.hpp"
 #include "gradflow/detail/neural_field.hpp"
 #include "gradflow/gradflow.hpp"
 #include "gradflow/neural_ode.hpp"
@@ -418,6 +419,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   const progress_line progress(!a.quiet && !here.distributed(), total);
   const auto started = std::chrono::steady_clock::now();
   std::vector<run_summary> runs;
+  bind_rank_to_device(base.solver.backend);
   solver_context context;
   std::vector<std::int64_t> status_counts(status_count, 0);
   const chunked_outcome outcome = run_chunked(plan, [&](std::int64_t first, std::int64_t& count) {

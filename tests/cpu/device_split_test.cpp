@@ -11,27 +11,10 @@
 #include "cli_fixture.hpp"
 #include "gradflow/devices.hpp"
 #include "gradflow/gradflow.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
-
-sweep_spec traced_spec() {
-  sweep_spec spec;
-  spec.axes = {parse_axis("lr", "1e-3:1e-1:3:log"), parse_axis("zeta", "0.5,2")};
-  spec.methods = {method::rk4, method::tsit5};
-  spec.base.dynamics = dynamics::heavy_ball;
-  spec.base.backend = backend_kind::cpu;
-  spec.base.max_steps = 2000;
-  spec.base.trace_every = 10;
-  return spec;
-}
-
-least_squares_batch<double> two_problems() {
-  random_spec problems;
-  problems.batch_size = 2;
-  problems.random_initial = true;
-  return random_least_squares<double>(problems);
-}
 
 std::vector<std::tuple<std::int64_t, std::int64_t, double, double>> sorted_trace(
     const std::vector<trace_point>& trace) {
@@ -43,8 +26,9 @@ std::vector<std::tuple<std::int64_t, std::int64_t, double, double>> sorted_trace
 }
 
 TEST(DeviceSplit, PartsJoinToTheWholeSweepInMemberOrder) {
-  const auto problems = two_problems();
-  const sweep_spec spec = traced_spec();
+  const auto problems = testing::two_seed_problems();
+  sweep_spec spec = testing::two_method_sweep();
+  spec.base.trace_every = 10;
   const auto run_part = [&](std::int64_t first, std::int64_t count, solver_context& context) {
     return run_sweep(problems, spec, first, count, context);
   };

@@ -5,6 +5,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "gradflow/mgh.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
@@ -43,19 +44,12 @@ TEST(SweepAxis, BadSpecificationsNameTheAxis) {
   expect_rejected("zeta", "", "empty");
 }
 
-least_squares_batch<double> two_problems() {
-  random_spec spec;
-  spec.batch_size = 2;
-  spec.random_initial = true;
-  return random_least_squares<double>(spec);
-}
-
 TEST(Sweep, MembersAreProblemMajorWithTheLastAxisFastest) {
   sweep_spec spec;
   spec.axes = {parse_axis("lr", "0.01,0.04"), parse_axis("zeta", "0.5,1,2")};
   spec.base.method = method::rk4;
   spec.base.dynamics = dynamics::heavy_ball;
-  const auto expanded = expand_sweep(two_problems(), spec, method::rk4);
+  const auto expanded = expand_sweep(testing::two_seed_problems(), spec, method::rk4);
   ASSERT_EQ(expanded.size(), 12);
   EXPECT_EQ(sweep_size(spec, 2), 12);
   EXPECT_EQ(expanded.problem_of[5], 0);
@@ -64,19 +58,19 @@ TEST(Sweep, MembersAreProblemMajorWithTheLastAxisFastest) {
   EXPECT_EQ(expanded.options.zeta.at(4, 0), 1.0);
   // Heavy ball: the learning rate lr is the ODE sampled at dt = √lr.
   EXPECT_DOUBLE_EQ(expanded.options.dt.at(4, 0), 0.2);
-  const auto gradient = expand_sweep(two_problems(), spec, method::gd);
+  const auto gradient = expand_sweep(testing::two_seed_problems(), spec, method::gd);
   EXPECT_DOUBLE_EQ(gradient.options.dt.at(4, 0), 0.04);
 }
 
 TEST(Sweep, UnknownOrDuplicateAxesAndPerMemberBaseOptionsAreRejected) {
   sweep_spec spec;
   spec.axes = {sweep_axis{"zeta", {1.0}, false}, sweep_axis{"zeta", {2.0}, false}};
-  EXPECT_THROW(expand_sweep(two_problems(), spec, method::rk4), invalid_argument);
+  EXPECT_THROW(expand_sweep(testing::two_seed_problems(), spec, method::rk4), invalid_argument);
   spec.axes = {sweep_axis{"zeta", {}, false}};
-  EXPECT_THROW(expand_sweep(two_problems(), spec, method::rk4), invalid_argument);
+  EXPECT_THROW(expand_sweep(testing::two_seed_problems(), spec, method::rk4), invalid_argument);
   spec.axes = {};
   spec.base.rtol = std::vector<double>{1e-6, 1e-7};
-  EXPECT_THROW(expand_sweep(two_problems(), spec, method::rk4), invalid_argument);
+  EXPECT_THROW(expand_sweep(testing::two_seed_problems(), spec, method::rk4), invalid_argument);
 }
 
 TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
@@ -87,7 +81,7 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
   spec.base.dynamics = dynamics::heavy_ball;
   spec.base.backend = backend_kind::cpu;
   spec.base.max_steps = 3000;
-  const auto problems = two_problems();
+  const auto problems = testing::two_seed_problems();
   const auto swept = run_sweep(problems, spec);
   ASSERT_EQ(std::int64_t(swept.rows.size()), sweep_size(spec, 2));
   std::int64_t converged = 0;
@@ -125,13 +119,8 @@ TEST(Sweep, RowsEqualMembersSolvedOneByOne) {
 }
 
 TEST(Sweep, ChunksConcatenateToTheWholeSweep) {
-  sweep_spec spec;
-  spec.axes = {parse_axis("lr", "1e-3:1e-1:3:log"), parse_axis("zeta", "0.5,2")};
-  spec.methods = {method::rk4, method::tsit5};
-  spec.base.dynamics = dynamics::heavy_ball;
-  spec.base.backend = backend_kind::cpu;
-  spec.base.max_steps = 2000;
-  const auto problems = two_problems();
+  const sweep_spec spec = testing::two_method_sweep();
+  const auto problems = testing::two_seed_problems();
   const auto whole = run_sweep(problems, spec);
   ASSERT_EQ(whole.rows.size(), 24u);
   std::vector<sweep_row> pieces;
