@@ -153,17 +153,11 @@ chunked_outcome run_chunked(
   chunked_outcome outcome;
   outcome.next = plan.first;
   const std::int64_t members = std::max<std::int64_t>(plan.end - plan.first, 1);
-  // Shared among ranks without --chunk: guided self-scheduling — each chunk 1/(8·ranks) of the
-  // members not yet handed out, but no fewer than 1/(64·ranks) of all: large chunks while much is
-  // left, small ones at the end, so that costly members at the end leave no rank a long tail.
-  // Alone, one chunk is fastest.
+  // Shared among ranks without --chunk: guided chunks (mpi_job.hpp). Alone, one chunk is fastest.
   const bool guided = here.distributed() && !plan.chunk;
-  const std::int64_t shares = 8 * std::int64_t(here.ranks);
-  const std::int64_t guided_floor = std::max<std::int64_t>(1, members / (8 * shares));
-  const auto guided_size = [&](std::int64_t remaining) {
-    return std::max(guided_floor, (remaining + shares - 1) / shares);
-  };
-  std::int64_t chunk = plan.chunk ? *plan.chunk : guided ? guided_size(members) : members;
+  std::int64_t chunk = plan.chunk ? *plan.chunk
+                       : guided   ? guided_chunk(members, members, here.ranks)
+                                  : members;
   const bool side = !plan.side.empty();
   // Rank 0 checks a resume before any rank starts, and writes only once all are ready.
   std::optional<journal_entry> resumed;
@@ -242,7 +236,7 @@ chunked_outcome run_chunked(
   if (here.distributed()) {
     // Ctrl-C ends an MPI job like a kill (mpirun stops every rank): --resume finishes it.
     const auto chunk_size = [&](std::int64_t remaining) {
-      return guided ? guided_size(remaining) : chunk;
+      return guided ? guided_chunk(remaining, members, here.ranks) : chunk;
     };
     outcome.work = share_chunks(outcome.next, plan.end, chunk_size, compute, save);
     return outcome;

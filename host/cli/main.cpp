@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
     return report(2, e.what());
   }
 
-  // In an MPI job sweep and train share their members among the ranks; any other command runs on
-  // rank 0 alone, the others ready at once.
-  if (!*sweep && !*train && gradflow::cli::this_rank().distributed()) {
+  // In an MPI job solve, sweep and train share their problems or members among the ranks; any
+  // other command runs on rank 0 alone, the others ready at once.
+  if (!*solve && !*sweep && !*train && gradflow::cli::this_rank().distributed()) {
     bool reports = false;
     gradflow::cli::start_together(0, reports);
     if (!gradflow::cli::this_rank().owns_outputs()) return 0;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "byte_stream.hpp"
 #include "exit_code.hpp"
 #include "gradflow/error.hpp"
 
@@ -39,43 +40,28 @@ constexpr int result_tag = 2;   ///< rank → 0: a computed chunk, and a request
 constexpr int failure_tag = 3;  ///< rank → 0: its exit code and message; it asks for nothing more
 constexpr int assign_tag = 4;   ///< 0 → rank: {first, count}; count 0 means stop
 
-template <class Value>
-void put(std::string& bytes, const Value& value) {
-  bytes.append(reinterpret_cast<const char*>(&value), sizeof value);
-}
-
-template <class Value>
-Value take(const std::string& bytes, std::size_t& at) {
-  Value value{};
-  std::memcpy(&value, bytes.data() + at, sizeof value);
-  at += sizeof value;
-  return value;
+/// Calls `visit` with each field of `chunk` that travels, in one order (the rank is the sender's).
+template <class Visit, class Chunk>
+void for_each_field(Visit&& visit, Chunk& chunk) {
+  visit(chunk.first);
+  visit(chunk.count);
+  visit(chunk.wall_seconds);
+  visit(chunk.busy_seconds);
+  visit(chunk.cpu_seconds);
+  visit(chunk.rows);
+  visit(chunk.side);
 }
 
 std::string packed(const computed_chunk& chunk) {
-  std::string bytes;
-  put(bytes, chunk.first);
-  put(bytes, chunk.count);
-  put(bytes, chunk.wall_seconds);
-  put(bytes, chunk.busy_seconds);
-  put(bytes, chunk.cpu_seconds);
-  put(bytes, std::uint64_t(chunk.rows.size()));
-  put(bytes, std::uint64_t(chunk.side.size()));
-  return bytes + chunk.rows + chunk.side;
+  byte_writer out;
+  for_each_field([&](const auto& value) { out.put(value); }, chunk);
+  return std::move(out.bytes());
 }
 
 computed_chunk unpacked(const std::string& bytes, int rank) {
   computed_chunk chunk;
-  std::size_t at = 0;
-  chunk.first = take<std::int64_t>(bytes, at);
-  chunk.count = take<std::int64_t>(bytes, at);
-  chunk.wall_seconds = take<double>(bytes, at);
-  chunk.busy_seconds = take<double>(bytes, at);
-  chunk.cpu_seconds = take<double>(bytes, at);
-  const auto rows = take<std::uint64_t>(bytes, at);
-  const auto side = take<std::uint64_t>(bytes, at);
-  chunk.rows = bytes.substr(at, rows);
-  chunk.side = bytes.substr(at + rows, side);
+  byte_reader in(bytes);
+  for_each_field([&](auto& value) { in.take(value); }, chunk);
   chunk.rank = rank;
   return chunk;
 }
@@ -192,9 +178,12 @@ void serve_ranks(chunk_desk& desk) {
       continue;
     }
     if (tag == failure_tag) {
-      std::size_t at = 0;
-      const int code = take<int>(bytes, at);
-      desk.fail(source, code, bytes.substr(at));
+      byte_reader in(bytes);
+      int code = 0;
+      std::string message;
+      in.take(code);
+      in.take(message);
+      desk.fail(source, code, message);
       --active;
       continue;
     }
@@ -244,9 +233,10 @@ void compute_for_rank_zero(
       message = e.what();
     }
     if (code != 0) {
-      std::string bytes;
-      put(bytes, code);
-      send_bytes(bytes + message, failure_tag);
+      byte_writer out;
+      out.put(code);
+      out.put(message);
+      send_bytes(out.bytes(), failure_tag);
       throw reported_by_another_rank();
     }
     send_bytes(result, result_tag);

@@ -5,6 +5,7 @@
 // table, sidecar); every rank computes.
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -54,7 +55,8 @@ struct reported_by_another_rank : std::runtime_error {
   reported_by_another_rank() : std::runtime_error("reported by another rank") {}
 };
 
-/// One chunk of members computed somewhere: its table rows and side lines, its solves' wall time,
+/// One chunk of members computed somewhere: what rank 0 saves of it (a table's rows, or a solve's
+/// packed part) and side lines (a trace, trained weights), its solves' wall time,
 /// and (filled in by share_chunks) the rank that computed it and the wall and CPU seconds it took
 /// there.
 struct computed_chunk {
@@ -98,6 +100,14 @@ inline computed_chunk compute_measured(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   done.cpu_seconds = cpu_now() - cpu_start;
   return done;
+}
+
+/// Guided self-scheduling of `members` shared among `ranks`: the next chunk is 1/(8·ranks) of the
+/// `remaining` members not yet handed out, but no fewer than 1/(64·ranks) of all — large while much
+/// is left, small at the end, so that costly members at the end leave no rank a long tail.
+inline std::int64_t guided_chunk(std::int64_t remaining, std::int64_t members, int ranks) {
+  const std::int64_t shares = 8 * std::int64_t(ranks);
+  return std::max<std::int64_t>({1, members / (8 * shares), (remaining + shares - 1) / shares});
 }
 
 /// Dynamic distribution of members [first, end) over every rank, rank 0 included: a rank asks rank

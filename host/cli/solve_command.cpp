@@ -4,11 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "device_choice.hpp"
 #include "gradflow/gradflow.hpp"
 #include "objective_source.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
 #include "progress_line.hpp"
+#include "shared_solve.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -75,10 +77,18 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
   write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "the sidecar");
 }
 
-/// The batch's solve with a progress line: `solve_batch(options)` runs it.
-template <class SolveBatch>
-auto solve_with_progress(const solve_arguments& arguments, const solve_options& options,
-                         std::int64_t batch_size, SolveBatch&& solve_batch) {
+/// The batch's solve: in an MPI job shared among the ranks (rank 0 gets the whole result, the
+/// others an empty one); alone, in one piece with a progress line. `solve_part(first, count,
+/// options)` solves problems [first, first + count).
+template <class Real, class SolvePart>
+solve_result<Real> solve_batch(const solve_arguments& arguments, const solve_options& options,
+                               std::int64_t batch_size, const SolvePart& solve_part) {
+  if (this_rank().distributed()) {
+    bind_rank_to_device(options.backend);
+    return solve_shared<Real>(batch_size, [&](std::int64_t first, std::int64_t count) {
+      return solve_part(first, count, options);
+    });
+  }
   const progress_line progress(!arguments.quiet, batch_size);
   solve_options with_progress = options;
   if (progress.enabled()) {
@@ -86,7 +96,7 @@ auto solve_with_progress(const solve_arguments& arguments, const solve_options& 
       progress.update(report.finished, report.running, report.elapsed_seconds);
     };
   }
-  auto result = solve_batch(with_progress);
+  auto result = solve_part(0, batch_size, with_progress);
   progress.finish();
   return result;
 }
@@ -113,8 +123,18 @@ template <class Real>
 int solve_in(const solve_arguments& arguments, const solve_options& options,
              const std::string& command_line) {
   const auto batch = load_problems<Real>(arguments.problem);
-  const auto result = solve_with_progress(arguments, options, batch.batch_size,
-                                          [&](const solve_options& o) { return solve(batch, o); });
+  // Shared among ranks, bad data is refused here, naming its problem in the whole batch; each part
+  // is then a batch of its own (with --skip-invalid its bad members become invalid_input there).
+  if (this_rank().distributed() && !options.skip_invalid) validate(batch);
+  const auto all = view_of(batch);
+  const auto result =
+      solve_batch<Real>(arguments, options, batch.batch_size,
+                        [&](std::int64_t first, std::int64_t count, const solve_options& o) {
+                          return first == 0 && count == batch.batch_size
+                                     ? solve(batch, o)
+                                     : solve(copy_of(problems_in(all, first, count)), o);
+                        });
+  if (!this_rank().owns_outputs()) return 0;
   return write_results(arguments, options, result, command_line);
 }
 
@@ -122,10 +142,18 @@ int solve_objectives_in(const solve_arguments& arguments, const solve_options& o
                         const std::string& command_line) {
   objective_problems problems = load_objectives(arguments.problem.objectives);
   move_starts(problems, arguments.x0_scale, arguments.x0_offset);
-  const auto result =
-      solve_with_progress(arguments, options, problem_count(problems), [&](const solve_options& o) {
-        return std::visit([&](const auto& batch) { return solve(batch, o); }, problems);
+  const std::int64_t batch_size = problem_count(problems);
+  const auto result = solve_batch<double>(
+      arguments, options, batch_size,
+      [&](std::int64_t first, std::int64_t count, const solve_options& o) {
+        return std::visit(
+            [&](const auto& batch) {
+              return first == 0 && count == batch_size ? solve(batch, o)
+                                                       : solve(problems_in(batch, first, count), o);
+            },
+            problems);
       });
+  if (!this_rank().owns_outputs()) return 0;
   return write_results(arguments, options, result, command_line);
 }
 

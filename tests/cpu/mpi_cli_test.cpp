@@ -1,6 +1,6 @@
-// gradflow under mpirun: the members of a sweep (or a training grid) shared among 4 ranks write the
-// single-process table byte for byte, a killed job resumes to it, and one rank's failure ends the
-// run with its message and a table that is a whole prefix of the answer.
+// gradflow under mpirun: the members of a sweep (or a training grid, or a solve's batch) shared
+// among 4 ranks write the single-process files byte for byte, a killed job resumes to it, and one
+// rank's failure ends the run with its message and a table that is a whole prefix of the answer.
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -87,6 +87,48 @@ TEST_F(MpiCli, FourRanksWriteTheSingleProcessTableByteForByte) {
   const std::string best_line = summary.output.substr(best, summary.output.find('\n', best) - best);
   EXPECT_NE(printed.output.find(best_line), std::string::npos) << printed.output;
   EXPECT_EQ(printed.output.find(best_line), printed.output.rfind(best_line)) << printed.output;
+}
+
+TEST_F(MpiCli, SolveSharedAmongRanksWritesTheSingleProcessFiles) {
+  // Least squares with a per-problem start (U0 moves with its problem) and a trace; then
+  // objectives.
+  const auto files = [&](const std::string& tag) {
+    return " --out " + path("u" + tag + ".npy") + " --report " + path("r" + tag + ".csv") +
+           " --trace-out " + path("t" + tag + ".csv");
+  };
+  const std::string solve =
+      "solve --random 300,50,5,2 --random-u0 --backend cpu --trace every=10 --quiet";
+  ASSERT_EQ(run(solve + files("1")).exit_code, 0);
+  const auto shared = run_shell(on_ranks(4, solve + files("4")));
+  ASSERT_EQ(shared.exit_code, 0) << shared.output;
+  for (const char* file : {"u%.npy", "r%.csv", "t%.csv"}) {
+    std::string one = file, four = file;
+    one.replace(one.find('%'), 1, "1");
+    four.replace(four.find('%'), 1, "4");
+    EXPECT_EQ(read_file(path(four)), read_file(path(one))) << four;
+  }
+  // One A shared by every problem (its view's stride 0), a B each.
+  random_spec spec;
+  spec.batch_size = 30;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("shared_a.npy"), {50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {30, 50, 2}, batch.rhs.data());
+  const std::string shared_a = "solve --A " + path("shared_a.npy") + " --B " + path("b.npy") +
+                               " --backend cpu --quiet --out ";
+  ASSERT_EQ(run(shared_a + path("s1.npy")).exit_code, 0);
+  ASSERT_EQ(run_shell(on_ranks(4, shared_a + path("s4.npy"))).exit_code, 0);
+  EXPECT_EQ(read_file(path("s4.npy")), read_file(path("s1.npy")));
+  const std::string objectives =
+      "solve --problem mgh:rosenbrock,mgh:beale,mgh:rosenbrock,mgh:beale,mgh:rosenbrock "
+      "--method lbfgs --lr 1e-3 --x0-scale 2 --quiet --out ";
+  ASSERT_EQ(run(objectives + path("x1.npy")).exit_code, 0);
+  ASSERT_EQ(run_shell(on_ranks(3, objectives + path("x3.npy"))).exit_code, 0);
+  EXPECT_EQ(read_file(path("x3.npy")), read_file(path("x1.npy")));
+  // The summary is printed once, by rank 0, for the whole batch.
+  const auto printed = run_shell(on_ranks(4, "solve --random 40,50,5,2 --backend cpu"));
+  ASSERT_EQ(printed.exit_code, 0) << printed.output;
+  EXPECT_NE(printed.output.find("batch: 40 problems"), std::string::npos) << printed.output;
+  EXPECT_EQ(printed.output.find("batch:"), printed.output.rfind("batch:")) << printed.output;
 }
 
 TEST_F(MpiCli, TrainingSharedAmongRanksMatchesOneProcess) {
