@@ -1,5 +1,6 @@
 #include "solve_command.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -77,26 +78,44 @@ void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& r
   write_atomically(sidecar_path(anchor), sidecar.dump(2) + "\n", "the sidecar");
 }
 
+/// Problems [first, first + count) split over `devices` (one part each, on its own thread) and
+/// joined in problem order, with the wall time of the whole; with no devices named, one part on
+/// the calling thread.
+template <class Real, class SolvePart>
+solve_result<Real> solve_on_devices(device_set& devices, std::int64_t first, std::int64_t count,
+                                    const solve_options& options, const SolvePart& solve_part) {
+  const auto started = std::chrono::steady_clock::now();
+  auto parts = devices.run_parts(
+      first, count,
+      [&](std::int64_t f, std::int64_t c, solver_context&) { return solve_part(f, c, options); });
+  if (parts.size() == 1 && devices.size() == 1) return std::move(parts.front().second);
+  solve_result<Real> whole;
+  for (const auto& [part_first, part] : parts) append_part(whole, part, part_first - first);
+  whole.summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return whole;
+}
+
 /// The batch's solve: in an MPI job shared among the ranks (rank 0 gets the whole result, the
-/// others an empty one); alone, in one piece with a progress line. `solve_part(first, count,
-/// options)` solves problems [first, first + count).
+/// others an empty one), each rank's chunks split over its --devices; alone, over --devices, in one
+/// piece with a progress line without. `solve_part(first, count, options)` solves problems [first,
+/// first + count).
 template <class Real, class SolvePart>
 solve_result<Real> solve_batch(const solve_arguments& arguments, const solve_options& options,
                                std::int64_t batch_size, const SolvePart& solve_part) {
-  if (this_rank().distributed()) {
-    bind_rank_to_device(options.backend);
+  device_set devices = devices_for_run(arguments.devices, options.backend);
+  if (this_rank().distributed())
     return solve_shared<Real>(batch_size, [&](std::int64_t first, std::int64_t count) {
-      return solve_part(first, count, options);
+      return solve_on_devices<Real>(devices, first, count, options, solve_part);
     });
-  }
-  const progress_line progress(!arguments.quiet, batch_size);
+  const progress_line progress(!arguments.quiet && devices.size() == 1, batch_size);
   solve_options with_progress = options;
   if (progress.enabled()) {
     with_progress.on_progress = [&](const progress_report& report) {
       progress.update(report.finished, report.running, report.elapsed_seconds);
     };
   }
-  auto result = solve_part(0, batch_size, with_progress);
+  auto result = solve_on_devices<Real>(devices, 0, batch_size, with_progress, solve_part);
   progress.finish();
   return result;
 }
@@ -177,6 +196,8 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   command.add_option("--out", arguments.out,
                      "write U as .npy of shape (B,n,k) (with --problem: x, shape (B,n))");
   command.add_option("--report", arguments.report, "write one CSV row per problem");
+  command.add_option("--devices", arguments.devices,
+                     "0,1,… or all: split the batch over these CUDA devices, one stream each");
   command.add_flag("--quiet", arguments.quiet, "print no summary");
 }
 

@@ -19,6 +19,7 @@ struct solve_arguments {
   std::optional<double> learning_rate;  ///< --lr: sets dt by step_for_learning_rate
   double x0_scale = 1, x0_offset = 0;   ///< with --problem: x0 = scale · the standard x0 + offset
   std::string out, report;
+  std::string devices;  ///< "0,1,…" or "all": the batch split over these devices
   bool quiet = false;
 };
 

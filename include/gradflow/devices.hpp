@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,20 +31,26 @@ public:
         on_cuda_(on_cuda),
         contexts_(std::max<std::size_t>(devices_.size(), 1)) {}
 
-  /// `run_part(first, count, context)` → sweep_result for members [first, first + count) split
-  /// into size() contiguous parts of sizes differing by at most one, run concurrently; the parts'
-  /// rows, traces and runs joined in member order, with the wall time of the whole. The first
-  /// failing part's exception is rethrown once every part has ended.
+  /// `run_part(first, count, context)` for members [first, first + count) split into size()
+  /// contiguous parts of sizes differing by at most one, run concurrently (with no devices named:
+  /// on the calling thread); each non-empty part's first member and result, in member order. The
+  /// first failing part's exception is rethrown once every part has ended.
   template <class RunPart>
-  sweep_result split(std::int64_t first, std::int64_t count, const RunPart& run_part) {
-    if (devices_.empty()) return run_part(first, count, contexts_.front());
-    const auto started = std::chrono::steady_clock::now();
-    const std::int64_t parts = std::int64_t(devices_.size());
-    std::vector<sweep_result> results(devices_.size());
+  auto run_parts(std::int64_t first, std::int64_t count, const RunPart& run_part) {
+    using part_result =
+        std::invoke_result_t<const RunPart&, std::int64_t, std::int64_t, solver_context&>;
+    std::vector<std::pair<std::int64_t, part_result>> parts;
+    if (devices_.empty()) {
+      parts.emplace_back(first, run_part(first, count, contexts_.front()));
+      return parts;
+    }
+    const std::int64_t size = std::int64_t(devices_.size());
+    std::vector<part_result> results(devices_.size());
     std::vector<std::exception_ptr> failures(devices_.size());
     std::vector<std::thread> threads;
-    for (std::int64_t p = 0; p < parts; ++p) {
-      const std::int64_t begin = first + count * p / parts, end = first + count * (p + 1) / parts;
+    const auto begin_of = [&](std::int64_t p) { return first + count * p / size; };
+    for (std::int64_t p = 0; p < size; ++p) {
+      const std::int64_t begin = begin_of(p), end = begin_of(p + 1);
       if (begin == end) continue;
       threads.emplace_back([&, p, begin, end] {
         try {
@@ -57,8 +64,20 @@ public:
     for (auto& thread : threads) thread.join();
     for (const auto& failure : failures)
       if (failure) std::rethrow_exception(failure);
+    for (std::int64_t p = 0; p < size; ++p)
+      if (begin_of(p) != begin_of(p + 1))
+        parts.emplace_back(begin_of(p), std::move(results[std::size_t(p)]));
+    return parts;
+  }
+
+  /// run_parts for a sweep: the parts' rows, traces and runs joined in member order, with the wall
+  /// time of the whole.
+  template <class RunPart>
+  sweep_result split(std::int64_t first, std::int64_t count, const RunPart& run_part) {
+    if (devices_.empty()) return run_part(first, count, contexts_.front());
+    const auto started = std::chrono::steady_clock::now();
     sweep_result joined;
-    for (auto& part : results) {
+    for (auto& [part_first, part] : run_parts(first, count, run_part)) {
       if (joined.axes.empty()) joined.axes = part.axes;
       joined.rows.insert(joined.rows.end(), part.rows.begin(), part.rows.end());
       joined.trace.insert(joined.trace.end(), part.trace.begin(), part.trace.end());

@@ -15,6 +15,7 @@
 
 #include "gradflow/gradflow.hpp"
 #include "gradflow/npy.hpp"
+#include "scratch_directory.hpp"
 
 #ifndef GRADFLOW_CLI_PATH
 #define GRADFLOW_CLI_PATH ""
@@ -51,10 +52,7 @@ inline std::string read_file(const std::string& path) {
 
 class Cli : public ::testing::Test {
 protected:
-  std::filesystem::path directory_ =
-      std::filesystem::temp_directory_path() /
-      ("gradflow_cli_" +
-       std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+  std::filesystem::path directory_ = scratch_directory("gradflow_cli_");
   void SetUp() override {
     if (std::string(GRADFLOW_CLI_PATH).empty()) GTEST_SKIP() << "the CLI is not built";
     std::filesystem::create_directories(directory_);

@@ -84,13 +84,32 @@ TEST(DeviceSplit, NoDevicesNamedRunsOnTheCallingThread) {
   EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
-TEST_F(Cli, DevicesSplitEachChunkAndWriteTheSameTable) {
+TEST_F(Cli, DevicesSplitEachChunkOrBatchAndWriteTheSameFiles) {
   const std::string sweep = "sweep --preset seed --backend cpu --quiet --trace every=5 --out ";
   ASSERT_EQ(run(sweep + path("one.csv")).exit_code, 0);
   const auto split = run(sweep + path("three.csv") + " --devices 0,1,2 --chunk 100");
   ASSERT_EQ(split.exit_code, 0) << split.output;
   EXPECT_EQ(read_file(path("three.csv")), read_file(path("one.csv")));
   EXPECT_EQ(read_file(path("three.trace.csv")), read_file(path("one.trace.csv")));
+  // solve splits its batch the same way: the files one process writes without --devices.
+  const std::string solve =
+      "solve --random 200,50,5,2 --random-u0 --backend cpu --trace every=10 --quiet";
+  const auto files = [&](const std::string& tag) {
+    return " --out " + path("u" + tag + ".npy") + " --report " + path("r" + tag + ".csv") +
+           " --trace-out " + path("t" + tag + ".csv");
+  };
+  ASSERT_EQ(run(solve + files("1")).exit_code, 0);
+  const auto split_solve = run(solve + files("3") + " --devices 0,1,2");
+  ASSERT_EQ(split_solve.exit_code, 0) << split_solve.output;
+  EXPECT_EQ(read_file(path("u3.npy")), read_file(path("u1.npy")));
+  EXPECT_EQ(read_file(path("r3.csv")), read_file(path("r1.csv")));
+  EXPECT_EQ(read_file(path("t3.csv")), read_file(path("t1.csv")));
+  const std::string objectives =
+      "solve --problem mgh:rosenbrock,mgh:beale,mgh:rosenbrock --method lbfgs --lr 1e-3 --quiet "
+      "--backend cpu --out ";
+  ASSERT_EQ(run(objectives + path("x1.npy")).exit_code, 0);
+  ASSERT_EQ(run(objectives + path("x2.npy") + " --devices 0,1").exit_code, 0);
+  EXPECT_EQ(read_file(path("x2.npy")), read_file(path("x1.npy")));
   expect_usage_error("sweep --preset seed --devices 0,,1", "invalid devices = '0,,1'");
   expect_usage_error("sweep --preset seed --devices gpu0", "invalid devices = 'gpu0'");
   if (cuda_device_count() == 0)

@@ -5,16 +5,14 @@
 #include <fstream>
 
 #include "gradflow/gradflow.hpp"
+#include "scratch_directory.hpp"
 
 namespace gradflow {
 namespace {
 
 class Npy : public ::testing::Test {
 protected:
-  std::filesystem::path directory_ =
-      std::filesystem::temp_directory_path() /
-      ("gradflow_npy_" +
-       std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+  std::filesystem::path directory_ = scratch_directory("gradflow_npy_");
   void SetUp() override { std::filesystem::create_directories(directory_); }
   void TearDown() override { std::filesystem::remove_all(directory_); }
   std::string path(const std::string& name) const { return (directory_ / name).string(); }
