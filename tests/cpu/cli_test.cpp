@@ -537,8 +537,8 @@ TEST_F(Cli, AMemberThatDoesNotFitInHostMemoryNamesItsBytes) {
 #endif
   // An address-space limit the problem fits in (A: 2×12000, 192 KB) but its member does not (G and
   // its factor, 12000² values each: 2.3 GB). Without the check a bare std::bad_alloc was all the
-  // user saw. (The earlier 12000×3000 problem fitted once members stopped copying A: the test ran
-  // to its timeout and skipped.) The same sweep at n = 12 must fit, or the limit is too tight here.
+  // user saw. (An earlier 12000×3000 problem fitted under the limit: the test ran to its timeout
+  // and skipped.) The same sweep at n = 12 must fit, or the limit is too tight here.
   const auto under_limit = [](const std::string& size) {
     return run_shell("bash -c 'ulimit -v 1600000; timeout 120 " + std::string(GRADFLOW_CLI_PATH) +
                      " sweep --random 1,2," + size +
