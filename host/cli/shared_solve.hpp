@@ -71,20 +71,26 @@ void for_each_count(Visit&& visit, Summaries&... summaries) {
   visit(summaries.compactions...);
 }
 
+/// Calls `visit` with every field of `result` that travels between ranks, in one order: what
+/// packing and unpacking go through.
+template <class Visit, class Result>
+void for_each_field(Visit&& visit, Result& result) {
+  visit(result.batch_size);
+  visit(result.unknowns);
+  visit(result.rhs_count);
+  for_each_per_problem(visit, result);
+  visit(result.trace);
+  visit(result.summary.backend);
+  visit(result.summary.device);
+  visit(result.summary.path);
+  visit(result.summary.wall_seconds);
+  for_each_count(visit, result.summary);
+}
+
 template <class Real>
 std::string packed(const solve_result<Real>& result) {
   byte_writer out;
-  const auto put = [&](const auto& value) { out.put(value); };
-  put(result.batch_size);
-  put(result.unknowns);
-  put(result.rhs_count);
-  for_each_per_problem(put, result);
-  put(result.trace);
-  put(result.summary.backend);
-  put(result.summary.device);
-  put(result.summary.path);
-  put(result.summary.wall_seconds);
-  for_each_count(put, result.summary);
+  for_each_field([&](const auto& value) { out.put(value); }, result);
   return std::move(out.bytes());
 }
 
@@ -92,17 +98,7 @@ template <class Real>
 solve_result<Real> unpacked_solve(const std::string& bytes) {
   solve_result<Real> result;
   byte_reader in(bytes);
-  const auto take = [&](auto& value) { in.take(value); };
-  take(result.batch_size);
-  take(result.unknowns);
-  take(result.rhs_count);
-  for_each_per_problem(take, result);
-  take(result.trace);
-  take(result.summary.backend);
-  take(result.summary.device);
-  take(result.summary.path);
-  take(result.summary.wall_seconds);
-  for_each_count(take, result.summary);
+  for_each_field([&](auto& value) { in.take(value); }, result);
   return result;
 }
 
