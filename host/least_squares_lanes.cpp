@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "gradflow/detail/cpu_loops.hpp"
@@ -45,13 +46,14 @@ public:
     open(first);
     lane_values times;
     evaluate(state_.data());
+    load_step();
     stage_times(0, times);
-    rhs(0, state_.data(), times);
+    rhs<true>(0, state_.data(), times);
     start();
     if (s_.adaptive) {
       evaluate(stage_input_.data());
       for (int w = 0; w < W; ++w) times[w] = v_.time[problem_[w]] + v_.dt[problem_[w]];
-      rhs(1, stage_input_.data(), times);
+      rhs<false>(1, stage_input_.data(), times);
       refine();
     }
     std::int64_t iteration_products = 0;
@@ -59,12 +61,8 @@ public:
       const int running = running_count();
       if (running == 0) break;
       iteration_products += std::int64_t(running) * (Stages - 1);
-      for (int stage = 1; stage < Stages; ++stage) {
-        form_stage_input(stage);
-        evaluate(stage_input_.data());
-        stage_times(stage, times);
-        rhs(stage, stage_input_.data(), times);
-      }
+      load_step();
+      take_stages(std::make_integer_sequence<int, Stages - 1>{});
       finish();
     }
     evaluate(state_.data());
@@ -127,12 +125,32 @@ private:
   }
 
   /// ∇f = G·X − C at `point`, each lane's sums over j in the scalar order (quadratic_gradient),
-  /// four rows at a time so that four independent sums stay in registers.
+  /// several rows at a time so that independent sums stay in registers and hide the adds' latency:
+  /// all rows at once up to 5 (ten 256-bit accumulators), else four at a time and the rest
+  /// together.
   void evaluate(const Real* point) {
     for (int c = 0; c < k_; ++c) {
       int r = 0;
-      for (; r + 4 <= n_; r += 4) evaluate_rows<4>(point, r, c);
-      for (; r < n_; ++r) evaluate_rows<1>(point, r, c);
+      if (n_ > 5)
+        for (; r + 4 <= n_; r += 4) evaluate_rows<4>(point, r, c);
+      switch (n_ - r) {
+        case 0:
+          break;
+        case 1:
+          evaluate_rows<1>(point, r, c);
+          break;
+        case 2:
+          evaluate_rows<2>(point, r, c);
+          break;
+        case 3:
+          evaluate_rows<3>(point, r, c);
+          break;
+        case 4:
+          evaluate_rows<4>(point, r, c);
+          break;
+        default:  // 5: n ≤ 5 takes every row at once
+          evaluate_rows<5>(point, r, c);
+      }
     }
   }
 
@@ -155,13 +173,39 @@ private:
     }
   }
 
-  /// Each lane's t + c_stage·h.
-  void stage_times(int stage, lane_values& times) const {
-    for (int w = 0; w < W; ++w)
-      times[w] = v_.time[problem_[w]] + s_.scheme.c[stage] * v_.dt_step[problem_[w]];
+  /// Each lane's t and h for the step about to be taken.
+  void load_step() {
+    for (int w = 0; w < W; ++w) {
+      step_time_[w] = v_.time[problem_[w]];
+      step_size_[w] = v_.dt_step[problem_[w]];
+    }
   }
 
-  /// K_output = F(t, Y) (evaluate_dynamics), the gradient at Y in the gradient slot.
+  /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll.
+  template <int... Preceding>
+  void take_stages(std::integer_sequence<int, Preceding...>) {
+    (take_stage<Preceding + 1>(), ...);
+  }
+
+  template <int Stage>
+  void take_stage() {
+    form_stage_input<Stage>();
+    evaluate(stage_input_.data());
+    lane_values times;
+    stage_times(Stage, times);
+    rhs<Stage == Stages - 1>(Stage, stage_input_.data(), times);
+  }
+
+  /// Each lane's t + c_stage·h.
+  void stage_times(int stage, lane_values& times) const {
+#pragma omp simd
+    for (int w = 0; w < W; ++w) times[w] = step_time_[w] + s_.scheme.c[stage] * step_size_[w];
+  }
+
+  /// K_output = F(t, Y) (evaluate_dynamics), the gradient at Y in the gradient slot. ‖∇f(Y)‖ is
+  /// recorded as the trial norm only where it is read (`RecordsNorm`: at y0 and at a step's last
+  /// stage); the scalar path's intermediate stages write one that the last overwrites.
+  template <bool RecordsNorm>
   void rhs(int output, const Real* point, const lane_values& times) {
     lane_values gradient_sq = {};
     constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
@@ -173,7 +217,7 @@ private:
       Real* k_v = second_order ? work(output, len_ + e) : k_u;
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
-        gradient_sq[w] += g[w] * g[w];
+        if constexpr (RecordsNorm) gradient_sq[w] += g[w] * g[w];
         const rate_element<Real> rate =
             dynamics_rate(Flow, g[w], second_order ? velocity[w] : Real(0), damping_of_[w],
                           inverse_mass_of_[w], times[w]);
@@ -181,10 +225,12 @@ private:
         if constexpr (second_order) k_v[w] = rate.v;
       }
     }
+    if constexpr (RecordsNorm) {
 #pragma omp simd
-    for (int w = 0; w < W; ++w) gradient_sq[w] = std::sqrt(gradient_sq[w]);
-    for (int w = 0; w < W; ++w)
-      if (runs(w)) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
+      for (int w = 0; w < W; ++w) gradient_sq[w] = std::sqrt(gradient_sq[w]);
+      for (int w = 0; w < W; ++w)
+        if (runs(w)) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
+    }
   }
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
@@ -257,30 +303,42 @@ private:
                                  std::sqrt(d1[w] / state_len_));
   }
 
-  /// form_stage_input: Y = y + Σ_{j<stage} (h·a_{stage,j})·K_j, skipping a zero weight per lane;
-  /// element by element, each element's sum in a register, in the scalar order over j.
-  void form_stage_input(int stage) {
-    lane_values weights[Stages - 1];
-    for (int j = 0; j < stage; ++j)
-      for (int w = 0; w < W; ++w) weights[j][w] = v_.dt_step[problem_[w]] * s_.scheme.a[stage][j];
-    for (int e = 0; e < state_len_; ++e) {
-      lane_values sum;
-      const Real* y = at(state_, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) sum[w] = y[w];
-      for (int j = 0; j < Stages - 1 && j < stage; ++j) {
-        const Real* k = work(j, e);
-        const Real* weight = weights[j];
-#pragma omp simd
-        for (int w = 0; w < W; ++w) {
-          const Real added =
-              sum[w] + weight[w] * k[w];  // read k whatever the weight: no masked load
-          sum[w] = weight[w] == Real(0) ? sum[w] : added;
-        }
+  /// form_stage_input: Y = y + Σ_{j<Stage} (h·a_{Stage,j})·K_j, in the scalar order over j, each
+  /// lane's sum in a register. The scalar path skips a zero weight (0·K_j would turn an infinite
+  /// K_j into NaN, and y + 0 a −0 into +0): where any lane has one (a zero a_{Stage,j}, as in
+  /// RK4's tableau, or an h that underflowed), the sums take the masked pass.
+  template <int Stage>
+  void form_stage_input() {
+    lane_values weights[Stage];
+    int zero_weights = 0;
+    for (int j = 0; j < Stage; ++j) {
+      const Real a = s_.scheme.a[Stage][j];
+#pragma omp simd reduction(+ : zero_weights)
+      for (int w = 0; w < W; ++w) {
+        weights[j][w] = step_size_[w] * a;
+        zero_weights += weights[j][w] == Real(0);
       }
+    }
+    if (zero_weights > 0)
+      sum_stages<Stage, true>(weights);
+    else
+      sum_stages<Stage, false>(weights);
+  }
+
+  template <int Stage, bool Masked>
+  void sum_stages(const lane_values (&weights)[Stage]) {
+    for (int e = 0; e < state_len_; ++e) {
+      const Real* y = at(state_, e);
       Real* target = at(stage_input_, e);
 #pragma omp simd
-      for (int w = 0; w < W; ++w) target[w] = sum[w];
+      for (int w = 0; w < W; ++w) {
+        Real sum = y[w];
+        for (int j = 0; j < Stage; ++j) {
+          const Real added = sum + weights[j][w] * work(j, e)[w];
+          sum = Masked && weights[j][w] == Real(0) ? sum : added;
+        }
+        target[w] = sum;
+      }
     }
   }
 
@@ -288,7 +346,7 @@ private:
   /// lanes' y ← y_new and K_0 ← K_last, then each lane's conclude_step.
   void finish() {
     lane_values h, error_sq = {}, velocity_sq = {}, next_dt;
-    for (int w = 0; w < W; ++w) h[w] = v_.dt_step[problem_[w]];
+    for (int w = 0; w < W; ++w) h[w] = step_size_[w];
     if (s_.adaptive) {
       for (int e = 0; e < state_len_; ++e) {
         lane_values weighted_stages = {};
@@ -366,6 +424,8 @@ private:
   bool live_[W];
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
+  // Each lane's t and h in the step being taken (load_step).
+  lane_values step_time_, step_size_;
   std::int64_t live_count_ = 0;
 };
 
