@@ -46,7 +46,7 @@ public:
     open(first);
     lane_values times;
     evaluate(state_.data());
-    load_step();
+    open_step();
     stage_times(0, times);
     rhs<true>(0, state_.data(), times);
     start();
@@ -58,10 +58,9 @@ public:
     }
     std::int64_t iteration_products = 0;
     for (std::int64_t iteration = 0; iteration < s_.max_steps; ++iteration) {
-      const int running = running_count();
+      const int running = open_step();
       if (running == 0) break;
       iteration_products += std::int64_t(running) * (Stages - 1);
-      load_step();
       take_stages(std::make_integer_sequence<int, Stages - 1>{});
       finish();
     }
@@ -79,13 +78,6 @@ private:
   }
   Real* work(int stage, int element) {
     return work_.data() + (std::size_t(stage) * state_len_ + element) * W;
-  }
-  bool runs(int w) const { return live_[w] && v_.running(problem_[w]); }
-
-  int running_count() const {
-    int running = 0;
-    for (int w = 0; w < W; ++w) running += runs(w);
-    return running;
   }
 
   /// The per-problem set-up the sequence runs before its first evaluation (a factor of G, the
@@ -173,12 +165,17 @@ private:
     }
   }
 
-  /// Each lane's t and h for the step about to be taken.
-  void load_step() {
+  /// Each lane's t and h for the step about to be taken, and whether it runs; returns how many do.
+  int open_step() {
+    int running = 0;
     for (int w = 0; w < W; ++w) {
-      step_time_[w] = v_.time[problem_[w]];
-      step_size_[w] = v_.dt_step[problem_[w]];
+      const std::int64_t i = problem_[w];
+      runs_[w] = live_[w] && v_.running(i);
+      running += runs_[w];
+      step_time_[w] = v_.time[i];
+      step_size_[w] = v_.dt_step[i];
     }
+    return running;
   }
 
   /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll.
@@ -229,7 +226,7 @@ private:
 #pragma omp simd
       for (int w = 0; w < W; ++w) gradient_sq[w] = std::sqrt(gradient_sq[w]);
       for (int w = 0; w < W; ++w)
-        if (runs(w)) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
+        if (runs_[w]) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
     }
   }
 
@@ -257,7 +254,7 @@ private:
       probes[w] = 0;
       probe_step[w] = 0;
       const std::int64_t i = problem_[w];
-      if (!runs(w) || !open_integration(v_, s_, i)) continue;
+      if (!runs_[w] || !open_integration(v_, s_, i)) continue;
       Real dt = v_.parameter_of(i, step);
       if (std::isnan(dt) && !s_.adaptive) {
         dt = default_fixed_step(v_, s_, i);
@@ -371,14 +368,26 @@ private:
 #pragma omp simd
       for (int w = 0; w < W; ++w) velocity_sq[w] += velocity[w] * velocity[w];
     }
+    // PI control's powers for every lane at once (control_power vectorises; a stopped lane's
+    // are not used).
+    lane_values estimate, error_power, memory_power;
+    if (s_.adaptive) {
+      for (int w = 0; w < W; ++w) memory_power[w] = v_.pi_error_memory[problem_[w]];
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        estimate[w] = std::sqrt(error_sq[w] / state_len_);
+        error_power[w] = control_power(estimate[w], s_.pi_exponent_error);
+        memory_power[w] = control_power(memory_power[w], s_.pi_exponent_memory);
+      }
+    }
     lane_values accepts;  // 1 where a running lane's step stands
     for (int w = 0; w < W; ++w) {
       accepts[w] = 0;
-      if (!runs(w)) continue;
+      if (!runs_[w]) continue;
       const std::int64_t i = problem_[w];
       next_dt[w] = v_.dt[i];
-      accepts[w] = !s_.adaptive ||
-                   error_control(v_, s_, i, std::sqrt(error_sq[w] / state_len_), h[w], next_dt[w]);
+      accepts[w] = !s_.adaptive || error_control_from(v_, s_, i, estimate[w], error_power[w],
+                                                      memory_power[w], h[w], next_dt[w]);
     }
     for (int e = 0; e < state_len_; ++e) {
       Real* y = at(state_, e);
@@ -393,7 +402,7 @@ private:
       }
     }
     for (int w = 0; w < W; ++w)
-      if (runs(w))
+      if (runs_[w])
         conclude_step(v_, s_, problem_[w], accepts[w] != 0, next_dt[w],
                       accepts[w] != 0 && state_len_ > len_ ? std::sqrt(velocity_sq[w]) : Real(0));
   }
@@ -424,8 +433,9 @@ private:
   bool live_[W];
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
-  // Each lane's t and h in the step being taken (load_step).
+  // Each lane's t and h in the step being taken, and whether it runs (open_step).
   lane_values step_time_, step_size_;
+  bool runs_[W];
   std::int64_t live_count_ = 0;
 };
 

@@ -97,7 +97,8 @@ constexpr pinned_case cases[] = {
     {"lgf_weak", method::lgf, dynamics::gradient, weak},
 };
 
-/// The hashes at the commit that introduced this test (before the one-driver restructuring).
+/// The hashes at the commit that introduced this test (before the one-driver restructuring); the
+/// PI-controlled ones (bs3, dp5, tsit5*) since the controller's powers came from control_power.
 const std::map<std::string, std::uint64_t>& pins() {
   static const std::map<std::string, std::uint64_t> table = {
 #include "pinned_bits.inc"

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradflow/detail/control_power.hpp"
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
 
@@ -307,27 +308,35 @@ GRADFLOW_HD bool descent_decision(const lockstep_view<Real>& v, const step_setti
   return grow_step(v, s, i, h, next_dt);
 }
 
-/// PI control (OrdinaryDiffEq's form) after a step of h with error estimate EEst: accept when
-/// EEst ≤ 1, and propose the next dt. Returns whether the step stands.
+/// PI control (OrdinaryDiffEq's form) after a step of h with error estimate EEst, given its powers
+/// EEst^β1 (`error_power`) and EEst_old^β2 (`memory_power`, of the memory before this step), both
+/// control_power's: accept when EEst ≤ 1, and propose the next dt. Returns whether the step stands.
 template <class Real>
-GRADFLOW_HD bool error_control(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                               std::int64_t i, Real estimate, Real h, Real& next_dt) {
+GRADFLOW_HD bool error_control_from(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                    std::int64_t i, Real estimate, Real error_power,
+                                    Real memory_power, Real h, Real& next_dt) {
   if (!std::isfinite(estimate)) {
     next_dt = h * s.q_min;
     return false;
   }
   if (estimate <= 1) {
     // q = EEst^β1 / EEst_old^β2, clamped so that dt changes by a factor in [qmin, qmax].
-    Real q = std::pow(estimate, s.pi_exponent_error) /
-             std::pow(v.pi_error_memory[i], s.pi_exponent_memory) / s.safety;
+    Real q = error_power / memory_power / s.safety;
     q = q < 1 / s.q_max ? 1 / s.q_max : (q > 1 / s.q_min ? 1 / s.q_min : q);
     next_dt = h / q;
     v.pi_error_memory[i] = estimate > s.pi_memory_initial ? estimate : s.pi_memory_initial;
     return true;
   }
-  const Real shrink = std::pow(estimate, s.pi_exponent_error) / s.safety;
+  const Real shrink = error_power / s.safety;
   next_dt = h / (shrink < 1 / s.q_min ? shrink : 1 / s.q_min);
   return false;
+}
+
+template <class Real>
+GRADFLOW_HD bool error_control(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                               std::int64_t i, Real estimate, Real h, Real& next_dt) {
+  return error_control_from(v, s, i, estimate, control_power(estimate, s.pi_exponent_error),
+                            control_power(v.pi_error_memory[i], s.pi_exponent_memory), h, next_dt);
 }
 
 /// What follows a step's decision for problem i, once an accepted y_new is the state (its
