@@ -302,8 +302,8 @@ private:
 
   /// form_stage_input: Y = y + Σ_{j<Stage} (h·a_{Stage,j})·K_j, in the scalar order over j, each
   /// lane's sum in a register. The scalar path skips a zero weight (0·K_j would turn an infinite
-  /// K_j into NaN, and y + 0 a −0 into +0): where any lane has one (a zero a_{Stage,j}, as in
-  /// RK4's tableau, or an h that underflowed), the sums take the masked pass.
+  /// K_j into NaN, and adding it would turn a −0 into +0): where any lane has one (a zero
+  /// a_{Stage,j}, as in RK4's tableau, or an h that underflowed), the sums take the masked pass.
   template <int Stage>
   void form_stage_input() {
     lane_values weights[Stage];
