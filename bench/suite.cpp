@@ -78,7 +78,7 @@ std::int64_t batch_for_budget(int n, int k, double budget_bytes, int real_bytes)
 /// G·X of n×k (`gram_products`). Returns the last result.
 template <class Real, class Run>
 solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std::int64_t batch_size,
-                             int n, int k, bool gram_products, Run&& run, int cpu_lanes = 1) {
+                             int n, int k, bool gram_products, Run&& run) {
   if (backend == backend_kind::cuda && cuda_devices().empty()) {
     state.SkipWithError("no CUDA device answers");
     return {};
@@ -98,9 +98,7 @@ solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std:
   state.counters["bytes_per_s"] = products * bench::product_bytes(n, k, sizeof(Real)) / seconds;
   state.counters["steps_p50"] = bench::step_quantile(result, 0.5);
   state.counters["steps_p99"] = bench::step_quantile(result, 0.99);
-  state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32
-                                                                         : fused   ? cpu_lanes
-                                                                                   : 1);
+  state.counters["wasted_on_stopped"] = bench::wasted_on_stopped(result, gpu_fused ? 32 : 1);
   state.counters["wasted_on_rejections"] = bench::wasted_on_rejections(result);
   state.counters["converged_fraction"] =
       double(result.summary.count(status::converged)) / double(batch_size);
@@ -116,14 +114,9 @@ solve_result<Real> timed_run(benchmark::State& state, backend_kind backend, std:
 template <class Real>
 solve_result<Real> timed_solve(benchmark::State& state, const least_squares_batch<Real>& batch,
                                const solve_options& options) {
-  // The CPU's fused path runs explicit Runge–Kutta on these dynamics in lanes of one 512-bit
-  // vector of problems (host/least_squares_lanes.hpp), which advance together.
   const bool explicit_flow = info_of(options.method).kind == method_kind::runge_kutta;
-  const int cpu_lanes =
-      explicit_flow && options.dynamics != dynamics::newton ? 64 / sizeof(Real) : 1;
-  auto result = timed_run<Real>(
-      state, options.backend, batch.batch_size, batch.unknowns, batch.rhs_count, true,
-      [&] { return solve(batch, options); }, cpu_lanes);
+  auto result = timed_run<Real>(state, options.backend, batch.batch_size, batch.unknowns,
+                                batch.rhs_count, true, [&] { return solve(batch, options); });
   if (explicit_flow && options.dynamics == dynamics::gradient &&
       result.summary.compute_seconds > 0) {
     double steps = 0;

@@ -50,10 +50,10 @@ double step_quantile(const solve_result<Real>& result, double q) {
   return double(steps[rank]);
 }
 
-/// Fraction of the products spent on problems that had already stopped. Lockstep: what the
-/// backend issued beyond the evaluations the problems report. Fused, `lanes` problems advance
-/// together (a GPU warp's threads; the CPU's lanes), so a lane block costs `lanes` times its
-/// longest member.
+/// Fraction of the products spent on problems that had already stopped: what the backend issued
+/// beyond the evaluations the problems report (the CPU's lanes count every lane of a pass). The
+/// GPU's fused path counts only its problems' own: there `lanes` problems (a warp's threads)
+/// advance together, so a lane block costs `lanes` times its longest member.
 template <class Real>
 double wasted_on_stopped(const solve_result<Real>& result, int lanes) {
   const auto& evaluations = result.gradient_evaluations;

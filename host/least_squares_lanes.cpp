@@ -1,6 +1,7 @@
 #include "least_squares_lanes.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -16,16 +17,39 @@ namespace {
 template <class Real>
 constexpr int lane_count = 64 / int(sizeof(Real));
 
-/// One thread's lane block: problems first … first + W − 1, each vector element-major (element e of
-/// lane w at e·W + w). Every lane computes every pass; a lane whose problem has stopped, or that
-/// lies past the batch's end, is masked where it would write: its state is kept and its step
-/// control (the engine's per-problem scalars) is not called. Each lane's arithmetic is the scalar
-/// path's, operation for operation (ode_step.hpp's element helpers), so the bits are the same. The
-/// dynamics and the tableau's stage count are template arguments: the loops over stages unroll.
+/// A chunk's problems, handed out one at a time to the threads' lane blocks.
+class problem_queue {
+public:
+  problem_queue(std::int64_t first, std::int64_t end) : next_(first), end_(end) {}
+  bool has_more() const { return next_.load(std::memory_order_relaxed) < end_; }
+  /// The next problem, or −1 when none is left.
+  std::int64_t next() {
+    const std::int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    return i < end_ ? i : -1;
+  }
+
+private:
+  std::atomic<std::int64_t> next_;
+  const std::int64_t end_;
+};
+
+/// One thread's lane block: W problems at a time from a problem_queue, each vector element-major
+/// (element e of lane w at e·W + w). Every lane computes every pass; a lane whose problem has
+/// stopped, or that holds none, is masked where it would write: its state is kept and its step
+/// control (the engine's per-problem scalars) is not called. A lane whose problem stopped hands
+/// its answer back and takes the queue's next problem (refills), so a block does not wait for its
+/// slowest member. Each lane's arithmetic is the scalar path's, operation for operation
+/// (ode_step.hpp's element helpers), so the bits are the same whichever lane and thread a problem
+/// lands in. The dynamics and the tableau's stage count are template arguments: the loops over
+/// stages unroll.
 template <class Real, dynamics Flow, int Stages>
 class lane_block {
 public:
   static constexpr int W = lane_count<Real>;
+  // Stopped lanes that make a refill worth its three passes while the queue has problems: one in
+  // eight (the seed batch's work spent on stopped lanes, f64 / f32: every lane 2.5 % / 14 %, one
+  // in eight 2.5 % / 10 %, one in four 10 % / 12.5 %; none 14 % / 22 %).
+  static constexpr int refill_at = W / 8;
 
   lane_block(const lockstep_view<Real>& v, const step_settings<Real>& s)
       : v_(v),
@@ -39,35 +63,30 @@ public:
         gradient_(std::size_t(len_) * W),
         state_(std::size_t(state_len_) * W),
         stage_input_(std::size_t(state_len_) * W),
-        work_(std::size_t(Stages) * state_len_ * W) {}
-
-  /// Solves problems first … first + W − 1 (those in the batch); returns their products issued.
-  std::int64_t solve(std::int64_t first) {
-    open(first);
-    lane_values times;
-    evaluate(state_.data());
-    open_step();
-    stage_times(0, times);
-    rhs<true>(0, state_.data(), times);
-    start();
-    if (s_.adaptive) {
-      evaluate(stage_input_.data());
-      for (int w = 0; w < W; ++w) times[w] = v_.time[problem_[w]] + v_.dt[problem_[w]];
-      rhs<false>(1, stage_input_.data(), times);
-      refine();
+        work_(std::size_t(Stages) * state_len_ * W) {
+    for (int w = 0; w < W; ++w) {
+      problem_[w] = -1;
+      live_[w] = false;
     }
-    std::int64_t iteration_products = 0;
-    for (std::int64_t iteration = 0; iteration < s_.max_steps; ++iteration) {
-      const int running = open_step();
-      if (running == 0) break;
-      iteration_products += std::int64_t(running) * (Stages - 1);
+  }
+
+  /// Solves the problems `queue` hands out, a lane taking the next one as soon as its problem
+  /// stops, until the queue is empty and no lane runs. Returns the products computed: W per pass
+  /// (every lane computes; one without a running problem into scratch).
+  std::int64_t solve(problem_queue& queue) {
+    if (!admit(queue)) return 0;
+    begin();
+    for (;;) {
+      int running = open_step();
+      while (refills(running, queue)) {
+        retire();
+        if (admit(queue)) begin();
+        running = open_step();
+      }
+      if (running == 0) return passes_ * W;
       take_stages(std::make_integer_sequence<int, Stages - 1>{});
       finish();
     }
-    evaluate(state_.data());
-    judge();
-    close();
-    return iteration_products + live_count_ * (s_.adaptive ? 3 : 2);
   }
 
 private:
@@ -80,22 +99,24 @@ private:
     return work_.data() + (std::size_t(stage) * state_len_ + element) * W;
   }
 
-  /// The per-problem set-up the sequence runs before its first evaluation (a factor of G, the
-  /// resolved parameters), on the engine's own arrays; then the lanes' copies of G, C and y0.
-  void open(std::int64_t first) {
-    live_count_ = 0;
+  /// Every lane without a problem takes the queue's next one (while it has one): the per-problem
+  /// set-up the sequence runs before its first evaluation (a factor of G, the resolved
+  /// parameters) on the engine's own arrays, then the lane's copies of G, C, y0 and the
+  /// parameters its passes read. False when no lane took one.
+  bool admit(problem_queue& queue) {
+    bool admitted = false;
+    for (int w = 0; w < W; ++w) opening_[w] = false;
     for (int w = 0; w < W; ++w) {
-      live_[w] = first + w < v_.batch_size;
-      problem_[w] = live_[w] ? first + w : v_.batch_size - 1;
-      if (!live_[w]) continue;
+      if (live_[w]) continue;
+      const std::int64_t i = queue.next();
+      if (i < 0) break;
+      opening_[w] = live_[w] = admitted = true;
+      problem_[w] = i;
       ++live_count_;
       if (s_.needs_factor)
-        factor_problem(v_, problem_[w],
+        factor_problem(v_, i,
                        s_.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
-      resolve_parameters(v_, s_, problem_[w]);
-    }
-    for (int w = 0; w < W; ++w) {
-      const std::int64_t i = problem_[w];
+      resolve_parameters(v_, s_, i);
       damping_of_[w] = v_.parameter_of(i, damping);
       inverse_mass_of_[w] = v_.parameter_of(i, inverse_mass);
       atol_of_[w] = v_.parameter_of(i, atol);
@@ -104,15 +125,59 @@ private:
       for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
       for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
     }
-    std::fill(stage_input_.begin(), stage_input_.end(), Real(0));
+    // A lane that never held a problem reads the first lane's scalars (this thread's own).
+    for (int w = 0; w < W; ++w)
+      if (problem_[w] < 0) problem_[w] = problem_[0];
+    return admitted;
   }
 
-  void close() {
+  /// Whether the stopped lanes hand back their answers (and take new problems) before the next
+  /// step: when none runs, or when enough have stopped to pay for the three passes a refill
+  /// takes (the retired lanes' ∇f, the new ones' K_0 and probe) and the queue has more.
+  bool refills(int running, const problem_queue& queue) const {
+    const int stopped = live_count_ - running;
+    return running == 0 ? stopped > 0 : stopped >= refill_at && queue.has_more();
+  }
+
+  /// The opening lanes' start of the sequence: K_0 = F(0, y0) and start_integration; adaptive, the
+  /// probe's K_1 and refine_initial_step. K_0 is formed in slot 1 and moved to slot 0 in the
+  /// opening lanes alone: the running lanes' slot 0 holds their last stage (FSAL).
+  void begin() {
+    evaluate(state_.data());
+    open_step();
+    for (int w = 0; w < W; ++w) runs_[w] = runs_[w] && opening_[w];
+    lane_values times;
+    stage_times(0, times);
+    rhs<true>(1, state_.data(), times);
+    for (int e = 0; e < state_len_; ++e) {
+      Real* k0 = work(0, e);
+      const Real* formed = work(1, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) k0[w] = opening_[w] ? formed[w] : k0[w];
+    }
+    start();
+    if (s_.adaptive) {
+      evaluate(stage_input_.data());
+      for (int w = 0; w < W; ++w) times[w] = v_.time[problem_[w]] + v_.dt[problem_[w]];
+      rhs<false>(1, stage_input_.data(), times);
+      refine();
+    }
+  }
+
+  /// The lanes whose problems stopped: ∇f at the returned state, judge_answer, the state and
+  /// gradient back to the engine; the lanes are free.
+  void retire() {
+    bool retiring[W];
+    for (int w = 0; w < W; ++w) retiring[w] = live_[w] && !runs_[w];
+    evaluate(state_.data());
+    judge(retiring);
     for (int w = 0; w < W; ++w) {
-      if (!live_[w]) continue;
+      if (!retiring[w]) continue;
       const std::int64_t i = problem_[w];
       for (int e = 0; e < state_len_; ++e) v_.state_of(i)[e] = state_[std::size_t(e) * W + w];
       for (int e = 0; e < len_; ++e) v_.gradient_of(i)[e] = gradient_[std::size_t(e) * W + w];
+      live_[w] = false;
+      --live_count_;
     }
   }
 
@@ -121,6 +186,7 @@ private:
   /// all rows at once up to 5 (ten 256-bit accumulators), else four at a time and the rest
   /// together.
   void evaluate(const Real* point) {
+    ++passes_;
     for (int c = 0; c < k_; ++c) {
       int r = 0;
       if (n_ > 5)
@@ -295,7 +361,7 @@ private:
     }
     weighted_sums(work(0, 0), d1);
     for (int w = 0; w < W; ++w)
-      if (live_[w] && refines_initial_step(v_, problem_[w]))
+      if (opening_[w] && refines_initial_step(v_, problem_[w]))
         refine_initial_step_from(v_, s_, problem_[w], difference_sq[w],
                                  std::sqrt(d1[w] / state_len_));
   }
@@ -370,14 +436,14 @@ private:
     }
     // PI control's powers for every lane at once (control_power vectorises; a stopped lane's
     // are not used).
-    lane_values estimate, error_power, memory_power;
+    lane_values estimate, memory, error_power, memory_power;
     if (s_.adaptive) {
-      for (int w = 0; w < W; ++w) memory_power[w] = v_.pi_error_memory[problem_[w]];
+      for (int w = 0; w < W; ++w) memory[w] = v_.pi_error_memory[problem_[w]];
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
         estimate[w] = std::sqrt(error_sq[w] / state_len_);
         error_power[w] = control_power(estimate[w], s_.pi_exponent_error);
-        memory_power[w] = control_power(memory_power[w], s_.pi_exponent_memory);
+        memory_power[w] = control_power(memory[w], s_.pi_exponent_memory);
       }
     }
     lane_values accepts;  // 1 where a running lane's step stands
@@ -407,8 +473,8 @@ private:
                       accepts[w] != 0 && state_len_ > len_ ? std::sqrt(velocity_sq[w]) : Real(0));
   }
 
-  /// judge_answer with ∇f at the returned state.
-  void judge() {
+  /// judge_answer with ∇f at the returned state, for the lanes `judged`.
+  void judge(const bool (&judged)[W]) {
     lane_values gradient_sq = {};
     bool finite[W];
     for (int w = 0; w < W; ++w) finite[w] = true;
@@ -422,38 +488,37 @@ private:
       for (int w = 0; w < W; ++w) finite[w] = finite[w] && std::isfinite(y[w]);
     }
     for (int w = 0; w < W; ++w)
-      if (live_[w]) judge_answer_from(v_, problem_[w], std::sqrt(gradient_sq[w]), finite[w]);
+      if (judged[w]) judge_answer_from(v_, problem_[w], std::sqrt(gradient_sq[w]), finite[w]);
   }
 
   const lockstep_view<Real> v_;
   const step_settings<Real>& s_;
   const int n_, k_, len_, state_len_;
   std::vector<Real> gram_, linear_, gradient_, state_, stage_input_, work_;
+  // Each lane's problem (-1 before its first), whether it holds one not yet retired, whether it
+  // took it in the last admit.
   std::int64_t problem_[W];
-  bool live_[W];
+  bool live_[W], opening_[W];
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   // Each lane's t and h in the step being taken, and whether it runs (open_step).
   lane_values step_time_, step_size_;
   bool runs_[W];
-  std::int64_t live_count_ = 0;
+  int live_count_ = 0;
+  std::int64_t passes_ = 0;  // evaluations, each a product G·X in all W lanes
 };
 
 template <class Real, dynamics Flow, int Stages>
 std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real>& settings,
                           const std::function<bool()>& should_stop) {
-  constexpr int W = lane_count<Real>;
-  const std::int64_t blocks = (v.batch_size + W - 1) / W;
-  const std::int64_t blocks_per_check = fused_block / W;
   std::int64_t products = 0;
-  for (std::int64_t first = 0; first < blocks; first += blocks_per_check) {
+  for (std::int64_t first = 0; first < v.batch_size; first += fused_block) {
     if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
-    const std::int64_t end = std::min(blocks, first + blocks_per_check);
+    problem_queue queue(first, std::min(v.batch_size, first + fused_block));
 #pragma omp parallel reduction(+ : products)
     {
       lane_block<Real, Flow, Stages> block(v, settings);
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t b = first; b < end; ++b) products += block.solve(b * W);
+      products += block.solve(queue);
     }
   }
   return products;

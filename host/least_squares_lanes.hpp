@@ -11,7 +11,8 @@ namespace gradflow::detail {
 
 /// The whole fused run of every problem in `engine` (least squares: its curvature is G, its linear
 /// term C) for settings that step_settings::runs_in_lanes, bit for bit what the per-problem fused
-/// and the lockstep paths compute. Returns the products G·X issued.
+/// and the lockstep paths compute. Returns the products G·X computed: every lane of a pass, one
+/// without a running problem included.
 template <class Real>
 std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
                                         const std::function<bool()>& should_stop);

@@ -23,7 +23,7 @@ struct run_summary {
   std::int64_t surrogate_evaluations = 0;  ///< summed over problems
   /// Per-problem evaluations the model issued (∇f or H·X; least squares: one product G·X each);
   /// beyond gradient_evaluations they were spent on problems that had already stopped (lockstep:
-  /// masked, not yet compacted).
+  /// masked, not yet compacted; the CPU's lanes: a pass computes all of its lanes).
   std::int64_t products_issued = 0;
   std::int64_t compactions = 0;  ///< active-set compactions (lockstep path)
 

@@ -65,16 +65,19 @@ INSTANTIATE_TEST_SUITE_P(Methods, Compaction,
 
 TEST(WorkCounters, ProductsAreEvaluationsPlusTheFinalOne) {
   // The CPU backend computes a product only for a running problem, and once more for every
-  // problem at the end (‖∇f‖ at the returned U), on either path.
+  // problem at the end (‖∇f‖ at the returned U), on either path; the fused path's lanes
+  // (explicit Runge–Kutta) compute a whole pass of lanes, those without a running problem too.
   auto mixed = make_mixed_batch(method::tsit5);
   for (execution_path path : {execution_path::lockstep, execution_path::fused}) {
     mixed.options.path = path;
     const auto result = solve(mixed.batch, mixed.options);
     EXPECT_EQ(result.summary.path, path);
     EXPECT_EQ(result.summary.gradient_evaluations, sum(result.gradient_evaluations));
-    EXPECT_EQ(result.summary.products_issued,
-              result.summary.gradient_evaluations + mixed.batch.batch_size)
-        << to_string(path);
+    const std::int64_t useful = result.summary.gradient_evaluations + mixed.batch.batch_size;
+    if (path == execution_path::lockstep)
+      EXPECT_EQ(result.summary.products_issued, useful);
+    else
+      EXPECT_GE(result.summary.products_issued, useful);
     EXPECT_GT(result.summary.compute_seconds, 0);
     EXPECT_LE(result.summary.compute_seconds, result.summary.wall_seconds);
   }
