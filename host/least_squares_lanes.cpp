@@ -48,8 +48,9 @@ class lane_block {
 public:
   static constexpr int W = lane_count<Real>;
   // Stopped lanes that make a refill worth its three passes while the queue has problems: one in
-  // eight (the seed batch's work spent on stopped lanes, f64 / f32: every lane 2.5 % / 14 %, one
-  // in eight 2.5 % / 10 %, one in four 10 % / 12.5 %; none 14 % / 22 %).
+  // eight. The seed batch's work spent on stopped lanes and refills, f64 / f32, refilling at every
+  // stop 2.5 % / 14 %, at one lane in eight 2.5 % / 10 %, at one in four 10 % / 12.5 %; never
+  // 14 % / 22 %.
   static constexpr int refill_at = W / 8;
   static_assert(fused_block % W == 0, "a chunk of the queue starts at a multiple of W");
 
