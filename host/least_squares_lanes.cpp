@@ -47,10 +47,10 @@ template <class Real, dynamics Flow, int Stages>
 class lane_block {
 public:
   static constexpr int W = lane_count<Real>;
-  // Stopped lanes that make a refill worth its three passes while the queue has problems: one in
-  // eight. The seed batch's work spent on stopped lanes and refills, f64 / f32, refilling at every
-  // stop 2.5 % / 14 %, at one lane in eight 2.5 % / 10 %, at one in four 10 % / 12.5 %; never
-  // 14 % / 22 %.
+  // Idle lanes that make a refill worth its passes while the queue has problems: one in eight.
+  // The seed batch's work spent on stopped lanes and refills, f64 / f32 at B = 10⁴, refilling at
+  // every stop 1.7 % / 9.7 %, at one lane in eight 1.7 % / 7.9 %, at one in four 5.2 % / 11 %;
+  // never 14 % / 22 %.
   static constexpr int refill_at = W / 8;
   static_assert(fused_block % W == 0, "a chunk of the queue starts at a multiple of W");
 
@@ -81,8 +81,9 @@ public:
     begin();
     for (;;) {
       int running = open_step();
+      if (running < live_count_) retire(true);
       while (refills(running, queue)) {
-        retire();
+        retire(false);
         if (admit(queue)) begin();
         running = open_step();
       }
@@ -134,13 +135,13 @@ private:
     return admitted;
   }
 
-  /// Whether the stopped lanes hand back their answers (and take new problems) before the next
-  /// step: when none runs, or when enough have stopped to pay for the three passes a refill
-  /// takes (the retired lanes' ∇f, the new ones' K_0 and probe) and the queue has more.
+  /// Whether the stopped lanes hand back their answers and the idle ones take new problems before
+  /// the next step: when none runs, or when enough are idle to pay for the passes a refill takes
+  /// (the new problems' K_0 and probe; the stopped ones' ∇f where not at hand) and the queue has
+  /// more.
   bool refills(int running, const problem_queue& queue) const {
-    const int stopped = live_count_ - running;
-    return running == 0 ? stopped > 0
-                        : stopped >= refill_at && (held_ < held_end_ || queue.has_more());
+    const bool more = held_ < held_end_ || queue.has_more();
+    return running == 0 ? live_count_ > 0 || more : W - running >= refill_at && more;
   }
 
   /// The block's next problem, or −1 when the queue is empty: the queue hands a block W
@@ -176,18 +177,34 @@ private:
     }
   }
 
-  /// The lanes whose problems stopped: ∇f at the returned state, judge_answer, the state and
-  /// gradient back to the engine; the lanes are free.
-  void retire() {
-    bool retiring[W];
-    for (int w = 0; w < W; ++w) retiring[w] = live_[w] && !runs_[w];
-    evaluate(state_.data());
-    judge(retiring);
+  /// The lanes whose problems stopped (`at_hand`: only those whose ∇f at the returned state is in
+  /// the gradient slot, as after an accepted last step, which then cost no pass): that ∇f, the
+  /// state and gradient back to the engine, judge_answer; the lanes are free.
+  void retire(bool at_hand) {
+    bool retiring[W], retires = false, known = true;
+    for (int w = 0; w < W; ++w) {
+      retiring[w] = live_[w] && !runs_[w] && (gradient_at_state_[w] || !at_hand);
+      retires = retires || retiring[w];
+      known = known && (!retiring[w] || gradient_at_state_[w]);
+    }
+    if (!retires) return;
+    if (!known) evaluate(state_.data());
     for (int w = 0; w < W; ++w) {
       if (!retiring[w]) continue;
       const std::int64_t i = problem_[w];
-      for (int e = 0; e < state_len_; ++e) v_.state_of(i)[e] = state_[std::size_t(e) * W + w];
-      for (int e = 0; e < len_; ++e) v_.gradient_of(i)[e] = gradient_[std::size_t(e) * W + w];
+      bool finite = true;
+      for (int e = 0; e < state_len_; ++e) {
+        const Real y = state_[std::size_t(e) * W + w];
+        v_.state_of(i)[e] = y;
+        finite = finite && std::isfinite(y);
+      }
+      Real gradient_sq = 0;
+      for (int e = 0; e < len_; ++e) {
+        const Real g = gradient_[std::size_t(e) * W + w];
+        v_.gradient_of(i)[e] = g;
+        gradient_sq += g * g;
+      }
+      judge_answer_from(v_, i, std::sqrt(gradient_sq), finite);
       live_[w] = false;
       --live_count_;
     }
@@ -199,6 +216,7 @@ private:
   /// together.
   void evaluate(const Real* point) {
     ++passes_;
+    for (int w = 0; w < W; ++w) gradient_at_state_[w] = point == state_.data();
     for (int c = 0; c < k_; ++c) {
       int r = 0;
       if (n_ > 5)
@@ -226,13 +244,16 @@ private:
 
   template <int Rows>
   void evaluate_rows(const Real* point, int first_row, int c) {
-    lane_values sums[Rows] = {};
+    // Each sum starts at 0 as the scalar one does (0 + g·x, not g·x: a −0 product stays +0), the
+    // 0 taken at j = 0 rather than stored beforehand (which GCC turns into a call to memset).
+    lane_values sums[Rows];
     for (int j = 0; j < n_; ++j) {
       const Real* x = point + std::size_t(j * k_ + c) * W;
       for (int row = 0; row < Rows; ++row) {
         const Real* g = at(gram_, (first_row + row) * n_ + j);
+        Real* sum = sums[row];
 #pragma omp simd
-        for (int w = 0; w < W; ++w) sums[row][w] += g[w] * x[w];
+        for (int w = 0; w < W; ++w) sum[w] = (j == 0 ? Real(0) : sum[w]) + g[w] * x[w];
       }
     }
     for (int row = 0; row < Rows; ++row) {
@@ -479,28 +500,12 @@ private:
         k0[w] = accepts[w] != 0 ? proposed_rate : k0[w];
       }
     }
+    // The last stage was evaluated at y_new, which an accepted lane now holds.
+    for (int w = 0; w < W; ++w) gradient_at_state_[w] = accepts[w] != 0;
     for (int w = 0; w < W; ++w)
       if (runs_[w])
         conclude_step(v_, s_, problem_[w], accepts[w] != 0, next_dt[w],
                       accepts[w] != 0 && state_len_ > len_ ? std::sqrt(velocity_sq[w]) : Real(0));
-  }
-
-  /// judge_answer with ∇f at the returned state, for the lanes `judged`.
-  void judge(const bool (&judged)[W]) {
-    lane_values gradient_sq = {};
-    bool finite[W];
-    for (int w = 0; w < W; ++w) finite[w] = true;
-    for (int e = 0; e < len_; ++e) {
-      const Real* g = at(gradient_, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) gradient_sq[w] += g[w] * g[w];
-    }
-    for (int e = 0; e < state_len_; ++e) {
-      const Real* y = at(state_, e);
-      for (int w = 0; w < W; ++w) finite[w] = finite[w] && std::isfinite(y[w]);
-    }
-    for (int w = 0; w < W; ++w)
-      if (judged[w]) judge_answer_from(v_, problem_[w], std::sqrt(gradient_sq[w]), finite[w]);
   }
 
   const lockstep_view<Real> v_;
@@ -511,6 +516,7 @@ private:
   // took it in the last admit.
   std::int64_t problem_[W];
   bool live_[W], opening_[W];
+  bool gradient_at_state_[W];  // whether the gradient slot holds ∇f at the lane's state
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   // Each lane's t and h in the step being taken, and whether it runs (open_step).
