@@ -73,9 +73,10 @@ public:
     }
   }
 
-  /// Solves the problems `queue` hands out, a lane taking the next one as soon as its problem
-  /// stops, until the queue is empty and no lane runs. Returns the products computed: W per pass
-  /// (every lane computes; one without a running problem into scratch).
+  /// Solves the problems `queue` hands out, a lane handing back its problem's answer as soon as it
+  /// stops and idle lanes taking the next ones (`refills`), until the queue is empty and no lane
+  /// runs. Returns the products computed: W per pass (every lane computes; one without a running
+  /// problem into scratch).
   std::int64_t solve(problem_queue& queue) {
     if (!admit(queue)) return 0;
     begin();
