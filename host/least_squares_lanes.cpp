@@ -193,19 +193,9 @@ private:
     for (int w = 0; w < W; ++w) {
       if (!retiring[w]) continue;
       const std::int64_t i = problem_[w];
-      bool finite = true;
-      for (int e = 0; e < state_len_; ++e) {
-        const Real y = state_[std::size_t(e) * W + w];
-        v_.state_of(i)[e] = y;
-        finite = finite && std::isfinite(y);
-      }
-      Real gradient_sq = 0;
-      for (int e = 0; e < len_; ++e) {
-        const Real g = gradient_[std::size_t(e) * W + w];
-        v_.gradient_of(i)[e] = g;
-        gradient_sq += g * g;
-      }
-      judge_answer_from(v_, i, std::sqrt(gradient_sq), finite);
+      for (int e = 0; e < state_len_; ++e) v_.state_of(i)[e] = state_[std::size_t(e) * W + w];
+      for (int e = 0; e < len_; ++e) v_.gradient_of(i)[e] = gradient_[std::size_t(e) * W + w];
+      judge_answer(v_, i);
       live_[w] = false;
       --live_count_;
     }
