@@ -9,6 +9,7 @@
 
 #include "gradflow/detail/cpu_loops.hpp"
 #include "gradflow/detail/phases.hpp"
+#include "lane_scalars.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -36,13 +37,16 @@ private:
 
 /// One thread's lane block: W problems at a time from a problem_queue, each vector element-major
 /// (element e of lane w at e·W + w). Every lane computes every pass; a lane whose problem has
-/// stopped, or that holds none, is masked where it would write: its state is kept and its step
-/// control (the engine's per-problem scalars) is not called. A lane whose problem stopped hands
-/// its answer back and takes the queue's next problem (refills), so a block does not wait for its
-/// slowest member. Each lane's arithmetic is the scalar path's, operation for operation
-/// (ode_step.hpp's element helpers), so the bits are the same whichever lane and thread a problem
-/// lands in. The dynamics and the tableau's stage count are template arguments: the loops over
-/// stages unroll.
+/// stopped, or that holds none, is masked where it would write its vectors: its state is kept.
+/// The step control (ode_step.hpp's per-problem functions) runs on the lanes' own copies of the
+/// step-control scalars (lane_scalars) for every lane at once, so that it vectorises: a problem's
+/// copies go back to the engine in the step it stops, and what the step control computes on a
+/// lane after that, or on a lane without a problem, is never read. A lane whose problem stopped
+/// hands its answer back and takes the queue's next problem (refills), so a block does not wait
+/// for its slowest member. Each lane's arithmetic is the scalar path's, operation for operation
+/// (ode_step.hpp's element helpers and step control), so the bits are the same whichever lane and
+/// thread a problem lands in. The dynamics and the tableau's stage count are template arguments:
+/// the loops over stages unroll.
 template <class Real, dynamics Flow, int Stages>
 class lane_block {
 public:
@@ -66,12 +70,15 @@ public:
         gradient_(std::size_t(len_) * W),
         state_(std::size_t(state_len_) * W),
         stage_input_(std::size_t(state_len_) * W),
-        work_(std::size_t(Stages) * state_len_ * W) {
+        work_(std::size_t(Stages) * state_len_ * W),
+        lanes_(scalars_.view()) {
     for (int w = 0; w < W; ++w) {
       problem_[w] = -1;
       live_[w] = false;
     }
   }
+  lane_block(const lane_block&) = delete;  // lanes_ points into this block's scalars_
+  lane_block& operator=(const lane_block&) = delete;
 
   /// Solves the problems `queue` hands out, a lane handing back its problem's answer as soon as it
   /// stops and idle lanes taking the next ones (`refills`), until the queue is empty and no lane
@@ -130,9 +137,6 @@ private:
       for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
       for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
     }
-    // A lane that never held a problem reads the first lane's scalars (this thread's own).
-    for (int w = 0; w < W; ++w)
-      if (problem_[w] < 0) problem_[w] = problem_[0];
     return admitted;
   }
 
@@ -153,16 +157,23 @@ private:
     return held_ < held_end_ ? held_++ : -1;
   }
 
-  /// The opening lanes' start of the sequence: K_0 = F(0, y0) and start_integration; adaptive, the
-  /// probe's K_1 and refine_initial_step. K_0 is formed in slot 1 and moved to slot 0 in the
-  /// opening lanes alone: the running lanes' slot 0 holds their last stage (FSAL).
+  /// The opening lanes' start of the sequence, on the engine's scalars: K_0 = F(0, y0) and
+  /// start_integration; adaptive, the probe's K_1 and refine_initial_step. Then the lanes take
+  /// their problems' scalars and convergence limits. K_0 is formed in slot 1 and moved to slot 0
+  /// in the opening lanes alone: the running lanes' slot 0 holds their last stage (FSAL).
   void begin() {
     evaluate(state_.data());
-    open_step();
-    for (int w = 0; w < W; ++w) runs_[w] = runs_[w] && opening_[w];
-    lane_values times;
-    stage_times(0, times);
+    lane_values time = {}, step_size = {}, times;
+    for (int w = 0; w < W; ++w) {
+      runs_[w] = opening_[w] && v_.running(problem_[w]);
+      if (!opening_[w]) continue;
+      time[w] = v_.time[problem_[w]];
+      step_size[w] = v_.dt_step[problem_[w]];
+    }
+    stage_times(0, time, step_size, times);
     rhs<true>(1, state_.data(), times);
+    for (int w = 0; w < W; ++w)
+      if (runs_[w]) v_.trial_gradient_norm[problem_[w]] = lanes_.trial_gradient_norm[w];
     for (int e = 0; e < state_len_; ++e) {
       Real* k0 = work(0, e);
       const Real* formed = work(1, e);
@@ -172,15 +183,24 @@ private:
     start();
     if (s_.adaptive) {
       evaluate(stage_input_.data());
-      for (int w = 0; w < W; ++w) times[w] = v_.time[problem_[w]] + v_.dt[problem_[w]];
+      for (int w = 0; w < W; ++w)
+        times[w] = opening_[w] ? v_.time[problem_[w]] + v_.dt[problem_[w]] : Real(0);
       rhs<false>(1, stage_input_.data(), times);
       refine();
+    }
+    for (int w = 0; w < W; ++w) {
+      if (!opening_[w]) continue;
+      scalars_.load(v_, problem_[w], w);
+      const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
+      gradient_limit_[w] = limits.gradient;
+      velocity_limit_[w] = limits.velocity;
     }
   }
 
   /// The lanes whose problems stopped (`at_hand`: only those whose ∇f at the returned state is in
   /// the gradient slot, as after an accepted last step, which then cost no pass): that ∇f, the
-  /// state and gradient back to the engine, judge_answer; the lanes are free.
+  /// state and gradient back to the engine (which has their scalars since they stopped),
+  /// judge_answer; the lanes are free.
   void retire(bool at_hand) {
     bool retiring[W], retires = false, known = true;
     for (int w = 0; w < W; ++w) {
@@ -255,15 +275,12 @@ private:
     }
   }
 
-  /// Each lane's t and h for the step about to be taken, and whether it runs; returns how many do.
+  /// Whether each lane runs the step about to be taken; returns how many do.
   int open_step() {
     int running = 0;
     for (int w = 0; w < W; ++w) {
-      const std::int64_t i = problem_[w];
-      runs_[w] = live_[w] && v_.running(i);
+      runs_[w] = live_[w] && lanes_.running(w);
       running += runs_[w];
-      step_time_[w] = v_.time[i];
-      step_size_[w] = v_.dt_step[i];
     }
     return running;
   }
@@ -279,19 +296,19 @@ private:
     form_stage_input<Stage>();
     evaluate(stage_input_.data());
     lane_values times;
-    stage_times(Stage, times);
+    stage_times(Stage, lanes_.time, lanes_.dt_step, times);
     rhs<Stage == Stages - 1>(Stage, stage_input_.data(), times);
   }
 
   /// Each lane's t + c_stage·h.
-  void stage_times(int stage, lane_values& times) const {
+  void stage_times(int stage, const Real* time, const Real* step_size, lane_values& times) const {
 #pragma omp simd
-    for (int w = 0; w < W; ++w) times[w] = step_time_[w] + s_.scheme.c[stage] * step_size_[w];
+    for (int w = 0; w < W; ++w) times[w] = time[w] + s_.scheme.c[stage] * step_size[w];
   }
 
   /// K_output = F(t, Y) (evaluate_dynamics), the gradient at Y in the gradient slot. ‖∇f(Y)‖ is
-  /// recorded as the trial norm only where it is read (`RecordsNorm`: at y0 and at a step's last
-  /// stage); the scalar path's intermediate stages write one that the last overwrites.
+  /// recorded as the lanes' trial norm only where it is read (`RecordsNorm`: at y0 and at a step's
+  /// last stage); the scalar path's intermediate stages write one that the last overwrites.
   template <bool RecordsNorm>
   void rhs(int output, const Real* point, const lane_values& times) {
     lane_values gradient_sq = {};
@@ -313,10 +330,9 @@ private:
       }
     }
     if constexpr (RecordsNorm) {
+      Real* trial_norm = lanes_.trial_gradient_norm;
 #pragma omp simd
-      for (int w = 0; w < W; ++w) gradient_sq[w] = std::sqrt(gradient_sq[w]);
-      for (int w = 0; w < W; ++w)
-        if (runs_[w]) v_.trial_gradient_norm[problem_[w]] = gradient_sq[w];
+      for (int w = 0; w < W; ++w) trial_norm[w] = std::sqrt(gradient_sq[w]);
     }
   }
 
@@ -402,7 +418,7 @@ private:
       const Real a = s_.scheme.a[Stage][j];
 #pragma omp simd reduction(+ : zero_weights)
       for (int w = 0; w < W; ++w) {
-        weights[j][w] = step_size_[w] * a;
+        weights[j][w] = lanes_.dt_step[w] * a;
         zero_weights += weights[j][w] == Real(0);
       }
     }
@@ -429,11 +445,11 @@ private:
     }
   }
 
-  /// finish_step: each lane's EEst and its y_new's velocity norm, the decisions, the accepted
-  /// lanes' y ← y_new and K_0 ← K_last, then each lane's conclude_step.
+  /// finish_step: each lane's EEst and its y_new's velocity norm, the decisions and conclude_step
+  /// (conclude), then the accepted lanes' y ← y_new and K_0 ← K_last.
   void finish() {
-    lane_values h, error_sq = {}, velocity_sq = {}, next_dt;
-    for (int w = 0; w < W; ++w) h[w] = step_size_[w];
+    const Real* h = lanes_.dt_step;
+    lane_values error_sq = {}, velocity_sq = {};
     if (s_.adaptive) {
       for (int e = 0; e < state_len_; ++e) {
         lane_values weighted_stages = {};
@@ -458,27 +474,11 @@ private:
 #pragma omp simd
       for (int w = 0; w < W; ++w) velocity_sq[w] += velocity[w] * velocity[w];
     }
-    // PI control's powers for every lane at once (control_power vectorises; a stopped lane's
-    // are not used).
-    lane_values estimate, memory, error_power, memory_power;
-    if (s_.adaptive) {
-      for (int w = 0; w < W; ++w) memory[w] = v_.pi_error_memory[problem_[w]];
-#pragma omp simd
-      for (int w = 0; w < W; ++w) {
-        estimate[w] = std::sqrt(error_sq[w] / state_len_);
-        error_power[w] = control_power(estimate[w], s_.pi_exponent_error);
-        memory_power[w] = control_power(memory[w], s_.pi_exponent_memory);
-      }
-    }
     lane_values accepts;  // 1 where a running lane's step stands
-    for (int w = 0; w < W; ++w) {
-      accepts[w] = 0;
-      if (!runs_[w]) continue;
-      const std::int64_t i = problem_[w];
-      next_dt[w] = v_.dt[i];
-      accepts[w] = !s_.adaptive || error_control_from(v_, s_, i, estimate[w], error_power[w],
-                                                      memory_power[w], h[w], next_dt[w]);
-    }
+    if (s_.adaptive)
+      conclude<true>(error_sq, velocity_sq, accepts);
+    else
+      conclude<false>(error_sq, velocity_sq, accepts);
     for (int e = 0; e < state_len_; ++e) {
       Real* y = at(state_, e);
       const Real* y_new = at(stage_input_, e);
@@ -493,10 +493,52 @@ private:
     }
     // The last stage was evaluated at y_new, which an accepted lane now holds.
     for (int w = 0; w < W; ++w) gradient_at_state_[w] = accepts[w] != 0;
-    for (int w = 0; w < W; ++w)
-      if (runs_[w])
-        conclude_step(v_, s_, problem_[w], accepts[w] != 0, next_dt[w],
-                      accepts[w] != 0 && state_len_ > len_ ? std::sqrt(velocity_sq[w]) : Real(0));
+  }
+
+  /// Each lane's decision — PI control on its EEst (from `error_sq`, the sum of its weighted errors
+  /// squared), or a fixed step, which stands — and conclude_step (the velocity's norm from
+  /// `velocity_sq`), for every lane at once: the view of the lanes and the settings are local
+  /// copies, so that the compiler keeps what the step control reads of them in registers instead
+  /// of loading it under each lane's mask, and vectorises the lot (flatten: conclude_step_within
+  /// is inlined into the loop). `accepts`: 1 where a running lane's step stands. The problems that
+  /// stopped in this step take their scalars back to the engine.
+  template <bool Adaptive>
+  [[gnu::flatten, gnu::noinline]] void conclude(const lane_values& error_sq,
+                                                const lane_values& velocity_sq,
+                                                lane_values& accepts) {
+    const lockstep_view<Real> lanes = lanes_;
+    step_settings<Real> s = s_;
+    // What runs_in_lanes and the caller know, as constants: a flag tested in every lane stops the
+    // vectoriser.
+    s.adaptive = Adaptive;
+    s.descent = false;
+    lane_values estimate, error_power, memory_power;
+    if constexpr (Adaptive) {
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        estimate[w] = std::sqrt(error_sq[w] / state_len_);
+        error_power[w] = control_power(estimate[w], s.pi_exponent_error);
+        memory_power[w] = control_power(lanes.pi_error_memory[w], s.pi_exponent_memory);
+      }
+    }
+    constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
+#pragma omp simd
+    for (int w = 0; w < W; ++w) {
+      Real next_dt = lanes.dt[w];
+      const bool accept =
+          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w], memory_power[w],
+                                          lanes.dt_step[w], next_dt);
+      accepts[w] = accept;
+      conclude_step_within(lanes, s, w, accept, next_dt,
+                           second_order && accept ? std::sqrt(velocity_sq[w]) : Real(0),
+                           convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]});
+    }
+    for (int w = 0; w < W; ++w) {
+      if (!runs_[w])
+        accepts[w] = 0;
+      else if (!lanes.running(w))
+        scalars_.store(v_, problem_[w], w);
+    }
   }
 
   const lockstep_view<Real> v_;
@@ -508,11 +550,13 @@ private:
   std::int64_t problem_[W];
   bool live_[W], opening_[W];
   bool gradient_at_state_[W];  // whether the gradient slot holds ∇f at the lane's state
-  // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
+  // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run, and its
+  // convergence limits, fixed once ‖∇f(u0)‖ is known.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
-  // Each lane's t and h in the step being taken, and whether it runs (open_step).
-  lane_values step_time_, step_size_;
-  bool runs_[W];
+  lane_values gradient_limit_ = {}, velocity_limit_ = {};
+  lane_scalars<Real, W> scalars_;
+  const lockstep_view<Real> lanes_;  // scalars_ as problems 0 … W − 1
+  bool runs_[W];                     // whether each lane runs the step being taken (open_step)
   int live_count_ = 0;
   std::int64_t held_ = 0, held_end_ = 0;  // the block's problems taken but not yet in a lane
   std::int64_t passes_ = 0;               // evaluations, each a product G·X in all W lanes

@@ -342,10 +342,11 @@ GRADFLOW_HD bool error_control(const lockstep_view<Real>& v, const step_settings
 /// What follows a step's decision for problem i, once an accepted y_new is the state (its
 /// velocity's norm `velocity_norm`, second-order dynamics): counters, t, the stopping tests in
 /// order of precedence — diverged, converged, diverged by growth, reached_t_end, max_steps,
-/// step_underflow — and the next step attempted.
+/// step_underflow — and the next step attempted. `limits`: convergence_limits_of(v, i).
 template <class Real>
-GRADFLOW_HD void conclude_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                               std::int64_t i, bool accept, Real next_dt, Real velocity_norm) {
+GRADFLOW_HD void conclude_step_within(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                      std::int64_t i, bool accept, Real next_dt, Real velocity_norm,
+                                      convergence_limits<Real> limits) {
   const Real h = v.dt_step[i];
   v.gradient_evaluations[i] += s.scheme.stage_count - 1;
   v.dt[i] = next_dt;
@@ -355,7 +356,7 @@ GRADFLOW_HD void conclude_step(const lockstep_view<Real>& v, const step_settings
     const bool reaches_end = h >= s.t_end - v.time[i];
     v.time[i] = reaches_end ? s.t_end : v.time[i] + h;
     v.accepted[i] += 1;
-    if (!test_new_point(v, s, i, v.trial_gradient_norm[i], velocity_norm)) return;
+    if (!test_new_point_within(v, s, i, v.trial_gradient_norm[i], velocity_norm, limits)) return;
     if (reaches_end) {
       set_outcome(v, i, status::reached_t_end);
       return;
@@ -368,6 +369,12 @@ GRADFLOW_HD void conclude_step(const lockstep_view<Real>& v, const step_settings
   if (v.running(i) && (s.adaptive || s.descent) && next_dt < floor)
     set_outcome(v, i, status::step_underflow);
   v.dt_step[i] = clipped_step(s, next_dt, t);
+}
+
+template <class Real>
+GRADFLOW_HD void conclude_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                               std::int64_t i, bool accept, Real next_dt, Real velocity_norm) {
+  conclude_step_within(v, s, i, accept, next_dt, velocity_norm, convergence_limits_of(v, i));
 }
 
 /// After the last stage (Y = y_new, K_last = F(t + h, y_new)): accept or reject (PI control,

@@ -84,6 +84,22 @@ GRADFLOW_HD Real gradient_threshold(const lockstep_view<Real>& v, std::int64_t i
   return absolute > relative ? absolute : relative;
 }
 
+/// What the convergence test compares with: ‖∇f‖ ≤ `gradient` (gradient_threshold) and the
+/// velocity's norm ≤ `velocity` (vtol, or the gradient threshold when vtol is unset). Fixed once
+/// ‖∇f(u0)‖ is known: the CPU lanes keep each lane's and test without reading the parameter table.
+template <class Real>
+struct convergence_limits {
+  Real gradient, velocity;
+};
+
+template <class Real>
+GRADFLOW_HD convergence_limits<Real> convergence_limits_of(const lockstep_view<Real>& v,
+                                                           std::int64_t i) {
+  const Real threshold = gradient_threshold(v, i);
+  const Real given_vtol = v.parameter_of(i, vtol);
+  return {threshold, std::isnan(given_vtol) ? threshold : given_vtol};
+}
+
 /// The stall test at an accepted point with gradient norm `norm`. The accepted points fall into
 /// windows of stall_window steps; a problem is stalled when the largest ‖∇f‖ of a window is not
 /// below stall_factor times the largest of the window before. The largest, not the last or the
@@ -114,18 +130,17 @@ GRADFLOW_HD bool stalled(const lockstep_view<Real>& v, const step_settings<Real>
 /// Records ‖∇f‖ at a new accepted point and applies the tests in order of precedence: diverged
 /// (non-finite), converged (gradient and, when `velocity_norm` ≥ 0, velocity small), diverged
 /// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖), stalled. Returns true while the problem still runs.
+/// `limits`: convergence_limits_of(v, i).
 template <class Real>
-GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                                std::int64_t i, Real norm, Real velocity_norm) {
+GRADFLOW_HD bool test_new_point_within(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                       std::int64_t i, Real norm, Real velocity_norm,
+                                       convergence_limits<Real> limits) {
   v.gradient_norm[i] = norm;
   if (!std::isfinite(norm) || !std::isfinite(velocity_norm)) {
     set_outcome(v, i, status::diverged);
     return false;
   }
-  const Real threshold = gradient_threshold(v, i);
-  const Real given_vtol = v.parameter_of(i, vtol);
-  const Real velocity_limit = std::isnan(given_vtol) ? threshold : given_vtol;
-  if (norm <= threshold && velocity_norm <= velocity_limit) {
+  if (norm <= limits.gradient && velocity_norm <= limits.velocity) {
     set_outcome(v, i, status::converged);
     return false;
   }
@@ -134,6 +149,12 @@ GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_setting
     return false;
   }
   return !stalled(v, s, i, norm);
+}
+
+template <class Real>
+GRADFLOW_HD bool test_new_point(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                std::int64_t i, Real norm, Real velocity_norm) {
+  return test_new_point_within(v, s, i, norm, velocity_norm, convergence_limits_of(v, i));
 }
 
 template <class Real>
