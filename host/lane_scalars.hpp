@@ -25,21 +25,25 @@ public:
 
   /// Lane w takes problem i's scalars from `v`.
   void load(const lockstep_view<Real>& v, std::int64_t i, int w) {
-    for (std::size_t f = 0; f < std::size(real_fields); ++f) reals_[f][w] = (v.*real_fields[f])[i];
-    for (std::size_t f = 0; f < std::size(count_fields); ++f)
-      counts_[f][w] = (v.*count_fields[f])[i];
-    outcome_[w] = v.outcome[i];
+    each_field(v, i, w, [](auto& lane, auto& problem) { lane = problem; });
   }
 
   /// Problem i in `v` takes lane w's scalars.
-  void store(const lockstep_view<Real>& v, std::int64_t i, int w) const {
-    for (std::size_t f = 0; f < std::size(real_fields); ++f) (v.*real_fields[f])[i] = reals_[f][w];
-    for (std::size_t f = 0; f < std::size(count_fields); ++f)
-      (v.*count_fields[f])[i] = counts_[f][w];
-    v.outcome[i] = outcome_[w];
+  void store(const lockstep_view<Real>& v, std::int64_t i, int w) {
+    each_field(v, i, w, [](auto& lane, auto& problem) { problem = lane; });
   }
 
 private:
+  /// `copy(lane w's value, problem i's value)` for every field.
+  template <class Copy>
+  void each_field(const lockstep_view<Real>& v, std::int64_t i, int w, Copy copy) {
+    for (std::size_t f = 0; f < std::size(real_fields); ++f)
+      copy(reals_[f][w], (v.*real_fields[f])[i]);
+    for (std::size_t f = 0; f < std::size(count_fields); ++f)
+      copy(counts_[f][w], (v.*count_fields[f])[i]);
+    copy(outcome_[w], v.outcome[i]);
+  }
+
   // What an explicit Runge–Kutta step with PI or fixed control reads and writes.
   static constexpr Real* lockstep_view<Real>::*real_fields[] = {
       &lockstep_view<Real>::time,

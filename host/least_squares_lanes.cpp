@@ -57,6 +57,8 @@ public:
   // never 14 % / 22 %.
   static constexpr int refill_at = W / 8;
   static_assert(fused_block % W == 0, "a chunk of the queue starts at a multiple of W");
+  // Whether the state carries a velocity (its second half).
+  static constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
 
   lane_block(const lockstep_view<Real>& v, const step_settings<Real>& s)
       : v_(v),
@@ -312,7 +314,6 @@ private:
   template <bool RecordsNorm>
   void rhs(int output, const Real* point, const lane_values& times) {
     lane_values gradient_sq = {};
-    constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
     for (int e = 0; e < len_; ++e) {
       const Real* g = at(gradient_, e);
       // Second-order dynamics only: the V-parts of Y and K.
@@ -521,7 +522,6 @@ private:
         memory_power[w] = control_power(lanes.pi_error_memory[w], s.pi_exponent_memory);
       }
     }
-    constexpr bool second_order = Flow == dynamics::heavy_ball || Flow == dynamics::nesterov;
 #pragma omp simd
     for (int w = 0; w < W; ++w) {
       Real next_dt = lanes.dt[w];
