@@ -56,13 +56,12 @@ journal_entry read_journal(const chunked_plan& plan) {
   if (!journal.is_object()) throw damaged("not a JSON object");
   const auto integer = [&](const char* key, std::int64_t lowest, std::int64_t highest) {
     const auto found = journal.find(key);
-    if (found == journal.end() || !found->is_number_integer())
-      throw damaged(std::string("'") + key + "' is missing or not an integer");
-    const std::int64_t value = found->get<std::int64_t>();
-    if (value < lowest || value > highest)
-      throw damaged(std::string("'") + key + "' = " + std::to_string(value) + " is outside [" +
-                    std::to_string(lowest) + ", " + std::to_string(highest) + "]");
-    return value;
+    if (found == journal.end()) throw damaged(std::string("'") + key + "' is missing");
+    try {
+      return json_integer<std::int64_t>(*found, std::string("'") + key + "'", lowest, highest);
+    } catch (const invalid_argument& e) {
+      throw damaged(e.what());
+    }
   };
   if (!journal.contains("settings") || !journal.contains("settings_digest") ||
       !journal["settings_digest"].is_string())

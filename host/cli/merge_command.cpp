@@ -63,15 +63,17 @@ int run_merge(const merge_arguments& arguments) {
     const nlohmann::json sidecar = read_json_file(sidecar_file, "sidecar");
     const auto range =
         sidecar.is_object() ? sidecar.value("member_range", nlohmann::json()) : nlohmann::json();
-    if (!range.is_array() || range.size() != 2 || !range[0].is_number_integer() ||
-        !range[1].is_number_integer() ||
-        !sidecar.value("members_total", nlohmann::json()).is_number_integer())
+    if (!range.is_array() || range.size() != 2 || !sidecar.contains("members_total"))
       throw invalid_argument("cannot merge '" + input + "': its sidecar '" + sidecar_file +
                              "' has no member_range or members_total");
+    const auto sidecar_integer = [&](const nlohmann::json& value, const std::string& what) {
+      return json_integer<std::int64_t>(value, "cannot merge '" + input + "': its sidecar '" +
+                                                   sidecar_file + "' has " + what, 0);
+    };
     const nlohmann::json identity = sweep_identity(sidecar);
     if (f == 0) {
       first_identity = identity;
-      total = sidecar["members_total"].get<std::int64_t>();
+      total = sidecar_integer(sidecar["members_total"], "members_total");
     } else if (identity != first_identity) {
       std::string differing;
       for (const auto& [key, value] : identity.items())
@@ -82,7 +84,8 @@ int run_merge(const merge_arguments& arguments) {
 
     table_format this_format = table_format::csv;
     sweep_result part = read_table(input, this_format);
-    const std::int64_t begin = range[0].get<std::int64_t>(), end = range[1].get<std::int64_t>();
+    const std::int64_t begin = sidecar_integer(range[0], "member_range[0]"),
+                       end = sidecar_integer(range[1], "member_range[1]");
     const bool complete =
         std::int64_t(part.rows.size()) == end - begin &&
         std::all_of(part.rows.begin(), part.rows.end(),

@@ -27,15 +27,6 @@ std::string joined_names(const nlohmann::json& names) {
   return list;
 }
 
-/// A JSON integer >= 0 (JSON's -1 must not become 2⁶⁴ − 1).
-std::uint64_t unsigned_integer(const nlohmann::json& value, const std::string& source,
-                               const std::string& key) {
-  if (!value.is_number_unsigned())
-    throw invalid_argument(source + ": key '" + key + "' = " + value.dump() +
-                           ": must be an integer >= 0");
-  return value.get<std::uint64_t>();
-}
-
 }  // namespace
 
 std::vector<std::string> solver_axis_names() {
@@ -57,6 +48,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
                   sweep_arguments& arguments) {
   if (!config.is_object()) throw invalid_argument(source + ": the config must be a JSON object");
   for (const auto& [key, value] : config.items()) {
+    const std::string named = source + ": key '" + key + "'";
     try {
       if (key == "axes") {
         if (!value.is_object()) throw invalid_argument(source + ": 'axes' must be an object");
@@ -90,7 +82,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       else if (key == "random")
         arguments.problem.random = value.get<std::string>();
       else if (key == "seed")
-        arguments.problem.seed = unsigned_integer(value, source, key);
+        arguments.problem.seed = json_integer<std::uint64_t>(value, named);
       else if (key == "random_u0")
         arguments.problem.random_initial = value.get<bool>();
       else if (key == "method")
@@ -118,11 +110,11 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       else if (key == "t_end")
         arguments.solver.t_end = value.get<double>();
       else if (key == "max_steps")
-        arguments.solver.max_steps = value.get<std::int64_t>();
+        arguments.solver.max_steps = json_integer<std::int64_t>(value, named);
       else if (key == "dt_min")
         arguments.solver.dt_min = value.get<double>();
       else if (key == "stall_window")
-        arguments.solver.stall_window = value.get<std::int64_t>();
+        arguments.solver.stall_window = json_integer<std::int64_t>(value, named);
       else if (key == "stall_factor")
         arguments.solver.stall_factor = value.get<double>();
       else if (key == "skip_invalid")
@@ -132,7 +124,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       else if (key == "format")
         arguments.format = value.get<std::string>();
       else if (key == "chunk")
-        arguments.chunk = std::int64_t(unsigned_integer(value, source, key));
+        arguments.chunk = json_integer<std::int64_t>(value, named, 0);
       else
         throw invalid_argument(source + ": unknown key '" + key + "'");
     } catch (const nlohmann::json::exception& e) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/error.hpp"
+#include "json_file.hpp"
 #include "output_files.hpp"
 
 namespace gradflow::cli {
@@ -175,16 +176,19 @@ sweep_result parse_table(const std::string& text, const std::string& path, table
         auto real = [](const nlohmann::ordered_json& value) {
           return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
         };
-        row.member = object.at("member").get<std::int64_t>();
-        row.problem = object.at("problem").get<std::int64_t>();
+        const auto count = [&](const char* key) {
+          return json_integer<std::int64_t>(object.at(key), key, 0);
+        };
+        row.member = count("member");
+        row.problem = count("problem");
         row.method = parse_method(object.at("method").get<std::string>());
         for (const auto& axis : result.axes)
           row.axis_values.push_back(object.at(axis.name).get<double>());
         row.outcome = parse_status_name(object.at("status").get<std::string>());
-        row.accepted_steps = object.at("steps").get<std::int64_t>();
-        row.rejected_steps = object.at("rejected_steps").get<std::int64_t>();
-        row.gradient_evaluations = object.at("gradient_evaluations").get<std::int64_t>();
-        row.surrogate_evaluations = object.at("surrogate_evaluations").get<std::int64_t>();
+        row.accepted_steps = count("steps");
+        row.rejected_steps = count("rejected_steps");
+        row.gradient_evaluations = count("gradient_evaluations");
+        row.surrogate_evaluations = count("surrogate_evaluations");
         row.objective = real(object.at("f"));
         row.gradient_norm = real(object.at("grad_norm"));
         row.time = real(object.at("t"));

@@ -175,7 +175,7 @@ member_rows span_of(const std::string& table_text, table_format format) {
     try {
       member = format == table_format::csv
                    ? std::stoll(line.substr(0, line.find(',')))
-                   : nlohmann::json::parse(line).at("member").get<std::int64_t>();
+                   : json_integer<std::int64_t>(nlohmann::json::parse(line).at("member"), "member");
     } catch (const std::exception&) {
       throw invalid_argument("not a train table row: " + line.substr(0, 40));
     }
@@ -256,11 +256,12 @@ training_series series_from_settings(const nlohmann::json& data,
     setup.omega = data.at("omega");
     setup.x1 = data.at("x1");
     setup.x2 = data.at("x2");
-    setup.samples = data.at("samples");
+    setup.samples = json_integer<int>(data.at("samples"), "samples");
     setup.t_end = data.at("t_end");
     setup.noise = data.at("noise");
-    setup.noise_seed = noise_seed.value_or(data.at("noise_seed").get<std::uint64_t>());
-    setup.test_samples = data.at("test_samples");
+    setup.noise_seed =
+        noise_seed.value_or(json_integer<std::uint64_t>(data.at("noise_seed"), "noise_seed"));
+    setup.test_samples = json_integer<int>(data.at("test_samples"), "test_samples");
     setup.test_end = data.at("test_end");
     const van_der_pol_data made = van_der_pol(setup);
     return {made.noisy, made.clean, made.test};

@@ -408,6 +408,8 @@ TEST_F(Cli, ResumeRefusesOtherSettingsMissingAndDamagedJournals) {
   expect_usage_error(sweep + " --resume", "'chunk' = 0");
   with_journal("j['chunk'] = -7");
   expect_usage_error(sweep + " --resume", "'chunk' = -7");
+  with_journal("j['chunk'] = 1e300");
+  expect_usage_error(sweep + " --resume", "'chunk' = 1e+300");
   with_journal("j['settings']['members_total'] = 5");
   expect_usage_error(sweep + " --resume", "digest");
   with_journal("j.clear()");
@@ -523,6 +525,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   std::ofstream(path("chunk.json"))
       << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
   expect_usage_error("sweep --config " + path("chunk.json"), "'chunk' = -7");
+  // Integers that nlohmann would convert with undefined behaviour (7.7e64 into int64) or truncate.
+  for (const char* entry : {R"("max_steps": 7.7e64)", R"("max_steps": 1.5)",
+                            R"("stall_window": 18446744073709551615)", R"("seed": -1)"}) {
+    std::ofstream(path("integer.json"))
+        << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, )" << entry << "}";
+    const std::string key(entry + 1, std::string_view(entry).find(':') - 2);  // inside the quotes
+    expect_usage_error("sweep --config " + path("integer.json"), "'" + key + "' = ");
+  }
   for (const char* shard : {"/2", "0x/2", "1/", " 1/2", "+1/2"})
     expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --shard '" + std::string(shard) + "'",
                        "invalid shard");
@@ -569,6 +579,13 @@ TEST_F(Cli, MergeRefusesShardsOfOtherSweeps) {
   expect_usage_error("merge -o " + path("m.csv") + " " + path("p0.csv") + " " + path("seed.csv"),
                      "no sidecar");
   expect_usage_error("merge -o " + path("p0.csv") + " " + path("p0.csv"), "is the input");
+  // A sidecar edited by hand: a member range nlohmann would convert with undefined behaviour.
+  const auto edited = run_shell("python3 -c \"import json; p='" + path("p0.json") +
+                                "'; j=json.load(open(p)); j['member_range'][1] = 1e300; "
+                                "json.dump(j, open(p, 'w'))\"");
+  ASSERT_EQ(edited.exit_code, 0) << edited.output;
+  expect_usage_error("merge -o " + path("m.csv") + " " + path("p0.csv") + " " + path("other.csv"),
+                     "member_range[1] = 1e+300");
 }
 
 TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
