@@ -193,6 +193,7 @@ private:
     for (int w = 0; w < W; ++w) {
       if (!opening_[w]) continue;
       scalars_.load(v_, problem_[w], w);
+      memory_power_[w] = control_power(lanes_.pi_error_memory[w], s_.pi_exponent_memory);
       const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
       gradient_limit_[w] = limits.gradient;
       velocity_limit_[w] = limits.velocity;
@@ -502,37 +503,50 @@ private:
   /// copies, so that the compiler keeps what the step control reads of them in registers instead
   /// of loading it under each lane's mask, and vectorises the lot (flatten: conclude_step_within
   /// is inlined into the loop). `accepts`: 1 where a running lane's step stands. The problems that
-  /// stopped in this step take their scalars back to the engine.
+  /// stopped in this step take their scalars back to the engine. One logarithm of EEst gives both
+  /// of its powers: EEst^β1 for this step, EEst^β2 for the next, should EEst become the memory.
   template <bool Adaptive>
   [[gnu::flatten, gnu::noinline]] void conclude(const lane_values& error_sq,
                                                 const lane_values& velocity_sq,
                                                 lane_values& accepts) {
     const lockstep_view<Real> lanes = lanes_;
     step_settings<Real> s = s_;
+    const Real initial_memory_power = initial_memory_power_;
     // What runs_in_lanes and the caller know, as constants: a flag tested in every lane stops the
     // vectoriser.
     s.adaptive = Adaptive;
     s.descent = false;
-    lane_values estimate, error_power, memory_power;
+    // Local copies of the lanes' cached memory powers too: the loop below vectorises only on locals.
+    lane_values estimate, error_power, estimate_memory_power, memory_power;
     if constexpr (Adaptive) {
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
+        memory_power[w] = memory_power_[w];
         estimate[w] = std::sqrt(error_sq[w] / state_len_);
-        error_power[w] = control_power(estimate[w], s.pi_exponent_error);
-        memory_power[w] = control_power(lanes.pi_error_memory[w], s.pi_exponent_memory);
+        const control_logarithm ln_estimate = control_log(estimate[w]);
+        error_power[w] = control_exp(ln_estimate, s.pi_exponent_error);
+        estimate_memory_power[w] = control_exp(ln_estimate, s.pi_exponent_memory);
       }
     }
 #pragma omp simd
     for (int w = 0; w < W; ++w) {
       Real next_dt = lanes.dt[w];
       const bool accept =
-          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w], memory_power[w],
-                                          lanes.dt_step[w], next_dt);
+          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w],
+                                          memory_power[w], lanes.dt_step[w], next_dt);
       accepts[w] = accept;
+      if constexpr (Adaptive) {
+        // control_power of the memory error_control_from left: EEst, the floor, or unchanged.
+        const Real memory = lanes.pi_error_memory[w];
+        memory_power[w] = memory == estimate[w]             ? estimate_memory_power[w]
+                          : memory == s.pi_memory_initial ? initial_memory_power
+                                                            : memory_power[w];
+      }
       conclude_step_within(lanes, s, w, accept, next_dt,
                            second_order && accept ? std::sqrt(velocity_sq[w]) : Real(0),
                            convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]});
     }
+    if constexpr (Adaptive) std::copy(memory_power, memory_power + W, memory_power_);
     for (int w = 0; w < W; ++w) {
       if (!runs_[w])
         accepts[w] = 0;
@@ -554,6 +568,9 @@ private:
   // convergence limits, fixed once ‖∇f(u0)‖ is known.
   lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   lane_values gradient_limit_ = {}, velocity_limit_ = {};
+  // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
+  lane_values memory_power_ = {};
+  const Real initial_memory_power_ = control_power(s_.pi_memory_initial, s_.pi_exponent_memory);
   lane_scalars<Real, W> scalars_;
   const lockstep_view<Real> lanes_;  // scalars_ as problems 0 … W − 1
   bool runs_[W];                     // whether each lane runs the step being taken (open_step)

@@ -31,15 +31,19 @@ GRADFLOW_HD_FORCE_INLINE std::uint64_t exponent_bits(double k, double round_shif
   return (double_as_bits(k + round_shift) - double_as_bits(round_shift) + 1023) << 52;
 }
 
+/// ln x as control_power keeps it: x = m·2^e with ln m apart, so that e·ln 2 loses nothing to
+/// rounding. One logarithm serves several powers of x (the PI controller's EEst^β1 and EEst^β2).
+struct control_logarithm {
+  double exponent;     ///< e
+  double ln_mantissa;  ///< ln m, m ∈ [√½, √2)
+  bool zero;           ///< x is not > 0
+};
+
 /// Selects, no branches, so that a loop over lanes vectorises (which needs -fno-trapping-math:
 /// without it GCC keeps a comparison's select as a branch).
-GRADFLOW_HD_FORCE_INLINE double control_power(double x, double p) {
+GRADFLOW_HD_FORCE_INLINE control_logarithm control_log(double x) {
   constexpr double smallest_normal = 2.2250738585072014e-308;
   constexpr double two_to_54 = 18014398509481984.0;
-  constexpr double ln2_hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
-  constexpr double ln2_lo = 1.90821492927058770002e-10;
-  constexpr double inverse_ln2 = 1.44269504088896338700e+00;
-  constexpr double round_shift = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer
   constexpr double sqrt2 = 1.41421356237309504880;
 
   const bool zero = !(x > 0);
@@ -70,7 +74,16 @@ GRADFLOW_HD_FORCE_INLINE double control_power(double x, double p) {
   series = series * s2 + 1.0 / 7.0;
   series = series * s2 + 1.0 / 5.0;
   series = series * s2 + 1.0 / 3.0;
-  const double ln_m = 2.0 * s + 2.0 * s * s2 * series;
+  return {e, 2.0 * s + 2.0 * s * s2 * series, zero};
+}
+
+/// x^p from control_log(x).
+GRADFLOW_HD_FORCE_INLINE double control_exp(const control_logarithm& ln_x, double p) {
+  constexpr double ln2_hi = 6.93147180369123816490e-01;  // fdlibm's split of ln 2
+  constexpr double ln2_lo = 1.90821492927058770002e-10;
+  constexpr double inverse_ln2 = 1.44269504088896338700e+00;
+  constexpr double round_shift = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer
+  const double e = ln_x.exponent, ln_m = ln_x.ln_mantissa;
 
   // y = p·ln x, kept as hi + lo so that e·ln 2 loses nothing to rounding.
   const double y_hi = p * (e * ln2_hi);
@@ -104,10 +117,20 @@ GRADFLOW_HD_FORCE_INLINE double control_power(double x, double p) {
   const double scale_a = bits_as_double(exponent_bits(k_a, round_shift));
   const double scale_b = bits_as_double(exponent_bits(k_b, round_shift));
   const double power = taylor * scale_a * scale_b;
-  return zero && p != 0 ? 0.0 : power;  // 1 at x = 0 and p = 0, where normal = 1
+  return ln_x.zero && p != 0 ? 0.0 : power;  // 1 at x = 0 and p = 0, where normal = 1
 }
 
-/// The float controllers' factor, computed in double and rounded once.
+GRADFLOW_HD_FORCE_INLINE double control_power(double x, double p) {
+  return control_exp(control_log(x), p);
+}
+
+/// The float controllers' factors, computed in double and rounded once.
+GRADFLOW_HD_FORCE_INLINE control_logarithm control_log(float x) { return control_log(double(x)); }
+
+GRADFLOW_HD_FORCE_INLINE float control_exp(const control_logarithm& ln_x, float p) {
+  return float(control_exp(ln_x, double(p)));
+}
+
 GRADFLOW_HD_FORCE_INLINE float control_power(float x, float p) {
   return float(control_power(double(x), double(p)));
 }
