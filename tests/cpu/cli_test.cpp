@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "cli_fixture.hpp"
 #include "gradflow/gradflow.hpp"
@@ -526,11 +527,12 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
       << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
   expect_usage_error("sweep --config " + path("chunk.json"), "'chunk' = -7");
   // Integers that nlohmann would convert with undefined behaviour (7.7e64 into int64) or truncate.
-  for (const char* entry : {R"("max_steps": 7.7e64)", R"("max_steps": 1.5)",
-                            R"("stall_window": 18446744073709551615)", R"("seed": -1)"}) {
+  const std::pair<std::string, std::string> integers[] = {
+      {"max_steps", "7.7e64"}, {"max_steps", "1.5"}, {"stall_window", "18446744073709551615"},
+      {"seed", "-1"}};
+  for (const auto& [key, value] : integers) {
     std::ofstream(path("integer.json"))
-        << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, )" << entry << "}";
-    const std::string key(entry + 1, std::string_view(entry).find(':') - 2);  // inside the quotes
+        << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, ")" << key << "\": " << value << "}";
     expect_usage_error("sweep --config " + path("integer.json"), "'" + key + "' = ");
   }
   for (const char* shard : {"/2", "0x/2", "1/", " 1/2", "+1/2"})
