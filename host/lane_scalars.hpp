@@ -60,8 +60,9 @@ private:
       &lockstep_view<Real>::gradient_evaluations, &lockstep_view<Real>::stall_window_start};
 
   // Zero before a lane's first problem: an idle lane's step control computes on these harmlessly.
-  Real reals_[std::size(real_fields)][W] = {};
-  std::int64_t counts_[std::size(count_fields)][W] = {};
+  // Each field's lanes start on a cache line, so that no vector access of them straddles two.
+  alignas(64) Real reals_[std::size(real_fields)][W] = {};
+  alignas(64) std::int64_t counts_[std::size(count_fields)][W] = {};
   std::int32_t outcome_[W] = {};
 };
 

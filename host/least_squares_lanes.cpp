@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gradflow/detail/cpu_loops.hpp"
+#include "aligned_allocator.hpp"
 #include "gradflow/detail/phases.hpp"
 #include "lane_scalars.hpp"
 
@@ -105,8 +106,23 @@ public:
 
 private:
   using lane_values = Real[W];
+  // W lanes of Real fill one cache line (lane_count): vectors of lane blocks start on one.
+  using lane_vectors = std::vector<Real, aligned_allocator<Real, W * sizeof(Real)>>;
+  // The W lanes as one GCC vector, for sums carried over a loop across elements: it stays in
+  // registers, where an array of W sums is stored and reloaded at every element. Its arithmetic is
+  // elementwise, each lane's the scalar path's. Loads and stores go through an unaligned view that
+  // may alias Real (as the intrinsics' _u types do).
+  typedef Real lane_vector __attribute__((vector_size(W * sizeof(Real))));
+  typedef Real lane_vector_view
+      __attribute__((vector_size(W * sizeof(Real)), aligned(alignof(Real)), may_alias));
+  static lane_vector vector_of(const Real* lanes) {
+    return *reinterpret_cast<const lane_vector_view*>(lanes);
+  }
+  static void store(const lane_vector& vector, Real* lanes) {
+    *reinterpret_cast<lane_vector_view*>(lanes) = vector;
+  }
 
-  Real* at(std::vector<Real>& vector, int element) {
+  Real* at(lane_vectors& vector, int element) {
     return vector.data() + std::size_t(element) * W;
   }
   Real* work(int stage, int element) {
@@ -225,57 +241,72 @@ private:
   }
 
   /// ∇f = G·X − C at `point`, each lane's sums over j in the scalar order (quadratic_gradient),
-  /// several rows at a time so that independent sums stay in registers and hide the adds' latency:
-  /// all rows at once up to 5 (ten 256-bit accumulators), else four at a time and the rest
-  /// together.
+  /// several sums at a time so that independent ones stay in registers and hide the adds' latency,
+  /// and each of G's elements is loaded once for two columns of X: two columns at a time (one for
+  /// an odd k's last), all rows at once up to 5 (ten accumulators), else four at a time and the
+  /// rest together.
   void evaluate(const Real* point) {
     ++passes_;
     for (int w = 0; w < W; ++w) gradient_at_state_[w] = point == state_.data();
-    for (int c = 0; c < k_; ++c) {
-      int r = 0;
-      if (n_ > 5)
-        for (; r + 4 <= n_; r += 4) evaluate_rows<4>(point, r, c);
-      switch (n_ - r) {
-        case 0:
-          break;
-        case 1:
-          evaluate_rows<1>(point, r, c);
-          break;
-        case 2:
-          evaluate_rows<2>(point, r, c);
-          break;
-        case 3:
-          evaluate_rows<3>(point, r, c);
-          break;
-        case 4:
-          evaluate_rows<4>(point, r, c);
-          break;
-        default:  // 5: n ≤ 5 takes every row at once
-          evaluate_rows<5>(point, r, c);
-      }
+    int c = 0;
+    for (; c + 2 <= k_; c += 2) evaluate_columns<2>(point, c);
+    if (c < k_) evaluate_columns<1>(point, c);
+  }
+
+  template <int Columns>
+  void evaluate_columns(const Real* point, int c) {
+    int r = 0;
+    if (n_ > 5)
+      for (; r + 4 <= n_; r += 4) evaluate_rows<4, Columns>(point, r, c);
+    switch (n_ - r) {
+      case 0:
+        break;
+      case 1:
+        evaluate_rows<1, Columns>(point, r, c);
+        break;
+      case 2:
+        evaluate_rows<2, Columns>(point, r, c);
+        break;
+      case 3:
+        evaluate_rows<3, Columns>(point, r, c);
+        break;
+      case 4:
+        evaluate_rows<4, Columns>(point, r, c);
+        break;
+      default:  // 5: n ≤ 5 takes every row at once
+        evaluate_rows<5, Columns>(point, r, c);
     }
   }
 
-  template <int Rows>
-  void evaluate_rows(const Real* point, int first_row, int c) {
-    // Each sum starts at 0 as the scalar one does (0 + g·x, not g·x: a −0 product stays +0), the
-    // 0 taken at j = 0 rather than stored beforehand (which GCC turns into a call to memset).
-    lane_values sums[Rows];
-    for (int j = 0; j < n_; ++j) {
-      const Real* x = point + std::size_t(j * k_ + c) * W;
+  template <int Rows, int Columns>
+  void evaluate_rows(const Real* point, int first_row, int first_column) {
+    const auto g = [&](int row, int j) { return vector_of(at(gram_, (first_row + row) * n_ + j)); };
+    const auto x = [&](int j, int column) {
+      return vector_of(point + std::size_t(j * k_ + first_column + column) * W);
+    };
+    // Each sum starts at 0 as the scalar one does (0 + g·x, not g·x: a −0 product stays +0).
+    // Unrolled over rows and columns so that the sums are registers.
+    lane_vector sums[Rows][Columns];
+#pragma GCC unroll 16
+    for (int row = 0; row < Rows; ++row)
+#pragma GCC unroll 16
+      for (int column = 0; column < Columns; ++column)
+        sums[row][column] = lane_vector{} + g(row, 0) * x(0, column);
+    for (int j = 1; j < n_; ++j)
+#pragma GCC unroll 16
       for (int row = 0; row < Rows; ++row) {
-        const Real* g = at(gram_, (first_row + row) * n_ + j);
-        Real* sum = sums[row];
-#pragma omp simd
-        for (int w = 0; w < W; ++w) sum[w] = (j == 0 ? Real(0) : sum[w]) + g[w] * x[w];
+        const lane_vector g_row_j = g(row, j);
+#pragma GCC unroll 16
+        for (int column = 0; column < Columns; ++column)
+          sums[row][column] += g_row_j * x(j, column);
       }
-    }
-    for (int row = 0; row < Rows; ++row) {
-      Real* out = at(gradient_, (first_row + row) * k_ + c);
-      const Real* linear = at(linear_, (first_row + row) * k_ + c);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) out[w] = sums[row][w] - linear[w];
-    }
+#pragma GCC unroll 16
+    for (int row = 0; row < Rows; ++row)
+#pragma GCC unroll 16
+      for (int column = 0; column < Columns; ++column) {
+        const int element = (first_row + row) * k_ + first_column + column;
+        store(sums[row][column] - vector_of(at(linear_, element)), at(gradient_, element));
+      }
   }
 
   /// Whether each lane runs the step about to be taken; returns how many do.
@@ -288,15 +319,31 @@ private:
     return running;
   }
 
-  /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll.
+  /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll;
+  /// masked sums for every stage when any lane has a zero weight in any (see form_stage_input).
   template <int... Preceding>
   void take_stages(std::integer_sequence<int, Preceding...>) {
-    (take_stage<Preceding + 1>(), ...);
+    if (has_zero_weight())
+      (take_stage<Preceding + 1, true>(), ...);
+    else
+      (take_stage<Preceding + 1, false>(), ...);
   }
 
-  template <int Stage>
+  /// Whether any lane's h·a_{stage,j} is zero in this step: one test of all the stages' weights
+  /// (the masked sums are the unmasked ones where no weight is zero).
+  bool has_zero_weight() const {
+    const lane_vector h = vector_of(lanes_.dt_step);
+    auto zero = lane_vector{} != lane_vector{};  // false in every lane
+    for (int stage = 1; stage < Stages; ++stage)
+      for (int j = 0; j < stage; ++j) zero |= h * s_.scheme.a[stage][j] == Real(0);
+    for (int w = 0; w < W; ++w)
+      if (zero[w]) return true;
+    return false;
+  }
+
+  template <int Stage, bool Masked>
   void take_stage() {
-    form_stage_input<Stage>();
+    form_stage_input<Stage, Masked>();
     evaluate(stage_input_.data());
     lane_values times;
     stage_times(Stage, lanes_.time, lanes_.dt_step, times);
@@ -314,7 +361,7 @@ private:
   /// last stage); the scalar path's intermediate stages write one that the last overwrites.
   template <bool RecordsNorm>
   void rhs(int output, const Real* point, const lane_values& times) {
-    lane_values gradient_sq = {};
+    lane_vector gradient_sq = {};
     for (int e = 0; e < len_; ++e) {
       const Real* g = at(gradient_, e);
       // Second-order dynamics only: the V-parts of Y and K.
@@ -323,18 +370,23 @@ private:
       Real* k_v = second_order ? work(output, len_ + e) : k_u;
 #pragma omp simd
       for (int w = 0; w < W; ++w) {
-        if constexpr (RecordsNorm) gradient_sq[w] += g[w] * g[w];
         const rate_element<Real> rate =
             dynamics_rate(Flow, g[w], second_order ? velocity[w] : Real(0), damping_of_[w],
                           inverse_mass_of_[w], times[w]);
         k_u[w] = rate.u;
         if constexpr (second_order) k_v[w] = rate.v;
       }
+      if constexpr (RecordsNorm) {
+        const lane_vector gradient = vector_of(g);
+        gradient_sq += gradient * gradient;
+      }
     }
     if constexpr (RecordsNorm) {
+      lane_values sums;
+      store(gradient_sq, sums);
       Real* trial_norm = lanes_.trial_gradient_norm;
 #pragma omp simd
-      for (int w = 0; w < W; ++w) trial_norm[w] = std::sqrt(gradient_sq[w]);
+      for (int w = 0; w < W; ++w) trial_norm[w] = std::sqrt(sums[w]);
     }
   }
 
@@ -412,22 +464,15 @@ private:
   /// lane's sum in a register. The scalar path skips a zero weight (0·K_j would turn an infinite
   /// K_j into NaN, and adding it would turn a −0 into +0): where any lane has one (a zero
   /// a_{Stage,j}, as in RK4's tableau, or an h that underflowed), the sums take the masked pass.
-  template <int Stage>
+  template <int Stage, bool Masked>
   void form_stage_input() {
     lane_values weights[Stage];
-    int zero_weights = 0;
     for (int j = 0; j < Stage; ++j) {
       const Real a = s_.scheme.a[Stage][j];
-#pragma omp simd reduction(+ : zero_weights)
-      for (int w = 0; w < W; ++w) {
-        weights[j][w] = lanes_.dt_step[w] * a;
-        zero_weights += weights[j][w] == Real(0);
-      }
+#pragma omp simd
+      for (int w = 0; w < W; ++w) weights[j][w] = lanes_.dt_step[w] * a;
     }
-    if (zero_weights > 0)
-      sum_stages<Stage, true>(weights);
-    else
-      sum_stages<Stage, false>(weights);
+    sum_stages<Stage, Masked>(weights);
   }
 
   template <int Stage, bool Masked>
@@ -451,31 +496,32 @@ private:
   /// (conclude), then the accepted lanes' y ← y_new and K_0 ← K_last.
   void finish() {
     const Real* h = lanes_.dt_step;
-    lane_values error_sq = {}, velocity_sq = {};
+    lane_vector error_sq_sum = {}, velocity_sq_sum = {};
     if (s_.adaptive) {
+      Real error_weights[Stages];
+      for (int j = 0; j < Stages; ++j) error_weights[j] = s_.scheme.error_weights[j];
       for (int e = 0; e < state_len_; ++e) {
-        lane_values weighted_stages = {};
-        for (int j = 0; j < Stages; ++j) {
-          const Real weight = s_.scheme.error_weights[j];
-          const Real* k = work(j, e);
-#pragma omp simd
-          for (int w = 0; w < W; ++w) weighted_stages[w] += weight * k[w];
-        }
         const Real* y = at(state_, e);
         const Real* y_new = at(stage_input_, e);
+        lane_values squares;
 #pragma omp simd
         for (int w = 0; w < W; ++w) {
+          Real weighted_stages = 0;
+          for (int j = 0; j < Stages; ++j) weighted_stages += error_weights[j] * work(j, e)[w];
           const Real scaled =
-              scaled_error(weighted_stages[w], h[w], y[w], y_new[w], atol_of_[w], rtol_of_[w]);
-          error_sq[w] += scaled * scaled;
+              scaled_error(weighted_stages, h[w], y[w], y_new[w], atol_of_[w], rtol_of_[w]);
+          squares[w] = scaled * scaled;
         }
+        error_sq_sum += vector_of(squares);
       }
     }
     for (int e = len_; e < state_len_; ++e) {
-      const Real* velocity = at(stage_input_, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) velocity_sq[w] += velocity[w] * velocity[w];
+      const lane_vector velocity = vector_of(at(stage_input_, e));
+      velocity_sq_sum += velocity * velocity;
     }
+    lane_values error_sq, velocity_sq;
+    store(error_sq_sum, error_sq);
+    store(velocity_sq_sum, velocity_sq);
     lane_values accepts;  // 1 where a running lane's step stands
     if (s_.adaptive)
       conclude<true>(error_sq, velocity_sq, accepts);
@@ -558,7 +604,7 @@ private:
   const lockstep_view<Real> v_;
   const step_settings<Real>& s_;
   const int n_, k_, len_, state_len_;
-  std::vector<Real> gram_, linear_, gradient_, state_, stage_input_, work_;
+  lane_vectors gram_, linear_, gradient_, state_, stage_input_, work_;
   // Each lane's problem (-1 before its first), whether it holds one not yet retired, whether it
   // took it in the last admit.
   std::int64_t problem_[W];
@@ -566,10 +612,10 @@ private:
   bool gradient_at_state_[W];  // whether the gradient slot holds ∇f at the lane's state
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run, and its
   // convergence limits, fixed once ‖∇f(u0)‖ is known.
-  lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
-  lane_values gradient_limit_ = {}, velocity_limit_ = {};
+  alignas(W * sizeof(Real)) lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
+  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
-  lane_values memory_power_ = {};
+  alignas(W * sizeof(Real)) lane_values memory_power_ = {};
   const Real initial_memory_power_ = control_power(s_.pi_memory_initial, s_.pi_exponent_memory);
   lane_scalars<Real, W> scalars_;
   const lockstep_view<Real> lanes_;  // scalars_ as problems 0 … W − 1
