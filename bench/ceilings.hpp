@@ -11,11 +11,11 @@ struct ceiling {
 };
 
 /// All cores: a 512 MiB memcpy split across OpenMP threads; an OpenBLAS GEMM of order 2048 when
-/// the benchmark was built with OpenBLAS.
+/// the benchmark was built with OpenBLAS; each the fastest of five after a warm-up.
 ceiling measure_cpu_ceiling(bool single_precision);
 
 /// The current device: a 1 GiB device-to-device copy and a cuBLAS GEMM of order 8192 on random
-/// data, each the median of five after a warm-up. Throws when built without CUDA.
+/// data, each the fastest of five after a warm-up. Throws when built without CUDA.
 ceiling measure_cuda_ceiling(bool single_precision);
 
 }  // namespace gradflow::bench

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "gradflow/detail/cpu_loops.hpp"
 #include "aligned_allocator.hpp"
+#include "gradflow/detail/cpu_loops.hpp"
 #include "gradflow/detail/phases.hpp"
 #include "lane_scalars.hpp"
 
