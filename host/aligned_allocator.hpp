@@ -23,7 +23,9 @@ public:
   T* allocate(std::size_t count) {
     return static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(Alignment)));
   }
-  void deallocate(T* pointer, std::size_t) { ::operator delete(pointer, std::align_val_t(Alignment)); }
+  void deallocate(T* pointer, std::size_t) {
+    ::operator delete(pointer, std::align_val_t(Alignment));
+  }
 
   template <class U>
   bool operator==(const aligned_allocator<U, Alignment>&) const {

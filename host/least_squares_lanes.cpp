@@ -122,9 +122,7 @@ private:
     *reinterpret_cast<lane_vector_view*>(lanes) = vector;
   }
 
-  Real* at(lane_vectors& vector, int element) {
-    return vector.data() + std::size_t(element) * W;
-  }
+  Real* at(lane_vectors& vector, int element) { return vector.data() + std::size_t(element) * W; }
   Real* work(int stage, int element) {
     return work_.data() + (std::size_t(stage) * state_len_ + element) * W;
   }
@@ -462,8 +460,9 @@ private:
 
   /// form_stage_input: Y = y + Σ_{j<Stage} (h·a_{Stage,j})·K_j, in the scalar order over j, each
   /// lane's sum in a register. The scalar path skips a zero weight (0·K_j would turn an infinite
-  /// K_j into NaN, and adding it would turn a −0 into +0): where any lane has one (a zero
-  /// a_{Stage,j}, as in RK4's tableau, or an h that underflowed), the sums take the masked pass.
+  /// K_j into NaN, and adding it would turn a −0 into +0): where any lane has one in the step (a
+  /// zero a_{Stage,j}, as in RK4's tableau, or an h that underflowed), the sums take the masked
+  /// pass (`Masked`, decided once per step by take_stages).
   template <int Stage, bool Masked>
   void form_stage_input() {
     lane_values weights[Stage];
@@ -562,7 +561,8 @@ private:
     // vectoriser.
     s.adaptive = Adaptive;
     s.descent = false;
-    // Local copies of the lanes' cached memory powers too: the loop below vectorises only on locals.
+    // Local copies of the lanes' cached memory powers too: the loop below vectorises only on
+    // locals.
     lane_values estimate, error_power, estimate_memory_power, memory_power;
     if constexpr (Adaptive) {
 #pragma omp simd
@@ -578,15 +578,15 @@ private:
     for (int w = 0; w < W; ++w) {
       Real next_dt = lanes.dt[w];
       const bool accept =
-          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w],
-                                          memory_power[w], lanes.dt_step[w], next_dt);
+          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w], memory_power[w],
+                                          lanes.dt_step[w], next_dt);
       accepts[w] = accept;
       if constexpr (Adaptive) {
         // control_power of the memory error_control_from left: EEst, the floor, or unchanged.
         const Real memory = lanes.pi_error_memory[w];
-        memory_power[w] = memory == estimate[w]             ? estimate_memory_power[w]
+        memory_power[w] = memory == estimate[w]           ? estimate_memory_power[w]
                           : memory == s.pi_memory_initial ? initial_memory_power
-                                                            : memory_power[w];
+                                                          : memory_power[w];
       }
       conclude_step_within(lanes, s, w, accept, next_dt,
                            second_order && accept ? std::sqrt(velocity_sq[w]) : Real(0),
