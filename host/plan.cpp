@@ -308,7 +308,7 @@ lockstep_layout layout_for(const solve_options& options,
   lockstep_layout layout;
   const bool integrator = settings.integrates();
   layout.state_factor = integrator ? info_of(options.dynamics).state_factor : 1;
-  layout.work_count = integrator ? settings.scheme.stage_count : settings.work_vectors;
+  layout.work_count = settings.work_count();
   layout.needs_factor = settings.needs_factor;
   layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
   layout.compaction = !fused && options.compaction_threshold > 0;

@@ -185,6 +185,20 @@ TEST_P(CudaMethods, FusedPathMatchesCpu) {
   expect_backends_agree(batch, options, 1e-6);
 }
 
+TEST_F(CudaBackend, FusedProblemsBeyondTheResidentCapacityMatchCpu) {
+  // n = 12 (n² > 64): the fused kernel runs these in place in the batch's arrays, not resident.
+  random_spec spec;
+  spec.batch_size = 65;
+  spec.rows = 40;
+  spec.unknowns = 12;
+  spec.random_initial = true;
+  spec.lambda = 0.05;
+  solve_options options;
+  options.path = execution_path::fused;
+  options.max_steps = 5000;
+  expect_backends_agree(random_least_squares<double>(spec), options, 1e-7);
+}
+
 TEST_F(CudaBackend, CompactionKeepsAnswersAndSkipsStoppedProblems) {
   // Every tenth problem needs a 1e-9 reduction of ‖∇f‖, the rest 1e-1: most stop early.
   const auto batch = mixed_batch<double>(300);

@@ -5,12 +5,14 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cub/block/block_reduce.cuh>
 #include <functional>
 #include <vector>
 
 #include "gradflow/detail/cuda_check.cuh"
 #include "gradflow/detail/device_buffer.cuh"
 #include "gradflow/detail/engine.hpp"
+#include "gradflow/detail/resident_problem.hpp"
 #include "gradflow/detail/sequence.hpp"
 #include "gradflow/error.hpp"
 
@@ -52,15 +54,32 @@ __global__ void prepare_curvature_kernel(lockstep_view<Real> view, active_set ac
   if (position < active.count) evaluator.prepare_curvature(view, shift, active[position]);
 }
 
-/// The fused path: one thread runs one problem's whole solve, then adds its evaluations.
-template <class Real, class Evaluator>
+/// The fused path: one thread runs one problem's whole solve, in place in the batch's arrays or
+/// (Resident) in a resident_problem copy, then its block adds its evaluations (one atomic per
+/// block).
+template <class Real, class Evaluator, bool Resident>
 __global__ void fused_kernel(lockstep_view<Real> view, step_settings<Real> settings,
                              Evaluator evaluator, unsigned long long* evaluations) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= view.batch_size) return;
-  fused_executor<Real, Evaluator> executor{view, settings, i, evaluator};
-  run_sequence(executor, settings);
-  atomicAdd(evaluations, static_cast<unsigned long long>(executor.evaluations));
+  unsigned long long evaluated = 0;
+  if (i < view.batch_size) {
+    if constexpr (Resident) {
+      resident_problem<Real> problem;
+      fused_executor<Real, Evaluator> executor{problem.load(view, i, settings.work_count()),
+                                               settings, 0, evaluator};
+      run_sequence(executor, settings);
+      problem.store(view, i);
+      evaluated = executor.evaluations;
+    } else {
+      fused_executor<Real, Evaluator> executor{view, settings, i, evaluator};
+      run_sequence(executor, settings);
+      evaluated = executor.evaluations;
+    }
+  }
+  using block_sum = cub::BlockReduce<unsigned long long, loop_threads_per_block>;
+  __shared__ typename block_sum::TempStorage scratch;
+  const unsigned long long block_total = block_sum(scratch).Sum(evaluated);
+  if (threadIdx.x == 0 && block_total > 0) atomicAdd(evaluations, block_total);
 }
 
 /// Evaluations issued: every active problem's thread (stopped ones return at once).
@@ -95,19 +114,31 @@ void prepare_curvature_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
   GRADFLOW_CUDA_CHECK(cudaGetLastError());
 }
 
+/// Where a fused thread keeps its problem while it runs it.
+enum class fused_storage {
+  batch,   ///< in place, in the batch's arrays (any evaluator)
+  thread,  ///< a resident_problem copy where it fits (an evaluator that reads through the view)
+};
+
 /// One kernel runs the whole batch, so `should_stop` is asked once, before it starts.
 template <class Real, class Evaluator>
 std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
                                const step_settings<Real>& settings,
-                               const std::function<bool()>& should_stop) {
+                               const std::function<bool()>& should_stop,
+                               fused_storage storage = fused_storage::batch) {
   if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
   const cudaStream_t stream = stream_of(engine);
   const lockstep_view<Real> view = engine.view();
   device_buffer<unsigned long long> evaluations;
   evaluations.allocate(1, "the evaluation count");
   GRADFLOW_CUDA_CHECK(cudaMemsetAsync(evaluations.data(), 0, sizeof(unsigned long long), stream));
-  fused_kernel<<<blocks_for_problems(view.batch_size), loop_threads_per_block, 0, stream>>>(
-      view, settings, evaluator, evaluations.data());
+  const unsigned blocks = blocks_for_problems(view.batch_size);
+  if (storage == fused_storage::thread && resident_problem<Real>::fits(view, settings.work_count()))
+    fused_kernel<Real, Evaluator, true><<<blocks, loop_threads_per_block, 0, stream>>>(
+        view, settings, evaluator, evaluations.data());
+  else
+    fused_kernel<Real, Evaluator, false><<<blocks, loop_threads_per_block, 0, stream>>>(
+        view, settings, evaluator, evaluations.data());
   GRADFLOW_CUDA_CHECK(cudaGetLastError());
   std::vector<unsigned long long> count;
   evaluations.download(count, stream);

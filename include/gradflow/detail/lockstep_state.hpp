@@ -191,6 +191,8 @@ struct step_settings {
   GRADFLOW_HD bool integrates() const {
     return kind != method_kind::optimizer && kind != method_kind::direct;
   }
+  /// The work vectors a problem holds: the Runge–Kutta stages, or the optimiser's.
+  GRADFLOW_HD int work_count() const { return integrates() ? scheme.stage_count : work_vectors; }
   /// Optimisers that start from ∇f(u0), evaluated before optimizer_start (cg's residual, L-BFGS's
   /// first direction), so that each later evaluation is one step.
   GRADFLOW_HD bool starts_from_gradient() const {
