@@ -126,6 +126,9 @@ public:
   }
 
   void* stream() const override { return nullptr; }
+  bool begin_step_capture() override { return false; }
+  void end_step_capture() override {}
+  void replay_step() override {}
 
 private:
   std::vector<std::int64_t> active_list_;  ///< empty: every problem is active

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <vector>
 
 #include "gradflow/detail/run_plan.hpp"
 #include "gradflow/detail/sequence.hpp"
@@ -41,10 +42,23 @@ private:
   std::vector<bool> was_running_;
 };
 
+/// One call of a step's body, as run_sequence issues it.
+struct step_call {
+  enum class kind { evaluate, curvature_product, phase } what;
+  operand source;
+  lockstep_phase phase;
+  int stage;
+};
+
 /// Applies each step of run_sequence to the active problems — the model's evaluations, the
 /// engine's phases and factorisations — checking how many still run every options.check_interval
 /// steps (reporting it to on_progress, compacting the active set when few still run) and
 /// recording the trace.
+/// A step's body is the same calls every step while the active set stays: where the model and the
+/// method allow (model_traits::step_capture, no factorisation inside a step) the first step after
+/// each change records them — on the GPU the engine captures them as a CUDA graph and launches it,
+/// on the CPU they run as issued — and later steps replay the record (the graph; the CPU issues
+/// the recorded calls again, so this logic runs, and is tested, there too).
 template <class Real>
 class lockstep_executor {
 public:
@@ -56,18 +70,37 @@ public:
         settings_(settings),
         options_(options),
         recorder_(recorder),
-        started_(std::chrono::steady_clock::now()) {}
+        started_(std::chrono::steady_clock::now()),
+        replays_steps_(model.traits().step_capture && !settings.linearly_implicit &&
+                       settings.method != method::lgf_implicit) {}
 
   void factorize(factor_shift shift) {
     model_.prepare_curvature(engine_, shift);
     engine_.factorize(shift);
   }
-  void evaluate(operand source) { evaluations_ += model_.evaluate(engine_, source); }
+  void evaluate(operand source) { take({step_call::kind::evaluate, source, {}, 0}); }
   void curvature_product(operand source) {
-    evaluations_ += model_.curvature_product(engine_, source);
+    take({step_call::kind::curvature_product, source, {}, 0});
   }
-  void phase(lockstep_phase p, int stage) { engine_.run_phase(settings_, p, stage); }
+  void phase(lockstep_phase p, int stage) { take({step_call::kind::phase, {}, p, stage}); }
   bool keep_going(std::int64_t iteration) {
+    if (!still_running(iteration)) return false;
+    if (replays_steps_) start_step();
+    return true;
+  }
+  void after_step(std::int64_t iteration) {
+    finish_step();
+    if (recorder_.due(iteration + 1)) recorder_.record();
+  }
+  void end_iterations() { engine_.activate_all(); }
+  int stage_limit() { return engine_.most_stages(); }
+  std::int64_t compactions() const { return compactions_; }
+  std::int64_t evaluations() const { return evaluations_; }
+
+private:
+  enum class step_mode { issue, record, replay };
+
+  bool still_running(std::int64_t iteration) {
     if (iteration == 0) recorder_.record();
     if (iteration % options_.check_interval != 0) return true;
     if (options_.should_stop && options_.should_stop())
@@ -85,15 +118,59 @@ public:
     }
     return running > 0;
   }
-  void after_step(std::int64_t iteration) {
-    if (recorder_.due(iteration + 1)) recorder_.record();
-  }
-  void end_iterations() { engine_.activate_all(); }
-  int stage_limit() { return engine_.most_stages(); }
-  std::int64_t compactions() const { return compactions_; }
-  std::int64_t evaluations() const { return evaluations_; }
 
-private:
+  /// Replays the record while the active set is the one it was made on (each compaction leaves
+  /// fewer problems, so the list and its count name one set); records anew otherwise.
+  void start_step() {
+    const active_set now = engine_.active();
+    if (!record_.empty() && now.list == recorded_on_.list && now.count == recorded_on_.count) {
+      mode_ = step_mode::replay;
+      return;
+    }
+    record_.clear();
+    recorded_on_ = now;
+    step_evaluations_ = 0;
+    captured_ = engine_.begin_step_capture();
+    mode_ = step_mode::record;
+  }
+
+  void finish_step() {
+    if (mode_ == step_mode::record && captured_) {
+      engine_.end_step_capture();
+      engine_.replay_step();  // captured work has not run yet
+    } else if (mode_ == step_mode::replay) {
+      if (captured_) {
+        engine_.replay_step();
+        evaluations_ += step_evaluations_;
+      } else {
+        for (const step_call& call : record_) evaluations_ += issue(call);
+      }
+    }
+    mode_ = step_mode::issue;
+  }
+
+  void take(const step_call& call) {
+    if (mode_ == step_mode::replay) return;
+    const std::int64_t evaluations = issue(call);
+    evaluations_ += evaluations;
+    if (mode_ != step_mode::record) return;
+    record_.push_back(call);
+    step_evaluations_ += evaluations;
+  }
+
+  std::int64_t issue(const step_call& call) {
+    switch (call.what) {
+      case step_call::kind::evaluate:
+        return model_.evaluate(engine_, call.source);
+      case step_call::kind::curvature_product:
+        return model_.curvature_product(engine_, call.source);
+      case step_call::kind::phase:
+        engine_.run_phase(settings_, call.phase, call.stage);
+        return 0;
+    }
+    return 0;
+  }
+
   problem_model<Real>& model_;
   engine<Real>& engine_;
   const step_settings<Real>& settings_;
@@ -102,6 +179,12 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::int64_t compactions_ = 0;
   std::int64_t evaluations_ = 0;
+  const bool replays_steps_;
+  step_mode mode_ = step_mode::issue;
+  std::vector<step_call> record_;
+  active_set recorded_on_;
+  bool captured_ = false;  ///< the engine captured the record (a CUDA graph)
+  std::int64_t step_evaluations_ = 0;
 };
 
 }  // namespace

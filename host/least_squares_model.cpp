@@ -96,6 +96,9 @@ model_traits least_squares_traits() {
   traits.curvature = true;
   traits.evaluates_value = false;
   traits.stall_window = least_squares_stall_window;
+  // Each evaluation is a device copy of C and one cuBLAS GEMM (pointer arrays rebuilt only when
+  // the active set changes).
+  traits.step_capture = true;
   // Fused in lanes beats lockstep on the CPU by 4.7–6.9× at every measured n ≤ 128 (k = 1, 2, 16;
   // README, "Design"); larger n was not measured.
   traits.lane_unknowns_limit = 128;

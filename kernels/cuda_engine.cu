@@ -108,6 +108,7 @@ public:
     GRADFLOW_CUDA_CHECK(cudaEventCreate(&clock_stop_));
   }
   ~cuda_engine() override {
+    drop_step_graph();
     cudaEventDestroy(clock_stop_);
     cudaEventDestroy(clock_start_);
     if (solver_) cusolverDnDestroy(solver_);
@@ -131,6 +132,8 @@ public:
     if (count > INT_MAX)
       throw invalid_argument("batch_size = " + std::to_string(count) +
                              " exceeds the CUDA backend's limit of " + std::to_string(INT_MAX));
+    abandon_capture();
+    drop_step_graph();  // it names the last solve's arrays
     arrays_.size_for(count, unknowns, rhs_count, layout);
     GRADFLOW_CUDA_CHECK(cudaDeviceSynchronize());  // the zeroing above ran on the legacy stream
     view_ = arrays_.view(count, unknowns, rhs_count, layout.state_factor);
@@ -267,6 +270,20 @@ public:
   }
 
   void* stream() const override { return stream_; }
+
+  bool begin_step_capture() override {
+    drop_step_graph();
+    GRADFLOW_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    return true;
+  }
+  void end_step_capture() override {
+    cudaGraph_t graph = nullptr;
+    GRADFLOW_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    const cudaError_t instantiated = cudaGraphInstantiate(&step_graph_, graph, 0);
+    cudaGraphDestroy(graph);
+    GRADFLOW_CUDA_CHECK(instantiated);
+  }
+  void replay_step() override { GRADFLOW_CUDA_CHECK(cudaGraphLaunch(step_graph_, stream_)); }
   cublasHandle_t cublas() const { return handle_; }
 
 private:
@@ -280,6 +297,22 @@ private:
     }
     factor_pointers_.allocate(count, "Cholesky pointers");
     factor_info_.allocate(count, "Cholesky info");
+  }
+
+  void drop_step_graph() {
+    if (step_graph_) cudaGraphExecDestroy(step_graph_);
+    step_graph_ = nullptr;
+  }
+
+  /// A solve that failed while its step was being captured left the stream capturing: end that.
+  void abandon_capture() {
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    GRADFLOW_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
+    if (capturing == cudaStreamCaptureStatusNone) return;
+    cudaGraph_t graph = nullptr;
+    cudaStreamEndCapture(stream_, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    cudaGetLastError();  // the failed capture's error is the failed solve's, already reported
   }
 
   /// Everything compaction needs, sized for the whole batch once.
@@ -299,6 +332,7 @@ private:
   unsigned long long* count_host_ = nullptr;  // pinned: the count's asynchronous copy
   device_buffer<unsigned long long> running_count_;
   cudaEvent_t clock_start_ = nullptr, clock_stop_ = nullptr;
+  cudaGraphExec_t step_graph_ = nullptr;  ///< the lockstep step last captured
   active_set active_;
   device_buffer<std::int64_t> active_lists_[2];  ///< the active list and the one CUB writes next
   int current_list_ = 0;

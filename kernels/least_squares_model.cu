@@ -143,6 +143,7 @@ public:
                                         stream));
     GRADFLOW_CUDA_CHECK(cudaMemcpyAsync(rhs_.data(), batch_.rhs, rhs_.size() * sizeof(Real),
                                         cudaMemcpyHostToDevice, stream));
+    size_pointers(count);
     std::vector<Real> lambda(count);
     for (std::int64_t i = 0; i < count; ++i) lambda[i] = batch_.lambda_of(i);
     lambda_.upload(lambda, stream, "lambda");
@@ -267,22 +268,26 @@ private:
     return active.count;
   }
 
+  /// The pointer arrays of the compacted GEMMs, sized once per load: not while a step is being
+  /// captured (no allocation there, model_traits::step_capture).
+  void size_pointers(std::int64_t count) {
+    for (auto& operand : operand_pointers_) operand.allocate(count, "the GEMMs' pointers");
+    curvature_pointers_.allocate(count, "the GEMMs' pointers");
+    gradient_pointers_.allocate(count, "the GEMMs' pointers");
+    curvature_product_pointers_.allocate(count, "the GEMMs' pointers");
+    pointers_ = {
+        {operand_pointers_[0].data(), operand_pointers_[1].data(), operand_pointers_[2].data()},
+        curvature_pointers_.data(),
+        gradient_pointers_.data(),
+        curvature_product_pointers_.data()};
+    pointed_list_ = nullptr;
+    pointed_count_ = 0;
+  }
+
   /// Rebuilds the pointer arrays when the active set has changed (each compaction leaves fewer
   /// problems, so the list and its count name one set).
   void point_at(engine<Real>& engine, active_set active) {
     if (active.list == pointed_list_ && active.count == pointed_count_) return;
-    const std::int64_t count = batch_.batch_size;
-    if (gradient_pointers_.size() == 0) {
-      for (auto& operand : operand_pointers_) operand.allocate(count, "the GEMMs' pointers");
-      curvature_pointers_.allocate(count, "the GEMMs' pointers");
-      gradient_pointers_.allocate(count, "the GEMMs' pointers");
-      curvature_product_pointers_.allocate(count, "the GEMMs' pointers");
-      pointers_ = {
-          {operand_pointers_[0].data(), operand_pointers_[1].data(), operand_pointers_[2].data()},
-          curvature_pointers_.data(),
-          gradient_pointers_.data(),
-          curvature_product_pointers_.data()};
-    }
     gemm_pointers_kernel<<<blocks_for_problems(active.count), loop_threads_per_block, 0,
                            stream_of(engine)>>>(engine.view(), active, pointers_);
     GRADFLOW_CUDA_CHECK(cudaGetLastError());

@@ -26,6 +26,10 @@ struct model_traits {
   /// lanes (explicit Runge–Kutta, host/least_squares_lanes.hpp; the crossover is measured in the
   /// README); 0 for a family without lanes, whose automatic fused path stops at n = 32.
   int lane_unknowns_limit = 0;
+  /// Its lockstep evaluations issue only stream-ordered device work (no allocation, no host
+  /// synchronisation) whose arguments stay while the active set does, so a lockstep step can be
+  /// captured once and replayed (a CUDA graph on the GPU).
+  bool step_capture = false;
   /// solve_options::stall_window's default for this family (0: never stalled).
   std::int64_t stall_window = 0;
   /// How messages name the family's problems ("least squares", "this objective").

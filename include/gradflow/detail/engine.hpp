@@ -58,6 +58,13 @@ public:
   virtual void read_progress(std::vector<std::int32_t>& outcome,
                              std::vector<std::int64_t>& accepted, std::vector<Real>& time,
                              std::vector<Real>& gradient_norm) = 0;
+  /// A lockstep step's calls as one replayable unit: begin_step_capture starts recording the
+  /// engine's work instead of running it (false: this engine does not capture, the CPU's: the calls
+  /// run as issued), end_step_capture keeps it, replay_step runs what was kept (CUDA: a graph
+  /// launch, one instead of a Tsit5 step's ~19).
+  virtual bool begin_step_capture() = 0;
+  virtual void end_step_capture() = 0;
+  virtual void replay_step() = 0;
   /// The U-part of every state and every per-problem field, copied into `result`.
   virtual void download(solve_result<Real>& result) = 0;
   /// The CUDA engine's stream (a cudaStream_t) on which models launch their work; nullptr on the
