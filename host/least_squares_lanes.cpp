@@ -569,9 +569,10 @@ private:
       for (int w = 0; w < W; ++w) {
         memory_power[w] = memory_power_[w];
         estimate[w] = std::sqrt(error_sq[w] / state_len_);
-        const control_logarithm ln_estimate = control_log(estimate[w]);
-        error_power[w] = control_exp(ln_estimate, s.pi_exponent_error);
-        estimate_memory_power[w] = control_exp(ln_estimate, s.pi_exponent_memory);
+        const two_powers<Real> powers =
+            control_powers(estimate[w], s.pi_exponent_error, s.pi_exponent_memory);
+        error_power[w] = powers.first;
+        estimate_memory_power[w] = powers.second;
       }
     }
 #pragma omp simd
