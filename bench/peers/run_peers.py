@@ -12,10 +12,16 @@ have every solver crawl at steps its rounding cannot resolve.
 
 A peer whose Python package is missing is recorded as skipped with the reason. Times: gradflow's
 compute region from its sidecar (CUDA events on the GPU; G and C formed beforehand, as for the
-peers), each peer the median of three solves after a warm-up (JIT compilation excluded)."""
+peers), each peer the median of three solves after a warm-up (JIT compilation excluded).
+
+--peer-timeout S runs each peer in a process of its own and stops it after S seconds: its entry then
+says so, and, when a timed solve was under way, that one solve took longer than the time it had run
+(a lower bound on the peer's time and on gradflow's lead). Some peers step the whole batch until its
+last member stops, which at large batches takes longer than a run can wait."""
 import argparse
 import importlib
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -50,6 +56,54 @@ def timed(solve, repeats=3):
         solve()
         seconds.append(time.perf_counter() - start)
     return statistics.median(seconds)
+
+
+def peer_process(name, arrays, settings, connection):
+    """A peer's solve in its own process: says when each timed solve starts, then sends the result."""
+    module = importlib.import_module(PEERS[name])
+
+    def reporting_timed(solve, repeats=3):
+        seconds = []
+        for _ in range(repeats):
+            connection.send(("solving", None))
+            start = time.perf_counter()
+            solve()
+            seconds.append(time.perf_counter() - start)
+        return statistics.median(seconds)
+
+    connection.send(("done", module.run(*arrays, *settings, reporting_timed)))
+
+
+def run_peer_within(name, arrays, settings, limit):
+    """(the peer's result, None), or (None, seconds the unfinished timed solve ran, or None when
+    the peer was still warming up) when it had no result after `limit` seconds."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no state forked from ours
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=peer_process, args=(name, arrays, settings, sending))
+    child.start()
+    sending.close()
+    deadline = time.monotonic() + limit
+    solving_since = None
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not receiving.poll(remaining):
+                break
+            try:
+                kind, value = receiving.recv()
+            except EOFError:
+                child.join()
+                raise RuntimeError(
+                    f"peer {name} ended without a result (exit code {child.exitcode})") from None
+            if kind == "done":
+                return value, None
+            solving_since = time.monotonic()  # after the child's send: never more than it ran
+        ran = None if solving_since is None else time.monotonic() - solving_since
+        return None, ran
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
 
 
 def relative_errors(U, reference):
@@ -91,8 +145,13 @@ def main():
     parser.add_argument("--agreement", type=float,
                         help="largest relative error against the direct solve that counts as "
                         "agreeing (default: TOLERANCES for the precision)")
+    parser.add_argument("--peer-timeout", type=float,
+                        help="seconds each peer may take (warm-up and timed solves), each in a "
+                        "process of its own; default: no limit, in this process")
     parser.add_argument("--out", default="peers.json")
     args = parser.parse_args()
+    if args.peer_timeout is not None and not args.peer_timeout > 0:
+        parser.error(f"--peer-timeout must be a positive number of seconds, not {args.peer_timeout}")
     for name, value in TOLERANCES[args.precision].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -123,8 +182,21 @@ def main():
         except ImportError as missing:
             record["peers"][name] = dict(skipped=f"not installed: {missing}")
             continue
-        U_peer, steps, seconds, device = module.run(G, C, U0, args.rtol, args.atol,
-                                                    args.rtol_grad, args.max_steps, timed)
+        settings = (args.rtol, args.atol, args.rtol_grad, args.max_steps)
+        if args.peer_timeout is None:
+            result = module.run(G, C, U0, *settings, timed)
+        else:
+            result, ran = run_peer_within(name, (G, C, U0), settings, args.peer_timeout)
+            if result is None:
+                entry = dict(no_result_within_s=args.peer_timeout)
+                if ran is None:
+                    entry["stopped_in"] = "the warm-up (compilation and a first solve)"
+                else:
+                    entry.update(one_solve_longer_than_s=ran,
+                                 gradflow_speedup_at_least=ran / report["seconds"])
+                record["peers"][name] = entry
+                continue
+        U_peer, steps, seconds, device = result
         errors = relative_errors(U_peer, reference)
         record["peers"][name] = dict(
             seconds=seconds, device=device, problems_per_s=args.batch / seconds,
