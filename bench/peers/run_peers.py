@@ -2,7 +2,9 @@
 """Solves one batch of seed least-squares gradient flows (A 50x5 uniform, U* uniform, B = A U*, U0
 uniform) with gradflow (the CLI, fused Tsit5) and with each peer asked for, at the same tolerances
 and stopping rule (rtol, atol, ||grad f|| <= rtol_grad * ||grad f(U0)||), checks that every answer
-agrees with a direct solve of the normal equations, and writes one JSON record.
+agrees with a direct solve of the normal equations (gradflow's where it reports the member
+converged; those it reports stopped otherwise are counted, with their largest error), and writes
+one JSON record.
 
   run_peers.py --gradflow build/gradflow --batch 1000000 --peers torchode,torch,jax --out peers.json
 
@@ -118,7 +120,7 @@ def run_gradflow(binary, folder, args):
                "--method", "tsit5", "--rtol", str(args.rtol), "--atol", str(args.atol),
                "--rtol-grad", str(args.rtol_grad), "--max-steps", str(args.max_steps),
                "--path", "fused", "--backend", args.backend, "--precision", args.precision,
-               "--out", out, "--quiet"]
+               "--out", out, "--report", os.path.join(folder, "report.csv"), "--quiet"]
     seconds = []
     for _ in range(3):  # each run is a fresh process: the median damps the first run's start-up
         subprocess.run(command, check=True)
@@ -127,7 +129,9 @@ def run_gradflow(binary, folder, args):
         seconds.append(record["compute_seconds"])
     report = dict(seconds=statistics.median(seconds), device=record["device"],
                   backend=record["backend"], status_counts=record["status_counts"])
-    return numpy.load(out), report
+    statuses = numpy.loadtxt(os.path.join(folder, "report.csv"), delimiter=",", skiprows=1,
+                             usecols=1, dtype=str, ndmin=1)
+    return numpy.load(out), statuses == "converged", report
 
 
 def main():
@@ -170,10 +174,16 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         for name, array in (("A", A), ("B", B), ("U0", U0)):
             numpy.save(os.path.join(folder, name + ".npy"), array)
-        U, report = run_gradflow(args.gradflow, folder, args)
+        U, converged, report = run_gradflow(args.gradflow, folder, args)
+    # gradflow's answers are judged where it reports convergence; a member it reports stopped
+    # otherwise (max_steps, say) is counted and its error recorded, not taken for an answer.
     errors = relative_errors(U, reference)
-    report.update(problems_per_s=args.batch / report["seconds"], max_error=float(errors.max()),
-                  agrees=bool(errors.max() <= args.agreement))
+    report.update(problems_per_s=args.batch / report["seconds"],
+                  max_error=float(errors[converged].max(initial=0.0)),
+                  agrees=bool(converged.any() and errors[converged].max() <= args.agreement))
+    if not converged.all():
+        report.update(not_converged=int((~converged).sum()),
+                      max_error_not_converged=float(errors[~converged].max()))
     record["gradflow"] = report
 
     for name in filter(None, args.peers.split(",")):
