@@ -21,6 +21,7 @@ says so, and, when a timed solve was under way, that one solve took longer than 
 (a lower bound on the peer's time and on gradflow's lead). Some peers step the whole batch until its
 last member stops, which at large batches takes longer than a run can wait."""
 import argparse
+import functools
 import importlib
 import json
 import multiprocessing
@@ -51,9 +52,11 @@ def seed_batch(count, seed):
     return A, B, U0
 
 
-def timed(solve, repeats=3):
+def timed(solve, repeats=3, starting=lambda: None):
+    """The median of `repeats` solves' seconds; `starting()` is called before each."""
     seconds = []
     for _ in range(repeats):
+        starting()
         start = time.perf_counter()
         solve()
         seconds.append(time.perf_counter() - start)
@@ -63,16 +66,7 @@ def timed(solve, repeats=3):
 def peer_process(name, arrays, settings, connection):
     """A peer's solve in its own process: says when each timed solve starts, then sends the result."""
     module = importlib.import_module(PEERS[name])
-
-    def reporting_timed(solve, repeats=3):
-        seconds = []
-        for _ in range(repeats):
-            connection.send(("solving", None))
-            start = time.perf_counter()
-            solve()
-            seconds.append(time.perf_counter() - start)
-        return statistics.median(seconds)
-
+    reporting_timed = functools.partial(timed, starting=lambda: connection.send(("solving", None)))
     connection.send(("done", module.run(*arrays, *settings, reporting_timed)))
 
 
