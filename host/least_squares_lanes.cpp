@@ -9,6 +9,7 @@
 
 #include "aligned_allocator.hpp"
 #include "gradflow/detail/cpu_loops.hpp"
+#include "gradflow/detail/multiply_add.hpp"
 #include "gradflow/detail/phases.hpp"
 #include "lane_scalars.hpp"
 
@@ -120,6 +121,13 @@ private:
   }
   static void store(const lane_vector& vector, Real* lanes) {
     *reinterpret_cast<lane_vector_view*>(lanes) = vector;
+  }
+  /// multiply_add in every lane (one vector instruction where the target fuses it).
+  static lane_vector multiply_add_in_lanes(const lane_vector& a, const lane_vector& b,
+                                           const lane_vector& c) {
+    lane_vector result;
+    for (int w = 0; w < W; ++w) result[w] = multiply_add(a[w], b[w], c[w]);
+    return result;
   }
 
   Real* at(lane_vectors& vector, int element) { return vector.data() + std::size_t(element) * W; }
@@ -282,21 +290,21 @@ private:
     const auto x = [&](int j, int column) {
       return vector_of(point + std::size_t(j * k_ + first_column + column) * W);
     };
-    // Each sum starts at 0 as the scalar one does (0 + g·x, not g·x: a −0 product stays +0).
+    // Each sum starts at 0 as the scalar one does (g·x + 0, not g·x: a −0 product stays +0).
     // Unrolled over rows and columns so that the sums are registers.
     lane_vector sums[Rows][Columns];
 #pragma GCC unroll 16
     for (int row = 0; row < Rows; ++row)
 #pragma GCC unroll 16
       for (int column = 0; column < Columns; ++column)
-        sums[row][column] = lane_vector{} + g(row, 0) * x(0, column);
+        sums[row][column] = multiply_add_in_lanes(g(row, 0), x(0, column), lane_vector{});
     for (int j = 1; j < n_; ++j)
 #pragma GCC unroll 16
       for (int row = 0; row < Rows; ++row) {
         const lane_vector g_row_j = g(row, j);
 #pragma GCC unroll 16
         for (int column = 0; column < Columns; ++column)
-          sums[row][column] += g_row_j * x(j, column);
+          sums[row][column] = multiply_add_in_lanes(g_row_j, x(j, column), sums[row][column]);
       }
 #pragma GCC unroll 16
     for (int row = 0; row < Rows; ++row)
@@ -483,7 +491,7 @@ private:
       for (int w = 0; w < W; ++w) {
         Real sum = y[w];
         for (int j = 0; j < Stage; ++j) {
-          const Real added = sum + weights[j][w] * work(j, e)[w];
+          const Real added = multiply_add(weights[j][w], work(j, e)[w], sum);
           sum = Masked && weights[j][w] == Real(0) ? sum : added;
         }
         target[w] = sum;
@@ -506,7 +514,8 @@ private:
 #pragma omp simd
         for (int w = 0; w < W; ++w) {
           Real weighted_stages = 0;
-          for (int j = 0; j < Stages; ++j) weighted_stages += error_weights[j] * work(j, e)[w];
+          for (int j = 0; j < Stages; ++j)
+            weighted_stages = multiply_add(error_weights[j], work(j, e)[w], weighted_stages);
           const Real scaled =
               scaled_error(weighted_stages, h[w], y[w], y_new[w], atol_of_[w], rtol_of_[w]);
           squares[w] = scaled * scaled;

@@ -4,7 +4,10 @@ uniform) with gradflow (the CLI, fused Tsit5) and with each peer asked for, at t
 and stopping rule (rtol, atol, ||grad f|| <= rtol_grad * ||grad f(U0)||), checks that every answer
 agrees with a direct solve of the normal equations (gradflow's where it reports the member
 converged; those it reports stopped otherwise are counted, with their largest error), and writes
-one JSON record.
+one JSON record. A converged gradflow member agrees within the flat bound or within what its
+stopping test guarantees, ||U - U*|| <= ||grad f(U)|| / mu_min <= rtol_grad ||grad f(U0)|| / mu_min
+(mu_min: G's smallest eigenvalue), whichever is larger: the test stops the worst-conditioned members
+of a large f32 batch a little beyond the flat bound, as it should.
 
   run_peers.py --gradflow build/gradflow --batch 1000000 --peers torchode,torch,jax --out peers.json
 
@@ -102,9 +105,18 @@ def run_peer_within(name, arrays, settings, limit):
         child.join()
 
 
+def norms(X):
+    return numpy.sqrt((X ** 2).sum(axis=(1, 2)))
+
+
 def relative_errors(U, reference):
-    difference = numpy.sqrt(((U - reference) ** 2).sum(axis=(1, 2)))
-    return difference / numpy.sqrt((reference ** 2).sum(axis=(1, 2)))
+    return norms(U - reference) / norms(reference)
+
+
+def guaranteed_errors(G, C, U0, reference, rtol_grad):
+    """Each member's relative error that the gradient test guarantees once it is met (f64)."""
+    smallest_eigenvalue = numpy.linalg.eigvalsh(G)[:, 0]
+    return rtol_grad * norms(G @ U0 - C) / (smallest_eigenvalue * norms(reference))
 
 
 def run_gradflow(binary, folder, args):
@@ -157,6 +169,9 @@ def main():
     A, B, U0 = seed_batch(args.batch, 2026)
     At = A.transpose(0, 2, 1)
     reference = numpy.linalg.solve(At @ A, At @ B)
+    # The gradient gradflow tests rounds differently from this f64 one (f32 at B = 10⁵: its ratio
+    # reached 1.0009e-3 against rtol_grad 1e-3): a 10 % margin.
+    guaranteed = 1.1 * guaranteed_errors(At @ A, At @ B, U0, reference, args.rtol_grad)
     if args.precision == "f32":
         A, B, U0 = (x.astype(numpy.float32) for x in (A, B, U0))
         At = A.transpose(0, 2, 1)
@@ -172,9 +187,11 @@ def main():
     # gradflow's answers are judged where it reports convergence; a member it reports stopped
     # otherwise (max_steps, say) is counted and its error recorded, not taken for an answer.
     errors = relative_errors(U, reference)
+    bounds = numpy.maximum(args.agreement, guaranteed)
     report.update(problems_per_s=args.batch / report["seconds"],
                   max_error=float(errors[converged].max(initial=0.0)),
-                  agrees=bool(converged.any() and errors[converged].max() <= args.agreement))
+                  beyond_flat_bound=int((errors[converged] > args.agreement).sum()),
+                  agrees=bool(converged.any() and (errors <= bounds)[converged].all()))
     if not converged.all():
         report.update(not_converged=int((~converged).sum()),
                       max_error_not_converged=float(errors[~converged].max()))

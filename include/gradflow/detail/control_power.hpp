@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "gradflow/detail/host_device.hpp"
+#include "gradflow/detail/multiply_add.hpp"
 
 /// x^p for the step controllers' factors (EEst^β), in arithmetic and bit operations alone: the
 /// scalar code, the CPU's lanes (where a loop over problems vectorises it, as no library's pow
@@ -18,7 +19,7 @@
 /// step before using the factor.
 namespace gradflow::detail {
 
-/// c₀ + x·(c₁ + x·(c₂ + …)), evaluated from the innermost coefficient out.
+/// c₀ + x·(c₁ + x·(c₂ + …)), evaluated from the innermost coefficient out (multiply_add).
 template <class Real>
 GRADFLOW_HD_FORCE_INLINE Real horner(Real, Real innermost) {
   return innermost;
@@ -26,7 +27,7 @@ GRADFLOW_HD_FORCE_INLINE Real horner(Real, Real innermost) {
 
 template <class Real, class... Coefficients>
 GRADFLOW_HD_FORCE_INLINE Real horner(Real x, Real c0, Coefficients... rest) {
-  return horner(x, rest...) * x + c0;
+  return multiply_add(horner(x, rest...), x, c0);
 }
 
 /// A precision's binary layout, the constants of the reduction and its two series.

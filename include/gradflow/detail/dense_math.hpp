@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "gradflow/detail/host_device.hpp"
+#include "gradflow/detail/multiply_add.hpp"
 
 /// Per-problem dense algebra on one problem's row-major arrays. The CPU backend runs all of it; the
 /// CUDA backend does the products with cuBLAS and the Cholesky factorisation with cuSOLVER, and
@@ -42,7 +43,7 @@ GRADFLOW_HD void quadratic_gradient(const Real* hessian, const Real* point, cons
     for (int c = 0; c < rhs_count; ++c) {
       Real sum = 0;
       for (int j = 0; j < unknowns; ++j)
-        sum += hessian[r * unknowns + j] * point[j * rhs_count + c];
+        sum = multiply_add(hessian[r * unknowns + j], point[j * rhs_count + c], sum);
       out[r * rhs_count + c] = sum - linear_term[r * rhs_count + c];
     }
   }
@@ -55,7 +56,8 @@ GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns,
   for (int r = 0; r < unknowns; ++r) {
     for (int c = 0; c < rhs_count; ++c) {
       Real sum = 0;
-      for (int j = 0; j < unknowns; ++j) sum += gram[r * unknowns + j] * point[j * rhs_count + c];
+      for (int j = 0; j < unknowns; ++j)
+        sum = multiply_add(gram[r * unknowns + j], point[j * rhs_count + c], sum);
       out[r * rhs_count + c] = sum;
     }
   }
