@@ -487,8 +487,8 @@ private:
   void refine() {
     lane_values difference_sq, d1;
     sum_over_elements(0, state_len_, difference_sq, [&](int e, int w) {
-      const Real scaled = scaled_by_tolerance(work(1, e)[w] - work(0, e)[w],
-                                              std::fabs(at(state_, e)[w]), atol_of_[w], rtol_of_[w]);
+      const Real scaled = scaled_by_tolerance(
+          work(1, e)[w] - work(0, e)[w], std::fabs(at(state_, e)[w]), atol_of_[w], rtol_of_[w]);
       return scaled * scaled;
     });
     weighted_sums(work(0, 0), d1);
