@@ -444,9 +444,9 @@ private:
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
   void weighted_sums(const Real* values, lane_values& sums) const {
     sum_over_elements(0, state_len_, sums, [&](int e, int w) {
-      const std::size_t at = std::size_t(e) * W + w;
+      const std::size_t slot = std::size_t(e) * W + w;
       const Real scaled =
-          scaled_by_tolerance(values[at], std::fabs(state_[at]), atol_of_[w], rtol_of_[w]);
+          scaled_by_tolerance(values[slot], std::fabs(state_[slot]), atol_of_[w], rtol_of_[w]);
       return scaled * scaled;
     });
   }
