@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "gradflow/detail/multiply_add.hpp"
 #include "gradflow/detail/phases.hpp"
 #include "lane_scalars.hpp"
+#include "vector_register.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -21,15 +21,6 @@ namespace {
 /// block in two or four registers).
 template <class Real>
 constexpr int lane_count = 64 / int(sizeof(Real));
-
-/// The width of the target's vector registers in bytes.
-#if defined(__AVX512F__)
-constexpr int native_vector_bytes = 64;
-#elif defined(__AVX__)
-constexpr int native_vector_bytes = 32;
-#else
-constexpr int native_vector_bytes = 16;
-#endif
 
 /// A chunk's problems, handed out to the threads' lane blocks in groups of consecutive problems.
 class problem_queue {
@@ -125,24 +116,18 @@ private:
   // of them (G·X's) fit in the register file, where ten whole blocks would take twenty AVX2
   // registers of sixteen and spill at every term. Its arithmetic is elementwise, each lane's the
   // scalar path's.
-  static constexpr int register_lanes = std::min(W, native_vector_bytes / int(sizeof(Real)));
-  typedef Real register_vector __attribute__((vector_size(register_lanes * sizeof(Real))));
-  /// The vector at `lanes` (copied: one unaligned load, whatever the pointer's type says).
-  static register_vector vector_of(const Real* lanes) {
-    register_vector vector;
-    std::memcpy(&vector, lanes, sizeof vector);
-    return vector;
-  }
-  static void store(const register_vector& vector, Real* lanes) {
-    std::memcpy(lanes, &vector, sizeof vector);
-  }
+  using part_register = vector_register<Real, std::min(W, native_vector_bytes / int(sizeof(Real)))>;
+  static constexpr int register_lanes = part_register::lanes;
+  using register_vector = typename part_register::type;
   /// target[w] ← values[w] in the lanes where `where` is nonzero, a register's part at a time: a
   /// blend and a whole store. (GCC would store under a mask, vmaskmovps, which AMD's cores
   /// microcode: on AVX2 the hottest instruction of the step.)
   static void replace_where(const lane_values& where, const Real* values, Real* target) {
     for (int part = 0; part < W; part += register_lanes)
-      store(vector_of(where + part) != 0 ? vector_of(values + part) : vector_of(target + part),
-            target + part);
+      part_register::store(part_register::load(where + part) != 0
+                               ? part_register::load(values + part)
+                               : part_register::load(target + part),
+                           target + part);
   }
   /// sums[w] = Σ_{e ∈ [first, end)} term(e, w) in every lane w, in the scalar order over e: a
   /// register's part of the lanes at a time, its sums in that register across the elements.
@@ -154,9 +139,9 @@ private:
         Real terms[register_lanes];
 #pragma omp simd
         for (int w = 0; w < register_lanes; ++w) terms[w] = term(e, part + w);
-        sum += vector_of(terms);
+        sum += part_register::load(terms);
       }
-      store(sum, sums + part);
+      part_register::store(sum, sums + part);
     }
   }
   /// multiply_add in every lane of a part (one vector instruction where the target fuses it).
@@ -329,10 +314,10 @@ private:
   [[gnu::always_inline]] void evaluate_rows_in_part(const Real* point, int first_row,
                                                     int first_column, int part) {
     const auto g = [&](int row, int j) {
-      return vector_of(at(gram_, (first_row + row) * n_ + j) + part);
+      return part_register::load(at(gram_, (first_row + row) * n_ + j) + part);
     };
     const auto x = [&](int j, int column) {
-      return vector_of(point + std::size_t(j * k_ + first_column + column) * W);
+      return part_register::load(point + std::size_t(j * k_ + first_column + column) * W);
     };
     // Each sum starts at 0 as the scalar one does (g·x + 0, not g·x: a −0 product stays +0).
     // Unrolled over rows and columns so that the sums are registers.
@@ -355,8 +340,8 @@ private:
 #pragma GCC unroll 16
       for (int column = 0; column < Columns; ++column) {
         const int element = (first_row + row) * k_ + first_column + column;
-        store(sums[row][column] - vector_of(at(linear_, element) + part),
-              at(gradient_, element) + part);
+        part_register::store(sums[row][column] - part_register::load(at(linear_, element) + part),
+                             at(gradient_, element) + part);
       }
   }
 
@@ -384,7 +369,7 @@ private:
   /// (the masked sums are the unmasked ones where no weight is zero).
   bool has_zero_weight() const {
     for (int part = 0; part < W; part += register_lanes) {
-      const register_vector h = vector_of(lanes_.dt_step + part);
+      const register_vector h = part_register::load(lanes_.dt_step + part);
       auto zero = register_vector{} != register_vector{};  // false in every lane
       for (int stage = 1; stage < Stages; ++stage)
         for (int j = 0; j < stage; ++j) zero |= h * s_.scheme.a[stage][j] == Real(0);

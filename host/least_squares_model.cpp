@@ -4,6 +4,7 @@
 
 #include "gradflow/detail/cpu_loops.hpp"
 #include "least_squares_lanes.hpp"
+#include "normal_equations.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -43,8 +44,9 @@ public:
     Real* cross_target = indexed ? problem_cross.data() : cross_.data();
     sum_over_active({nullptr, formed}, true, [&](std::int64_t d) -> std::int64_t {
       const std::int64_t p = indexed ? distinct.problems[d] : d;
-      normal_equations(batch.matrix + p * batch.matrix_stride, batch.rhs + p * batch.rhs_stride,
-                       Real(0), m, n, k, gram_target + d * square, cross_target + d * len);
+      normal_equations_on_cpu(batch.matrix + p * batch.matrix_stride,
+                              batch.rhs + p * batch.rhs_stride, m, n, k, gram_target + d * square,
+                              cross_target + d * len);
       return 0;
     });
     sum_over_active({nullptr, count}, true, [&](std::int64_t i) -> std::int64_t {

@@ -20,7 +20,8 @@ GRADFLOW_HD void add_ridge(Real* gram, Real lambda, int unknowns) {
 /// G = AᵀA + λI (n×n) and C = AᵀB (n×k) for A m×n, B m×k. Row by row of A, every sum at once:
 /// each sum still runs over r in order, but the sums are independent chains instead of one
 /// dependent chain at a time (half the time at n = 5, m = 50); G's lower triangle is its upper
-/// one's mirror, bit for bit (each product commutes).
+/// one's mirror, bit for bit (each product commutes). The CPU backend forms the same bits in vector
+/// registers (host/normal_equations.hpp), and falls back on this above the widths it unrolls for.
 template <class Real>
 GRADFLOW_HD void normal_equations(const Real* matrix, const Real* rhs, Real lambda, int rows,
                                   int unknowns, int rhs_count, Real* gram, Real* cross) {
