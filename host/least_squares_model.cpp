@@ -4,7 +4,7 @@
 
 #include "gradflow/detail/cpu_loops.hpp"
 #include "least_squares_lanes.hpp"
-#include "normal_equations.hpp"
+#include "least_squares_sums.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -78,9 +78,9 @@ public:
     const auto& batch = batch_;
     values.resize(batch.batch_size);
     sum_over_active({nullptr, batch.batch_size}, true, [&](std::int64_t i) -> std::int64_t {
-      values[i] =
-          least_squares_objective(batch.matrix_of(i), batch.rhs_of(i), batch.lambda_of(i),
-                                  v.state_of(i), batch.rows, batch.unknowns, batch.rhs_count);
+      values[i] = least_squares_objective_on_cpu(batch.matrix_of(i), batch.rhs_of(i),
+                                                 batch.lambda_of(i), v.state_of(i), batch.rows,
+                                                 batch.unknowns, batch.rhs_count);
       return 0;
     });
   }

@@ -21,7 +21,7 @@ GRADFLOW_HD void add_ridge(Real* gram, Real lambda, int unknowns) {
 /// each sum still runs over r in order, but the sums are independent chains instead of one
 /// dependent chain at a time (half the time at n = 5, m = 50); G's lower triangle is its upper
 /// one's mirror, bit for bit (each product commutes). The CPU backend forms the same bits in vector
-/// registers (host/normal_equations.hpp), and falls back on this above the widths it unrolls for.
+/// registers (host/least_squares_sums.hpp), and falls back on this above the widths it unrolls for.
 template <class Real>
 GRADFLOW_HD void normal_equations(const Real* matrix, const Real* rhs, Real lambda, int rows,
                                   int unknowns, int rhs_count, Real* gram, Real* cross) {
@@ -76,8 +76,8 @@ GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns,
 /// definite to working precision.
 /// Left-looking in panels of cholesky_panel columns: a panel takes the earlier columns'
 /// contributions a block at a time while it stays in cache, each entry subtracting them in the same
-/// order as the textbook inner products (so the same bits at every n), at cache speed for the n of a
-/// neural-ODE batch's Gauss–Newton matrices.
+/// order as the textbook inner products (so the same bits at every n), at cache speed for the n of
+/// a neural-ODE batch's Gauss–Newton matrices.
 inline constexpr int cholesky_panel = 32;
 
 template <class Real>
@@ -155,8 +155,17 @@ GRADFLOW_HD Real smallest_curvature(const Real* gram, const Real* factor, int n,
   return estimate;
 }
 
+/// ½‖AU − B‖² + ½λ‖U‖² from the residual's sum of squares and U (n·k elements).
+template <class Real>
+GRADFLOW_HD Real ridge_objective(Real residual_sq, Real lambda, const Real* point, int elements) {
+  Real point_sq = 0;
+  for (int e = 0; e < elements; ++e) point_sq += point[e] * point[e];
+  return Real(0.5) * residual_sq + Real(0.5) * lambda * point_sq;
+}
+
 /// f(U) = ½‖AU − B‖² + ½λ‖U‖², from the residual itself (not from G and C, which would lose the
-/// small f of a nearly consistent problem to cancellation against ½‖B‖²).
+/// small f of a nearly consistent problem to cancellation against ½‖B‖²). The CPU backend computes
+/// the same bits in vector registers (host/least_squares_sums.hpp).
 template <class Real>
 GRADFLOW_HD Real least_squares_objective(const Real* matrix, const Real* rhs, Real lambda,
                                          const Real* point, int rows, int unknowns, int rhs_count) {
@@ -169,9 +178,7 @@ GRADFLOW_HD Real least_squares_objective(const Real* matrix, const Real* rhs, Re
       residual_sq += residual * residual;
     }
   }
-  Real point_sq = 0;
-  for (int e = 0; e < unknowns * rhs_count; ++e) point_sq += point[e] * point[e];
-  return Real(0.5) * residual_sq + Real(0.5) * lambda * point_sq;
+  return ridge_objective(residual_sq, lambda, point, unknowns * rhs_count);
 }
 
 /// max_p Σ_q |G_pq| ≥ the largest eigenvalue of G (Gershgorin): dt = 1/bound keeps explicit Euler

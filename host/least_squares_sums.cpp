@@ -1,4 +1,4 @@
-#include "normal_equations.hpp"
+#include "least_squares_sums.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -10,6 +10,7 @@ namespace gradflow::detail {
 namespace {
 
 constexpr int most_rhs_in_registers = 16;
+constexpr int most_unknowns_in_registers = 64;
 
 /// G_pq = Σ_r A_rp·A_rq and C_pc = Σ_r A_rp·B_rc with A's row r as `Parts` vectors over q (or p):
 /// row p of G adds A_rp times them, column c of C adds B_rc times them, r in order — each element
@@ -58,7 +59,44 @@ void normal_equations_by_rows(const Real* matrix, const Real* rhs, int rows, int
   }
 }
 
+/// U's row j as a vector over the columns of B: row_j of point in the first k lanes, 0 after.
+template <class Real>
+typename vector_register<Real>::type row_of_point(const Real* point, int j, int k) {
+  Real padded[vector_register<Real>::lanes] = {};
+  std::copy_n(point + j * k, k, padded);
+  return vector_register<Real>::load(padded);
+}
+
 }  // namespace
+
+template <class Real>
+Real least_squares_objective_on_cpu(const Real* matrix, const Real* rhs, Real lambda,
+                                    const Real* point, int rows, int unknowns, int rhs_count) {
+  using reg = vector_register<Real>;
+  using vector = typename reg::type;
+  const int n = unknowns, k = rhs_count;
+  if (k > reg::lanes || n > most_unknowns_in_registers)
+    return least_squares_objective(matrix, rhs, lambda, point, rows, n, k);
+  vector point_rows[most_unknowns_in_registers];
+  for (int j = 0; j < n; ++j) point_rows[j] = row_of_point(point, j, k);
+  // Residual r_c = −B_rc + Σ_j A_rj·U_jc, j in order, for every c at once; B's row read as a
+  // whole vector while that stays inside this problem's B (the lanes past k are never read).
+  const std::int64_t elements = std::int64_t(rows) * k;
+  Real padded_rhs[reg::lanes] = {};
+  Real residual_sq = 0;
+  for (int r = 0; r < rows; ++r) {
+    const Real* row_rhs = rhs + std::int64_t(r) * k;
+    if (std::int64_t(r) * k + reg::lanes > elements) {
+      std::copy_n(row_rhs, k, padded_rhs);
+      row_rhs = padded_rhs;
+    }
+    vector residual = -reg::load(row_rhs);
+    const Real* row = matrix + std::int64_t(r) * n;
+    for (int j = 0; j < n; ++j) residual += row[j] * point_rows[j];
+    for (int c = 0; c < k; ++c) residual_sq += residual[c] * residual[c];
+  }
+  return ridge_objective(residual_sq, lambda, point, n * k);
+}
 
 template <class Real>
 void normal_equations_on_cpu(const Real* matrix, const Real* rhs, int rows, int unknowns,
@@ -76,6 +114,10 @@ void normal_equations_on_cpu(const Real* matrix, const Real* rhs, int rows, int 
 }
 
 template void normal_equations_on_cpu(const float*, const float*, int, int, int, float*, float*);
+template float least_squares_objective_on_cpu(const float*, const float*, float, const float*, int,
+                                              int, int);
+template double least_squares_objective_on_cpu(const double*, const double*, double, const double*,
+                                               int, int, int);
 template void normal_equations_on_cpu(const double*, const double*, int, int, int, double*,
                                       double*);
 
