@@ -320,14 +320,21 @@ lockstep_layout layout_for(const solve_options& options,
 
 namespace detail {
 
+/// Whether the fused path on `backend` runs the model's lanes (models with lanes have a lane
+/// limit).
+template <class Real>
+bool fused_runs_in_lanes(const model_traits& traits, const detail::step_settings<Real>& settings,
+                         backend_kind backend) {
+  return backend == backend_kind::cpu && traits.lane_unknowns_limit > 0 && settings.runs_in_lanes();
+}
+
 /// path = automatic: fused up to n = 32, or on the CPU up to the model's lane limit when the
 /// method runs in lanes (measured: README, "Design"); never with a trace or a progress report.
 template <class Real>
 bool automatic_path_is_fused(const solve_options& options, int unknowns, const model_traits& traits,
                              const detail::step_settings<Real>& settings, backend_kind backend) {
-  const bool lanes =
-      backend == backend_kind::cpu && traits.lane_unknowns_limit > 0 && settings.runs_in_lanes();
-  const int limit = lanes ? traits.lane_unknowns_limit : 32;
+  const int limit =
+      fused_runs_in_lanes(traits, settings, backend) ? traits.lane_unknowns_limit : 32;
   return unknowns <= limit && options.trace_every == 0 && !options.on_progress;
 }
 
@@ -346,6 +353,11 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
         "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
   plan.layout = layout_for(options, plan.settings, plan.fused);
   plan.layout.values = traits.evaluates_value;
+  if (plan.fused && fused_runs_in_lanes(traits, plan.settings, backend)) {
+    // The lanes keep their stages and stage input in lane blocks of their own.
+    plan.layout.work_count = 0;
+    plan.layout.stage_input = false;
+  }
   return plan;
 }
 

@@ -24,7 +24,9 @@ struct model_traits {
   bool evaluates_value = false;
   /// On the CPU: the largest n for which path = automatic takes the fused path when it runs in
   /// lanes (explicit Runge–Kutta, host/least_squares_lanes.hpp; the crossover is measured in the
-  /// README); 0 for a family without lanes, whose automatic fused path stops at n = 32.
+  /// README); 0 for a family without lanes, whose automatic fused path stops at n = 32. A family
+  /// with lanes runs every such fused solve in them, at any n, with its own stage vectors: the
+  /// engine sizes none.
   int lane_unknowns_limit = 0;
   /// Its lockstep evaluations issue only stream-ordered device work (no allocation, no host
   /// synchronisation) whose arguments stay while the active set does, so a lockstep step can be

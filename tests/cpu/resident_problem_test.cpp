@@ -33,8 +33,10 @@ solve_result<double> run_fused(const least_squares_batch<double>& batch,
                                const solve_options& options, bool resident) {
   const auto view = view_of(batch);
   const auto model = make_least_squares_model(view, backend_kind::cpu);
+  // The GPU's plan: its fused path runs problems in place, where the CPU's would run lanes, whose
+  // stages the engine does not hold.
   const auto plan = plan_run<double>(options, batch.batch_size, batch.unknowns, model->traits(),
-                                     backend_kind::cpu);
+                                     backend_kind::cuda);
   const auto engine = make_cpu_engine<double>();
   engine->allocate(batch.batch_size, batch.unknowns, batch.rhs_count, plan.layout, plan.parameters,
                    model->evaluation_work());

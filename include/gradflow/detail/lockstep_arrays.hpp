@@ -15,8 +15,9 @@ void resize_array(std::vector<T>& array, std::size_t count, const char* /*purpos
 
 /// The shape of a run's per-problem storage.
 struct lockstep_layout {
-  int state_factor = 1;  ///< d: 2 for second-order dynamics
-  int work_count = 0;    ///< Runge–Kutta stages, or the optimiser's work vectors
+  int state_factor = 1;     ///< d: 2 for second-order dynamics
+  int work_count = 0;       ///< Runge–Kutta stages, or the optimiser's work vectors
+  bool stage_input = true;  ///< Y, where a stage is evaluated (a run in lanes keeps its own)
   bool needs_factor = false;
   bool curvature_product = false;  ///< cg: H·p per problem
   bool values = false;             ///< the model evaluates f at each operand
@@ -49,7 +50,7 @@ struct lockstep_arrays {
     resize_array(factor, layout.needs_factor ? count * unknowns * unknowns : 0, "Cholesky factors");
     resize_array(parameters, count * detail::parameter_count, "hyperparameters");
     resize_array(state, count * state_len, "the state");
-    resize_array(stage_input, count * state_len, "the stage input");
+    resize_array(stage_input, layout.stage_input ? count * state_len : 0, "the stage input");
     resize_array(work, count * state_len * layout.work_count, "the stages / work vectors");
     resize_array(outcome, count, "status");
     for (auto* per_problem :
