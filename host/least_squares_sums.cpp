@@ -59,11 +59,11 @@ void normal_equations_by_rows(const Real* matrix, const Real* rhs, int rows, int
   }
 }
 
-/// U's row j as a vector over the columns of B: row_j of point in the first k lanes, 0 after.
+/// The first `count` values (at most a register's lanes) as a vector, 0 in the lanes after.
 template <class Real>
-typename vector_register<Real>::type row_of_point(const Real* point, int j, int k) {
+typename vector_register<Real>::type load_first(const Real* values, int count) {
   Real padded[vector_register<Real>::lanes] = {};
-  std::copy_n(point + j * k, k, padded);
+  std::copy_n(values, count, padded);
   return vector_register<Real>::load(padded);
 }
 
@@ -78,19 +78,15 @@ Real least_squares_objective_on_cpu(const Real* matrix, const Real* rhs, Real la
   if (k > reg::lanes || n > most_unknowns_in_registers)
     return least_squares_objective(matrix, rhs, lambda, point, rows, n, k);
   vector point_rows[most_unknowns_in_registers];
-  for (int j = 0; j < n; ++j) point_rows[j] = row_of_point(point, j, k);
+  for (int j = 0; j < n; ++j) point_rows[j] = load_first(point + j * k, k);  // U's row j
   // Residual r_c = −B_rc + Σ_j A_rj·U_jc, j in order, for every c at once; B's row read as a
   // whole vector while that stays inside this problem's B (the lanes past k are never read).
   const std::int64_t elements = std::int64_t(rows) * k;
-  Real padded_rhs[reg::lanes] = {};
   Real residual_sq = 0;
   for (int r = 0; r < rows; ++r) {
     const Real* row_rhs = rhs + std::int64_t(r) * k;
-    if (std::int64_t(r) * k + reg::lanes > elements) {
-      std::copy_n(row_rhs, k, padded_rhs);
-      row_rhs = padded_rhs;
-    }
-    vector residual = -reg::load(row_rhs);
+    vector residual = -(std::int64_t(r) * k + reg::lanes > elements ? load_first(row_rhs, k)
+                                                                    : reg::load(row_rhs));
     const Real* row = matrix + std::int64_t(r) * n;
     for (int j = 0; j < n; ++j) residual += row[j] * point_rows[j];
     for (int c = 0; c < k; ++c) residual_sq += residual[c] * residual[c];

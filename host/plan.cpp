@@ -304,11 +304,13 @@ detail::step_settings<Real> resolve_settings(const solve_options& options,
 
 template <class Real>
 lockstep_layout layout_for(const solve_options& options,
-                           const detail::step_settings<Real>& settings, bool fused) {
+                           const detail::step_settings<Real>& settings, bool fused, bool in_lanes) {
   lockstep_layout layout;
   const bool integrator = settings.integrates();
   layout.state_factor = integrator ? info_of(options.dynamics).state_factor : 1;
-  layout.work_count = settings.work_count();
+  // A run in lanes keeps its stages and stage input in lane blocks of its own.
+  layout.work_count = in_lanes ? 0 : settings.work_count();
+  layout.stage_input = !in_lanes;
   layout.needs_factor = settings.needs_factor;
   layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
   layout.compaction = !fused && options.compaction_threshold > 0;
@@ -351,13 +353,9 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
   if (plan.fused && options.trace_every > 0)
     throw invalid_argument(
         "invalid path = fused with trace_every > 0: a trace needs the lockstep path");
-  plan.layout = layout_for(options, plan.settings, plan.fused);
+  plan.layout = layout_for(options, plan.settings, plan.fused,
+                           plan.fused && fused_runs_in_lanes(traits, plan.settings, backend));
   plan.layout.values = traits.evaluates_value;
-  if (plan.fused && fused_runs_in_lanes(traits, plan.settings, backend)) {
-    // The lanes keep their stages and stage input in lane blocks of their own.
-    plan.layout.work_count = 0;
-    plan.layout.stage_input = false;
-  }
   return plan;
 }
 

@@ -22,35 +22,39 @@ void run(const char* name) {
   for (auto& x : A) x = u(g);
   for (auto& x : Bv) x = u(g);
   for (auto& x : U) x = u(g);
+  // Milliseconds to run `per_problem(a, b, u, g, c, i)` on every problem i.
+  auto time_ms = [&](auto per_problem) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < B; ++i)
+      per_problem(&A[size_t(i) * m * n], &Bv[size_t(i) * m * k], &U[size_t(i) * n * k],
+                  &G[size_t(i) * n * n], &C[size_t(i) * n * k], i);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  auto sum_of_f = [&] {
+    Real sum = 0;
+    for (auto x : f) sum += x;
+    return sum;
+  };
   for (int rep = 0; rep < 5; ++rep) {
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < B; ++i)
-      f[i] = least_squares_objective(&A[size_t(i) * m * n], &Bv[size_t(i) * m * k], Real(0),
-                                     &U[size_t(i) * n * k], m, n, k);
-    auto t1 = std::chrono::steady_clock::now();
-    Real s0 = 0;
-    for (auto x : f) s0 += x;
-    for (int i = 0; i < B; ++i)
-      f[i] = least_squares_objective_on_cpu(&A[size_t(i) * m * n], &Bv[size_t(i) * m * k], Real(0),
-                                            &U[size_t(i) * n * k], m, n, k);
-    auto t2 = std::chrono::steady_clock::now();
-    Real s1 = 0;
-    for (auto x : f) s1 += x;
-    for (int i = 0; i < B; ++i)
-      normal_equations(&A[size_t(i) * m * n], &Bv[size_t(i) * m * k], Real(0), m, n, k,
-                       &G[size_t(i) * n * n], &C[size_t(i) * n * k]);
-    auto t3 = std::chrono::steady_clock::now();
-    for (int i = 0; i < B; ++i)
-      normal_equations_on_cpu(&A[size_t(i) * m * n], &Bv[size_t(i) * m * k], m, n, k,
-                              &G[size_t(i) * n * n], &C[size_t(i) * n * k]);
-    auto t4 = std::chrono::steady_clock::now();
-    auto ms = [](auto a, auto b) {
-      return std::chrono::duration<double, std::milli>(b - a).count();
-    };
+    const double scalar_f = time_ms([&](auto a, auto b, auto u, auto, auto, int i) {
+      f[i] = least_squares_objective(a, b, Real(0), u, m, n, k);
+    });
+    const Real scalar_sum = sum_of_f();
+    const double vector_f = time_ms([&](auto a, auto b, auto u, auto, auto, int i) {
+      f[i] = least_squares_objective_on_cpu(a, b, Real(0), u, m, n, k);
+    });
+    const bool same = sum_of_f() == scalar_sum;
+    const double scalar_gc = time_ms([&](auto a, auto b, auto, auto g, auto c, int) {
+      normal_equations(a, b, Real(0), m, n, k, g, c);
+    });
+    const double vector_gc = time_ms([&](auto a, auto b, auto, auto g, auto c, int) {
+      normal_equations_on_cpu(a, b, m, n, k, g, c);
+    });
     std::printf(
         "%s objective scalar %.1f ms vector %.1f ms (same %d) | normal eq scalar %.1f ms vector "
         "%.1f ms\n",
-        name, ms(t0, t1), ms(t1, t2), s0 == s1, ms(t2, t3), ms(t3, t4));
+        name, scalar_f, vector_f, same, scalar_gc, vector_gc);
   }
 }
 int main() {
