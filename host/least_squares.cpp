@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 
+#include "finite_values.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
 
@@ -27,6 +28,7 @@ void require_size(bool ok, const char* field, std::size_t actual, const std::str
 template <class Real>
 void require_finite(const std::vector<Real>& values, const char* field, std::int64_t rows,
                     std::int64_t cols) {
+  if (detail::all_finite(values.data(), values.size())) return;
   for (std::size_t e = 0; e < values.size(); ++e) {
     if (std::isfinite(values[e])) continue;
     const std::int64_t block = rows * cols;
@@ -89,9 +91,7 @@ std::vector<std::int64_t> invalid_problems(const least_squares_batch<Real>& batc
                                std::int64_t index) {
     if (values.empty()) return true;
     const std::int64_t start = values.size() == std::size_t(block) ? 0 : index * block;
-    for (std::int64_t e = start; e < start + block; ++e)
-      if (!std::isfinite(values[e])) return false;
-    return true;
+    return detail::all_finite(values.data() + start, block);
   };
   std::vector<std::int64_t> invalid;
   for (std::int64_t i = 0; i < batch.batch_size; ++i) {
@@ -129,6 +129,7 @@ void validate(const least_squares_view<Real>& view) {
     throw invalid_argument("invalid view: batch_size, rows, unknowns and rhs_count must be >= 1");
   const auto finite = [&](const Real* values, std::int64_t count, const char* field,
                           std::int64_t i) {
+    if (detail::all_finite(values, count)) return;
     for (std::int64_t e = 0; e < count; ++e) {
       if (std::isfinite(values[e])) continue;
       std::ostringstream message;
