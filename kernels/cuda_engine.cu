@@ -22,12 +22,14 @@ namespace {
 
 constexpr int threads_per_block = loop_threads_per_block;
 
-// Thin kernels: one thread per active problem, the math is detail::'s.
-template <class Real>
+// Thin kernels: one thread per active problem, the math is detail::'s. A kernel per phase: one
+// kernel for every phase would hold the registers and local memory of the largest (learned flow's
+// surrogate fit: 52 KB a thread in f64) at every phase's launch.
+template <class Real, lockstep_phase Phase>
 __global__ void phase_kernel(lockstep_view<Real> view, active_set active,
-                             step_settings<Real> settings, lockstep_phase phase, int stage) {
+                             step_settings<Real> settings, int stage) {
   const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (position < active.count) run_phase(view, settings, phase, stage, active[position]);
+  if (position < active.count) run_phase<Phase>(view, settings, stage, active[position]);
 }
 
 __global__ void iota_kernel(std::int64_t* values, std::int64_t count) {
@@ -173,8 +175,11 @@ public:
 
   void run_phase(const step_settings<Real>& settings, lockstep_phase phase, int stage) override {
     if (active_.count == 0) return;
-    phase_kernel<<<blocks_for_problems(active_.count), threads_per_block, 0, stream_>>>(
-        view_, active_, settings, phase, stage);
+    visit_phase(phase, [&](auto constant) {
+      phase_kernel<Real, decltype(constant)::value>
+          <<<blocks_for_problems(active_.count), threads_per_block, 0, stream_>>>(view_, active_,
+                                                                                  settings, stage);
+    });
     GRADFLOW_CUDA_CHECK(cudaGetLastError());
   }
 

@@ -225,8 +225,8 @@ public:
 
   std::int64_t run_fused(engine<Real>& engine, const step_settings<Real>& settings,
                          const std::function<bool()>& should_stop) override {
-    return run_fused_on_cuda(engine, least_squares_evaluator{}, settings, should_stop,
-                             fused_storage::thread);
+    return run_fused_on_cuda<fused_storage::thread>(engine, least_squares_evaluator{}, settings,
+                                                    should_stop);
   }
 
   void objective(engine<Real>& engine, std::vector<Real>& values) override {

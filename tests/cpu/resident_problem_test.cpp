@@ -27,8 +27,10 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
-/// The batch's fused run, each problem in place or through a resident copy. (lgf keeps more work
-/// vectors than resident_capacity holds: it runs in place on the GPU too.)
+/// The batch's fused run, each problem in place by an executor compiled for every phase (the
+/// reference), or as the GPU's least-squares kernel runs it: through a resident copy, by the
+/// executor compiled for the settings' method scope alone. (lgf keeps more work vectors than
+/// resident_capacity holds: it runs in place on the GPU too.)
 solve_result<double> run_fused(const least_squares_batch<double>& batch,
                                const solve_options& options, bool resident) {
   const auto view = view_of(batch);
@@ -49,14 +51,18 @@ solve_result<double> run_fused(const least_squares_batch<double>& batch,
   }
   for (std::int64_t i = 0; i < v.batch_size; ++i) {
     if (!resident) {
-      fused_executor<double, least_squares_evaluator> executor{v, plan.settings, i, {}};
+      fused_executor<double, least_squares_evaluator, method_scope::all> executor{
+          v, plan.settings, i, {}};
       run_sequence(executor, plan.settings);
       continue;
     }
     resident_problem<double> problem;
-    fused_executor<double, least_squares_evaluator> executor{
-        problem.load(v, i, work_count), plan.settings, 0, {}};
-    run_sequence(executor, plan.settings);
+    const lockstep_view<double> copy = problem.load(v, i, work_count);
+    with_method_scope(scope_of(plan.settings), [&](auto scope) {
+      fused_executor<double, least_squares_evaluator, decltype(scope)::value> executor{
+          copy, plan.settings, 0, {}};
+      run_sequence(executor, plan.settings);
+    });
     problem.store(v, i);
   }
   solve_result<double> result;

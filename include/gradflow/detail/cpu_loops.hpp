@@ -65,18 +65,21 @@ std::int64_t run_fused_on_cpu(engine<Real>& engine, const Evaluator& evaluator,
                               const step_settings<Real>& settings,
                               const std::function<bool()>& should_stop) {
   const lockstep_view<Real> v = engine.view();
-  std::int64_t evaluations = 0;
-  for (std::int64_t first = 0; first < v.batch_size; first += fused_block) {
-    if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
-    const std::int64_t end = std::min(v.batch_size, first + fused_block);
+  // The GPU's scoped executors, so that the CPU's tests run the code the fused kernels run.
+  return with_method_scope(scope_of(settings), [&](auto scope) {
+    std::int64_t evaluations = 0;
+    for (std::int64_t first = 0; first < v.batch_size; first += fused_block) {
+      if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
+      const std::int64_t end = std::min(v.batch_size, first + fused_block);
 #pragma omp parallel for schedule(dynamic, 16) reduction(+ : evaluations)
-    for (std::int64_t i = first; i < end; ++i) {
-      fused_executor<Real, Evaluator> executor{v, settings, i, evaluator};
-      run_sequence(executor, settings);
-      evaluations += executor.evaluations;
+      for (std::int64_t i = first; i < end; ++i) {
+        fused_executor<Real, Evaluator, decltype(scope)::value> executor{v, settings, i, evaluator};
+        run_sequence(executor, settings);
+        evaluations += executor.evaluations;
+      }
     }
-  }
-  return evaluations;
+    return evaluations;
+  });
 }
 
 }  // namespace gradflow::detail

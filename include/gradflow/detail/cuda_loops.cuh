@@ -56,8 +56,9 @@ __global__ void prepare_curvature_kernel(lockstep_view<Real> view, active_set ac
 
 /// The fused path: one thread runs one problem's whole solve, in place in the batch's arrays or
 /// (Resident) in a resident_problem copy, then its block adds its evaluations (one atomic per
-/// block).
-template <class Real, class Evaluator, bool Resident>
+/// block). Compiled per method scope (sequence.hpp: a kernel's local memory is that of every
+/// phase it holds).
+template <class Real, class Evaluator, bool Resident, method_scope Scope>
 __global__ void fused_kernel(lockstep_view<Real> view, step_settings<Real> settings,
                              Evaluator evaluator, unsigned long long* evaluations) {
   const std::int64_t i = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -65,13 +66,13 @@ __global__ void fused_kernel(lockstep_view<Real> view, step_settings<Real> setti
   if (i < view.batch_size) {
     if constexpr (Resident) {
       resident_problem<Real> problem;
-      fused_executor<Real, Evaluator> executor{problem.load(view, i, settings.work_count()),
-                                               settings, 0, evaluator};
+      fused_executor<Real, Evaluator, Scope> executor{problem.load(view, i, settings.work_count()),
+                                                      settings, 0, evaluator};
       run_sequence(executor, settings);
       problem.store(view, i);
       evaluated = executor.evaluations;
     } else {
-      fused_executor<Real, Evaluator> executor{view, settings, i, evaluator};
+      fused_executor<Real, Evaluator, Scope> executor{view, settings, i, evaluator};
       run_sequence(executor, settings);
       evaluated = executor.evaluations;
     }
@@ -120,12 +121,13 @@ enum class fused_storage {
   thread,  ///< a resident_problem copy where it fits (an evaluator that reads through the view)
 };
 
-/// One kernel runs the whole batch, so `should_stop` is asked once, before it starts.
-template <class Real, class Evaluator>
+/// One kernel runs the whole batch, so `should_stop` is asked once, before it starts. The kernel is
+/// the one compiled for the settings' method scope (and, with fused_storage::thread, for a problem
+/// that fits a resident_problem).
+template <fused_storage Storage = fused_storage::batch, class Real, class Evaluator>
 std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
                                const step_settings<Real>& settings,
-                               const std::function<bool()>& should_stop,
-                               fused_storage storage = fused_storage::batch) {
+                               const std::function<bool()>& should_stop) {
   if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
   const cudaStream_t stream = stream_of(engine);
   const lockstep_view<Real> view = engine.view();
@@ -133,12 +135,21 @@ std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
   evaluations.allocate(1, "the evaluation count");
   GRADFLOW_CUDA_CHECK(cudaMemsetAsync(evaluations.data(), 0, sizeof(unsigned long long), stream));
   const unsigned blocks = blocks_for_problems(view.batch_size);
-  if (storage == fused_storage::thread && resident_problem<Real>::fits(view, settings.work_count()))
-    fused_kernel<Real, Evaluator, true><<<blocks, loop_threads_per_block, 0, stream>>>(
+  const bool resident =
+      Storage == fused_storage::thread && resident_problem<Real>::fits(view, settings.work_count());
+  with_method_scope(scope_of(settings), [&](auto scope) {
+    constexpr method_scope Scope = decltype(scope)::value;
+    // Learned flow (scope all) runs in place: its windows rarely fit a resident_problem, and its
+    // kernel, the largest to compile, is then compiled once.
+    if constexpr (Storage == fused_storage::thread && Scope != method_scope::all)
+      if (resident) {
+        fused_kernel<Real, Evaluator, true, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
+            view, settings, evaluator, evaluations.data());
+        return;
+      }
+    fused_kernel<Real, Evaluator, false, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
         view, settings, evaluator, evaluations.data());
-  else
-    fused_kernel<Real, Evaluator, false><<<blocks, loop_threads_per_block, 0, stream>>>(
-        view, settings, evaluator, evaluations.data());
+  });
   GRADFLOW_CUDA_CHECK(cudaGetLastError());
   std::vector<unsigned long long> count;
   evaluations.download(count, stream);

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "gradflow/detail/dense_math.hpp"
-#include "gradflow/detail/learned_flow.hpp"
 #include "gradflow/detail/stopping.hpp"
 
 /// The classic optimisers, one iteration per problem: the driver forms the operand (`prepare`),
@@ -281,10 +280,6 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   }
   if (s.method == method::lbfgs) {
     lbfgs_step(v, s, i);
-    return;
-  }
-  if (is_learned_flow(s.method)) {
-    learned_flow_step(v, s, i);
     return;
   }
   const int len = v.len();

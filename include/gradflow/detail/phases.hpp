@@ -1,8 +1,10 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "gradflow/detail/chebyshev_step.hpp"
+#include "gradflow/detail/learned_flow.hpp"
 #include "gradflow/detail/ode_step.hpp"
 #include "gradflow/detail/optimizer_step.hpp"
 
@@ -24,6 +26,8 @@ enum class lockstep_phase {
   optimizer_start,
   optimizer_prepare,
   optimizer_update,
+  learned_flow_update,  ///< lgf, lgf_adam, lgf_implicit: their own phase, so that no other
+                        ///< method's compiled code holds the surrogate fit's arrays
   direct_solve,
   final_gradient,  ///< ‖∇f‖ at the returned U, for every problem, and the final test
 };
@@ -58,59 +62,89 @@ GRADFLOW_HD void resolve_parameters(const lockstep_view<Real>& v, const step_set
   }
 }
 
+/// One phase's per-problem work, the phase known at compile time: a kernel or an executor built
+/// for one phase, or for a few, holds the code (and on a GPU the registers and local memory) of
+/// those alone.
+template <lockstep_phase Phase, class Real>
+GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Real>& s, int stage,
+                           std::int64_t i) {
+  using p = lockstep_phase;
+  if constexpr (Phase == p::resolve_parameters) resolve_parameters(v, s, i);
+  if constexpr (Phase == p::ode_rhs)
+    evaluate_dynamics(v, s, stage, v.time[i] + s.scheme.c[stage] * v.dt_step[i], i);
+  if constexpr (Phase == p::ode_probe_rhs) evaluate_dynamics(v, s, 1, v.time[i] + v.dt[i], i);
+  if constexpr (Phase == p::ode_start) start_integration(v, s, i);
+  if constexpr (Phase == p::ode_refine_initial_step) refine_initial_step(v, s, i);
+  if constexpr (Phase == p::ode_stage_input) form_stage_input(v, s, stage, i);
+  if constexpr (Phase == p::implicit_stage_input) form_implicit_stage_input(v, i);
+  if constexpr (Phase == p::chebyshev_setup) setup_chebyshev(v, s, i);
+  if constexpr (Phase == p::chebyshev_first_stage) chebyshev_first_stage(v, s, i);
+  if constexpr (Phase == p::chebyshev_stage) chebyshev_stage(v, s, stage, i);
+  if constexpr (Phase == p::ode_finish) finish_step(v, s, i);
+  if constexpr (Phase == p::optimizer_start) start_optimizer(v, s, i);
+  if constexpr (Phase == p::optimizer_prepare) prepare_operand(v, s, i);
+  if constexpr (Phase == p::optimizer_update) update_optimizer(v, s, i);
+  if constexpr (Phase == p::learned_flow_update)
+    if (v.running(i)) learned_flow_step(v, s, i);
+  if constexpr (Phase == p::direct_solve) direct_solve(v, i);
+  if constexpr (Phase == p::final_gradient) judge_answer(v, i);
+}
+
+template <lockstep_phase Phase>
+using phase_constant = std::integral_constant<lockstep_phase, Phase>;
+
+/// Calls visit(phase_constant<p>{}) for the phase p known at run time: the one switch from a
+/// run-time phase to a compile-time one (the CPU's lockstep phases, the GPU's phase kernels, a
+/// fused run's executor).
+#ifdef __CUDACC__
+#pragma nv_exec_check_disable  // instantiated from host code with a host visitor, too
+#endif
+template <class Visitor>
+GRADFLOW_HD void visit_phase(lockstep_phase phase, Visitor&& visit) {
+  using p = lockstep_phase;
+  switch (phase) {
+    case p::resolve_parameters:
+      return visit(phase_constant<p::resolve_parameters>{});
+    case p::ode_rhs:
+      return visit(phase_constant<p::ode_rhs>{});
+    case p::ode_probe_rhs:
+      return visit(phase_constant<p::ode_probe_rhs>{});
+    case p::ode_start:
+      return visit(phase_constant<p::ode_start>{});
+    case p::ode_refine_initial_step:
+      return visit(phase_constant<p::ode_refine_initial_step>{});
+    case p::ode_stage_input:
+      return visit(phase_constant<p::ode_stage_input>{});
+    case p::implicit_stage_input:
+      return visit(phase_constant<p::implicit_stage_input>{});
+    case p::chebyshev_setup:
+      return visit(phase_constant<p::chebyshev_setup>{});
+    case p::chebyshev_first_stage:
+      return visit(phase_constant<p::chebyshev_first_stage>{});
+    case p::chebyshev_stage:
+      return visit(phase_constant<p::chebyshev_stage>{});
+    case p::ode_finish:
+      return visit(phase_constant<p::ode_finish>{});
+    case p::optimizer_start:
+      return visit(phase_constant<p::optimizer_start>{});
+    case p::optimizer_prepare:
+      return visit(phase_constant<p::optimizer_prepare>{});
+    case p::optimizer_update:
+      return visit(phase_constant<p::optimizer_update>{});
+    case p::learned_flow_update:
+      return visit(phase_constant<p::learned_flow_update>{});
+    case p::direct_solve:
+      return visit(phase_constant<p::direct_solve>{});
+    case p::final_gradient:
+      return visit(phase_constant<p::final_gradient>{});
+  }
+}
+
+/// run_phase for a phase known at run time.
 template <class Real>
 GRADFLOW_HD void run_phase(const lockstep_view<Real>& v, const step_settings<Real>& s,
                            lockstep_phase phase, int stage, std::int64_t i) {
-  switch (phase) {
-    case lockstep_phase::resolve_parameters:
-      resolve_parameters(v, s, i);
-      break;
-    case lockstep_phase::ode_rhs:
-      evaluate_dynamics(v, s, stage, v.time[i] + s.scheme.c[stage] * v.dt_step[i], i);
-      break;
-    case lockstep_phase::ode_probe_rhs:
-      evaluate_dynamics(v, s, 1, v.time[i] + v.dt[i], i);
-      break;
-    case lockstep_phase::ode_start:
-      start_integration(v, s, i);
-      break;
-    case lockstep_phase::ode_refine_initial_step:
-      refine_initial_step(v, s, i);
-      break;
-    case lockstep_phase::ode_stage_input:
-      form_stage_input(v, s, stage, i);
-      break;
-    case lockstep_phase::implicit_stage_input:
-      form_implicit_stage_input(v, i);
-      break;
-    case lockstep_phase::chebyshev_setup:
-      setup_chebyshev(v, s, i);
-      break;
-    case lockstep_phase::chebyshev_first_stage:
-      chebyshev_first_stage(v, s, i);
-      break;
-    case lockstep_phase::chebyshev_stage:
-      chebyshev_stage(v, s, stage, i);
-      break;
-    case lockstep_phase::ode_finish:
-      finish_step(v, s, i);
-      break;
-    case lockstep_phase::optimizer_start:
-      start_optimizer(v, s, i);
-      break;
-    case lockstep_phase::optimizer_prepare:
-      prepare_operand(v, s, i);
-      break;
-    case lockstep_phase::optimizer_update:
-      update_optimizer(v, s, i);
-      break;
-    case lockstep_phase::direct_solve:
-      direct_solve(v, i);
-      break;
-    case lockstep_phase::final_gradient:
-      judge_answer(v, i);
-      break;
-  }
+  visit_phase(phase, [&](auto constant) { run_phase<decltype(constant)::value>(v, s, stage, i); });
 }
 
 }  // namespace gradflow::detail

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "gradflow/detail/phases.hpp"
 
@@ -77,7 +78,9 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
         x.curvature_product(source);
       else
         x.evaluate(source);
-      x.phase(lockstep_phase::optimizer_update, 0);
+      x.phase(is_learned_flow(s.method) ? lockstep_phase::learned_flow_update
+                                        : lockstep_phase::optimizer_update,
+              0);
       x.after_step(iteration);
     }
   }
@@ -86,10 +89,60 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
   x.phase(lockstep_phase::final_gradient, 0);
 }
 
+/// The methods one compiled fused run serves. A GPU kernel holds the registers and the local
+/// memory of every phase its code can reach, whether a problem runs that phase or not, and the
+/// driver reserves a kernel's local memory for every thread the device can hold at once: learned
+/// flow's surrogate fit alone takes 52 KB a thread in f64 (an H200: 14 GB). So each fused kernel
+/// is compiled for one scope, and serves only the phases the sequence issues for its methods.
+enum class method_scope {
+  explicit_runge_kutta,  ///< explicit Runge–Kutta tableaus, any dynamics and step control
+  all_but_learned_flow,  ///< optimisers, direct, linearly implicit, Chebyshev and the above
+  all,                   ///< lgf, lgf_adam, lgf_implicit and the above
+};
+
+/// The narrowest scope that serves the methods `s` runs.
+template <class Real>
+GRADFLOW_HD method_scope scope_of(const step_settings<Real>& s) {
+  if (s.integrates() && !s.linearly_implicit && !s.chebyshev)
+    return method_scope::explicit_runge_kutta;
+  return is_learned_flow(s.method) ? method_scope::all : method_scope::all_but_learned_flow;
+}
+
+/// Whether a run compiled for `scope` holds `phase`'s code.
+constexpr bool serves(method_scope scope, lockstep_phase phase) {
+  using p = lockstep_phase;
+  switch (scope) {
+    case method_scope::explicit_runge_kutta:
+      return phase == p::resolve_parameters || phase == p::ode_rhs || phase == p::ode_probe_rhs ||
+             phase == p::ode_start || phase == p::ode_refine_initial_step ||
+             phase == p::ode_stage_input || phase == p::ode_finish || phase == p::final_gradient;
+    case method_scope::all_but_learned_flow:
+      return phase != p::learned_flow_update;
+    case method_scope::all:
+      break;
+  }
+  return true;
+}
+
+/// Calls run(std::integral_constant<method_scope, scope>{}) for the scope known at run time.
+template <class Run>
+decltype(auto) with_method_scope(method_scope scope, Run&& run) {
+  switch (scope) {
+    case method_scope::explicit_runge_kutta:
+      return run(std::integral_constant<method_scope, method_scope::explicit_runge_kutta>{});
+    case method_scope::all_but_learned_flow:
+      return run(std::integral_constant<method_scope, method_scope::all_but_learned_flow>{});
+    case method_scope::all:
+      break;
+  }
+  return run(std::integral_constant<method_scope, method_scope::all>{});
+}
+
 /// Runs one problem's whole sequence in the calling thread (the fused path): evaluations by the
 /// model's per-problem `Evaluator` (gradflow/model.hpp), phases by run_phase, no synchronisation
-/// with any other problem.
-template <class Real, class Evaluator>
+/// with any other problem. Compiled for the phases of `Scope` only (scope_of the settings: the
+/// sequence issues no other).
+template <class Real, class Evaluator, method_scope Scope>
 struct fused_executor {
   lockstep_view<Real> view;
   const step_settings<Real>& settings;
@@ -110,7 +163,10 @@ struct fused_executor {
     evaluator.curvature_product(view, source, problem);
   }
   GRADFLOW_HD void phase(lockstep_phase p, int stage) {
-    run_phase(view, settings, p, stage, problem);
+    visit_phase(p, [&](auto constant) {
+      constexpr lockstep_phase phase = decltype(constant)::value;
+      if constexpr (serves(Scope, phase)) run_phase<phase>(view, settings, stage, problem);
+    });
   }
   GRADFLOW_HD bool keep_going(std::int64_t) const { return view.running(problem); }
   GRADFLOW_HD void after_step(std::int64_t) const {}
