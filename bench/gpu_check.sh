@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU check: on a machine with an NVIDIA GPU, build for sm_90, run every test (gpu label
+# The GPU check: on a machine with an NVIDIA GPU, build for sm_90 (recording each kernel's
+# registers and local memory, bench/kernel_resources.py), run every test (gpu label
 # included), run compute-sanitizer memcheck on the GPU tests, run the performance suite (GPU cases,
 # then CPU cases, one JSON each), the peers (PyTorch, JAX + diffrax) on 10⁶ seed problems, and
 # write a JSON record (commit, date, device, driver, pass/fail, figures, ratios, targets) to
@@ -31,9 +32,11 @@ results=()
 failed=0
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+# ptxas -v: each kernel's registers and local memory go into the build's log, for kernel_resources.
 step configure cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CUDA_ARCHITECTURES=90 "${prefix_args[@]}"
+  -DCMAKE_CUDA_ARCHITECTURES=90 "-DCMAKE_CUDA_FLAGS=-Xptxas -v" "${prefix_args[@]}"
 step build cmake --build build-gpu --parallel "$(nproc)"
+step kernel_resources python3 bench/kernel_resources.py "$logs/build.log"
 # GRADFLOW_CHECK_PARTS=tests or bench splits the check over two device calls of 10 minutes each.
 parts=${GRADFLOW_CHECK_PARTS:-all}
 if [[ $parts != bench ]]; then
@@ -72,6 +75,10 @@ record = {
     "steps": json.loads("{" + ", ".join(steps) + "}"),
     "ctest_skipped": int(skipped),
 }
+try:
+    record["kernel_resources"] = open(os.path.join(logs, "kernel_resources.log")).read()
+except OSError:
+    record["kernel_resources"] = None
 for key, name in (("summary", "summary.json"), ("peers", "peers.json")):
     try:
         record[key] = json.load(open(os.path.join(logs, name)))
