@@ -28,16 +28,14 @@ void require_size(bool ok, const char* field, std::size_t actual, const std::str
 template <class Real>
 void require_finite(const std::vector<Real>& values, const char* field, std::int64_t rows,
                     std::int64_t cols) {
-  if (detail::all_finite(values.data(), values.size())) return;
-  for (std::size_t e = 0; e < values.size(); ++e) {
-    if (std::isfinite(values[e])) continue;
-    const std::int64_t block = rows * cols;
-    const std::int64_t problem = std::int64_t(e) / block, within = std::int64_t(e) % block;
-    std::ostringstream message;
-    message << "non-finite value " << values[e] << " in " << field << " of problem " << problem
-            << " at (" << within / cols << ", " << within % cols << ")";
-    throw invalid_argument(message.str());
-  }
+  const std::size_t e = detail::first_non_finite(values.data(), values.size());
+  if (e == values.size()) return;
+  const std::int64_t block = rows * cols;
+  const std::int64_t problem = std::int64_t(e) / block, within = std::int64_t(e) % block;
+  std::ostringstream message;
+  message << "non-finite value " << values[e] << " in " << field << " of problem " << problem
+          << " at (" << within / cols << ", " << within % cols << ")";
+  throw invalid_argument(message.str());
 }
 
 }  // namespace
@@ -129,14 +127,12 @@ void validate(const least_squares_view<Real>& view) {
     throw invalid_argument("invalid view: batch_size, rows, unknowns and rhs_count must be >= 1");
   const auto finite = [&](const Real* values, std::int64_t count, const char* field,
                           std::int64_t i) {
-    if (detail::all_finite(values, count)) return;
-    for (std::int64_t e = 0; e < count; ++e) {
-      if (std::isfinite(values[e])) continue;
-      std::ostringstream message;
-      message << "non-finite value " << values[e] << " in " << field << " of member " << i
-              << " (problem " << view.problem_of(i) << ") at position " << e;
-      throw invalid_argument(message.str());
-    }
+    const std::size_t e = detail::first_non_finite(values, std::size_t(count));
+    if (e == std::size_t(count)) return;
+    std::ostringstream message;
+    message << "non-finite value " << values[e] << " in " << field << " of member " << i
+            << " (problem " << view.problem_of(i) << ") at position " << e;
+    throw invalid_argument(message.str());
   };
   // A problem's A and B are checked at its first member only (a sweep's members share problems).
   std::vector<bool> matrix_seen(view.matrix_stride == 0 ? 1 : view.problem_count),

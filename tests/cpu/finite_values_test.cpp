@@ -1,6 +1,6 @@
-// all_finite against std::isfinite: every kind of value (zeros, subnormals, the largest finite,
-// infinities, NaNs of either sign and payload) at every position of arrays long enough to take
-// whole vectors and a remainder.
+// all_finite and first_non_finite against std::isfinite: every kind of value (zeros, subnormals,
+// the largest finite, infinities, NaNs of either sign and payload) at every position of arrays long
+// enough to take whole vectors and a remainder.
 #include "finite_values.hpp"
 
 #include <gtest/gtest.h>
@@ -52,6 +52,11 @@ TYPED_TEST(finite_values_test, agrees_with_isfinite_at_every_position) {
         const bool expected =
             std::all_of(values.begin(), values.end(), [](Real v) { return std::isfinite(v); });
         ASSERT_EQ(all_finite(values.data(), values.size()), expected)
+            << "value " << special << " at " << at << " of " << size;
+        const auto first =
+            std::find_if(values.begin(), values.end(), [](Real v) { return !std::isfinite(v); });
+        ASSERT_EQ(first_non_finite(values.data(), values.size()),
+                  std::size_t(first - values.begin()))
             << "value " << special << " at " << at << " of " << size;
         non_finite_seen += !expected;
       }
