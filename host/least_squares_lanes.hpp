@@ -1,7 +1,8 @@
 #pragma once
 // The least-squares fused path on the CPU in lanes: W problems at once, their vectors interleaved
 // element by element (AoSoA) so that every loop over the lanes is unit-stride vector code, while
-// each problem keeps its own step control (detail/ode_step.hpp's scalar pieces, once per lane).
+// each problem keeps its own step control (detail/ode_step.hpp's and detail/optimizer_step.hpp's
+// scalar pieces, once per lane).
 #include <cstdint>
 #include <functional>
 
@@ -16,5 +17,11 @@ namespace gradflow::detail {
 template <class Real>
 std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_settings<Real>& settings,
                                         const std::function<bool()>& should_stop);
+
+/// The optimisers' part of it (gd, momentum, nag; optimizer_lanes.cpp).
+template <class Real>
+std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
+                                    const step_settings<Real>& settings,
+                                    const std::function<bool()>& should_stop);
 
 }  // namespace gradflow::detail

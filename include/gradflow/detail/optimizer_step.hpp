@@ -34,6 +34,43 @@ GRADFLOW_HD void start_lbfgs(const lockstep_view<Real>& v, const step_settings<R
   test_new_point(v, s, i, norm, Real(0));
 }
 
+/// An optimiser's counters before its first iteration: t = 0, no evaluation yet, dt = lr.
+template <class Real>
+GRADFLOW_HD void start_optimizer_counters(const lockstep_view<Real>& v, std::int64_t i) {
+  v.time[i] = 0;
+  v.gradient_evaluations[i] = 0;
+  v.dt[i] = v.parameter_of(i, step);
+}
+
+/// An optimiser's evaluation with ‖∇f‖ = `norm` counted; the first one's norm is ‖∇f(u0)‖.
+template <class Real>
+GRADFLOW_HD void count_optimizer_evaluation(const lockstep_view<Real>& v, std::int64_t i,
+                                            Real norm) {
+  v.gradient_evaluations[i] += 1;
+  if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
+}
+
+/// An optimiser's iteration of learning rate `rate` taken: counters, t and max_steps.
+template <class Real>
+GRADFLOW_HD void count_optimizer_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                      std::int64_t i, Real rate) {
+  v.accepted[i] += 1;
+  v.time[i] += rate;
+  test_step_budget(v, s, i);
+}
+
+/// gd's new element u − lr·g.
+template <class Real>
+GRADFLOW_HD Real descent_element(Real u, Real rate, Real gradient) {
+  return u - rate * gradient;
+}
+
+/// momentum's and nag's new velocity element βV − lr·g (the state then moves by it).
+template <class Real>
+GRADFLOW_HD Real velocity_element(Real velocity, Real beta, Real rate, Real gradient) {
+  return beta * velocity - rate * gradient;
+}
+
 /// Before the first iteration (cg: after ∇f(U0)): zero the work vectors and counters; cg starts
 /// from r = p = −∇f(U0) (= C − H U0); FIRE from dt0 and α_start.
 template <class Real>
@@ -41,13 +78,11 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
                                  std::int64_t i) {
   if (!v.running(i)) return;
   const int len = v.len();
-  v.time[i] = 0;
-  v.gradient_evaluations[i] = 0;
+  start_optimizer_counters(v, i);
   for (int w = 0; w < s.work_vectors; ++w) {
     Real* vector = v.work_of(w, i);
     for (int e = 0; e < len; ++e) vector[e] = 0;
   }
-  v.dt[i] = v.parameter_of(i, step);
   if (s.method == method::fire || s.method == method::fire2) {
     v.fire_mixing[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
     v.downhill_steps[i] = 0;
@@ -286,8 +321,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   Real* u = v.state_of(i);
   const Real* gradient = v.gradient_of(i);
   const Real norm = frobenius_norm(gradient, len);
-  v.gradient_evaluations[i] += 1;
-  if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
+  count_optimizer_evaluation(v, i, norm);
   if (!test_new_point(v, s, i, norm, Real(0))) {
     if (s.method == method::nag && v.outcome[i] == static_cast<std::int32_t>(status::converged)) {
       const Real* ahead = v.stage_input_of(i);
@@ -299,13 +333,13 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
   Real* first = v.work_of(0, i);
   switch (s.method) {
     case method::gd:
-      for (int e = 0; e < len; ++e) u[e] -= rate * gradient[e];
+      for (int e = 0; e < len; ++e) u[e] = descent_element(u[e], rate, gradient[e]);
       break;
     case method::momentum:
     case method::nag: {
       const Real beta = v.parameter_of(i, momentum);
       for (int e = 0; e < len; ++e) {
-        first[e] = beta * first[e] - rate * gradient[e];
+        first[e] = velocity_element(first[e], beta, rate, gradient[e]);
         u[e] += first[e];
       }
       break;
@@ -332,9 +366,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
     default:
       break;
   }
-  v.accepted[i] += 1;
-  v.time[i] += rate;
-  test_step_budget(v, s, i);
+  count_optimizer_step(v, s, i, rate);
 }
 
 /// direct: U = H⁻¹c by the Cholesky factor, column by column (quadratic models).

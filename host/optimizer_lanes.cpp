@@ -1,0 +1,184 @@
+// The optimisers gd, momentum and nag on least squares in lanes of problems (lane_problems.hpp):
+// one product G·X per iteration for all W lanes, each lane's test and update the per-problem
+// code's (detail/optimizer_step.hpp), so that the bits are update_optimizer's.
+#include <cmath>
+#include <cstdint>
+#include <functional>
+
+#include "lane_problems.hpp"
+#include "least_squares_lanes.hpp"
+
+namespace gradflow::detail {
+namespace {
+
+template <class Real, method Method>
+class optimizer_lanes : public lane_problems<Real> {
+  using base = lane_problems<Real>;
+  using base::at;
+  using base::gradient_;
+  using base::gradient_at_state_;
+  using base::lanes_;
+  using base::len_;
+  using base::problem_;
+  using base::replace_where;
+  using base::runs_;
+  using base::s_;
+  using base::scalars_;
+  using base::state_;
+  using base::v_;
+  using base::W;
+  using typename base::lane_values;
+  using typename base::lane_vectors;
+  // momentum and nag carry a velocity; nag evaluates at its look-ahead point U + β·V.
+  static constexpr bool carries_velocity = Method != method::gd;
+  static constexpr bool looks_ahead = Method == method::nag;
+
+public:
+  optimizer_lanes(const lockstep_view<Real>& v, const step_settings<Real>& s)
+      : base(v, s),
+        velocity_(carries_velocity ? std::size_t(len_) * W : 0),
+        ahead_(looks_ahead ? std::size_t(len_) * W : 0) {}
+
+  /// lane_problems::solve_with, an iteration at a time.
+  std::int64_t solve(problem_queue& queue) {
+    return this->solve_with(
+        queue, [&] { return admit(queue); }, [&] { iterate(); });
+  }
+
+private:
+  /// lane_problems::admit, then start_optimizer for each new problem that runs: its counters on
+  /// the engine, a zero velocity, and the lane's copies of its scalars and hyperparameters.
+  bool admit(problem_queue& queue) {
+    return base::admit(queue, [&](int w, std::int64_t i) {
+      if (v_.running(i)) start_optimizer_counters(v_, i);
+      scalars_.load(v_, i, w);
+      rate_of_[w] = v_.parameter_of(i, step);
+      if constexpr (carries_velocity) {
+        momentum_of_[w] = v_.parameter_of(i, momentum);
+        for (int e = 0; e < len_; ++e) velocity_[std::size_t(e) * W + w] = 0;
+      }
+      gradient_at_state_[w] = false;
+    });
+  }
+
+  /// One iteration of every running lane: [nag: the look-ahead point,] ∇f there, the test, and
+  /// the update.
+  void iterate() {
+    const Real* point = state_.data();
+    if constexpr (looks_ahead) {  // prepare_operand
+      for (int e = 0; e < len_; ++e) {
+        const Real* u = at(state_, e);
+        const Real* velocity = at(velocity_, e);
+        Real* ahead = at(ahead_, e);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) ahead[w] = u[w] + momentum_of_[w] * velocity[w];
+      }
+      point = ahead_.data();
+    }
+    this->evaluate(point);
+    lane_values norm;
+    this->sum_over_elements(0, len_, norm, [&](int e, int w) {
+      const Real gradient = gradient_[std::size_t(e) * W + w];
+      return gradient * gradient;
+    });
+    for (int w = 0; w < W; ++w) {
+      norm[w] = std::sqrt(norm[w]);
+      // The first evaluation's norm is ‖∇f(u0)‖, which fixes the convergence limits.
+      if (runs_[w] && lanes_.accepted[w] + lanes_.rejected[w] == 0) {
+        v_.gradient_norm_initial[problem_[w]] = norm[w];
+        const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
+        gradient_limit_[w] = limits.gradient;
+        velocity_limit_[w] = limits.velocity;
+      }
+    }
+    lane_values steps;  // 1 where a running lane takes its step
+    test(norm, steps);
+    update(steps);
+  }
+
+  /// update_optimizer's count and test for every lane at once, as in the lanes of
+  /// least_squares_lanes.cpp: local copies of the view and settings, so that the loop vectorises.
+  /// The problems that stopped take their scalars back to the engine.
+  [[gnu::flatten, gnu::noinline]] void test(const lane_values& norm, lane_values& steps) {
+    const lockstep_view<Real> lanes = lanes_;
+    const step_settings<Real> s = s_;
+#pragma omp simd
+    for (int w = 0; w < W; ++w) {
+      count_optimizer_evaluation(lanes, w, norm[w]);
+      const bool goes_on =
+          test_new_point_within(lanes, s, w, norm[w], Real(0),
+                                convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]});
+      if (goes_on) count_optimizer_step(lanes, s, w, rate_of_[w]);
+      steps[w] = goes_on;
+    }
+    for (int w = 0; w < W; ++w) {
+      if (!runs_[w])
+        steps[w] = 0;
+      else if (!lanes.running(w))
+        scalars_.store(v_, problem_[w], w);
+    }
+  }
+
+  /// The stepping lanes' new state (and velocity); a nag lane that converged adopts its look-ahead
+  /// point. Whether the gradient slot then holds ∇f at each lane's state: where it stopped
+  /// without moving (nag: converged, at the point it adopts).
+  void update(const lane_values& steps) {
+    lane_values adopts;  // nag: 1 where a lane converged in this iteration
+    for (int w = 0; w < W; ++w) {
+      adopts[w] = looks_ahead && runs_[w] &&
+                  lanes_.outcome[w] == static_cast<std::int32_t>(status::converged);
+      if (runs_[w]) gradient_at_state_[w] = steps[w] == 0 && (!looks_ahead || adopts[w] != 0);
+    }
+    for (int e = 0; e < len_; ++e) {
+      Real* u = at(state_, e);
+      const Real* g = at(gradient_, e);
+      lane_values next_state;
+      if constexpr (carries_velocity) {
+        Real* velocity = at(velocity_, e);
+        lane_values next_velocity;
+#pragma omp simd
+        for (int w = 0; w < W; ++w) {
+          next_velocity[w] = velocity_element(velocity[w], momentum_of_[w], rate_of_[w], g[w]);
+          next_state[w] = u[w] + next_velocity[w];
+        }
+        replace_where(steps, next_velocity, velocity);
+      } else {
+#pragma omp simd
+        for (int w = 0; w < W; ++w) next_state[w] = descent_element(u[w], rate_of_[w], g[w]);
+      }
+      replace_where(steps, next_state, u);
+      if constexpr (looks_ahead) replace_where(adopts, at(ahead_, e), u);
+    }
+  }
+
+  lane_vectors velocity_, ahead_;
+  // Each lane's learning rate and momentum, fixed once resolve_parameters has run, and its
+  // convergence limits, fixed at its first evaluation.
+  alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};
+  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
+};
+
+}  // namespace
+
+template <class Real>
+std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
+                                    const step_settings<Real>& settings,
+                                    const std::function<bool()>& should_stop) {
+  switch (settings.method) {
+    case method::momentum:
+      return run_lane_blocks<optimizer_lanes<Real, method::momentum>>(v, settings, should_stop);
+    case method::nag:
+      return run_lane_blocks<optimizer_lanes<Real, method::nag>>(v, settings, should_stop);
+    default:  // gd: step_settings::runs_in_lanes admits no other optimiser
+      return run_lane_blocks<optimizer_lanes<Real, method::gd>>(v, settings, should_stop);
+  }
+}
+
+template std::int64_t run_optimizer_in_lanes(const lockstep_view<float>&,
+                                             const step_settings<float>&,
+                                             const std::function<bool()>&);
+template std::int64_t run_optimizer_in_lanes(const lockstep_view<double>&,
+                                             const step_settings<double>&,
+                                             const std::function<bool()>&);
+
+}  // namespace gradflow::detail
