@@ -1,7 +1,8 @@
 #pragma once
 // The step-control scalars of the W problems in a lane block, one array of W per field, seen as a
-// lockstep_view of W problems: the lanes run the per-problem step control (detail/ode_step.hpp)
-// on it for every lane at once, and the compiler vectorises it across the lanes.
+// lockstep_view of W problems: the lanes run the per-problem step control (detail/ode_step.hpp,
+// detail/optimizer_step.hpp) on it for every lane at once, and the compiler vectorises it across
+// the lanes.
 #include <cstdint>
 #include <iterator>
 
@@ -44,7 +45,8 @@ private:
     copy(outcome_[w], v.outcome[i]);
   }
 
-  // What an explicit Runge–Kutta step with PI or fixed control reads and writes.
+  // What an explicit Runge–Kutta step with PI or fixed control, or an iteration of gd, momentum,
+  // nag or FIRE, reads and writes.
   static constexpr Real* lockstep_view<Real>::*real_fields[] = {
       &lockstep_view<Real>::time,
       &lockstep_view<Real>::dt,
@@ -54,10 +56,12 @@ private:
       &lockstep_view<Real>::gradient_norm,
       &lockstep_view<Real>::gradient_norm_initial,
       &lockstep_view<Real>::window_largest_gradient_norm,
-      &lockstep_view<Real>::stall_reference};
+      &lockstep_view<Real>::stall_reference,
+      &lockstep_view<Real>::fire_mixing};
   static constexpr std::int64_t* lockstep_view<Real>::*count_fields[] = {
       &lockstep_view<Real>::accepted, &lockstep_view<Real>::rejected,
-      &lockstep_view<Real>::gradient_evaluations, &lockstep_view<Real>::stall_window_start};
+      &lockstep_view<Real>::gradient_evaluations, &lockstep_view<Real>::stall_window_start,
+      &lockstep_view<Real>::downhill_steps};
 
   // Zero before a lane's first problem: an idle lane's step control computes on these harmlessly.
   // Each field's lanes start on a cache line, so that no vector access of them straddles two.

@@ -1,6 +1,7 @@
-// The optimisers gd, momentum and nag on least squares in lanes of problems (lane_problems.hpp):
-// one product G·X per iteration for all W lanes, each lane's test and update the per-problem
-// code's (detail/optimizer_step.hpp), so that the bits are update_optimizer's.
+// The optimisers gd, momentum, nag, FIRE and FIRE 2.0 on least squares in lanes of problems
+// (lane_problems.hpp): one product G·X per iteration for all W lanes, each lane's test, control and
+// update the per-problem code's (detail/optimizer_step.hpp), so that the bits are
+// update_optimizer's.
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -25,19 +26,24 @@ class optimizer_lanes : public lane_problems<Real> {
   using base::s_;
   using base::scalars_;
   using base::state_;
+  using base::sum_over_elements;
   using base::v_;
   using base::W;
   using typename base::lane_values;
   using typename base::lane_vectors;
-  // momentum and nag carry a velocity; nag evaluates at its look-ahead point U + β·V.
+  // All but gd carry a velocity; nag evaluates at its look-ahead point U + β·V; FIRE 2.0 mixes
+  // its velocity after the kick, by the kicked velocity's norm.
   static constexpr bool carries_velocity = Method != method::gd;
   static constexpr bool looks_ahead = Method == method::nag;
+  static constexpr bool fires = Method == method::fire || Method == method::fire2;
+  static constexpr bool mixes_after_kick = Method == method::fire2;
 
 public:
   optimizer_lanes(const lockstep_view<Real>& v, const step_settings<Real>& s)
       : base(v, s),
         velocity_(carries_velocity ? std::size_t(len_) * W : 0),
-        ahead_(looks_ahead ? std::size_t(len_) * W : 0) {}
+        ahead_(looks_ahead ? std::size_t(len_) * W : 0),
+        kicked_(mixes_after_kick ? std::size_t(len_) * W : 0) {}
 
   /// lane_problems::solve_with, an iteration at a time.
   std::int64_t solve(problem_queue& queue) {
@@ -46,23 +52,23 @@ public:
   }
 
 private:
-  /// lane_problems::admit, then start_optimizer for each new problem that runs: its counters on
+  /// lane_problems::admit, then start_optimizer for each new problem that runs: its scalars on
   /// the engine, a zero velocity, and the lane's copies of its scalars and hyperparameters.
   bool admit(problem_queue& queue) {
     return base::admit(queue, [&](int w, std::int64_t i) {
-      if (v_.running(i)) start_optimizer_counters(v_, i);
+      if (v_.running(i)) start_optimizer_scalars(v_, s_, i);
       scalars_.load(v_, i, w);
       rate_of_[w] = v_.parameter_of(i, step);
       if constexpr (carries_velocity) {
-        momentum_of_[w] = v_.parameter_of(i, momentum);
+        if constexpr (!fires) momentum_of_[w] = v_.parameter_of(i, momentum);
         for (int e = 0; e < len_; ++e) velocity_[std::size_t(e) * W + w] = 0;
       }
       gradient_at_state_[w] = false;
     });
   }
 
-  /// One iteration of every running lane: [nag: the look-ahead point,] ∇f there, the test, and
-  /// the update.
+  /// One iteration of every running lane: [nag: the look-ahead point,] ∇f there, the test, [FIRE:
+  /// the control,] and the update.
   void iterate() {
     const Real* point = state_.data();
     if constexpr (looks_ahead) {  // prepare_operand
@@ -76,13 +82,26 @@ private:
       point = ahead_.data();
     }
     this->evaluate(point);
-    lane_values norm;
-    this->sum_over_elements(0, len_, norm, [&](int e, int w) {
+    lane_values norm;  // ‖∇f‖, FIRE's ‖F‖ too (the same sum)
+    sum_over_elements(0, len_, norm, [&](int e, int w) {
       const Real gradient = gradient_[std::size_t(e) * W + w];
       return gradient * gradient;
     });
+    lane_values power = {}, velocity_norm = {};  // FIRE: P = F·V and ‖V‖
+    if constexpr (fires) {
+      sum_over_elements(0, len_, power, [&](int e, int w) {
+        const std::size_t slot = std::size_t(e) * W + w;
+        return -(gradient_[slot] * velocity_[slot]);
+      });
+      sum_over_elements(0, len_, velocity_norm, [&](int e, int w) {
+        const Real velocity = velocity_[std::size_t(e) * W + w];
+        return velocity * velocity;
+      });
+    }
     for (int w = 0; w < W; ++w) {
       norm[w] = std::sqrt(norm[w]);
+      velocity_norm[w] = std::sqrt(velocity_norm[w]);
+      alpha_before_[w] = lanes_.fire_mixing[w];
       // The first evaluation's norm is ‖∇f(u0)‖, which fixes the convergence limits.
       if (runs_[w] && lanes_.accepted[w] + lanes_.rejected[w] == 0) {
         v_.gradient_norm_initial[problem_[w]] = norm[w];
@@ -92,14 +111,18 @@ private:
       }
     }
     lane_values steps;  // 1 where a running lane takes its step
-    test(norm, steps);
-    update(steps);
+    test(norm, power, steps);
+    if constexpr (fires)
+      fire_update(steps, norm, velocity_norm, power);
+    else
+      update(steps);
   }
 
-  /// update_optimizer's count and test for every lane at once, as in the lanes of
+  /// update_optimizer's count, test and (FIRE) control for every lane at once, as in the lanes of
   /// least_squares_lanes.cpp: local copies of the view and settings, so that the loop vectorises.
   /// The problems that stopped take their scalars back to the engine.
-  [[gnu::flatten, gnu::noinline]] void test(const lane_values& norm, lane_values& steps) {
+  [[gnu::flatten, gnu::noinline]] void test(const lane_values& norm, const lane_values& power,
+                                            lane_values& steps) {
     const lockstep_view<Real> lanes = lanes_;
     const step_settings<Real> s = s_;
 #pragma omp simd
@@ -108,7 +131,15 @@ private:
       const bool goes_on =
           test_new_point_within(lanes, s, w, norm[w], Real(0),
                                 convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]});
-      if (goes_on) count_optimizer_step(lanes, s, w, rate_of_[w]);
+      if (goes_on) {
+        if constexpr (fires) {
+          fire_control(lanes, s, w, power[w], rate_of_[w]);
+          lanes.time[w] += lanes.dt[w];
+          test_step_budget(lanes, s, w);
+        } else {
+          count_optimizer_step(lanes, s, w, rate_of_[w]);
+        }
+      }
       steps[w] = goes_on;
     }
     for (int w = 0; w < W; ++w) {
@@ -119,16 +150,21 @@ private:
     }
   }
 
-  /// The stepping lanes' new state (and velocity); a nag lane that converged adopts its look-ahead
-  /// point. Whether the gradient slot then holds ∇f at each lane's state: where it stopped
-  /// without moving (nag: converged, at the point it adopts).
+  /// Whether the gradient slot holds ∇f at each running lane's state after its iteration: where
+  /// it stopped without moving (nag: converged, at the look-ahead point it adopts, `adopts`).
+  void note_gradient_at_state(const lane_values& steps, const lane_values* adopts = nullptr) {
+    for (int w = 0; w < W; ++w)
+      if (runs_[w]) gradient_at_state_[w] = steps[w] == 0 && (!adopts || (*adopts)[w] != 0);
+  }
+
+  /// gd, momentum, nag: the stepping lanes' new state (and velocity); a nag lane that converged
+  /// adopts its look-ahead point.
   void update(const lane_values& steps) {
     lane_values adopts;  // nag: 1 where a lane converged in this iteration
-    for (int w = 0; w < W; ++w) {
+    for (int w = 0; w < W; ++w)
       adopts[w] = looks_ahead && runs_[w] &&
                   lanes_.outcome[w] == static_cast<std::int32_t>(status::converged);
-      if (runs_[w]) gradient_at_state_[w] = steps[w] == 0 && (!looks_ahead || adopts[w] != 0);
-    }
+    note_gradient_at_state(steps, looks_ahead ? &adopts : nullptr);
     for (int e = 0; e < len_; ++e) {
       Real* u = at(state_, e);
       const Real* g = at(gradient_, e);
@@ -151,11 +187,69 @@ private:
     }
   }
 
-  lane_vectors velocity_, ahead_;
-  // Each lane's learning rate and momentum, fixed once resolve_parameters has run, and its
-  // convergence limits, fixed at its first evaluation.
+  /// fire_step's vectors for the stepping lanes, after fire_control (dt and α after it in the
+  /// lanes' scalars, α before it in alpha_before_): FIRE mixes V downhill, every uphill lane
+  /// zeroes V (FIRE 2.0: after stepping U back by dt·V/2), then the kick V −= dt·g, FIRE 2.0's
+  /// mixing by the kicked ‖V‖, and U += dt·V. A mixing needs ‖F‖ > 0.
+  void fire_update(const lane_values& steps, const lane_values& force_norm,
+                   const lane_values& velocity_norm, const lane_values& power) {
+    note_gradient_at_state(steps);
+    const Real* dt = lanes_.dt;
+    const Real* alpha_after = lanes_.fire_mixing;
+    // FIRE 2.0: the stepped-back state and the kicked velocity first, then its norm.
+    lane_values kicked_norm = {};
+    if constexpr (mixes_after_kick) {
+      for (int e = 0; e < len_; ++e) {
+        const Real* velocity = at(velocity_, e);
+        const Real* g = at(gradient_, e);
+        Real* kicked = at(kicked_, e);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) {
+          const Real reset = power[w] > 0 ? velocity[w] : Real(0);
+          kicked[w] = reset - dt[w] * g[w];
+        }
+      }
+      sum_over_elements(0, len_, kicked_norm, [&](int e, int w) {
+        const Real velocity = kicked_[std::size_t(e) * W + w];
+        return velocity * velocity;
+      });
+      for (int w = 0; w < W; ++w) kicked_norm[w] = std::sqrt(kicked_norm[w]);
+    }
+    for (int e = 0; e < len_; ++e) {
+      Real* u = at(state_, e);
+      Real* velocity = at(velocity_, e);
+      const Real* g = at(gradient_, e);
+      lane_values next_state, next_velocity;
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const bool downhill = power[w] > 0, mixes = !(force_norm[w] <= 0);
+        Real state = u[w], kicked;
+        if constexpr (mixes_after_kick) {
+          if (!downhill) state -= Real(0.5) * dt[w] * velocity[w];
+          const Real plain = at(kicked_, e)[w];
+          kicked =
+              mixes ? fire_mixed_element(plain, g[w], alpha_after[w], kicked_norm[w], force_norm[w])
+                    : plain;
+        } else {
+          const Real mixed = fire_mixed_element(velocity[w], g[w], alpha_before_[w],
+                                                velocity_norm[w], force_norm[w]);
+          const Real reset = downhill ? (mixes ? mixed : velocity[w]) : Real(0);
+          kicked = reset - dt[w] * g[w];
+        }
+        next_velocity[w] = kicked;
+        next_state[w] = state + dt[w] * kicked;
+      }
+      replace_where(steps, next_velocity, velocity);
+      replace_where(steps, next_state, u);
+    }
+  }
+
+  lane_vectors velocity_, ahead_, kicked_;
+  // Each lane's learning rate (FIRE: dt0) and momentum, fixed once resolve_parameters has run, and
+  // its convergence limits, fixed at its first evaluation.
   alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};
   alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
+  alignas(W * sizeof(Real)) lane_values alpha_before_ = {};  // FIRE: α before this iteration's
 };
 
 }  // namespace
@@ -169,6 +263,10 @@ std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
       return run_lane_blocks<optimizer_lanes<Real, method::momentum>>(v, settings, should_stop);
     case method::nag:
       return run_lane_blocks<optimizer_lanes<Real, method::nag>>(v, settings, should_stop);
+    case method::fire:
+      return run_lane_blocks<optimizer_lanes<Real, method::fire>>(v, settings, should_stop);
+    case method::fire2:
+      return run_lane_blocks<optimizer_lanes<Real, method::fire2>>(v, settings, should_stop);
     default:  // gd: step_settings::runs_in_lanes admits no other optimiser
       return run_lane_blocks<optimizer_lanes<Real, method::gd>>(v, settings, should_stop);
   }

@@ -34,12 +34,18 @@ GRADFLOW_HD void start_lbfgs(const lockstep_view<Real>& v, const step_settings<R
   test_new_point(v, s, i, norm, Real(0));
 }
 
-/// An optimiser's counters before its first iteration: t = 0, no evaluation yet, dt = lr.
+/// An optimiser's scalars before its first iteration: t = 0, no evaluation yet, dt = lr; FIRE's
+/// mixing α and downhill count.
 template <class Real>
-GRADFLOW_HD void start_optimizer_counters(const lockstep_view<Real>& v, std::int64_t i) {
+GRADFLOW_HD void start_optimizer_scalars(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                         std::int64_t i) {
   v.time[i] = 0;
   v.gradient_evaluations[i] = 0;
   v.dt[i] = v.parameter_of(i, step);
+  if (s.method == method::fire || s.method == method::fire2) {
+    v.fire_mixing[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
+    v.downhill_steps[i] = 0;
+  }
 }
 
 /// An optimiser's evaluation with ‖∇f‖ = `norm` counted; the first one's norm is ‖∇f(u0)‖.
@@ -78,14 +84,10 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
                                  std::int64_t i) {
   if (!v.running(i)) return;
   const int len = v.len();
-  start_optimizer_counters(v, i);
+  start_optimizer_scalars(v, s, i);
   for (int w = 0; w < s.work_vectors; ++w) {
     Real* vector = v.work_of(w, i);
     for (int e = 0; e < len; ++e) vector[e] = 0;
-  }
-  if (s.method == method::fire || s.method == method::fire2) {
-    v.fire_mixing[i] = s.method == method::fire2 ? Real(0.25) : s.fire.alpha_start;
-    v.downhill_steps[i] = 0;
   }
   if (s.method == method::lbfgs) {
     start_lbfgs(v, s, i);
@@ -242,6 +244,55 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
   if (test_new_point(v, s, i, std::sqrt(next_sq), Real(0))) test_step_budget(v, s, i);
 }
 
+/// FIRE's mixing of one velocity element towards the force's direction: (1−α)V − α‖V‖ g/‖F‖.
+template <class Real>
+GRADFLOW_HD Real fire_mixed_element(Real velocity, Real gradient, Real alpha, Real velocity_norm,
+                                    Real force_norm) {
+  return (1 - alpha) * velocity - alpha * velocity_norm * gradient / force_norm;
+}
+
+/// What a FIRE iteration does with its vectors, once fire_control has decided.
+template <class Real>
+struct fire_move {
+  bool downhill;      ///< P > 0: FIRE mixes V before the kick; otherwise V = 0 first
+  Real dt;            ///< this iteration's step (dt grown or shrunk)
+  Real alpha_before;  ///< α at entry: FIRE's mixing
+  Real alpha_after;   ///< α after the decision: FIRE 2.0's mixing, after the kick
+};
+
+/// FIRE's per-problem control from the power P = F·V, `dt0` its initial step: the downhill count,
+/// a rejection on an uphill step, dt and α for this iteration and the next (v.dt, v.fire_mixing),
+/// and an accepted iteration on a downhill one.
+template <class Real>
+GRADFLOW_HD fire_move<Real> fire_control(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                         std::int64_t i, Real power, Real dt0) {
+  const fire_constants<Real>& f = s.fire;
+  const bool second_version = s.method == method::fire2;
+  const Real alpha_start = second_version ? Real(0.25) : f.alpha_start;
+  fire_move<Real> move{power > 0, v.dt[i], v.fire_mixing[i], v.fire_mixing[i]};
+  if (move.downhill) {
+    v.downhill_steps[i] += 1;
+    if (v.downhill_steps[i] > f.delay_steps) {
+      const Real grown = move.dt * f.increase;
+      move.dt = grown < f.dt_max_factor * dt0 ? grown : f.dt_max_factor * dt0;
+      move.alpha_after *= f.alpha_shrink;
+    }
+    v.accepted[i] += 1;
+  } else {
+    v.downhill_steps[i] = 0;
+    v.rejected[i] += 1;
+    const bool initial_delay = second_version && v.accepted[i] + v.rejected[i] <= f.delay_steps;
+    if (!initial_delay) {
+      const Real shrunk = move.dt * f.decrease;
+      move.dt = second_version && shrunk < f.dt_min_factor * dt0 ? move.dt : shrunk;
+      move.alpha_after = alpha_start;
+    }
+  }
+  v.dt[i] = move.dt;
+  v.fire_mixing[i] = move.alpha_after;
+  return move;
+}
+
 /// FIRE and FIRE 2.0 with force F = −g, unit mass and semi-implicit Euler:
 /// FIRE: P = F·V > 0 → V = (1−α)V + α‖V‖F̂, after N_min such steps dt ← min(f_inc·dt, dt_max),
 /// α ← f_α·α; P ≤ 0 → V = 0, dt ← f_dec·dt, α = α_start; then V += dt·F, U += dt·V.
@@ -250,54 +301,34 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
 template <class Real>
 GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                            std::int64_t i, const Real* gradient) {
-  const fire_constants<Real>& f = s.fire;
   const bool second_version = s.method == method::fire2;
   const int len = v.len();
   Real* u = v.state_of(i);
   Real* velocity = v.work_of(0, i);
-  const Real dt0 = v.parameter_of(i, step);
-  const Real alpha_start = second_version ? Real(0.25) : f.alpha_start;
-  Real dt = v.dt[i];
-  Real alpha = v.fire_mixing[i];
   Real power = 0, force_sq = 0, velocity_sq = 0;
   for (int e = 0; e < len; ++e) {
     power -= gradient[e] * velocity[e];
     force_sq += gradient[e] * gradient[e];
     velocity_sq += velocity[e] * velocity[e];
   }
-  const auto mix = [&](Real velocity_norm, Real force_norm) {
+  const fire_move<Real> move = fire_control(v, s, i, power, v.parameter_of(i, step));
+  const Real dt = move.dt;
+  const auto mix = [&](Real alpha, Real velocity_norm, Real force_norm) {
     if (force_norm <= 0) return;
     for (int e = 0; e < len; ++e)
-      velocity[e] = (1 - alpha) * velocity[e] - alpha * velocity_norm * gradient[e] / force_norm;
+      velocity[e] = fire_mixed_element(velocity[e], gradient[e], alpha, velocity_norm, force_norm);
   };
-  if (power > 0) {
-    v.downhill_steps[i] += 1;
-    if (!second_version) mix(std::sqrt(velocity_sq), std::sqrt(force_sq));
-    if (v.downhill_steps[i] > f.delay_steps) {
-      const Real grown = dt * f.increase;
-      dt = grown < f.dt_max_factor * dt0 ? grown : f.dt_max_factor * dt0;
-      alpha *= f.alpha_shrink;
-    }
+  if (move.downhill) {
+    if (!second_version) mix(move.alpha_before, std::sqrt(velocity_sq), std::sqrt(force_sq));
   } else {
-    v.downhill_steps[i] = 0;
-    v.rejected[i] += 1;
-    const bool initial_delay = second_version && v.accepted[i] + v.rejected[i] <= f.delay_steps;
-    if (!initial_delay) {
-      const Real shrunk = dt * f.decrease;
-      dt = second_version && shrunk < f.dt_min_factor * dt0 ? dt : shrunk;
-      alpha = alpha_start;
-    }
     for (int e = 0; e < len; ++e) {
       if (second_version) u[e] -= Real(0.5) * dt * velocity[e];
       velocity[e] = 0;
     }
   }
   for (int e = 0; e < len; ++e) velocity[e] -= dt * gradient[e];
-  if (second_version) mix(frobenius_norm(velocity, len), std::sqrt(force_sq));
+  if (second_version) mix(move.alpha_after, frobenius_norm(velocity, len), std::sqrt(force_sq));
   for (int e = 0; e < len; ++e) u[e] += dt * velocity[e];
-  if (power > 0) v.accepted[i] += 1;
-  v.dt[i] = dt;
-  v.fire_mixing[i] = alpha;
 }
 
 /// One iteration after the batched evaluation at the operand: test the gradient there (a converged
