@@ -6,6 +6,7 @@
 // their steps on it.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <tuple>
@@ -142,13 +143,6 @@ protected:
       part_register::store(sum, sums + part);
     }
   }
-  /// multiply_add in every lane of a part (one vector instruction where the target fuses it).
-  static register_vector multiply_add_in_lanes(const register_vector& a, const register_vector& b,
-                                               const register_vector& c) {
-    register_vector result;
-    for (int w = 0; w < register_lanes; ++w) result[w] = multiply_add(a[w], b[w], c[w]);
-    return result;
-  }
 
   static Real* at(lane_vectors& vector, int element) {
     return vector.data() + std::size_t(element) * W;
@@ -192,6 +186,17 @@ protected:
     int c = 0;
     for (; c + 2 <= k_; c += 2) evaluate_columns<2>(point, c);
     if (c < k_) evaluate_columns<1>(point, c);
+  }
+
+  /// ‖∇f‖ of every lane into norms[0 … W − 1], from the gradient slot, as frobenius_norm sums it.
+  void gradient_norms(Real* norms) const {
+    lane_values sums;
+    sum_over_elements(0, len_, sums, [&](int e, int w) {
+      const Real gradient = gradient_[std::size_t(e) * W + w];
+      return gradient * gradient;
+    });
+#pragma omp simd
+    for (int w = 0; w < W; ++w) norms[w] = std::sqrt(sums[w]);
   }
 
   const lockstep_view<Real> v_;
@@ -251,6 +256,14 @@ private:
   /// The products computed so far: W per pass (every lane computes; one without a running
   /// problem into scratch).
   std::int64_t products() const { return passes_ * W; }
+
+  /// multiply_add in every lane of a part (one vector instruction where the target fuses it).
+  static register_vector multiply_add_in_lanes(const register_vector& a, const register_vector& b,
+                                               const register_vector& c) {
+    register_vector result;
+    for (int w = 0; w < register_lanes; ++w) result[w] = multiply_add(a[w], b[w], c[w]);
+    return result;
+  }
 
   /// The block's next problem, or −1 when the queue is empty: the queue hands a block W
   /// consecutive problems at a time (a chunk starts at a multiple of W), so that no two threads

@@ -175,16 +175,7 @@ private:
         if constexpr (second_order) k_v[w] = rate.v;
       }
     }
-    if constexpr (RecordsNorm) {
-      lane_values sums;
-      sum_over_elements(0, len_, sums, [&](int e, int w) {
-        const Real gradient = gradient_[std::size_t(e) * W + w];
-        return gradient * gradient;
-      });
-      Real* trial_norm = lanes_.trial_gradient_norm;
-#pragma omp simd
-      for (int w = 0; w < W; ++w) trial_norm[w] = std::sqrt(sums[w]);
-    }
+    if constexpr (RecordsNorm) this->gradient_norms(lanes_.trial_gradient_norm);
   }
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.

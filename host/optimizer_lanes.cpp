@@ -83,11 +83,9 @@ private:
     }
     this->evaluate(point);
     lane_values norm;  // ‖∇f‖, FIRE's ‖F‖ too (the same sum)
-    sum_over_elements(0, len_, norm, [&](int e, int w) {
-      const Real gradient = gradient_[std::size_t(e) * W + w];
-      return gradient * gradient;
-    });
-    lane_values power = {}, velocity_norm = {};  // FIRE: P = F·V and ‖V‖
+    this->gradient_norms(norm);
+    // FIRE: P = F·V, ‖V‖ and α, before this iteration's control changes them.
+    lane_values power = {}, velocity_norm, alpha_before;
     if constexpr (fires) {
       sum_over_elements(0, len_, power, [&](int e, int w) {
         const std::size_t slot = std::size_t(e) * W + w;
@@ -97,11 +95,12 @@ private:
         const Real velocity = velocity_[std::size_t(e) * W + w];
         return velocity * velocity;
       });
+      for (int w = 0; w < W; ++w) {
+        velocity_norm[w] = std::sqrt(velocity_norm[w]);
+        alpha_before[w] = lanes_.fire_mixing[w];
+      }
     }
     for (int w = 0; w < W; ++w) {
-      norm[w] = std::sqrt(norm[w]);
-      velocity_norm[w] = std::sqrt(velocity_norm[w]);
-      alpha_before_[w] = lanes_.fire_mixing[w];
       // The first evaluation's norm is ‖∇f(u0)‖, which fixes the convergence limits.
       if (runs_[w] && lanes_.accepted[w] + lanes_.rejected[w] == 0) {
         v_.gradient_norm_initial[problem_[w]] = norm[w];
@@ -113,7 +112,7 @@ private:
     lane_values steps;  // 1 where a running lane takes its step
     test(norm, power, steps);
     if constexpr (fires)
-      fire_update(steps, norm, velocity_norm, power);
+      fire_update(steps, norm, velocity_norm, power, alpha_before);
     else
       update(steps);
   }
@@ -188,11 +187,12 @@ private:
   }
 
   /// fire_step's vectors for the stepping lanes, after fire_control (dt and α after it in the
-  /// lanes' scalars, α before it in alpha_before_): FIRE mixes V downhill, every uphill lane
+  /// lanes' scalars, α before it in `alpha_before`): FIRE mixes V downhill, every uphill lane
   /// zeroes V (FIRE 2.0: after stepping U back by dt·V/2), then the kick V −= dt·g, FIRE 2.0's
   /// mixing by the kicked ‖V‖, and U += dt·V. A mixing needs ‖F‖ > 0.
   void fire_update(const lane_values& steps, const lane_values& force_norm,
-                   const lane_values& velocity_norm, const lane_values& power) {
+                   const lane_values& velocity_norm, const lane_values& power,
+                   const lane_values& alpha_before) {
     note_gradient_at_state(steps);
     const Real* dt = lanes_.dt;
     const Real* alpha_after = lanes_.fire_mixing;
@@ -231,7 +231,7 @@ private:
               mixes ? fire_mixed_element(plain, g[w], alpha_after[w], kicked_norm[w], force_norm[w])
                     : plain;
         } else {
-          const Real mixed = fire_mixed_element(velocity[w], g[w], alpha_before_[w],
+          const Real mixed = fire_mixed_element(velocity[w], g[w], alpha_before[w],
                                                 velocity_norm[w], force_norm[w]);
           const Real reset = downhill ? (mixes ? mixed : velocity[w]) : Real(0);
           kicked = reset - dt[w] * g[w];
@@ -249,7 +249,6 @@ private:
   // its convergence limits, fixed at its first evaluation.
   alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};
   alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
-  alignas(W * sizeof(Real)) lane_values alpha_before_ = {};  // FIRE: α before this iteration's
 };
 
 }  // namespace
