@@ -2,8 +2,8 @@
 // What every lane block of the least-squares fused path on the CPU shares: W problems at a time
 // from a queue, their vectors interleaved element by element (AoSoA), ∇f = G·X − C for all W
 // lanes at once, and the problems' admission and retirement. The methods' lane blocks
-// (least_squares_lanes.cpp: explicit Runge–Kutta; optimizer_lanes.cpp: gd, momentum, nag) build
-// their steps on it.
+// (least_squares_lanes.cpp: explicit Runge–Kutta; optimizer_lanes.cpp: gd, momentum, nag, adam,
+// FIRE) build their steps on it.
 #include <algorithm>
 #include <atomic>
 #include <cmath>

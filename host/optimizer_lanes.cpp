@@ -1,16 +1,52 @@
-// The optimisers gd, momentum, nag, FIRE and FIRE 2.0 on least squares in lanes of problems
+// The optimisers gd, momentum, nag, adam, FIRE and FIRE 2.0 on least squares in lanes of problems
 // (lane_problems.hpp): one product G·X per iteration for all W lanes, each lane's test, control and
 // update the per-problem code's (detail/optimizer_step.hpp), so that the bits are
 // update_optimizer's.
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <vector>
 
 #include "lane_problems.hpp"
 #include "least_squares_lanes.hpp"
 
 namespace gradflow::detail {
 namespace {
+
+/// adam's bias corrections by iteration t for one pair β1, β2 (the first asked for: a block's
+/// lanes usually share it, as sweeps over the rate do), each computed once: two libm pows per lane
+/// and iteration were 44 % of a seed solve's time, and no vectorised pow gives their bits. Other
+/// pairs are computed when asked. Once both powers βᵗ fall below ε/1024, every later correction
+/// is exactly 1 (1 − βᵗ rounds to 1 for βᵗ < ε/4, and βᵗ only falls, β < 1), so the table
+/// stops growing there.
+template <class Real>
+class adam_correction_table {
+public:
+  /// Both corrections exactly 1 (1 − 0¹).
+  static adam_corrections<Real> ones() { return adam_corrections<Real>(0, 0, 1); }
+
+  /// The corrections at iteration t ≥ 1.
+  adam_corrections<Real> at(Real beta1, Real beta2, std::int64_t t) {
+    if (entries_.empty() && !settled_) {
+      beta1_ = beta1;
+      beta2_ = beta2;
+    }
+    if (beta1 != beta1_ || beta2 != beta2_) return adam_corrections<Real>(beta1, beta2, Real(t));
+    while (!settled_ && std::int64_t(entries_.size()) < t) {
+      const Real iteration = Real(entries_.size() + 1);
+      const Real threshold = std::numeric_limits<Real>::epsilon() / 1024;
+      settled_ = std::pow(beta1_, iteration) < threshold && std::pow(beta2_, iteration) < threshold;
+      if (!settled_) entries_.emplace_back(beta1_, beta2_, iteration);
+    }
+    return std::int64_t(entries_.size()) < t ? ones() : entries_[t - 1];
+  }
+
+private:
+  Real beta1_ = 0, beta2_ = 0;
+  bool settled_ = false;
+  std::vector<adam_corrections<Real>> entries_;  // t = 1, 2, …
+};
 
 template <class Real, method Method>
 class optimizer_lanes : public lane_problems<Real> {
@@ -31,9 +67,11 @@ class optimizer_lanes : public lane_problems<Real> {
   using base::W;
   using typename base::lane_values;
   using typename base::lane_vectors;
-  // All but gd carry a velocity; nag evaluates at its look-ahead point U + β·V; FIRE 2.0 mixes
-  // its velocity after the kick, by the kicked velocity's norm.
-  static constexpr bool carries_velocity = Method != method::gd;
+  // momentum, nag and FIRE carry a velocity, adam its two moments; nag evaluates at its
+  // look-ahead point U + β·V; FIRE 2.0 mixes its velocity after the kick, by the kicked velocity's
+  // norm.
+  static constexpr bool adapts = Method == method::adam;
+  static constexpr bool carries_velocity = Method != method::gd && !adapts;
   static constexpr bool looks_ahead = Method == method::nag;
   static constexpr bool fires = Method == method::fire || Method == method::fire2;
   static constexpr bool mixes_after_kick = Method == method::fire2;
@@ -42,6 +80,8 @@ public:
   optimizer_lanes(const lockstep_view<Real>& v, const step_settings<Real>& s)
       : base(v, s),
         velocity_(carries_velocity ? std::size_t(len_) * W : 0),
+        first_moment_(adapts ? std::size_t(len_) * W : 0),
+        second_moment_(adapts ? std::size_t(len_) * W : 0),
         ahead_(looks_ahead ? std::size_t(len_) * W : 0),
         kicked_(mixes_after_kick ? std::size_t(len_) * W : 0) {}
 
@@ -53,7 +93,8 @@ public:
 
 private:
   /// lane_problems::admit, then start_optimizer for each new problem that runs: its scalars on
-  /// the engine, a zero velocity, and the lane's copies of its scalars and hyperparameters.
+  /// the engine, a zero velocity (adam: zero moments), and the lane's copies of its scalars and
+  /// hyperparameters.
   bool admit(problem_queue& queue) {
     return base::admit(queue, [&](int w, std::int64_t i) {
       if (v_.running(i)) start_optimizer_scalars(v_, s_, i);
@@ -62,6 +103,13 @@ private:
       if constexpr (carries_velocity) {
         if constexpr (!fires) momentum_of_[w] = v_.parameter_of(i, momentum);
         for (int e = 0; e < len_; ++e) velocity_[std::size_t(e) * W + w] = 0;
+      }
+      if constexpr (adapts) {
+        first_decay_of_[w] = v_.parameter_of(i, beta1);
+        second_decay_of_[w] = v_.parameter_of(i, beta2);
+        epsilon_of_[w] = v_.parameter_of(i, epsilon);
+        for (int e = 0; e < len_; ++e)
+          first_moment_[std::size_t(e) * W + w] = second_moment_[std::size_t(e) * W + w] = 0;
       }
       gradient_at_state_[w] = false;
     });
@@ -156,14 +204,25 @@ private:
       if (runs_[w]) gradient_at_state_[w] = steps[w] == 0 && (!adopts || (*adopts)[w] != 0);
   }
 
-  /// gd, momentum, nag: the stepping lanes' new state (and velocity); a nag lane that converged
-  /// adopts its look-ahead point.
+  /// gd, momentum, nag, adam: the stepping lanes' new state (and velocity or moments); a nag lane
+  /// that converged adopts its look-ahead point.
   void update(const lane_values& steps) {
     lane_values adopts;  // nag: 1 where a lane converged in this iteration
     for (int w = 0; w < W; ++w)
       adopts[w] = looks_ahead && runs_[w] &&
                   lanes_.outcome[w] == static_cast<std::int32_t>(status::converged);
     note_gradient_at_state(steps, looks_ahead ? &adopts : nullptr);
+    // adam: each stepping lane's bias corrections at its iteration t, which test() has counted.
+    lane_values first_correction, second_correction;
+    if constexpr (adapts)
+      for (int w = 0; w < W; ++w) {
+        const adam_corrections<Real> corrections =
+            steps[w] != 0
+                ? corrections_.at(first_decay_of_[w], second_decay_of_[w], lanes_.accepted[w])
+                : adam_correction_table<Real>::ones();
+        first_correction[w] = corrections.first;
+        second_correction[w] = corrections.second;
+      }
     for (int e = 0; e < len_; ++e) {
       Real* u = at(state_, e);
       const Real* g = at(gradient_, e);
@@ -177,6 +236,21 @@ private:
           next_state[w] = u[w] + next_velocity[w];
         }
         replace_where(steps, next_velocity, velocity);
+      } else if constexpr (adapts) {
+        Real* first = at(first_moment_, e);
+        Real* second = at(second_moment_, e);
+        lane_values next_first, next_second;
+#pragma omp simd
+        for (int w = 0; w < W; ++w) {
+          next_first[w] = first[w];
+          next_second[w] = second[w];
+          next_state[w] = u[w];
+          adam_element(next_first[w], next_second[w], next_state[w], g[w], first_decay_of_[w],
+                       second_decay_of_[w], epsilon_of_[w], rate_of_[w], first_correction[w],
+                       second_correction[w]);
+        }
+        replace_where(steps, next_first, first);
+        replace_where(steps, next_second, second);
       } else {
 #pragma omp simd
         for (int w = 0; w < W; ++w) next_state[w] = descent_element(u[w], rate_of_[w], g[w]);
@@ -244,10 +318,13 @@ private:
     }
   }
 
-  lane_vectors velocity_, ahead_, kicked_;
-  // Each lane's learning rate (FIRE: dt0) and momentum, fixed once resolve_parameters has run, and
-  // its convergence limits, fixed at its first evaluation.
+  lane_vectors velocity_, first_moment_, second_moment_, ahead_, kicked_;
+  adam_correction_table<Real> corrections_;
+  // Each lane's learning rate (FIRE: dt0), momentum and adam's β1, β2 and ε, fixed once
+  // resolve_parameters has run, and its convergence limits, fixed at its first evaluation.
   alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};
+  alignas(W * sizeof(Real)) lane_values first_decay_of_ = {}, second_decay_of_ = {},
+                                        epsilon_of_ = {};
   alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
 };
 
@@ -262,6 +339,8 @@ std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
       return run_lane_blocks<optimizer_lanes<Real, method::momentum>>(v, settings, should_stop);
     case method::nag:
       return run_lane_blocks<optimizer_lanes<Real, method::nag>>(v, settings, should_stop);
+    case method::adam:
+      return run_lane_blocks<optimizer_lanes<Real, method::adam>>(v, settings, should_stop);
     case method::fire:
       return run_lane_blocks<optimizer_lanes<Real, method::fire>>(v, settings, should_stop);
     case method::fire2:

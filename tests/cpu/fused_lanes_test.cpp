@@ -1,5 +1,5 @@
 // The least-squares fused path on the CPU runs explicit Runge–Kutta methods and the optimisers gd,
-// momentum, nag and FIRE in lanes of problems (host/least_squares_lanes.cpp,
+// momentum, nag, adam and FIRE in lanes of problems (host/least_squares_lanes.cpp,
 // host/optimizer_lanes.cpp): each lane's arithmetic must be the per-problem code's, so that the
 // fused and lockstep paths keep the same bits. Batches of 37 (not a multiple of any lane width)
 // whose members stop in every way, at different steps.
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -88,20 +89,36 @@ std::set<status> expect_lanes_match_lockstep(const lane_case& c) {
   return expect_lanes_match_lockstep<Real>(options);
 }
 
-/// gd, momentum, nag and FIRE with each member's learning rate (FIRE: dt0) and β.
+/// gd, momentum, nag, adam and FIRE with each member's learning rate (FIRE: dt0) and β (adam: β1,
+/// β2).
 template <class Real>
 std::set<status> expect_optimizer_lanes_match_lockstep(method m) {
   solve_options options;
   options.method = m;
   // FIRE adapts its step, so its members diverge and run out of steps only far from the others'
   // rates: every ninth member's rate is huge, and every ninth another's tiny.
+  // adam's steps are about its rate whatever the gradient, so its huge rate is one at which the
+  // first step makes g² overflow.
   std::vector<double> dt = member_steps();
-  for (int i = 4; i < members; i += 9) dt[i] = 1e6;
+  const double huge = m == method::adam ? std::sqrt(double(std::numeric_limits<Real>::max())) : 1e6;
+  for (int i = 4; i < members; i += 9) dt[i] = huge;
   for (int i = 7; i < members; i += 9) dt[i] = 1e-6;
   options.dt = dt;
   std::vector<double> beta;
   for (int i = 0; i < members; ++i) beta.push_back(0.5 + 0.05 * (i % 8));
   options.momentum = beta;
+  if (m == method::adam) {
+    // Every third member, the first of each lane block's among them, shares β1 = 0.5, β2 = 0.6,
+    // whose bias corrections the lanes keep in a table that stops growing once they are exactly 1
+    // (t ≈ 85 in double, 45 in float); the others have pairs of their own, computed when asked.
+    std::vector<double> beta1, beta2;
+    for (int i = 0; i < members; ++i) {
+      beta1.push_back(i % 3 == 0 ? 0.5 : 0.8 + 0.02 * (i % 5));
+      beta2.push_back(i % 3 == 0 ? 0.6 : 0.99 + 0.002 * (i % 4));
+    }
+    options.beta1 = beta1;
+    options.beta2 = beta2;
+  }
   return expect_lanes_match_lockstep<Real>(options);
 }
 
@@ -138,7 +155,8 @@ TEST(FusedLanes, SameBitsAsLockstepInSinglePrecision) {
 }
 
 TEST(FusedLanes, OptimisersKeepTheSameBitsAsLockstep) {
-  for (method m : {method::gd, method::momentum, method::nag, method::fire, method::fire2}) {
+  for (method m :
+       {method::gd, method::momentum, method::nag, method::adam, method::fire, method::fire2}) {
     SCOPED_TRACE(to_string(m));
     const std::set<status> seen = expect_optimizer_lanes_match_lockstep<double>(m);
     for (status s : {status::converged, status::diverged, status::max_steps})
@@ -205,8 +223,10 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::tsit5), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::gd), execution_path::fused);
   EXPECT_EQ(path_for(129, method::gd), execution_path::lockstep);
-  EXPECT_EQ(path_for(32, method::adam), execution_path::fused);
-  EXPECT_EQ(path_for(33, method::adam), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::adam), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::adam), execution_path::lockstep);
+  EXPECT_EQ(path_for(32, method::lbfgs), execution_path::fused);
+  EXPECT_EQ(path_for(33, method::lbfgs), execution_path::lockstep);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradflow/detail/adam_step.hpp"
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
 #include "gradflow/detail/surrogate_fit.hpp"
@@ -324,21 +325,6 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
     for (int e = 0; e < len; ++e) u[e] += moved * q[e];
   }
   return jump_outcome::landed;
-}
-
-/// Adam's bias corrections 1 − β₁ⁿ and 1 − β₂ⁿ at iteration count n (a real number on the
-/// continuous system), once per step or stage rather than per entry.
-template <class Real>
-struct adam_corrections {
-  Real first, second;
-  GRADFLOW_HD adam_corrections(Real b1, Real b2, Real n)
-      : first(1 - std::pow(b1, n)), second(1 - std::pow(b2, n)) {}
-};
-
-/// Adam's bias-corrected step direction m̂/(√ŝ + ε).
-template <class Real>
-GRADFLOW_HD Real adam_direction(Real m, Real second, const adam_corrections<Real>& c, Real eps) {
-  return (m / c.first) / (std::sqrt(second / c.second) + eps);
 }
 
 /// lgf over Adam, after the window's K-th true step (u = θ_K, the moments m_K and s_K): fits the

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradflow/detail/adam_step.hpp"
 #include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/stopping.hpp"
 
@@ -334,8 +335,7 @@ GRADFLOW_HD void fire_step(const lockstep_view<Real>& v, const step_settings<Rea
 /// One iteration after the batched evaluation at the operand: test the gradient there (a converged
 /// nag problem adopts its look-ahead point), then update.
 ///   gd: U −= lr·g;  momentum: V = βV − lr·g, U += V;  nag: same with g at U + βV;
-///   adam: m = β1 m + (1−β1) g, s = β2 s + (1−β2) g², U −= lr·m̂/(√ŝ + ε) with m̂ = m/(1−β1ᵗ),
-///   ŝ = s/(1−β2ᵗ);  fire, fire2: fire_step;  cg: conjugate_gradient_step.
+///   adam: adam_element;  fire, fire2: fire_step;  cg: conjugate_gradient_step.
 template <class Real>
 GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                   std::int64_t i) {
@@ -379,13 +379,10 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
       Real* second = v.work_of(1, i);
       const Real b1 = v.parameter_of(i, beta1), b2 = v.parameter_of(i, beta2);
       const Real eps = v.parameter_of(i, epsilon);
-      const Real t = Real(v.accepted[i] + 1);
-      const Real correction1 = 1 - std::pow(b1, t), correction2 = 1 - std::pow(b2, t);
-      for (int e = 0; e < len; ++e) {
-        first[e] = b1 * first[e] + (1 - b1) * gradient[e];
-        second[e] = b2 * second[e] + (1 - b2) * gradient[e] * gradient[e];
-        u[e] -= rate * (first[e] / correction1) / (std::sqrt(second[e] / correction2) + eps);
-      }
+      const adam_corrections<Real> corrections(b1, b2, Real(v.accepted[i] + 1));
+      for (int e = 0; e < len; ++e)
+        adam_element(first[e], second[e], u[e], gradient[e], b1, b2, eps, rate, corrections.first,
+                     corrections.second);
       break;
     }
     case method::fire:
