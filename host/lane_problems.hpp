@@ -175,18 +175,19 @@ protected:
     return admitted;
   }
 
-  /// ∇f = G·X − C at `point`, each lane's sums over j in the scalar order (quadratic_gradient),
+  /// ∇f = G·X − C at `point` into the gradient slot, each lane's sums over j in the scalar order
+  /// (quadratic_gradient),
   /// several sums at a time so that independent ones stay in registers and hide the adds' latency,
   /// and each of G's elements is loaded once for two columns of X: two columns at a time (one for
   /// an odd k's last), all rows at once up to 5 (ten accumulators), else four at a time and the
   /// rest together.
   void evaluate(const Real* point) {
-    ++passes_;
     for (int w = 0; w < W; ++w) gradient_at_state_[w] = point == state_.data();
-    int c = 0;
-    for (; c + 2 <= k_; c += 2) evaluate_columns<2>(point, c);
-    if (c < k_) evaluate_columns<1>(point, c);
+    multiply<true>(point, gradient_.data());
   }
+
+  /// out = G·X at `point` (cg's H·p), each sum gram_product's, as evaluate forms them.
+  void curvature_product(const Real* point, Real* out) { multiply<false>(point, out); }
 
   /// ‖∇f‖ of every lane into norms[0 … W − 1], from the gradient slot, as frobenius_norm sums it.
   void gradient_norms(Real* norms) const {
@@ -273,40 +274,50 @@ private:
     return held_ < held_end_ ? held_++ : -1;
   }
 
-  template <int Columns>
-  void evaluate_columns(const Real* point, int c) {
+  /// out = G·X − C at `point` (Gradient) or G·X: a pass over all W lanes.
+  template <bool Gradient>
+  void multiply(const Real* point, Real* out) {
+    ++passes_;
+    int c = 0;
+    for (; c + 2 <= k_; c += 2) evaluate_columns<Gradient, 2>(point, out, c);
+    if (c < k_) evaluate_columns<Gradient, 1>(point, out, c);
+  }
+
+  template <bool Gradient, int Columns>
+  void evaluate_columns(const Real* point, Real* out, int c) {
     int r = 0;
     if (n_ > 5)
-      for (; r + 4 <= n_; r += 4) evaluate_rows<4, Columns>(point, r, c);
+      for (; r + 4 <= n_; r += 4) evaluate_rows<Gradient, 4, Columns>(point, out, r, c);
     switch (n_ - r) {
       case 0:
         break;
       case 1:
-        evaluate_rows<1, Columns>(point, r, c);
+        evaluate_rows<Gradient, 1, Columns>(point, out, r, c);
         break;
       case 2:
-        evaluate_rows<2, Columns>(point, r, c);
+        evaluate_rows<Gradient, 2, Columns>(point, out, r, c);
         break;
       case 3:
-        evaluate_rows<3, Columns>(point, r, c);
+        evaluate_rows<Gradient, 3, Columns>(point, out, r, c);
         break;
       case 4:
-        evaluate_rows<4, Columns>(point, r, c);
+        evaluate_rows<Gradient, 4, Columns>(point, out, r, c);
         break;
       default:  // 5: n ≤ 5 takes every row at once
-        evaluate_rows<5, Columns>(point, r, c);
+        evaluate_rows<Gradient, 5, Columns>(point, out, r, c);
     }
   }
 
-  template <int Rows, int Columns>
-  void evaluate_rows(const Real* point, int first_row, int first_column) {
+  template <bool Gradient, int Rows, int Columns>
+  void evaluate_rows(const Real* point, Real* out, int first_row, int first_column) {
     for (int part = 0; part < W; part += register_lanes)
-      evaluate_rows_in_part<Rows, Columns>(point + part, first_row, first_column, part);
+      evaluate_rows_in_part<Gradient, Rows, Columns>(point + part, out + part, first_row,
+                                                     first_column, part);
   }
 
-  /// evaluate_rows on the lanes [part, part + register_lanes) (`point` at lane `part`).
-  template <int Rows, int Columns>
-  [[gnu::always_inline]] void evaluate_rows_in_part(const Real* point, int first_row,
+  /// evaluate_rows on the lanes [part, part + register_lanes) (`point` and `out` at lane `part`).
+  template <bool Gradient, int Rows, int Columns>
+  [[gnu::always_inline]] void evaluate_rows_in_part(const Real* point, Real* out, int first_row,
                                                     int first_column, int part) {
     const auto g = [&](int row, int j) {
       return part_register::load(at(gram_, (first_row + row) * n_ + j) + part);
@@ -335,8 +346,9 @@ private:
 #pragma GCC unroll 16
       for (int column = 0; column < Columns; ++column) {
         const int element = (first_row + row) * k_ + first_column + column;
-        part_register::store(sums[row][column] - part_register::load(at(linear_, element) + part),
-                             at(gradient_, element) + part);
+        register_vector result = sums[row][column];
+        if constexpr (Gradient) result -= part_register::load(at(linear_, element) + part);
+        part_register::store(result, out + std::size_t(element) * W);
       }
   }
 

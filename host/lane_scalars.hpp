@@ -46,7 +46,7 @@ private:
   }
 
   // What an explicit Runge–Kutta step with PI or fixed control, or an iteration of gd, momentum,
-  // nag or FIRE, reads and writes.
+  // nag, adam, FIRE or cg, reads and writes.
   static constexpr Real* lockstep_view<Real>::*real_fields[] = {
       &lockstep_view<Real>::time,
       &lockstep_view<Real>::dt,
@@ -57,7 +57,8 @@ private:
       &lockstep_view<Real>::gradient_norm_initial,
       &lockstep_view<Real>::window_largest_gradient_norm,
       &lockstep_view<Real>::stall_reference,
-      &lockstep_view<Real>::fire_mixing};
+      &lockstep_view<Real>::fire_mixing,
+      &lockstep_view<Real>::residual_norm_sq};
   static constexpr std::int64_t* lockstep_view<Real>::*count_fields[] = {
       &lockstep_view<Real>::accepted, &lockstep_view<Real>::rejected,
       &lockstep_view<Real>::gradient_evaluations, &lockstep_view<Real>::stall_window_start,

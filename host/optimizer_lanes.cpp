@@ -341,6 +341,8 @@ std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
       return run_lane_blocks<optimizer_lanes<Real, method::nag>>(v, settings, should_stop);
     case method::adam:
       return run_lane_blocks<optimizer_lanes<Real, method::adam>>(v, settings, should_stop);
+    case method::cg:
+      return run_conjugate_gradient_in_lanes(v, settings, should_stop);
     case method::fire:
       return run_lane_blocks<optimizer_lanes<Real, method::fire>>(v, settings, should_stop);
     case method::fire2:

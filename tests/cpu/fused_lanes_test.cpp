@@ -1,8 +1,8 @@
 // The least-squares fused path on the CPU runs explicit Runge–Kutta methods and the optimisers gd,
-// momentum, nag, adam and FIRE in lanes of problems (host/least_squares_lanes.cpp,
-// host/optimizer_lanes.cpp): each lane's arithmetic must be the per-problem code's, so that the
-// fused and lockstep paths keep the same bits. Batches of 37 (not a multiple of any lane width)
-// whose members stop in every way, at different steps.
+// momentum, nag, adam, FIRE and cg in lanes of problems (host/least_squares_lanes.cpp,
+// host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp): each lane's arithmetic must be the
+// per-problem code's, so that the fused and lockstep paths keep the same bits. Batches of 37 (not a
+// multiple of any lane width) whose members stop in every way, at different steps.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -50,7 +50,7 @@ std::set<status> expect_lanes_match_lockstep(solve_options options) {
   const auto batch = random_least_squares<Real>(spec);
   options.backend = backend_kind::cpu;
   options.max_steps = 300;
-  options.rtol_grad = 1e-5;
+  if (!options.rtol_grad.is_set()) options.rtol_grad = 1e-5;
   std::set<status> seen;
   options.path = execution_path::lockstep;
   const auto lockstep = solve(batch, options);
@@ -204,6 +204,23 @@ TEST(FusedLanes, AFinishedLaneTakesTheNextProblem) {
   EXPECT_GE(fused.summary.products_issued, lockstep.summary.products_issued);
 }
 
+// Conjugate gradients, each member with its own gradient test: some converge at U0, some within
+// n = 5 steps, and those that test for an exact zero go on until the stall test stops them.
+TEST(FusedLanes, ConjugateGradientsKeepTheSameBitsAsLockstep) {
+  solve_options options;
+  options.method = method::cg;
+  std::vector<double> gtol, rtol_grad;
+  for (int i = 0; i < members; ++i) {
+    gtol.push_back(i % 4 == 0 ? 1e6 : 0.0);
+    rtol_grad.push_back(i % 4 == 1 ? 0.0 : std::pow(10.0, -1 - i % 9));
+  }
+  options.gtol = gtol;
+  options.rtol_grad = rtol_grad;
+  for (const std::set<status>& seen :
+       {expect_lanes_match_lockstep<double>(options), expect_lanes_match_lockstep<float>(options)})
+    EXPECT_EQ(seen, (std::set<status>{status::converged, status::stalled}));
+}
+
 // path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
 // every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
 TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
@@ -225,6 +242,8 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::gd), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::adam), execution_path::fused);
   EXPECT_EQ(path_for(129, method::adam), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::cg), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::cg), execution_path::lockstep);
   EXPECT_EQ(path_for(32, method::lbfgs), execution_path::fused);
   EXPECT_EQ(path_for(33, method::lbfgs), execution_path::lockstep);
 }

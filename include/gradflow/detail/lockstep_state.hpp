@@ -201,12 +201,13 @@ struct step_settings {
   /// What the CPU's fused path runs in lanes of problems (host/least_squares_lanes.hpp): explicit
   /// Runge–Kutta with PI control or a fixed step on gradient, heavy-ball or Nesterov dynamics,
   /// with a tableau of 2, 4, 5 or 7 stages (Euler, Bogacki–Shampine, RK4, the seven-stage pairs);
-  /// the optimisers gd, momentum, nag, adam, FIRE and FIRE 2.0.
+  /// the optimisers gd, momentum, nag, adam, FIRE, FIRE 2.0 and cg.
   GRADFLOW_HD bool runs_in_lanes() const {
     if (kind == method_kind::optimizer)
       return method == gradflow::method::gd || method == gradflow::method::momentum ||
              method == gradflow::method::nag || method == gradflow::method::adam ||
-             method == gradflow::method::fire || method == gradflow::method::fire2;
+             method == gradflow::method::fire || method == gradflow::method::fire2 ||
+             method == gradflow::method::cg;
     const int stages = scheme.stage_count;
     return kind == method_kind::runge_kutta && !linearly_implicit && !chebyshev && !descent &&
            dynamics != gradflow::dynamics::newton &&

@@ -78,6 +78,17 @@ GRADFLOW_HD Real velocity_element(Real velocity, Real beta, Real rate, Real grad
   return beta * velocity - rate * gradient;
 }
 
+/// cg's scalars at its start from r = p = −∇f(U0), whose ‖r‖² is `residual_sq`, and the test there.
+template <class Real>
+GRADFLOW_HD void start_conjugate_gradient(const lockstep_view<Real>& v,
+                                          const step_settings<Real>& s, std::int64_t i,
+                                          Real residual_sq) {
+  v.residual_norm_sq[i] = residual_sq;
+  v.gradient_evaluations[i] = 1;
+  v.gradient_norm_initial[i] = std::sqrt(residual_sq);
+  test_new_point(v, s, i, std::sqrt(residual_sq), Real(0));
+}
+
 /// Before the first iteration (cg: after ∇f(U0)): zero the work vectors and counters; cg starts
 /// from r = p = −∇f(U0) (= C − H U0); FIRE from dt0 and α_start.
 template <class Real>
@@ -108,10 +119,7 @@ GRADFLOW_HD void start_optimizer(const lockstep_view<Real>& v, const step_settin
       residual[e] = direction[e] = -gradient[e];
       residual_sq += residual[e] * residual[e];
     }
-    v.residual_norm_sq[i] = residual_sq;
-    v.gradient_evaluations[i] = 1;
-    v.gradient_norm_initial[i] = std::sqrt(residual_sq);
-    test_new_point(v, s, i, std::sqrt(residual_sq), Real(0));
+    start_conjugate_gradient(v, s, i, residual_sq);
   }
 }
 
@@ -213,6 +221,33 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
   test_step_budget(v, s, i);
 }
 
+/// cg's step length α = ‖r‖²/(pᵀHp) from the curvature pᵀHp; a curvature that is not positive
+/// (p in H's null space, or a breakdown) ends the problem, as no further progress is possible.
+template <class Real>
+GRADFLOW_HD Real conjugate_gradient_length(const lockstep_view<Real>& v, std::int64_t i,
+                                           Real curvature) {
+  if (!(curvature > 0)) {
+    set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
+    return 0;
+  }
+  return v.residual_norm_sq[i] / curvature;
+}
+
+/// cg's step taken, the new residual's ‖r‖² `next_sq`: the counters and the test (within
+/// `limits`, convergence_limits_of(v, i)); returns β = ‖r_new‖²/‖r‖² for the next direction.
+template <class Real>
+GRADFLOW_HD Real conclude_conjugate_gradient_step(const lockstep_view<Real>& v,
+                                                  const step_settings<Real>& s, std::int64_t i,
+                                                  Real next_sq, convergence_limits<Real> limits) {
+  const Real beta = next_sq / v.residual_norm_sq[i];
+  v.residual_norm_sq[i] = next_sq;
+  v.accepted[i] += 1;
+  v.gradient_evaluations[i] += 1;
+  if (test_new_point_within(v, s, i, std::sqrt(next_sq), Real(0), limits))
+    test_step_budget(v, s, i);
+  return beta;
+}
+
 /// One conjugate-gradient step on H U = C with the Frobenius inner product (the block system is
 /// (I_k ⊗ H) vec U = vec C, so at most n distinct eigenvalues: ≤ n steps in exact arithmetic).
 template <class Real>
@@ -225,24 +260,16 @@ GRADFLOW_HD void conjugate_gradient_step(const lockstep_view<Real>& v, const ste
   const Real* q = v.curvature_product_of(i);  // H·p
   Real curvature = 0;
   for (int e = 0; e < len; ++e) curvature += direction[e] * q[e];
-  const Real residual_sq = v.residual_norm_sq[i];
-  if (!(curvature > 0)) {  // p in H's null space or breakdown: no further progress possible
-    set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
-    return;
-  }
-  const Real alpha = residual_sq / curvature;
+  const Real alpha = conjugate_gradient_length(v, i, curvature);
+  if (!v.running(i)) return;
   Real next_sq = 0;
   for (int e = 0; e < len; ++e) {
     u[e] += alpha * direction[e];
     residual[e] -= alpha * q[e];
     next_sq += residual[e] * residual[e];
   }
-  const Real beta = next_sq / residual_sq;
+  const Real beta = conclude_conjugate_gradient_step(v, s, i, next_sq, convergence_limits_of(v, i));
   for (int e = 0; e < len; ++e) direction[e] = residual[e] + beta * direction[e];
-  v.residual_norm_sq[i] = next_sq;
-  v.accepted[i] += 1;
-  v.gradient_evaluations[i] += 1;
-  if (test_new_point(v, s, i, std::sqrt(next_sq), Real(0))) test_step_budget(v, s, i);
 }
 
 /// FIRE's mixing of one velocity element towards the force's direction: (1−α)V − α‖V‖ g/‖F‖.
