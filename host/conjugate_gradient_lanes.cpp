@@ -55,7 +55,7 @@ public:
 private:
   /// lane_problems::admit, with each new problem's scalars before its start on the engine.
   bool admit(problem_queue& queue) {
-    return base::admit(queue, [&](int w, std::int64_t i) {
+    return base::admit(queue, [&](int, std::int64_t i) {
       if (v_.running(i)) start_optimizer_scalars(v_, s_, i);
     });
   }

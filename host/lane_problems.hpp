@@ -176,11 +176,10 @@ protected:
   }
 
   /// ∇f = G·X − C at `point` into the gradient slot, each lane's sums over j in the scalar order
-  /// (quadratic_gradient),
-  /// several sums at a time so that independent ones stay in registers and hide the adds' latency,
-  /// and each of G's elements is loaded once for two columns of X: two columns at a time (one for
-  /// an odd k's last), all rows at once up to 5 (ten accumulators), else four at a time and the
-  /// rest together.
+  /// (quadratic_gradient), several sums at a time so that independent ones stay in registers and
+  /// hide the adds' latency, and each of G's elements is loaded once for two columns of X: two
+  /// columns at a time (one for an odd k's last), all rows at once up to 5 (ten accumulators),
+  /// else four at a time and the rest together.
   void evaluate(const Real* point) {
     for (int w = 0; w < W; ++w) gradient_at_state_[w] = point == state_.data();
     multiply<true>(point, gradient_.data());
