@@ -40,16 +40,10 @@ public:
         direction_(std::size_t(len_) * W),
         product_(std::size_t(len_) * W) {}
 
-  /// lane_problems::solve_with, an iteration at a time.
+  /// lane_problems::solve_with: the new problems' start (begin), then iterations.
   std::int64_t solve(problem_queue& queue) {
     return this->solve_with(
-        queue,
-        [&] {
-          if (!admit(queue)) return false;
-          begin();
-          return true;
-        },
-        [&] { iterate(); });
+        queue, [&] { return admit(queue); }, [&] { begin(); }, [&] { iterate(); });
   }
 
 private:

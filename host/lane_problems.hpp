@@ -84,20 +84,21 @@ public:
   lane_problems& operator=(const lane_problems&) = delete;
 
 protected:
-  /// Solves the problems `queue` hands out: `open()` admits problems into the idle lanes and
-  /// starts them (false when none was admitted), `step()` advances every running lane by one step
-  /// or iteration. A lane hands back its problem's answer as soon as it stops and idle lanes take
-  /// the next ones (`refills`), until the queue is empty and no lane runs. Returns the products
-  /// computed.
-  template <class Open, class Step>
-  std::int64_t solve_with(problem_queue& queue, Open open, Step step) {
-    if (!open()) return 0;
+  /// Solves the problems `queue` hands out: `admit()` admits problems into the idle lanes (false
+  /// when none was), `start()` starts the ones just admitted (the opening lanes) before their
+  /// first step, `step()` advances every running lane by one step or iteration. A lane hands back
+  /// its problem's answer as soon as it stops and idle lanes take the next ones (`refills`), until
+  /// the queue is empty and no lane runs. Returns the products computed.
+  template <class Admit, class Start, class Step>
+  std::int64_t solve_with(problem_queue& queue, Admit admit, Start start, Step step) {
+    if (!admit()) return 0;
+    start();
     for (;;) {
       int running = open_step();
       if (running < live_count_) retire(true);
       while (refills(running, queue)) {
         retire(false);
-        open();
+        if (admit()) start();
         running = open_step();
       }
       if (running == 0) return products();

@@ -51,12 +51,7 @@ public:
   /// lane_problems::solve_with: a new problem's start of the sequence (begin), then steps.
   std::int64_t solve(problem_queue& queue) {
     return this->solve_with(
-        queue,
-        [&] {
-          if (!admit(queue)) return false;
-          begin();
-          return true;
-        },
+        queue, [&] { return admit(queue); }, [&] { begin(); },
         [&] {
           take_stages(std::make_integer_sequence<int, Stages - 1>{});
           finish();

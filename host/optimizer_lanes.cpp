@@ -85,10 +85,11 @@ public:
         ahead_(looks_ahead ? std::size_t(len_) * W : 0),
         kicked_(mixes_after_kick ? std::size_t(len_) * W : 0) {}
 
-  /// lane_problems::solve_with, an iteration at a time.
+  /// lane_problems::solve_with, an iteration at a time: an optimiser's first evaluation is its
+  /// first iteration's, so its start is admit's alone.
   std::int64_t solve(problem_queue& queue) {
     return this->solve_with(
-        queue, [&] { return admit(queue); }, [&] { iterate(); });
+        queue, [&] { return admit(queue); }, [] {}, [&] { iterate(); });
   }
 
 private:
