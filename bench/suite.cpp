@@ -371,7 +371,8 @@ void register_cases() {
         {method::tsit5, dynamics::gradient}, {method::tsit5, dynamics::heavy_ball},
         {method::tsit5, dynamics::newton},   {method::gd, dynamics::gradient},
         {method::nag, dynamics::gradient},   {method::fire, dynamics::gradient},
-        {method::cg, dynamics::gradient},    {method::direct, dynamics::gradient}};
+        {method::lbfgs, dynamics::gradient}, {method::cg, dynamics::gradient},
+        {method::direct, dynamics::gradient}};
     for (auto [m, d] : flows_and_baselines) {
       add("method/" + on + "/" + std::string(to_string(m)) + "_" + std::string(to_string(d)),
           [=](benchmark::State& s) { seed_method(s, backend, m, d, method_batch); });

@@ -78,10 +78,7 @@ private:
       if (!opening_[w]) continue;
       const std::int64_t i = problem_[w];
       if (opens[w] != 0) start_conjugate_gradient(v_, s_, i, residual_sq[w]);
-      scalars_.load(v_, i, w);
-      const convergence_limits<Real> limits = convergence_limits_of(v_, i);
-      gradient_limit_[w] = limits.gradient;
-      velocity_limit_[w] = limits.velocity;
+      this->take_started(w);
     }
   }
 
@@ -140,17 +137,13 @@ private:
     for (int w = 0; w < W; ++w) {
       beta[w] = 0;
       if (steps[w] != 0)
-        beta[w] = conclude_conjugate_gradient_step(
-            lanes, s, w, next_sq[w],
-            convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]});
+        beta[w] = conclude_conjugate_gradient_step(lanes, s, w, next_sq[w], this->limits_of(w));
     }
     for (int w = 0; w < W; ++w)
       if (runs_[w] && !lanes.running(w)) scalars_.store(v_, problem_[w], w);
   }
 
   lane_vectors residual_, direction_, product_;  // r = C − H U, p, H·p
-  // Each lane's convergence limits, fixed at its start.
-  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 // from a queue, their vectors interleaved element by element (AoSoA), ∇f = G·X − C for all W
 // lanes at once, and the problems' admission and retirement. The methods' lane blocks
 // (least_squares_lanes.cpp: explicit Runge–Kutta; optimizer_lanes.cpp: gd, momentum, nag, adam,
-// FIRE) build their steps on it.
+// FIRE; conjugate_gradient_lanes.cpp; lbfgs_lanes.cpp) build their steps on it.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -129,20 +129,24 @@ protected:
                                : part_register::load(target + part),
                            target + part);
   }
-  /// sums[w] = Σ_{e ∈ [first, end)} term(e, w) in every lane w, in the scalar order over e: a
-  /// register's part of the lanes at a time, its sums in that register across the elements.
+  /// sums[w] = Σ_{e ∈ [first, end)} term(e, w) in every lane w, in the scalar order over e: each
+  /// register's part of the lanes carries its sums in a register across the elements, the parts
+  /// side by side, so that their adds' latencies overlap where a part's sum is a chain of them.
   template <class Term>
   static void sum_over_elements(int first, int end, lane_values& sums, Term term) {
-    for (int part = 0; part < W; part += register_lanes) {
-      register_vector sum = {};
-      for (int e = first; e < end; ++e) {
+    constexpr int parts = W / register_lanes;
+    register_vector sum[parts] = {};
+    for (int e = first; e < end; ++e)
+#pragma GCC unroll 4
+      for (int part = 0; part < parts; ++part) {
         Real terms[register_lanes];
 #pragma omp simd
-        for (int w = 0; w < register_lanes; ++w) terms[w] = term(e, part + w);
-        sum += part_register::load(terms);
+        for (int w = 0; w < register_lanes; ++w) terms[w] = term(e, part * register_lanes + w);
+        sum[part] += part_register::load(terms);
       }
-      part_register::store(sum, sums + part);
-    }
+#pragma GCC unroll 4
+    for (int part = 0; part < parts; ++part)
+      part_register::store(sum[part], sums + part * register_lanes);
   }
 
   static Real* at(lane_vectors& vector, int element) {
@@ -190,14 +194,35 @@ protected:
   void curvature_product(const Real* point, Real* out) { multiply<false>(point, out); }
 
   /// ‖∇f‖ of every lane into norms[0 … W − 1], from the gradient slot, as frobenius_norm sums it.
-  void gradient_norms(Real* norms) const {
+  void gradient_norms(Real* norms) const { norms_of(gradient_, norms); }
+
+  /// The Frobenius norm of every lane's `vector` into norms[0 … W − 1], as frobenius_norm sums it.
+  void norms_of(const lane_vectors& vector, Real* norms) const {
     lane_values sums;
     sum_over_elements(0, len_, sums, [&](int e, int w) {
-      const Real gradient = gradient_[std::size_t(e) * W + w];
-      return gradient * gradient;
+      const Real value = vector[std::size_t(e) * W + w];
+      return value * value;
     });
 #pragma omp simd
     for (int w = 0; w < W; ++w) norms[w] = std::sqrt(sums[w]);
+  }
+
+  /// Fixes lane w's convergence limits from its problem's scalars on the engine, once ‖∇f(u0)‖
+  /// is among them.
+  void fix_limits(int w) {
+    const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
+    gradient_limit_[w] = limits.gradient;
+    velocity_limit_[w] = limits.velocity;
+  }
+
+  /// Lane w takes its started problem's scalars from the engine, and the limits they fix.
+  void take_started(int w) {
+    scalars_.load(v_, problem_[w], w);
+    fix_limits(w);
+  }
+
+  convergence_limits<Real> limits_of(int w) const {
+    return convergence_limits<Real>{gradient_limit_[w], velocity_limit_[w]};
   }
 
   const lockstep_view<Real> v_;
@@ -211,6 +236,8 @@ protected:
   bool runs_[W];               // whether each lane runs the step being taken (open_step)
   lane_scalars<Real, W> scalars_;
   const lockstep_view<Real> lanes_;  // scalars_ as problems 0 … W − 1
+  // Each lane's convergence limits, fixed once its problem's ‖∇f(u0)‖ is known (fix_limits).
+  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
 
 private:
   /// Whether the stopped lanes hand back their answers and the idle ones take new problems before

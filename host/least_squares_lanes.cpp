@@ -19,6 +19,7 @@ class runge_kutta_lanes : public lane_problems<Real> {
   using base::evaluate;
   using base::gradient_;
   using base::gradient_at_state_;
+  using base::gradient_limit_;
   using base::lanes_;
   using base::len_;
   using base::n_;
@@ -33,6 +34,7 @@ class runge_kutta_lanes : public lane_problems<Real> {
   using base::state_len_;
   using base::sum_over_elements;
   using base::v_;
+  using base::velocity_limit_;
   using base::W;
   using typename base::lane_values;
   using typename base::lane_vectors;
@@ -103,11 +105,8 @@ private:
     }
     for (int w = 0; w < W; ++w) {
       if (!opening_[w]) continue;
-      scalars_.load(v_, problem_[w], w);
+      this->take_started(w);
       memory_power_[w] = control_power(lanes_.pi_error_memory[w], s_.pi_exponent_memory);
-      const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
-      gradient_limit_[w] = limits.gradient;
-      velocity_limit_[w] = limits.velocity;
     }
   }
 
@@ -358,10 +357,8 @@ private:
   }
 
   lane_vectors stage_input_, work_;
-  // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run, and its
-  // convergence limits, fixed once ‖∇f(u0)‖ is known.
+  // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
-  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
   alignas(W * sizeof(Real)) lane_values memory_power_ = {};
   const Real initial_memory_power_ = control_power(s_.pi_memory_initial, s_.pi_exponent_memory);

@@ -19,11 +19,16 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
                                         const std::function<bool()>& should_stop);
 
 /// The optimisers' part of it (gd, momentum, nag, adam, FIRE, FIRE 2.0; optimizer_lanes.cpp; cg by
-/// run_conjugate_gradient_in_lanes).
+/// run_conjugate_gradient_in_lanes, lbfgs by run_lbfgs_in_lanes).
 template <class Real>
 std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
                                     const step_settings<Real>& settings,
                                     const std::function<bool()>& should_stop);
+
+/// L-BFGS's part of it (lbfgs_lanes.cpp).
+template <class Real>
+std::int64_t run_lbfgs_in_lanes(const lockstep_view<Real>& v, const step_settings<Real>& settings,
+                                const std::function<bool()>& should_stop);
 
 /// Conjugate gradients' part of it (conjugate_gradient_lanes.cpp).
 template <class Real>

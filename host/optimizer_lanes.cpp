@@ -54,6 +54,7 @@ class optimizer_lanes : public lane_problems<Real> {
   using base::at;
   using base::gradient_;
   using base::gradient_at_state_;
+  using base::gradient_limit_;
   using base::lanes_;
   using base::len_;
   using base::problem_;
@@ -64,6 +65,7 @@ class optimizer_lanes : public lane_problems<Real> {
   using base::state_;
   using base::sum_over_elements;
   using base::v_;
+  using base::velocity_limit_;
   using base::W;
   using typename base::lane_values;
   using typename base::lane_vectors;
@@ -153,9 +155,7 @@ private:
       // The first evaluation's norm is ‖∇f(u0)‖, which fixes the convergence limits.
       if (runs_[w] && lanes_.accepted[w] + lanes_.rejected[w] == 0) {
         v_.gradient_norm_initial[problem_[w]] = norm[w];
-        const convergence_limits<Real> limits = convergence_limits_of(v_, problem_[w]);
-        gradient_limit_[w] = limits.gradient;
-        velocity_limit_[w] = limits.velocity;
+        this->fix_limits(w);
       }
     }
     lane_values steps;  // 1 where a running lane takes its step
@@ -322,11 +322,10 @@ private:
   lane_vectors velocity_, first_moment_, second_moment_, ahead_, kicked_;
   adam_correction_table<Real> corrections_;
   // Each lane's learning rate (FIRE: dt0), momentum and adam's β1, β2 and ε, fixed once
-  // resolve_parameters has run, and its convergence limits, fixed at its first evaluation.
+  // resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};
   alignas(W * sizeof(Real)) lane_values first_decay_of_ = {}, second_decay_of_ = {},
                                         epsilon_of_ = {};
-  alignas(W * sizeof(Real)) lane_values gradient_limit_ = {}, velocity_limit_ = {};
 };
 
 }  // namespace
@@ -344,6 +343,8 @@ std::int64_t run_optimizer_in_lanes(const lockstep_view<Real>& v,
       return run_lane_blocks<optimizer_lanes<Real, method::adam>>(v, settings, should_stop);
     case method::cg:
       return run_conjugate_gradient_in_lanes(v, settings, should_stop);
+    case method::lbfgs:
+      return run_lbfgs_in_lanes(v, settings, should_stop);
     case method::fire:
       return run_lane_blocks<optimizer_lanes<Real, method::fire>>(v, settings, should_stop);
     case method::fire2:

@@ -1,8 +1,9 @@
 // The least-squares fused path on the CPU runs explicit Runge–Kutta methods and the optimisers gd,
-// momentum, nag, adam, FIRE and cg in lanes of problems (host/least_squares_lanes.cpp,
-// host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp): each lane's arithmetic must be the
-// per-problem code's, so that the fused and lockstep paths keep the same bits. Batches of 37 (not a
-// multiple of any lane width) whose members stop in every way, at different steps.
+// momentum, nag, adam, FIRE, cg and L-BFGS in lanes of problems (host/least_squares_lanes.cpp,
+// host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp, host/lbfgs_lanes.cpp): each lane's
+// arithmetic must be the per-problem code's, so that the fused and lockstep paths keep the same
+// bits. Batches of 37 (not a multiple of any lane width) whose members stop in every way, at
+// different steps.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -40,9 +41,9 @@ std::vector<double> member_steps() {
 }
 
 /// Solves the same batch on both paths with `options` and expects the same bits; returns the
-/// statuses the members ended with.
+/// fused path's result.
 template <class Real>
-std::set<status> expect_lanes_match_lockstep(solve_options options) {
+solve_result<Real> lanes_result_matching_lockstep(solve_options options) {
   random_spec spec;
   spec.batch_size = members;
   spec.seed = 5;
@@ -51,7 +52,6 @@ std::set<status> expect_lanes_match_lockstep(solve_options options) {
   options.backend = backend_kind::cpu;
   options.max_steps = 300;
   if (!options.rtol_grad.is_set()) options.rtol_grad = 1e-5;
-  std::set<status> seen;
   options.path = execution_path::lockstep;
   const auto lockstep = solve(batch, options);
   options.path = execution_path::fused;
@@ -66,8 +66,14 @@ std::set<status> expect_lanes_match_lockstep(solve_options options) {
   std::int64_t evaluations = 0;
   for (std::int64_t count : fused.gradient_evaluations) evaluations += count;
   EXPECT_GE(fused.summary.products_issued, evaluations);
-  seen.insert(fused.outcome.begin(), fused.outcome.end());
-  return seen;
+  return fused;
+}
+
+/// lanes_result_matching_lockstep's statuses: those the members ended with.
+template <class Real>
+std::set<status> expect_lanes_match_lockstep(const solve_options& options) {
+  const solve_result<Real> fused = lanes_result_matching_lockstep<Real>(options);
+  return std::set<status>(fused.outcome.begin(), fused.outcome.end());
 }
 
 template <class Real>
@@ -221,6 +227,33 @@ TEST(FusedLanes, ConjugateGradientsKeepTheSameBitsAsLockstep) {
     EXPECT_EQ(seen, (std::set<status>{status::converged, status::stalled}));
 }
 
+// L-BFGS, each member with its own learning rate (its first and restarting directions −lr·∇f)
+// and gradient test: rates far too large are rejected and halved before a first move, and the
+// members that test for an exact zero go on, the two-loop recursion over all m pairs, until the
+// step underflows.
+TEST(FusedLanes, LbfgsKeepsTheSameBitsAsLockstep) {
+  solve_options options;
+  options.method = method::lbfgs;
+  std::vector<double> rate = member_steps(), gtol, rtol_grad;
+  for (int i = 4; i < members; i += 9) rate[i] = 1e6;
+  for (int i = 0; i < members; ++i) {
+    gtol.push_back(i % 4 == 0 ? 1e6 : 0.0);
+    rtol_grad.push_back(i % 4 == 1 ? 0.0 : std::pow(10.0, -1 - i % 9));
+  }
+  options.dt = rate;
+  options.gtol = gtol;
+  options.rtol_grad = rtol_grad;
+  const auto expect_every_path_taken = [](const auto& fused) {
+    const std::set<status> seen(fused.outcome.begin(), fused.outcome.end());
+    EXPECT_EQ(seen, (std::set<status>{status::converged, status::step_underflow}));
+    EXPECT_GT(*std::max_element(fused.rejected_steps.begin(), fused.rejected_steps.end()), 10);
+    EXPECT_GT(*std::max_element(fused.accepted_steps.begin(), fused.accepted_steps.end()),
+              2 * lbfgs_memory);
+  };
+  expect_every_path_taken(lanes_result_matching_lockstep<double>(options));
+  expect_every_path_taken(lanes_result_matching_lockstep<float>(options));
+}
+
 // path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
 // every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
 TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
@@ -244,8 +277,10 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::adam), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::cg), execution_path::fused);
   EXPECT_EQ(path_for(129, method::cg), execution_path::lockstep);
-  EXPECT_EQ(path_for(32, method::lbfgs), execution_path::fused);
-  EXPECT_EQ(path_for(33, method::lbfgs), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::lbfgs), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::lbfgs), execution_path::lockstep);
+  EXPECT_EQ(path_for(32, method::rkcd), execution_path::fused);
+  EXPECT_EQ(path_for(33, method::rkcd), execution_path::lockstep);
 }
 
 }  // namespace

@@ -15,6 +15,25 @@
 /// then the pairs s_j, y_j (2 + 2j, 3 + 2j).
 namespace gradflow::detail {
 
+/// L-BFGS's scalars at its start from ∇f(U0), whose norm is `norm`: the first trial at α = 1,
+/// and the test there.
+template <class Real>
+GRADFLOW_HD void start_lbfgs_scalars(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                     std::int64_t i, Real norm) {
+  v.gradient_evaluations[i] = 1;
+  v.gradient_norm_initial[i] = norm;
+  if (s.descent_by_value) v.accepted_value[i] = v.value[i];
+  v.dt[i] = 1;
+  test_new_point(v, s, i, norm, Real(0));
+}
+
+/// L-BFGS's element of the direction −lr·g: its first, and its restart where the two-loop
+/// recursion lost descent.
+template <class Real>
+GRADFLOW_HD Real lbfgs_restart_element(Real rate, Real gradient) {
+  return -rate * gradient;
+}
+
 /// L-BFGS from ∇f(U0): the first direction −lr·∇f(U0), tried at α = 1.
 template <class Real>
 GRADFLOW_HD void start_lbfgs(const lockstep_view<Real>& v, const step_settings<Real>& s,
@@ -23,16 +42,11 @@ GRADFLOW_HD void start_lbfgs(const lockstep_view<Real>& v, const step_settings<R
   const Real* gradient = v.gradient_of(i);
   Real* direction = v.work_of(0, i);
   Real* accepted_gradient = v.work_of(1, i);
-  const Real norm = frobenius_norm(gradient, len);
-  v.gradient_evaluations[i] = 1;
-  v.gradient_norm_initial[i] = norm;
   for (int e = 0; e < len; ++e) {
     accepted_gradient[e] = gradient[e];
-    direction[e] = -v.parameter_of(i, step) * gradient[e];
+    direction[e] = lbfgs_restart_element(v.parameter_of(i, step), gradient[e]);
   }
-  if (s.descent_by_value) v.accepted_value[i] = v.value[i];
-  v.dt[i] = 1;
-  test_new_point(v, s, i, norm, Real(0));
+  start_lbfgs_scalars(v, s, i, frobenius_norm(gradient, len));
 }
 
 /// An optimiser's scalars before its first iteration: t = 0, no evaluation yet, dt = lr; FIRE's
@@ -171,10 +185,50 @@ GRADFLOW_HD void lbfgs_direction(const lockstep_view<Real>& v, std::int64_t i) {
   for (int e = 0; e < len; ++e) direction[e] = -direction[e];
 }
 
-/// One L-BFGS evaluation at the trial point U + αd: the trial is accepted when f fell by at least
-/// 10⁻⁴·α·∇f(U)ᵀd (Armijo; f from the model, or for a quadratic its exact change α/2·(∇f(U) +
-/// ∇f(trial))ᵀd), adding the pair (αd, Δ∇f) and a new direction, else α is halved (a rejected
-/// step).
+/// f's change from U to the trial U + αd of a quadratic, exact: α/2·(∇f(U) + ∇f(trial))ᵀd, from
+/// the slopes ∇f(U)ᵀd (`slope`) and ∇f(trial)ᵀd (`trial_slope`).
+template <class Real>
+GRADFLOW_HD Real quadratic_change(Real alpha, Real slope, Real trial_slope) {
+  return alpha / 2 * (slope + trial_slope);
+}
+
+/// Whether L-BFGS accepts its trial at α: f fell by at least 10⁻⁴·α·∇f(U)ᵀd (Armijo), and the
+/// change and ‖∇f(trial)‖ (`norm`) are finite.
+template <class Real>
+GRADFLOW_HD bool lbfgs_accepts(Real change, Real norm, Real alpha, Real slope) {
+  return std::isfinite(change) && std::isfinite(norm) && change <= Real(1e-4) * alpha * slope;
+}
+
+/// An accepted L-BFGS trial's counters, t and test (within `limits`, convergence_limits_of(v,
+/// i)); false where the problem stops there.
+template <class Real>
+GRADFLOW_HD bool count_lbfgs_acceptance(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                        std::int64_t i, Real alpha, Real norm,
+                                        convergence_limits<Real> limits) {
+  if (s.descent_by_value) v.accepted_value[i] = v.value[i];
+  v.accepted[i] += 1;
+  v.time[i] += alpha;
+  return test_new_point_within(v, s, i, norm, Real(0), limits);
+}
+
+/// A rejected L-BFGS trial: α halves, and the step underflows once the halved step's reach
+/// α·‖d‖ no longer moves U (‖U‖ = `state_norm`, ‖d‖ = `direction_norm`); false where it does.
+template <class Real>
+GRADFLOW_HD bool count_lbfgs_rejection(const lockstep_view<Real>& v, std::int64_t i,
+                                       Real direction_norm, Real state_norm) {
+  v.rejected[i] += 1;
+  v.dt[i] = v.dt[i] / 2;
+  const Real reach = v.dt[i] * direction_norm;
+  if (!(reach > std::numeric_limits<Real>::epsilon() * (state_norm > 1 ? state_norm : Real(1)))) {
+    set_outcome(v, i, status::step_underflow);
+    return false;
+  }
+  return true;
+}
+
+/// One L-BFGS evaluation at the trial point U + αd: the trial is accepted when lbfgs_accepts (f
+/// from the model, or for a quadratic its exact change), adding the pair (αd, Δ∇f) and a new
+/// direction, else α is halved (a rejected step).
 template <class Real>
 GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                             std::int64_t i) {
@@ -189,8 +243,8 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
   const Real slope = dot(accepted_gradient, direction, len);
   const Real change = s.descent_by_value
                           ? v.value[i] - v.accepted_value[i]
-                          : alpha / 2 * (slope + dot(trial_gradient, direction, len));
-  if (std::isfinite(change) && std::isfinite(norm) && change <= Real(1e-4) * alpha * slope) {
+                          : quadratic_change(alpha, slope, dot(trial_gradient, direction, len));
+  if (lbfgs_accepts(change, norm, alpha, slope)) {
     const int pair = int(v.accepted[i] % lbfgs_memory);
     Real* step_taken = v.work_of(2 + 2 * pair, i);
     Real* gradient_change = v.work_of(3 + 2 * pair, i);
@@ -200,23 +254,14 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
       u[e] += step_taken[e];
       accepted_gradient[e] = trial_gradient[e];
     }
-    if (s.descent_by_value) v.accepted_value[i] = v.value[i];
-    v.accepted[i] += 1;
-    v.time[i] += alpha;
-    if (!test_new_point(v, s, i, norm, Real(0))) return;
+    if (!count_lbfgs_acceptance(v, s, i, alpha, norm, convergence_limits_of(v, i))) return;
     lbfgs_direction(v, i);
     if (!(dot(accepted_gradient, direction, len) < 0))  // lost descent: restart from −lr·∇f
-      for (int e = 0; e < len; ++e) direction[e] = -v.parameter_of(i, step) * accepted_gradient[e];
+      for (int e = 0; e < len; ++e)
+        direction[e] = lbfgs_restart_element(v.parameter_of(i, step), accepted_gradient[e]);
     v.dt[i] = 1;
-  } else {
-    v.rejected[i] += 1;
-    v.dt[i] = alpha / 2;
-    const Real reach = v.dt[i] * frobenius_norm(direction, len);
-    const Real size = frobenius_norm(u, len);
-    if (!(reach > std::numeric_limits<Real>::epsilon() * (size > 1 ? size : Real(1)))) {
-      set_outcome(v, i, status::step_underflow);
-      return;
-    }
+  } else if (!count_lbfgs_rejection(v, i, frobenius_norm(direction, len), frobenius_norm(u, len))) {
+    return;
   }
   test_step_budget(v, s, i);
 }
