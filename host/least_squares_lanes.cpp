@@ -20,6 +20,7 @@ class runge_kutta_lanes : public lane_problems<Real> {
   using base::gradient_;
   using base::gradient_at_state_;
   using base::gradient_limit_;
+  using base::k_;
   using base::lanes_;
   using base::len_;
   using base::n_;
@@ -48,7 +49,8 @@ public:
   runge_kutta_lanes(const lockstep_view<Real>& v, const step_settings<Real>& s)
       : base(v, s),
         stage_input_(std::size_t(state_len_) * W),
-        work_(std::size_t(Stages) * state_len_ * W) {}
+        work_(std::size_t(Stages) * state_len_ * W),
+        factor_(Flow == dynamics::newton ? std::size_t(n_) * n_ * W : 0) {}
 
   /// lane_problems::solve_with: a new problem's start of the sequence (begin), then steps.
   std::int64_t solve(problem_queue& queue) {
@@ -65,13 +67,16 @@ private:
     return work_.data() + (std::size_t(stage) * state_len_ + element) * W;
   }
 
-  /// lane_problems::admit, keeping each lane's hyperparameters the passes read.
+  /// lane_problems::admit, keeping each lane's hyperparameters the passes read (Newton: and the
+  /// Cholesky factor of G that admission formed).
   bool admit(problem_queue& queue) {
     return base::admit(queue, [&](int w, std::int64_t i) {
       damping_of_[w] = v_.parameter_of(i, damping);
       inverse_mass_of_[w] = v_.parameter_of(i, inverse_mass);
       atol_of_[w] = v_.parameter_of(i, atol);
       rtol_of_[w] = v_.parameter_of(i, rtol);
+      if constexpr (Flow == dynamics::newton)
+        for (int e = 0; e < n_ * n_; ++e) factor_[std::size_t(e) * W + w] = v_.factor_of(i)[e];
     });
   }
 
@@ -169,7 +174,37 @@ private:
         if constexpr (second_order) k_v[w] = rate.v;
       }
     }
+    if constexpr (Flow == dynamics::newton) solve_with_factor(output);
     if constexpr (RecordsNorm) this->gradient_norms(lanes_.trial_gradient_norm);
+  }
+
+  /// Newton: K_u = −H⁻¹g from the −g that rhs formed, column by column, cholesky_solve's
+  /// substitutions (L y = x, then Lᵀ x = y) in its order, with each lane's factor of G.
+  void solve_with_factor(int output) {
+    const auto factor = [&](int row, int column) { return at(factor_, row + column * n_); };
+    for (int c = 0; c < k_; ++c) {
+      const auto x = [&](int row) { return work(output, row * k_ + c); };
+      const auto substitute = [&](int r, int p, const Real* l) {  // x_r −= l·x_p
+        Real* value = x(r);
+        const Real* known = x(p);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) value[w] -= l[w] * known[w];
+      };
+      const auto divide = [&](int r) {
+        Real* value = x(r);
+        const Real* diagonal = factor(r, r);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) value[w] /= diagonal[w];
+      };
+      for (int r = 0; r < n_; ++r) {
+        for (int p = 0; p < r; ++p) substitute(r, p, factor(r, p));
+        divide(r);
+      }
+      for (int r = n_ - 1; r >= 0; --r) {
+        for (int p = r + 1; p < n_; ++p) substitute(r, p, factor(p, r));
+        divide(r);
+      }
+    }
   }
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
@@ -357,6 +392,7 @@ private:
   }
 
   lane_vectors stage_input_, work_;
+  lane_vectors factor_;  // Newton: each lane's Cholesky factor of G, element-major
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
@@ -392,8 +428,9 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
       return run_lanes_of<Real, dynamics::heavy_ball>(v, settings, should_stop);
     case dynamics::nesterov:
       return run_lanes_of<Real, dynamics::nesterov>(v, settings, should_stop);
-    case dynamics::gradient:
     case dynamics::newton:
+      return run_lanes_of<Real, dynamics::newton>(v, settings, should_stop);
+    case dynamics::gradient:
       break;
   }
   return run_lanes_of<Real, dynamics::gradient>(v, settings, should_stop);

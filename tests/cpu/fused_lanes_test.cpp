@@ -140,6 +140,8 @@ const lane_case cases[] = {
     {method::rk4, dynamics::heavy_ball, step_control::method_default, INFINITY},
     {method::tsit5, dynamics::nesterov, step_control::method_default, INFINITY},
     {method::rk4, dynamics::nesterov, step_control::method_default, INFINITY},
+    {method::tsit5, dynamics::newton, step_control::method_default, INFINITY},
+    {method::rk4, dynamics::newton, step_control::method_default, INFINITY},
 };
 
 TEST(FusedLanes, SameBitsAsLockstepForEveryTableauAndDynamicsInDoublePrecision) {
