@@ -213,14 +213,21 @@ void compaction(benchmark::State& state, backend_kind backend, compaction_case w
   timed_solve(state, batch, options);
 }
 
+/// A method of the flow-versus-baseline family: its dynamics, and its step control.
+struct seed_case {
+  method m;
+  dynamics d;
+  step_control control = step_control::method_default;
+};
+
 /// Flow versus baselines on the seed problem, each to ‖∇f‖ ≤ 1e-10 (time to the same accuracy).
-void seed_method(benchmark::State& state, backend_kind backend, method m, dynamics d,
-                 std::int64_t count) {
+void seed_method(benchmark::State& state, backend_kind backend, seed_case c, std::int64_t count) {
   const auto batch = seed_batch<double>(count);
   solve_options options;
   options.backend = backend;
-  options.method = m;
-  options.dynamics = d;
+  options.method = c.m;
+  options.dynamics = c.d;
+  options.control = c.control;
   options.rtol = 1e-12;
   options.atol = 1e-14;
   options.gtol = 1e-10;
@@ -367,15 +374,22 @@ void register_cases() {
     }
 
     const std::int64_t method_batch = short_run ? 200 : gpu ? 1000000 : 10000;
-    const std::vector<std::pair<method, dynamics>> flows_and_baselines = {
-        {method::tsit5, dynamics::gradient}, {method::tsit5, dynamics::heavy_ball},
-        {method::tsit5, dynamics::newton},   {method::gd, dynamics::gradient},
-        {method::nag, dynamics::gradient},   {method::fire, dynamics::gradient},
-        {method::lbfgs, dynamics::gradient}, {method::cg, dynamics::gradient},
+    const std::vector<seed_case> flows_and_baselines = {
+        {method::tsit5, dynamics::gradient},
+        {method::tsit5, dynamics::heavy_ball},
+        {method::tsit5, dynamics::newton},
+        {method::euler, dynamics::gradient, step_control::descent},
+        {method::gd, dynamics::gradient},
+        {method::nag, dynamics::gradient},
+        {method::fire, dynamics::gradient},
+        {method::lbfgs, dynamics::gradient},
+        {method::cg, dynamics::gradient},
         {method::direct, dynamics::gradient}};
-    for (auto [m, d] : flows_and_baselines) {
-      add("method/" + on + "/" + std::string(to_string(m)) + "_" + std::string(to_string(d)),
-          [=](benchmark::State& s) { seed_method(s, backend, m, d, method_batch); });
+    for (const seed_case& c : flows_and_baselines) {
+      const std::string control = c.control == step_control::descent ? "_descent" : "";
+      add("method/" + on + "/" + std::string(to_string(c.m)) + "_" + std::string(to_string(c.d)) +
+              control,
+          [=](benchmark::State& s) { seed_method(s, backend, c, method_batch); });
     }
 
     const std::int64_t objective_batch_size = short_run ? 200 : gpu ? 1000000 : 2000;

@@ -318,11 +318,26 @@ private:
       const Real velocity = at(stage_input_, e)[w];
       return velocity * velocity;
     });
+    // Descent control (gradient flow: the state is u alone): the trapezoid rule's sums, from
+    // y, y_new, K_0 = −∇f(y) and the last stage's ∇f(y_new).
+    lane_values change = {}, scale = {};
+    if (s_.descent) {
+      sum_over_elements(0, len_, change, [&](int e, int w) {
+        return descent_change_term(at(state_, e)[w], at(stage_input_, e)[w], work(0, e)[w],
+                                   at(gradient_, e)[w]);
+      });
+      sum_over_elements(0, len_, scale, [&](int e, int w) {
+        return descent_scale_term(at(state_, e)[w], at(stage_input_, e)[w], work(0, e)[w],
+                                  at(gradient_, e)[w]);
+      });
+    }
     lane_values accepts;  // 1 where a running lane's step stands
-    if (s_.adaptive)
-      conclude<true>(error_sq, velocity_sq, accepts);
+    if (s_.descent)
+      conclude<step_control::descent>(error_sq, velocity_sq, change, scale, accepts);
+    else if (s_.adaptive)
+      conclude<step_control::error_control>(error_sq, velocity_sq, change, scale, accepts);
     else
-      conclude<false>(error_sq, velocity_sq, accepts);
+      conclude<step_control::fixed>(error_sq, velocity_sq, change, scale, accepts);
     for (int e = 0; e < state_len_; ++e) {
       replace_where(accepts, at(stage_input_, e), at(state_, e));
       replace_where(accepts, work(Stages - 1, e), work(0, e));
@@ -332,24 +347,28 @@ private:
   }
 
   /// Each lane's decision — PI control on its EEst (from `error_sq`, the sum of its weighted errors
-  /// squared), or a fixed step, which stands — and conclude_step (the velocity's norm from
-  /// `velocity_sq`), for every lane at once: the view of the lanes and the settings are local
-  /// copies, so that the compiler keeps what the step control reads of them in registers instead
-  /// of loading it under each lane's mask, and vectorises the lot (flatten: conclude_step_within
-  /// is inlined into the loop). `accepts`: 1 where a running lane's step stands. The problems that
-  /// stopped in this step take their scalars back to the engine. One logarithm of EEst gives both
-  /// of its powers: EEst^β1 for this step, EEst^β2 for the next, should EEst become the memory.
-  template <bool Adaptive>
+  /// squared), descent control on the trapezoid rule's sums (`change`, `scale`), or a fixed step,
+  /// which stands — and conclude_step (the velocity's norm from `velocity_sq`), for every lane at
+  /// once: the view of the lanes and the settings are local copies, so that the compiler keeps
+  /// what the step control reads of them in registers instead of loading it under each lane's
+  /// mask, and vectorises the lot (flatten: conclude_step_within is inlined into the loop).
+  /// `accepts`: 1 where a running lane's step stands. The problems that stopped in this step take
+  /// their scalars back to the engine. One logarithm of EEst gives both of its powers: EEst^β1 for
+  /// this step, EEst^β2 for the next, should EEst become the memory.
+  template <step_control Control>
   [[gnu::flatten, gnu::noinline]] void conclude(const lane_values& error_sq,
                                                 const lane_values& velocity_sq,
+                                                const lane_values& change, const lane_values& scale,
                                                 lane_values& accepts) {
+    constexpr bool Adaptive = Control == step_control::error_control;
     const lockstep_view<Real> lanes = lanes_;
     step_settings<Real> s = s_;
     const Real initial_memory_power = initial_memory_power_;
     // What runs_in_lanes and the caller know, as constants: a flag tested in every lane stops the
     // vectoriser.
     s.adaptive = Adaptive;
-    s.descent = false;
+    s.descent = Control == step_control::descent;
+    s.linearly_implicit = false;
     // Local copies of the lanes' cached memory powers too: the loop below vectorises only on
     // locals.
     lane_values estimate, error_power, estimate_memory_power, memory_power;
@@ -367,9 +386,13 @@ private:
 #pragma omp simd
     for (int w = 0; w < W; ++w) {
       Real next_dt = lanes.dt[w];
-      const bool accept =
-          !Adaptive || error_control_from(lanes, s, w, estimate[w], error_power[w], memory_power[w],
-                                          lanes.dt_step[w], next_dt);
+      bool accept = true;
+      if constexpr (Control == step_control::descent)
+        accept = trapezoid_decision(s, change[w], scale[w], lanes.dt_step[w],
+                                    lanes.gradient_norm[w], lanes.trial_gradient_norm[w], next_dt);
+      if constexpr (Adaptive)
+        accept = error_control_from(lanes, s, w, estimate[w], error_power[w], memory_power[w],
+                                    lanes.dt_step[w], next_dt);
       accepts[w] = accept;
       if constexpr (Adaptive) {
         // control_power of the memory error_control_from left: EEst, the floor, or unchanged.

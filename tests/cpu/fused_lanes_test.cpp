@@ -1,9 +1,9 @@
-// The least-squares fused path on the CPU runs explicit Runge–Kutta methods and the optimisers gd,
-// momentum, nag, adam, FIRE, cg and L-BFGS in lanes of problems (host/least_squares_lanes.cpp,
-// host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp, host/lbfgs_lanes.cpp): each lane's
-// arithmetic must be the per-problem code's, so that the fused and lockstep paths keep the same
-// bits. Batches of 37 (not a multiple of any lane width) whose members stop in every way, at
-// different steps.
+// The least-squares fused path on the CPU runs explicit Runge–Kutta methods (descent control
+// included) and the optimisers gd, momentum, nag, adam, FIRE, cg and L-BFGS in lanes of problems
+// (host/least_squares_lanes.cpp, host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp,
+// host/lbfgs_lanes.cpp): each lane's arithmetic must be the per-problem code's, so that the fused
+// and lockstep paths keep the same bits. Batches of 37 (not a multiple of any lane width) whose
+// members stop in every way, at different steps.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -142,6 +142,7 @@ const lane_case cases[] = {
     {method::rk4, dynamics::nesterov, step_control::method_default, INFINITY},
     {method::tsit5, dynamics::newton, step_control::method_default, INFINITY},
     {method::rk4, dynamics::newton, step_control::method_default, INFINITY},
+    {method::bs3, dynamics::gradient, step_control::descent, INFINITY},
 };
 
 TEST(FusedLanes, SameBitsAsLockstepForEveryTableauAndDynamicsInDoublePrecision) {
@@ -256,10 +257,39 @@ TEST(FusedLanes, LbfgsKeepsTheSameBitsAsLockstep) {
   expect_every_path_taken(lanes_result_matching_lockstep<float>(options));
 }
 
+// Descent control on gradient flow, each member from its own first step: every ninth's, far
+// beyond stability, is rejected and halved until f falls, and the others' steps must grow as ‖∇f‖
+// falls for the members to converge within the steps they have. Every fourth member has no
+// gradient test and goes on at the minimum, where rising f halves its step until some fall below
+// dt_min (step_underflow).
+TEST(FusedLanes, DescentControlKeepsTheSameBitsAsLockstep) {
+  std::set<status> seen;
+  for (method m : {method::euler, method::tsit5}) {
+    SCOPED_TRACE(to_string(m));
+    solve_options options;
+    options.method = m;
+    options.control = step_control::descent;
+    options.dt = member_steps();
+    options.dt_min = 1e-3;
+    std::vector<double> rtol_grad;
+    for (int i = 0; i < members; ++i) rtol_grad.push_back(i % 4 == 1 ? 0.0 : 1e-5);
+    options.rtol_grad = rtol_grad;
+    const auto expect_rejections_and_convergence = [&seen](const auto& fused) {
+      seen.insert(fused.outcome.begin(), fused.outcome.end());
+      EXPECT_GT(*std::max_element(fused.rejected_steps.begin(), fused.rejected_steps.end()), 3);
+      EXPECT_GT(std::count(fused.outcome.begin(), fused.outcome.end(), status::converged),
+                members / 2);
+    };
+    expect_rejections_and_convergence(lanes_result_matching_lockstep<double>(options));
+    expect_rejections_and_convergence(lanes_result_matching_lockstep<float>(options));
+  }
+  EXPECT_EQ(seen, (std::set<status>{status::converged, status::max_steps, status::step_underflow}));
+}
+
 // path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
 // every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
 TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
-  const auto path_for = [](int n, method m) {
+  const auto path_for = [](int n, method m, step_control control = step_control::method_default) {
     random_spec spec;
     spec.rows = n + 8;
     spec.unknowns = n;
@@ -268,6 +298,7 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
     solve_options options;
     options.backend = backend_kind::cpu;
     options.method = m;
+    options.control = control;
     options.max_steps = 2;
     return solve(random_least_squares<double>(spec), options).summary.path;
   };
@@ -281,6 +312,8 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::cg), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::lbfgs), execution_path::fused);
   EXPECT_EQ(path_for(129, method::lbfgs), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::euler, step_control::descent), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::euler, step_control::descent), execution_path::lockstep);
   EXPECT_EQ(path_for(32, method::rkcd), execution_path::fused);
   EXPECT_EQ(path_for(33, method::rkcd), execution_path::lockstep);
 }

@@ -199,10 +199,11 @@ struct step_settings {
     return evaluates_at == evaluation_point::search_direction || method == gradflow::method::lbfgs;
   }
   /// What the CPU's fused path runs in lanes of problems (host/least_squares_lanes.hpp): explicit
-  /// Runge–Kutta with PI control or a fixed step on gradient, Newton, heavy-ball or Nesterov
-  /// dynamics, with a tableau of 2, 4, 5 or 7 stages (Euler, Bogacki–Shampine, RK4, the seven-stage
-  /// pairs); the optimisers gd, momentum, nag, adam, FIRE, FIRE 2.0, cg, and L-BFGS where its
-  /// Armijo test uses the quadratic's exact change (the lanes hold no f).
+  /// Runge–Kutta with a tableau of 2, 4, 5 or 7 stages (Euler, Bogacki–Shampine, RK4, the
+  /// seven-stage pairs) under PI control or a fixed step on gradient, Newton, heavy-ball or
+  /// Nesterov dynamics, or under descent control where it compares the trapezoid rule's change
+  /// (the lanes hold no f); the optimisers gd, momentum, nag, adam, FIRE, FIRE 2.0, cg, and L-BFGS
+  /// where its Armijo test uses the quadratic's exact change (the lanes hold no f).
   GRADFLOW_HD bool runs_in_lanes() const {
     if (kind == method_kind::optimizer)
       return method == gradflow::method::gd || method == gradflow::method::momentum ||
@@ -211,7 +212,8 @@ struct step_settings {
              method == gradflow::method::cg ||
              (method == gradflow::method::lbfgs && !descent_by_value);
     const int stages = scheme.stage_count;
-    return kind == method_kind::runge_kutta && !linearly_implicit && !chebyshev && !descent &&
+    return kind == method_kind::runge_kutta && !linearly_implicit && !chebyshev &&
+           !(descent && descent_by_value) &&
            (stages == 2 || stages == 4 || stages == 5 || stages == 7);
   }
   /// Where an optimiser's evaluation reads its operand.
