@@ -379,6 +379,7 @@ void register_cases() {
         {method::tsit5, dynamics::heavy_ball},
         {method::tsit5, dynamics::newton},
         {method::euler, dynamics::gradient, step_control::descent},
+        {method::linearly_implicit, dynamics::gradient},
         {method::gd, dynamics::gradient},
         {method::nag, dynamics::gradient},
         {method::fire, dynamics::gradient},

@@ -2,8 +2,9 @@
 // What every lane block of the least-squares fused path on the CPU shares: W problems at a time
 // from a queue, their vectors interleaved element by element (AoSoA), ∇f = G·X − C for all W
 // lanes at once, and the problems' admission and retirement. The methods' lane blocks
-// (least_squares_lanes.cpp: explicit Runge–Kutta; optimizer_lanes.cpp: gd, momentum, nag, adam,
-// FIRE; conjugate_gradient_lanes.cpp; lbfgs_lanes.cpp) build their steps on it.
+// (least_squares_lanes.cpp: explicit Runge–Kutta and the linearly implicit Euler step;
+// optimizer_lanes.cpp: gd, momentum, nag, adam, FIRE; conjugate_gradient_lanes.cpp;
+// lbfgs_lanes.cpp) build their steps on it.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -168,7 +169,7 @@ protected:
       opening_[w] = live_[w] = admitted = true;
       problem_[w] = i;
       ++live_count_;
-      if (s_.needs_factor)
+      if (s_.needs_factor && !s_.linearly_implicit)  // run_sequence's: its factors come each step
         factor_problem(v_, i,
                        s_.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
       resolve_parameters(v_, s_, i);

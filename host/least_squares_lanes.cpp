@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "lane_problems.hpp"
@@ -9,17 +10,21 @@
 namespace gradflow::detail {
 namespace {
 
-/// An explicit Runge–Kutta method's lane block (lane_problems): the step control is ode_step.hpp's
-/// per-problem functions on the lanes' scalars. The dynamics and the tableau's stage count are
-/// template arguments: the loops over stages unroll.
-template <class Real, dynamics Flow, int Stages>
+/// An explicit Runge–Kutta method's lane block (lane_problems), or the linearly implicit Euler
+/// step's (`LinearlyImplicit`: Euler's tableau on gradient flow, its stage input by a solve with
+/// G + I/h): the step control is ode_step.hpp's per-problem functions on the lanes' scalars. The
+/// dynamics and the tableau's stage count are template arguments: the loops over stages unroll.
+template <class Real, dynamics Flow, int Stages, bool LinearlyImplicit>
 class runge_kutta_lanes : public lane_problems<Real> {
+  static_assert(!LinearlyImplicit || (Flow == dynamics::gradient && Stages == 2),
+                "the linearly implicit step is Euler's on gradient flow");
   using base = lane_problems<Real>;
   using base::at;
   using base::evaluate;
   using base::gradient_;
   using base::gradient_at_state_;
   using base::gradient_limit_;
+  using base::gram_;
   using base::k_;
   using base::lanes_;
   using base::len_;
@@ -50,7 +55,7 @@ public:
       : base(v, s),
         stage_input_(std::size_t(state_len_) * W),
         work_(std::size_t(Stages) * state_len_ * W),
-        factor_(Flow == dynamics::newton ? std::size_t(n_) * n_ * W : 0) {}
+        factor_(Flow == dynamics::newton || LinearlyImplicit ? std::size_t(n_) * n_ * W : 0) {}
 
   /// lane_problems::solve_with: a new problem's start of the sequence (begin), then steps.
   std::int64_t solve(problem_queue& queue) {
@@ -116,13 +121,14 @@ private:
   }
 
   /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll;
-  /// masked sums for every stage when any lane has a zero weight in any (see form_stage_input).
+  /// masked sums for every stage when any lane has a zero weight in any (see form_stage_input;
+  /// the linearly implicit stage has no weights).
   template <int... Preceding>
   void take_stages(std::integer_sequence<int, Preceding...>) {
-    if (has_zero_weight())
-      (take_stage<Preceding + 1, true>(), ...);
-    else
+    if (LinearlyImplicit || !has_zero_weight())
       (take_stage<Preceding + 1, false>(), ...);
+    else
+      (take_stage<Preceding + 1, true>(), ...);
   }
 
   /// Whether any lane's h·a_{stage,j} is zero in this step: one test of all the stages' weights
@@ -141,7 +147,10 @@ private:
 
   template <int Stage, bool Masked>
   void take_stage() {
-    form_stage_input<Stage, Masked>();
+    if constexpr (LinearlyImplicit)
+      form_implicit_stage_input();
+    else
+      form_stage_input<Stage, Masked>();
     evaluate(stage_input_.data());
     lane_values times;
     stage_times(Stage, lanes_.time, lanes_.dt_step, times);
@@ -174,16 +183,17 @@ private:
         if constexpr (second_order) k_v[w] = rate.v;
       }
     }
-    if constexpr (Flow == dynamics::newton) solve_with_factor(output);
+    if constexpr (Flow == dynamics::newton) solve_with_factor(work(output, 0));
     if constexpr (RecordsNorm) this->gradient_norms(lanes_.trial_gradient_norm);
   }
 
-  /// Newton: K_u = −H⁻¹g from the −g that rhs formed, column by column, cholesky_solve's
-  /// substitutions (L y = x, then Lᵀ x = y) in its order, with each lane's factor of G.
-  void solve_with_factor(int output) {
+  /// x ← (L Lᵀ)⁻¹x for each lane's n×k block `vector` and factor L (Newton: of G, making
+  /// K_u = −H⁻¹g from the −g that rhs formed; linearly implicit: of G + I/h), column by column,
+  /// cholesky_solve's substitutions (L y = x, then Lᵀ x = y) in its order.
+  void solve_with_factor(Real* vector) {
     const auto factor = [&](int row, int column) { return at(factor_, row + column * n_); };
     for (int c = 0; c < k_; ++c) {
-      const auto x = [&](int row) { return work(output, row * k_ + c); };
+      const auto x = [&](int row) { return vector + std::size_t(row * k_ + c) * W; };
       const auto substitute = [&](int r, int p, const Real* l) {  // x_r −= l·x_p
         Real* value = x(r);
         const Real* known = x(p);
@@ -205,6 +215,80 @@ private:
         divide(r);
       }
     }
+  }
+
+  /// form_implicit_stage_input: Y = y + (I/h + G)⁻¹K_0, by each running lane's factor of G + I/h
+  /// for this step.
+  void form_implicit_stage_input() {
+    factor_inverse_step();
+    for (int e = 0; e < len_; ++e) std::copy(work(0, e), work(0, e) + W, at(stage_input_, e));
+    solve_with_factor(stage_input_.data());
+    for (int e = 0; e < len_; ++e) {
+      Real* target = at(stage_input_, e);
+      const Real* y = at(state_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) target[w] += y[w];
+    }
+  }
+
+  /// factor_problem's factor of G + I/h for the step each running lane takes: cholesky_factor's
+  /// operations in its order (every entry's subtractions in the order of the textbook inner
+  /// products), across the lanes. A lane whose pivot fails its test (G singular beside 1/h)
+  /// takes factor_problem itself on the engine's copy of its problem, which halves its step
+  /// until a factor exists or ends the problem as diverged (then the lane sits the step out).
+  void factor_inverse_step() {
+    const auto factor = [&](int row, int column) { return at(factor_, row + column * n_); };
+    lane_values inverse_step;
+#pragma omp simd
+    for (int w = 0; w < W; ++w) inverse_step[w] = 1 / lanes_.dt_step[w];
+    std::copy(gram_.begin(), gram_.end(), factor_.begin());
+    for (int d = 0; d < n_; ++d) {
+      Real* diagonal = factor(d, d);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) diagonal[w] += inverse_step[w];
+    }
+    lane_values fails = {};
+    constexpr Real epsilon = std::numeric_limits<Real>::epsilon();
+    for (int j = 0; j < n_; ++j) {
+      lane_values original;
+      std::copy(factor(j, j), factor(j, j) + W, original);
+      for (int p = 0; p < j; ++p) {
+        const Real* multiplier = factor(j, p);
+        for (int i = j; i < n_; ++i) {
+          Real* entry = factor(i, j);
+          const Real* earlier = factor(i, p);
+#pragma omp simd
+          for (int w = 0; w < W; ++w) entry[w] -= earlier[w] * multiplier[w];
+        }
+      }
+      Real* diagonal = factor(j, j);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        fails[w] = !(diagonal[w] > 16 * n_ * epsilon * original[w]) ? Real(1) : fails[w];
+        diagonal[w] = std::sqrt(diagonal[w]);
+      }
+      for (int i = j + 1; i < n_; ++i) {
+        Real* entry = factor(i, j);
+#pragma omp simd
+        for (int w = 0; w < W; ++w) entry[w] /= diagonal[w];
+      }
+    }
+    for (int w = 0; w < W; ++w)
+      if (runs_[w] && fails[w] != 0) factor_on_engine(w);
+  }
+
+  /// factor_problem (inverse_step) for lane w's problem on the engine, between its scalars' trip
+  /// there and back.
+  void factor_on_engine(int w) {
+    const std::int64_t i = problem_[w];
+    scalars_.store(v_, i, w);
+    factor_problem(v_, i, factor_shift::inverse_step);
+    scalars_.load(v_, i, w);
+    if (!lanes_.running(w)) {
+      runs_[w] = false;  // the engine holds its scalars
+      return;
+    }
+    for (int e = 0; e < n_ * n_; ++e) factor_[std::size_t(e) * W + w] = v_.factor_of(i)[e];
   }
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
@@ -368,7 +452,7 @@ private:
     // vectoriser.
     s.adaptive = Adaptive;
     s.descent = Control == step_control::descent;
-    s.linearly_implicit = false;
+    s.linearly_implicit = LinearlyImplicit;
     // Local copies of the lanes' cached memory powers too: the loop below vectorises only on
     // locals.
     lane_values estimate, error_power, estimate_memory_power, memory_power;
@@ -415,7 +499,8 @@ private:
   }
 
   lane_vectors stage_input_, work_;
-  lane_vectors factor_;  // Newton: each lane's Cholesky factor of G, element-major
+  // Each lane's Cholesky factor, element-major: Newton: of G; linearly implicit: of G + I/h.
+  lane_vectors factor_;
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
@@ -428,13 +513,13 @@ std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real
                           const std::function<bool()>& should_stop) {
   switch (settings.scheme.stage_count) {
     case 2:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 2>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 2, false>>(v, settings, should_stop);
     case 4:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 4>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 4, false>>(v, settings, should_stop);
     case 5:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 5>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 5, false>>(v, settings, should_stop);
     default:  // 7: step_settings::runs_in_lanes admits no other count
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 7>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 7, false>>(v, settings, should_stop);
   }
 }
 
@@ -446,6 +531,9 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
   const lockstep_view<Real> v = engine.view();
   if (settings.kind == method_kind::optimizer)
     return run_optimizer_in_lanes(v, settings, should_stop);
+  if (settings.linearly_implicit)
+    return run_lane_blocks<runge_kutta_lanes<Real, dynamics::gradient, 2, true>>(v, settings,
+                                                                                 should_stop);
   switch (settings.dynamics) {
     case dynamics::heavy_ball:
       return run_lanes_of<Real, dynamics::heavy_ball>(v, settings, should_stop);

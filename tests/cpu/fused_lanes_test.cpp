@@ -1,9 +1,9 @@
 // The least-squares fused path on the CPU runs explicit Runge–Kutta methods (descent control
-// included) and the optimisers gd, momentum, nag, adam, FIRE, cg and L-BFGS in lanes of problems
-// (host/least_squares_lanes.cpp, host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp,
-// host/lbfgs_lanes.cpp): each lane's arithmetic must be the per-problem code's, so that the fused
-// and lockstep paths keep the same bits. Batches of 37 (not a multiple of any lane width) whose
-// members stop in every way, at different steps.
+// included), the linearly implicit Euler step and the optimisers gd, momentum, nag, adam, FIRE, cg
+// and L-BFGS in lanes of problems (host/least_squares_lanes.cpp, host/optimizer_lanes.cpp,
+// host/conjugate_gradient_lanes.cpp, host/lbfgs_lanes.cpp): each lane's arithmetic must be the
+// per-problem code's, so that the fused and lockstep paths keep the same bits. Batches of 37 (not a
+// multiple of any lane width) whose members stop in every way, at different steps.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -40,15 +40,20 @@ std::vector<double> member_steps() {
   return dt;
 }
 
-/// Solves the same batch on both paths with `options` and expects the same bits; returns the
-/// fused path's result.
 template <class Real>
-solve_result<Real> lanes_result_matching_lockstep(solve_options options) {
+least_squares_batch<Real> lane_batch() {
   random_spec spec;
   spec.batch_size = members;
   spec.seed = 5;
   spec.random_initial = true;
-  const auto batch = random_least_squares<Real>(spec);
+  return random_least_squares<Real>(spec);
+}
+
+/// Solves `batch` on both paths with `options` and expects the same bits; returns the fused
+/// path's result.
+template <class Real>
+solve_result<Real> lanes_result_matching_lockstep(
+    solve_options options, const least_squares_batch<Real>& batch = lane_batch<Real>()) {
   options.backend = backend_kind::cpu;
   options.max_steps = 300;
   if (!options.rtol_grad.is_set()) options.rtol_grad = 1e-5;
@@ -286,6 +291,45 @@ TEST(FusedLanes, DescentControlKeepsTheSameBitsAsLockstep) {
   EXPECT_EQ(seen, (std::set<status>{status::converged, status::max_steps, status::step_underflow}));
 }
 
+// The linearly implicit Euler step (descent control), each member from its own first step. Every
+// third member's A repeats its first column, so that G is singular and G + I/h has no Cholesky
+// factor to working precision once 1/h is below G's rounding: from a first step of 10⁶/ε the
+// step is halved some thirty times before one is found, from 10²⁵/ε the 64 halvings do not reach
+// one and the member ends as diverged. Every fourth member has no gradient test and goes on at
+// the minimum until its steps run out or its step falls below the floor.
+TEST(FusedLanes, LinearlyImplicitKeepsTheSameBitsAsLockstep) {
+  const auto expect_every_path_taken = [](auto real) {  // returns the statuses seen
+    using Real = decltype(real);
+    least_squares_batch<Real> batch = lane_batch<Real>();
+    const int m = batch.rows, n = batch.unknowns;
+    std::vector<double> dt = member_steps(), rtol_grad;
+    const double epsilon = std::numeric_limits<Real>::epsilon();
+    for (int i = 0; i < members; ++i) {
+      if (i % 3 == 0 || i % 9 == 4)
+        for (int r = 0; r < m; ++r)
+          batch.matrix[(std::size_t(i) * m + r) * n + 1] =
+              batch.matrix[(std::size_t(i) * m + r) * n];
+      if (i % 9 == 3) dt[i] = 1e6 / epsilon;
+      if (i % 9 == 4) dt[i] = 1e25 / epsilon;
+      rtol_grad.push_back(i % 4 == 1 ? 0.0 : 1e-5);
+    }
+    solve_options options;
+    options.method = method::linearly_implicit;
+    options.dt = dt;
+    options.rtol_grad = rtol_grad;
+    const solve_result<Real> fused = lanes_result_matching_lockstep<Real>(options, batch);
+    for (int i = 3; i < members; i += 9) {
+      EXPECT_GT(fused.rejected_steps[i], 20) << "member " << i;
+      EXPECT_EQ(fused.outcome[i + 1], status::diverged) << "member " << i + 1;
+    }
+    return std::set<status>(fused.outcome.begin(), fused.outcome.end());
+  };
+  std::set<status> seen = expect_every_path_taken(double{});
+  for (status s : expect_every_path_taken(float{})) seen.insert(s);
+  EXPECT_EQ(seen, (std::set<status>{status::converged, status::diverged, status::max_steps,
+                                    status::step_underflow}));
+}
+
 // path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
 // every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
 TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
@@ -314,6 +358,8 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::lbfgs), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::euler, step_control::descent), execution_path::fused);
   EXPECT_EQ(path_for(129, method::euler, step_control::descent), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::linearly_implicit), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::linearly_implicit), execution_path::lockstep);
   EXPECT_EQ(path_for(32, method::rkcd), execution_path::fused);
   EXPECT_EQ(path_for(33, method::rkcd), execution_path::lockstep);
 }
