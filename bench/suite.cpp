@@ -380,6 +380,7 @@ void register_cases() {
         {method::tsit5, dynamics::newton},
         {method::euler, dynamics::gradient, step_control::descent},
         {method::linearly_implicit, dynamics::gradient},
+        {method::rkcd, dynamics::gradient},
         {method::gd, dynamics::gradient},
         {method::nag, dynamics::gradient},
         {method::fire, dynamics::gradient},

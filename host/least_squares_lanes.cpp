@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "lane_problems.hpp"
@@ -10,14 +11,20 @@
 namespace gradflow::detail {
 namespace {
 
-/// An explicit Runge–Kutta method's lane block (lane_problems), or the linearly implicit Euler
-/// step's (`LinearlyImplicit`: Euler's tableau on gradient flow, its stage input by a solve with
-/// G + I/h): the step control is ode_step.hpp's per-problem functions on the lanes' scalars. The
-/// dynamics and the tableau's stage count are template arguments: the loops over stages unroll.
-template <class Real, dynamics Flow, int Stages, bool LinearlyImplicit>
+/// How a lane block forms its step's stage inputs: by the explicit tableau, by a solve with
+/// G + I/h (the linearly implicit Euler step), or by the Chebyshev recurrence (rkcd, rkc; their
+/// result is Euler's last stage). The latter two take Euler's tableau on gradient flow.
+enum class stage_rule { explicit_tableau, linearly_implicit, chebyshev };
+
+/// A Runge–Kutta-type method's lane block (lane_problems): the step control is ode_step.hpp's
+/// per-problem functions on the lanes' scalars. The dynamics, the tableau's stage count and the
+/// stage rule are template arguments: the loops over stages unroll.
+template <class Real, dynamics Flow, int Stages, stage_rule Rule>
 class runge_kutta_lanes : public lane_problems<Real> {
-  static_assert(!LinearlyImplicit || (Flow == dynamics::gradient && Stages == 2),
-                "the linearly implicit step is Euler's on gradient flow");
+  static constexpr bool LinearlyImplicit = Rule == stage_rule::linearly_implicit;
+  static constexpr bool Chebyshev = Rule == stage_rule::chebyshev;
+  static_assert(Rule == stage_rule::explicit_tableau || (Flow == dynamics::gradient && Stages == 2),
+                "the linearly implicit and Chebyshev steps end in Euler's stage on gradient flow");
   using base = lane_problems<Real>;
   using base::at;
   using base::evaluate;
@@ -113,6 +120,7 @@ private:
       rhs<false>(1, stage_input_.data(), times);
       refine();
     }
+    if constexpr (Chebyshev) set_up_chebyshev();
     for (int w = 0; w < W; ++w) {
       if (!opening_[w]) continue;
       this->take_started(w);
@@ -122,10 +130,10 @@ private:
 
   /// Stages 1 … Stages − 1 of a step, the stage a template argument so that its sums unroll;
   /// masked sums for every stage when any lane has a zero weight in any (see form_stage_input;
-  /// the linearly implicit stage has no weights).
+  /// the other stage rules have no weights).
   template <int... Preceding>
   void take_stages(std::integer_sequence<int, Preceding...>) {
-    if (LinearlyImplicit || !has_zero_weight())
+    if (Rule != stage_rule::explicit_tableau || !has_zero_weight())
       (take_stage<Preceding + 1, false>(), ...);
     else
       (take_stage<Preceding + 1, true>(), ...);
@@ -149,6 +157,8 @@ private:
   void take_stage() {
     if constexpr (LinearlyImplicit)
       form_implicit_stage_input();
+    else if constexpr (Chebyshev)
+      form_chebyshev_stage_input();
     else
       form_stage_input<Stage, Masked>();
     evaluate(stage_input_.data());
@@ -289,6 +299,125 @@ private:
       return;
     }
     for (int e = 0; e < n_ * n_; ++e) factor_[std::size_t(e) * W + w] = v_.factor_of(i)[e];
+  }
+
+  /// chebyshev_setup for the opening lanes' running problems, on the engine (L by power iteration
+  /// there, the stage count and h); each lane keeps its ω0, ω1 and stage count.
+  void set_up_chebyshev() {
+    for (int w = 0; w < W; ++w) {
+      const std::int64_t i = problem_[w];
+      if (!opening_[w] || !v_.running(i)) continue;
+      setup_chebyshev(v_, s_, i);
+      omega0_[w] = v_.recurrence_of(i)[0];
+      omega1_[w] = v_.recurrence_of(i)[1];
+      stage_count_[w] = v_.parameter_of(i, stages);
+    }
+  }
+
+  /// chebyshev_first_stage and chebyshev_stage j = 2 … s in every lane, each lane's arithmetic
+  /// theirs, up to the largest s among the running lanes; a lane whose s is reached keeps its
+  /// stages. The stage input ends as g_s, the step's result.
+  void form_chebyshev_stage_input() {
+    const bool rkc = s_.method == method::rkc;
+    const Real* h = lanes_.dt_step;
+    lane_values weight;
+#pragma omp simd
+    for (int w = 0; w < W; ++w)
+      weight[w] =
+          rkc ? rkc_weight(1, Real(1), Real(0), omega0_[w]) * omega1_[w] : omega1_[w] / omega0_[w];
+    for (int e = 0; e < len_; ++e) {
+      const Real* y = at(state_, e);
+      const Real* k0 = work(0, e);
+      Real* before_last = work(1, e);
+      Real* last = at(stage_input_, e);
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        before_last[w] = y[w];
+        last[w] = y[w] + weight[w] * h[w] * k0[w];
+      }
+    }
+    Real largest_count = 0;
+    for (int w = 0; w < W; ++w) {
+      // T_0, T_1, T_0′, T_1′, T_0″, T_1″
+      recurrence_[0][w] = 1, recurrence_[1][w] = omega0_[w];
+      recurrence_[2][w] = 0, recurrence_[3][w] = 1;
+      recurrence_[4][w] = 0, recurrence_[5][w] = 0;
+      if (runs_[w] && stage_count_[w] > largest_count) largest_count = stage_count_[w];
+    }
+    for (int j = 2; Real(j) <= largest_count; ++j) {
+      evaluate(stage_input_.data());
+      take_chebyshev_stage(j, rkc);
+    }
+  }
+
+  /// chebyshev_stage j in the lanes that run and have s ≥ j, with ∇f(g_{j−1}) in the gradient
+  /// slot: each lane's weights from its recurrence, then g_j in those lanes.
+  void take_chebyshev_stage(int j, bool rkc) {
+    lane_values active, keep_last, keep_before, step_weight, start_weight, flow_weight;
+    for (int w = 0; w < W; ++w) {
+      const bool takes = runs_[w] && Real(j) <= stage_count_[w];
+      active[w] = takes;
+      lanes_.gradient_evaluations[w] += takes;
+    }
+    // Local copies of the recurrence (T_{j−2}, T_{j−1}, T′_{j−2}, T′_{j−1}, T″_{j−2}, T″_{j−1})
+    // and of ω: the loop below vectorises only on locals, as conclude's does.
+    lane_values r[6], omega0_of, omega1_of;
+    std::copy(&recurrence_[0][0], &recurrence_[0][0] + 6 * W, &r[0][0]);
+    std::copy(omega0_, omega0_ + W, omega0_of);
+    std::copy(omega1_, omega1_ + W, omega1_of);
+    // rkc a constant in the loop: a loop-invariant condition there stops the vectoriser.
+    const auto weigh = [&](auto rkc_constant) {
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real omega0 = omega0_of[w], omega1 = omega1_of[w];
+        const Real t = 2 * omega0 * r[1][w] - r[0][w];
+        const Real d = 2 * r[1][w] + 2 * omega0 * r[3][w] - r[2][w];
+        const Real e2 = 4 * r[3][w] + 2 * omega0 * r[5][w] - r[4][w];
+        if constexpr (decltype(rkc_constant)::value) {
+          const Real b = rkc_weight(j, d, e2, omega0);
+          const Real b_last = rkc_weight(j - 1, r[3][w], r[5][w], omega0);
+          const Real b_before = rkc_weight(j - 2, r[2][w], r[4][w], omega0);
+          keep_last[w] = 2 * b * omega0 / b_last;
+          keep_before[w] = -b / b_before;
+          step_weight[w] = 2 * b * omega1 / b_last;
+          flow_weight[w] = -(1 - b_last * r[1][w]) * step_weight[w];
+          start_weight[w] = 1 - keep_last[w] - keep_before[w];
+        } else {
+          keep_last[w] = 2 * omega0 * r[1][w] / t;
+          keep_before[w] = -r[0][w] / t;
+          step_weight[w] = 2 * omega1 * r[1][w] / t;
+          start_weight[w] = 0;
+          flow_weight[w] = 0;
+        }
+        const bool takes = active[w] != 0;
+        r[0][w] = takes ? r[1][w] : r[0][w], r[1][w] = takes ? t : r[1][w];
+        r[2][w] = takes ? r[3][w] : r[2][w], r[3][w] = takes ? d : r[3][w];
+        r[4][w] = takes ? r[5][w] : r[4][w], r[5][w] = takes ? e2 : r[5][w];
+      }
+    };
+    if (rkc)
+      weigh(std::true_type{});
+    else
+      weigh(std::false_type{});
+    std::copy(&r[0][0], &r[0][0] + 6 * W, &recurrence_[0][0]);
+    const Real* h = lanes_.dt_step;
+    for (int e = 0; e < len_; ++e) {
+      const Real* y = at(state_, e);
+      const Real* k0 = work(0, e);
+      const Real* gradient = at(gradient_, e);
+      Real* before_last = work(1, e);
+      Real* last = at(stage_input_, e);
+      lane_values next;
+#pragma omp simd
+      for (int w = 0; w < W; ++w) {
+        const Real flow = -gradient[w];  // F(g_{j−1}) = −∇f
+        next[w] = keep_last[w] * last[w] + keep_before[w] * before_last[w] +
+                  step_weight[w] * h[w] * flow + start_weight[w] * y[w] +
+                  flow_weight[w] * h[w] * k0[w];
+      }
+      replace_where(active, last, before_last);
+      replace_where(active, next, last);
+    }
   }
 
   /// Σ_e (values_e / (atol + |y_e|·rtol))² per lane, as weighted_rms sums it.
@@ -501,6 +630,9 @@ private:
   lane_vectors stage_input_, work_;
   // Each lane's Cholesky factor, element-major: Newton: of G; linearly implicit: of G + I/h.
   lane_vectors factor_;
+  // Chebyshev: each lane's ω0, ω1 and stage count s, and its recurrence's last two T, T′, T″.
+  alignas(W * sizeof(Real)) lane_values omega0_ = {}, omega1_ = {}, stage_count_ = {};
+  alignas(W * sizeof(Real)) lane_values recurrence_[6] = {};
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values damping_of_, inverse_mass_of_, atol_of_, rtol_of_;
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
@@ -513,13 +645,17 @@ std::int64_t run_lanes_of(const lockstep_view<Real>& v, const step_settings<Real
                           const std::function<bool()>& should_stop) {
   switch (settings.scheme.stage_count) {
     case 2:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 2, false>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 2, stage_rule::explicit_tableau>>(
+          v, settings, should_stop);
     case 4:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 4, false>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 4, stage_rule::explicit_tableau>>(
+          v, settings, should_stop);
     case 5:
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 5, false>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 5, stage_rule::explicit_tableau>>(
+          v, settings, should_stop);
     default:  // 7: step_settings::runs_in_lanes admits no other count
-      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 7, false>>(v, settings, should_stop);
+      return run_lane_blocks<runge_kutta_lanes<Real, Flow, 7, stage_rule::explicit_tableau>>(
+          v, settings, should_stop);
   }
 }
 
@@ -532,8 +668,12 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
   if (settings.kind == method_kind::optimizer)
     return run_optimizer_in_lanes(v, settings, should_stop);
   if (settings.linearly_implicit)
-    return run_lane_blocks<runge_kutta_lanes<Real, dynamics::gradient, 2, true>>(v, settings,
-                                                                                 should_stop);
+    return run_lane_blocks<
+        runge_kutta_lanes<Real, dynamics::gradient, 2, stage_rule::linearly_implicit>>(v, settings,
+                                                                                       should_stop);
+  if (settings.chebyshev)
+    return run_lane_blocks<runge_kutta_lanes<Real, dynamics::gradient, 2, stage_rule::chebyshev>>(
+        v, settings, should_stop);
   switch (settings.dynamics) {
     case dynamics::heavy_ball:
       return run_lanes_of<Real, dynamics::heavy_ball>(v, settings, should_stop);

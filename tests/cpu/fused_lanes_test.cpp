@@ -1,9 +1,10 @@
 // The least-squares fused path on the CPU runs explicit Runge–Kutta methods (descent control
-// included), the linearly implicit Euler step and the optimisers gd, momentum, nag, adam, FIRE, cg
-// and L-BFGS in lanes of problems (host/least_squares_lanes.cpp, host/optimizer_lanes.cpp,
-// host/conjugate_gradient_lanes.cpp, host/lbfgs_lanes.cpp): each lane's arithmetic must be the
-// per-problem code's, so that the fused and lockstep paths keep the same bits. Batches of 37 (not a
-// multiple of any lane width) whose members stop in every way, at different steps.
+// included), the linearly implicit Euler step, the Chebyshev methods and the optimisers gd,
+// momentum, nag, adam, FIRE, cg and L-BFGS in lanes of problems (host/least_squares_lanes.cpp,
+// host/optimizer_lanes.cpp, host/conjugate_gradient_lanes.cpp, host/lbfgs_lanes.cpp): each lane's
+// arithmetic must be the per-problem code's, so that the fused and lockstep paths keep the same
+// bits. Batches of 37 (not a multiple of any lane width) whose members stop in every way, at
+// different steps.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -330,6 +331,37 @@ TEST(FusedLanes, LinearlyImplicitKeepsTheSameBitsAsLockstep) {
                                     status::step_underflow}));
 }
 
+// rkcd and rkc, each member's stage count s its own: from its κ (the default), from its given step
+// (the fewest stages whose damped length covers h·L), or given with the step, where every ninth
+// member's step lies beyond what its stages keep stable (diverged); every fourth member has no
+// gradient test. A lane block runs its stages up to the largest s among its lanes, and a lane
+// whose s is reached keeps its stages.
+TEST(FusedLanes, ChebyshevKeepsTheSameBitsAsLockstep) {
+  std::set<status> seen;
+  for (method m : {method::rkcd, method::rkc}) {
+    SCOPED_TRACE(to_string(m));
+    std::vector<double> dt, stages, rtol_grad;
+    for (int i = 0; i < members; ++i) {
+      dt.push_back(i % 9 == 4 ? 3.0 : 0.05 * (1 + i % 5));
+      stages.push_back(2 + i % 7);
+      rtol_grad.push_back(i % 4 == 1 ? 0.0 : 1e-5);
+    }
+    solve_options options;
+    options.method = m;
+    options.rtol_grad = rtol_grad;
+    const auto expect_both_precisions = [&seen](const solve_options& o) {
+      for (status s : expect_lanes_match_lockstep<double>(o)) seen.insert(s);
+      for (status s : expect_lanes_match_lockstep<float>(o)) seen.insert(s);
+    };
+    expect_both_precisions(options);  // s from κ
+    options.dt = dt;
+    expect_both_precisions(options);  // s from h·L
+    options.stages = stages;
+    expect_both_precisions(options);  // both given
+  }
+  EXPECT_EQ(seen, (std::set<status>{status::converged, status::diverged, status::max_steps}));
+}
+
 // path = automatic on the CPU: fused through n = 128 where the lanes run (they beat lockstep at
 // every measured size, README), lockstep beyond; methods without lanes stay fused to n = 32 only.
 TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
@@ -360,8 +392,10 @@ TEST(FusedLanes, AutomaticPathFollowsTheMeasuredRule) {
   EXPECT_EQ(path_for(129, method::euler, step_control::descent), execution_path::lockstep);
   EXPECT_EQ(path_for(128, method::linearly_implicit), execution_path::fused);
   EXPECT_EQ(path_for(129, method::linearly_implicit), execution_path::lockstep);
-  EXPECT_EQ(path_for(32, method::rkcd), execution_path::fused);
-  EXPECT_EQ(path_for(33, method::rkcd), execution_path::lockstep);
+  EXPECT_EQ(path_for(128, method::rkcd), execution_path::fused);
+  EXPECT_EQ(path_for(129, method::rkcd), execution_path::lockstep);
+  EXPECT_EQ(path_for(32, method::lgf), execution_path::fused);
+  EXPECT_EQ(path_for(33, method::lgf), execution_path::lockstep);
 }
 
 }  // namespace

@@ -202,9 +202,9 @@ struct step_settings {
   /// Runge–Kutta with a tableau of 2, 4, 5 or 7 stages (Euler, Bogacki–Shampine, RK4, the
   /// seven-stage pairs) under PI control or a fixed step on gradient, Newton, heavy-ball or
   /// Nesterov dynamics, or under descent control where it compares the trapezoid rule's change
-  /// (the lanes hold no f), and so the linearly implicit Euler step; the optimisers gd, momentum,
-  /// nag, adam, FIRE, FIRE 2.0, cg, and L-BFGS where its Armijo test uses the quadratic's exact
-  /// change (the lanes hold no f).
+  /// (the lanes hold no f), and so the linearly implicit Euler step; rkcd and rkc; the optimisers
+  /// gd, momentum, nag, adam, FIRE, FIRE 2.0, cg, and L-BFGS where its Armijo test uses the
+  /// quadratic's exact change (the lanes hold no f).
   GRADFLOW_HD bool runs_in_lanes() const {
     if (kind == method_kind::optimizer)
       return method == gradflow::method::gd || method == gradflow::method::momentum ||
@@ -213,9 +213,9 @@ struct step_settings {
              method == gradflow::method::cg ||
              (method == gradflow::method::lbfgs && !descent_by_value);
     if (descent && descent_by_value) return false;
-    if (linearly_implicit) return true;
+    if (linearly_implicit || chebyshev) return true;
     const int stages = scheme.stage_count;
-    return kind == method_kind::runge_kutta && !chebyshev &&
+    return kind == method_kind::runge_kutta &&
            (stages == 2 || stages == 4 || stages == 5 || stages == 7);
   }
   /// Where an optimiser's evaluation reads its operand.
