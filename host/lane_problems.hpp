@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -386,19 +387,39 @@ private:
   std::int64_t passes_ = 0;               // evaluations, each a product G·X in all W lanes
 };
 
-/// Runs the lane blocks `Block` (constructed from the view and settings, `solve(queue)` returning
-/// its products) over the batch: chunks of fused_block problems, each shared by the threads'
-/// blocks through one queue; `should_stop` is asked between chunks.
-template <class Block, class Real>
+/// What a chunk's lane blocks share, prepared before its steps: nothing, for most methods.
+struct no_chunk_preparation {
+  void prepare(std::int64_t, std::int64_t) {}
+};
+
+/// A thread's lane block: Block(v, settings), or Block(v, settings, preparation) where the
+/// blocks share a preparation.
+template <class Block, class Real, class Preparation>
+Block lane_block(const lockstep_view<Real>& v, const step_settings<Real>& settings,
+                 const Preparation& preparation) {
+  if constexpr (std::is_same_v<Preparation, no_chunk_preparation>)
+    return Block(v, settings);
+  else
+    return Block(v, settings, preparation);
+}
+
+/// Runs the lane blocks `Block` (`solve(queue)` returning its products) over the batch: chunks of
+/// fused_block problems, each prepared (`preparation.prepare(first, end)`: what the chunk's blocks
+/// share) and then shared by the threads' blocks through one queue; `should_stop` is asked between
+/// chunks.
+template <class Block, class Real, class Preparation = no_chunk_preparation>
 std::int64_t run_lane_blocks(const lockstep_view<Real>& v, const step_settings<Real>& settings,
-                             const std::function<bool()>& should_stop) {
+                             const std::function<bool()>& should_stop,
+                             Preparation&& preparation = Preparation{}) {
   std::int64_t products = 0;
   for (std::int64_t first = 0; first < v.batch_size; first += fused_block) {
     if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
-    problem_queue queue(first, std::min(v.batch_size, first + fused_block));
+    const std::int64_t end = std::min(v.batch_size, first + fused_block);
+    preparation.prepare(first, end);
+    problem_queue queue(first, end);
 #pragma omp parallel reduction(+ : products)
     {
-      Block block(v, settings);
+      Block block = lane_block<Block>(v, settings, preparation);
       products += block.solve(queue);
     }
   }

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "chebyshev_curvatures.hpp"
+#include "lane_curvature.hpp"
 #include "lane_problems.hpp"
 
 namespace gradflow::detail {
@@ -63,6 +65,12 @@ public:
         stage_input_(std::size_t(state_len_) * W),
         work_(std::size_t(Stages) * state_len_ * W),
         factor_(Flow == dynamics::newton || LinearlyImplicit ? std::size_t(n_) * n_ * W : 0) {}
+  /// Chebyshev: the set-up reads the chunk's estimates.
+  runge_kutta_lanes(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                    const chebyshev_curvatures<Real>& curvatures)
+      : runge_kutta_lanes(v, s) {
+    curvatures_ = &curvatures;
+  }
 
   /// lane_problems::solve_with: a new problem's start of the sequence (begin), then steps.
   std::int64_t solve(problem_queue& queue) {
@@ -198,33 +206,9 @@ private:
   }
 
   /// x ← (L Lᵀ)⁻¹x for each lane's n×k block `vector` and factor L (Newton: of G, making
-  /// K_u = −H⁻¹g from the −g that rhs formed; linearly implicit: of G + I/h), column by column,
-  /// cholesky_solve's substitutions (L y = x, then Lᵀ x = y) in its order.
+  /// K_u = −H⁻¹g from the −g that rhs formed; linearly implicit: of G + I/h).
   void solve_with_factor(Real* vector) {
-    const auto factor = [&](int row, int column) { return at(factor_, row + column * n_); };
-    for (int c = 0; c < k_; ++c) {
-      const auto x = [&](int row) { return vector + std::size_t(row * k_ + c) * W; };
-      const auto substitute = [&](int r, int p, const Real* l) {  // x_r −= l·x_p
-        Real* value = x(r);
-        const Real* known = x(p);
-#pragma omp simd
-        for (int w = 0; w < W; ++w) value[w] -= l[w] * known[w];
-      };
-      const auto divide = [&](int r) {
-        Real* value = x(r);
-        const Real* diagonal = factor(r, r);
-#pragma omp simd
-        for (int w = 0; w < W; ++w) value[w] /= diagonal[w];
-      };
-      for (int r = 0; r < n_; ++r) {
-        for (int p = 0; p < r; ++p) substitute(r, p, factor(r, p));
-        divide(r);
-      }
-      for (int r = n_ - 1; r >= 0; --r) {
-        for (int p = r + 1; p < n_; ++p) substitute(r, p, factor(p, r));
-        divide(r);
-      }
-    }
+    cholesky_solve_in_lanes<Real, W>(factor_.data(), n_, k_, vector);
   }
 
   /// form_implicit_stage_input: Y = y + (I/h + G)⁻¹K_0, by each running lane's factor of G + I/h
@@ -301,13 +285,13 @@ private:
     for (int e = 0; e < n_ * n_; ++e) factor_[std::size_t(e) * W + w] = v_.factor_of(i)[e];
   }
 
-  /// chebyshev_setup for the opening lanes' running problems, on the engine (L by power iteration
-  /// there, the stage count and h); each lane keeps its ω0, ω1 and stage count.
+  /// setup_chebyshev for the opening lanes' running problems, from the chunk's estimates of their
+  /// curvatures (setup_chebyshev_from, on the engine); each lane keeps its ω0, ω1 and stage count.
   void set_up_chebyshev() {
     for (int w = 0; w < W; ++w) {
       const std::int64_t i = problem_[w];
       if (!opening_[w] || !v_.running(i)) continue;
-      setup_chebyshev(v_, s_, i);
+      setup_chebyshev_from(v_, s_, i, curvatures_->largest(i), curvatures_->smallest(i));
       omega0_[w] = v_.recurrence_of(i)[0];
       omega1_[w] = v_.recurrence_of(i)[1];
       stage_count_[w] = v_.parameter_of(i, stages);
@@ -630,7 +614,9 @@ private:
   lane_vectors stage_input_, work_;
   // Each lane's Cholesky factor, element-major: Newton: of G; linearly implicit: of G + I/h.
   lane_vectors factor_;
-  // Chebyshev: each lane's ω0, ω1 and stage count s, and its recurrence's last two T, T′, T″.
+  // Chebyshev: the chunk's curvature estimates; each lane's ω0, ω1 and stage count s, and its
+  // recurrence's last two T, T′, T″.
+  const chebyshev_curvatures<Real>* curvatures_ = nullptr;
   alignas(W * sizeof(Real)) lane_values omega0_ = {}, omega1_ = {}, stage_count_ = {};
   alignas(W * sizeof(Real)) lane_values recurrence_[6] = {};
   // Each lane's hyperparameters the passes read, fixed once resolve_parameters has run.
@@ -673,7 +659,7 @@ std::int64_t run_least_squares_in_lanes(engine<Real>& engine, const step_setting
                                                                                        should_stop);
   if (settings.chebyshev)
     return run_lane_blocks<runge_kutta_lanes<Real, dynamics::gradient, 2, stage_rule::chebyshev>>(
-        v, settings, should_stop);
+        v, settings, should_stop, chebyshev_curvatures<Real>(v));
   switch (settings.dynamics) {
     case dynamics::heavy_ball:
       return run_lanes_of<Real, dynamics::heavy_ball>(v, settings, should_stop);

@@ -67,20 +67,25 @@ GRADFLOW_HD Real rkc_weight(int j, Real first, Real second, Real omega0) {
   return j >= 2 ? second / (first * first) : 1 / (4 * omega0 * omega0);
 }
 
-/// Per problem, once: the damping's default, L by power iteration on H, the stage count (given;
-/// else the fewest whose damped length covers dt·L for a given dt; else ⌈√(η(κ−1)/2)⌉ with
-/// κ = L/μ, μ by inverse iteration with the Cholesky factor), and the step h (given dt, else the
-/// damped length over L).
+/// Whether problem i's stage count comes from its condition number (neither the stage count nor
+/// dt given): its set-up then needs μ, the smallest curvature.
 template <class Real>
-GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settings<Real>& s,
-                                 std::int64_t i) {
-  if (!v.running(i)) return;
+GRADFLOW_HD bool chebyshev_stages_from_condition(const lockstep_view<Real>& v, std::int64_t i) {
+  return std::isnan(v.parameter_of(i, stages)) && std::isnan(v.parameter_of(i, step));
+}
+
+/// The rest of setup_chebyshev once L (`largest`) and, where the stage count comes from the
+/// condition number, μ (`smallest`) are known: the damping's default, the stage count (given;
+/// else the fewest whose damped length covers dt·L for a given dt; else ⌈√(η(κ−1)/2)⌉ with
+/// κ = L/μ), ω0, ω1 and the step h (given dt, else the damped length over L). The CPU's lanes
+/// estimate L and μ for several problems at once and call this per problem.
+template <class Real>
+GRADFLOW_HD void setup_chebyshev_from(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                      std::int64_t i, Real largest, Real smallest) {
   Real* own = v.parameters + i * parameter_count;
   if (std::isnan(own[eta])) own[eta] = s.method == method::rkc ? Real(2) / 13 : Real(5);
   const Real damping = own[eta];
   const int fewest = s.method == method::rkc ? 2 : 1;
-  const Real largest =
-      largest_curvature(v.curvature_of(i), v.unknowns, v.gradient_of(i), v.stage_input_of(i));
   int count = fewest;
   if (!std::isnan(own[stages])) {
     count = int(own[stages]);
@@ -89,8 +94,6 @@ GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settin
            damped_length(s.method, count, damping) < own[step] * largest)
       ++count;
   } else {
-    const Real smallest =
-        smallest_curvature(v.curvature_of(i), v.factor_of(i), v.unknowns, v.gradient_of(i));
     const Real condition = largest / smallest;
     const Real wanted = std::ceil(std::sqrt(damping * (condition - 1) / 2));
     count = wanted > Real(max_chebyshev_stages) ? max_chebyshev_stages : int(wanted);
@@ -104,6 +107,21 @@ GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settin
   const Real h = std::isnan(own[step]) ? (1 + shape.omega0) / shape.omega1 / largest : own[step];
   v.dt[i] = h;
   v.dt_step[i] = s.t_end - v.time[i] < h ? s.t_end - v.time[i] : h;
+}
+
+/// Per problem, once: L by power iteration on H, μ by inverse iteration with the Cholesky factor
+/// where the stage count comes from κ, then setup_chebyshev_from.
+template <class Real>
+GRADFLOW_HD void setup_chebyshev(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                 std::int64_t i) {
+  if (!v.running(i)) return;
+  const Real largest =
+      largest_curvature(v.curvature_of(i), v.unknowns, v.gradient_of(i), v.stage_input_of(i));
+  const Real smallest =
+      chebyshev_stages_from_condition(v, i)
+          ? smallest_curvature(v.curvature_of(i), v.factor_of(i), v.unknowns, v.gradient_of(i))
+          : Real(0);
+  setup_chebyshev_from(v, s, i, largest, smallest);
 }
 
 /// g_0 = y (kept as the stage before last), g_1 = y + w·h·K_0 (the stage input), with w = ω1/ω0

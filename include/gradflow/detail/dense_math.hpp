@@ -194,6 +194,15 @@ GRADFLOW_HD Real curvature_bound(const Real* gram, int unknowns) {
   return bound;
 }
 
+/// A power iteration's estimate of G's largest eigenvalue raised 1 % (it approaches L from below),
+/// capped by the Gershgorin bound (never below L).
+template <class Real>
+GRADFLOW_HD Real raised_within_bound(Real estimate, const Real* gram, int n) {
+  const Real bound = curvature_bound(gram, n);
+  const Real raised = Real(1.01) * estimate;
+  return raised < bound ? raised : bound;
+}
+
 /// Largest eigenvalue L of the symmetric positive semidefinite G by power iteration (to about 1e-7
 /// relative, at most 500 iterations), raised 1% since the iteration approaches L from below and
 /// capped by the Gershgorin bound (which is never below L): a stability length divided by it is a
@@ -221,9 +230,7 @@ GRADFLOW_HD Real largest_curvature(const Real* gram, int n, Real* scratch, Real*
     for (int r = 0; r < n; ++r) scratch[r] = next[r];
     if (settled) break;
   }
-  const Real bound = curvature_bound(gram, n);
-  const Real raised = Real(1.01) * estimate;
-  return raised < bound ? raised : bound;
+  return raised_within_bound(estimate, gram, n);
 }
 
 }  // namespace gradflow::detail
