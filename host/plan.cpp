@@ -308,10 +308,9 @@ lockstep_layout layout_for(const solve_options& options,
   lockstep_layout layout;
   const bool integrator = settings.integrates();
   layout.state_factor = integrator ? info_of(options.dynamics).state_factor : 1;
-  // A run in lanes keeps its stages and stage input in lane blocks of its own (Chebyshev's set-up
-  // still takes the engine's stage input for its power iteration on G).
+  // A run in lanes keeps its stages and stage input in lane blocks of its own.
   layout.work_count = in_lanes ? 0 : settings.work_count();
-  layout.stage_input = !in_lanes || settings.chebyshev;
+  layout.stage_input = !in_lanes;
   layout.needs_factor = settings.needs_factor;
   layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
   layout.compaction = !fused && options.compaction_threshold > 0;
