@@ -83,10 +83,12 @@ GRADFLOW_HD void bump(int s, int alpha, int half_width, Real& value, Real& slope
 
 /// Least squares min ‖F X − B‖² + α‖X‖² by Householder QR of F (rows × columns, columns ≤ rows)
 /// and, for α > 0, Givens rotations of the rows √α·I into R; X (columns × outputs) is left in B's
-/// first rows. False when R is singular (the fit is not determined).
-template <class Real>
-GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lgf_max_record],
-                                     int rows, int columns, int outputs, Real ridge) {
+/// first rows. B's rows hold `Width` ≥ outputs values (a one-output fit's B is a column: every
+/// array here is a GPU thread's local memory). False when R is singular (the fit is not
+/// determined).
+template <class Real, int Width>
+GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[Width], int rows,
+                                     int columns, int outputs, Real ridge) {
   Real column_norm[lgf_max_record + 1];  // a column is dependent when R leaves rounding of it
   for (int c = 0; c < columns; ++c) {
     Real norm_sq = 0;
@@ -119,7 +121,7 @@ GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lg
     const Real root = std::sqrt(ridge);
     for (int extra = 0; extra < columns; ++extra) {  // the row √α·e_extra, right-hand side 0
       Real row[lgf_max_record + 1];
-      Real rhs[lgf_max_record];
+      Real rhs[Width];
       for (int c = 0; c < columns; ++c) row[c] = c == extra ? root : Real(0);
       for (int k = 0; k < outputs; ++k) rhs[k] = 0;
       for (int c = extra; c < columns; ++c) {
@@ -159,7 +161,7 @@ GRADFLOW_HD bool fit_on_support(const Real (*f)[lgf_max_record + 1], const Real*
                                 const Real (*b)[lgf_max_record], int rows, int columns, int output,
                                 const bool* in_support, Real ridge, Real* coefficient) {
   Real reduced[lgf_max_record][lgf_max_record + 1];
-  Real target[lgf_max_record][lgf_max_record];
+  Real target[lgf_max_record][1];
   int kept = 0;
   for (int c = 0; c < columns; ++c) {
     if (!in_support[c]) continue;
@@ -180,7 +182,8 @@ GRADFLOW_HD bool fit_on_support(const Real (*f)[lgf_max_record + 1], const Real*
 /// it): on F with unit columns, per output, a ridge fit on the support, coefficients below
 /// `threshold` zeroed, refitted until the support settles or stlsq_rounds, then an unbiased
 /// (plain) refit on the final support; the coefficients of F's own columns are left in B's first
-/// `columns` rows. False when a fit is not determined.
+/// `columns` rows, each output's as soon as it is fitted (no later fit reads its column). False
+/// when a fit is not determined.
 template <class Real>
 GRADFLOW_HD bool thresholded_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[lgf_max_record],
                                            int rows, int columns, int outputs, Real ridge,
@@ -191,24 +194,23 @@ GRADFLOW_HD bool thresholded_least_squares(Real (*f)[lgf_max_record + 1], Real (
     for (int r = 0; r < rows; ++r) norm_sq += f[r][c] * f[r][c];
     norm[c] = norm_sq > 0 ? std::sqrt(norm_sq) : Real(1);
   }
-  Real xi[lgf_max_record][lgf_max_record + 1];  // per output, normalised coefficients
   for (int k = 0; k < outputs; ++k) {
+    Real xi[lgf_max_record + 1];  // the coefficients of the normalised columns
     bool support[lgf_max_record + 1];
     for (int c = 0; c < columns; ++c) support[c] = true;
     for (int round = 0; round < stlsq_rounds; ++round) {
-      if (!fit_on_support(f, norm, b, rows, columns, k, support, ridge, xi[k])) return false;
+      if (!fit_on_support(f, norm, b, rows, columns, k, support, ridge, xi)) return false;
       bool settled = true;
       for (int c = 0; c < columns; ++c) {
-        const bool kept = std::fabs(xi[k][c]) >= threshold;
+        const bool kept = std::fabs(xi[c]) >= threshold;
         settled = settled && kept == support[c];
         support[c] = kept;
       }
       if (settled) break;
     }
-    if (!fit_on_support(f, norm, b, rows, columns, k, support, Real(0), xi[k])) return false;
+    if (!fit_on_support(f, norm, b, rows, columns, k, support, Real(0), xi)) return false;
+    for (int c = 0; c < columns; ++c) b[c][k] = xi[c] / norm[c];
   }
-  for (int k = 0; k < outputs; ++k)
-    for (int c = 0; c < columns; ++c) b[c][k] = xi[k][c] / norm[c];
   return true;
 }
 
