@@ -29,6 +29,9 @@ struct least_squares_evaluator {
   template <class Real>
   GRADFLOW_HD void prepare_curvature(const lockstep_view<Real>&, factor_shift, std::int64_t) const {
   }
+  /// The evaluator of problem i copied into a resident_problem: this one, which reads a problem
+  /// only through the view.
+  GRADFLOW_HD least_squares_evaluator resident_at(std::int64_t) const { return *this; }
 };
 
 /// Data that are finite can still overflow G or C (|B| near the largest number): such a problem

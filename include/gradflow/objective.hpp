@@ -132,6 +132,12 @@ struct objective_evaluator {
     v.gradient_evaluations[i] += 2 * n;
   }
 
+  /// The evaluator of problem i copied into a resident_problem (the copy's problem 0): its
+  /// functor is still the batch's i-th.
+  GRADFLOW_HD objective_evaluator resident_at(std::int64_t i) const {
+    return {problems + i, newton_flow};
+  }
+
   GRADFLOW_HD static void symmetrise(Real* matrix, int n) {
     for (int r = 0; r < n; ++r)
       for (int c = 0; c < r; ++c)
@@ -244,7 +250,8 @@ public:
                          const std::function<bool()>& should_stop) override {
 #if defined(__CUDACC__)
     if (on_device(engine))
-      return detail::run_fused_on_cuda(engine, evaluator(engine), settings, should_stop);
+      return detail::run_fused_on_cuda<detail::fused_storage::thread>(engine, evaluator(engine),
+                                                                      settings, should_stop);
 #endif
     return detail::run_fused_on_cpu(engine, evaluator(engine), settings, should_stop);
   }

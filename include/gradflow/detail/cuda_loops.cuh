@@ -67,7 +67,7 @@ __global__ void fused_kernel(lockstep_view<Real> view, step_settings<Real> setti
     if constexpr (Resident) {
       resident_problem<Real> problem;
       fused_executor<Real, Evaluator, Scope> executor{problem.load(view, i, settings.work_count()),
-                                                      settings, 0, evaluator};
+                                                      settings, 0, evaluator.resident_at(i)};
       run_sequence(executor, settings);
       problem.store(view, i);
       evaluated = executor.evaluations;
@@ -118,7 +118,7 @@ void prepare_curvature_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
 /// Where a fused thread keeps its problem while it runs it.
 enum class fused_storage {
   batch,   ///< in place, in the batch's arrays (any evaluator)
-  thread,  ///< a resident_problem copy where it fits (an evaluator that reads through the view)
+  thread,  ///< a resident_problem copy where it fits (an evaluator with resident_at)
 };
 
 /// One kernel runs the whole batch, so `should_stop` is asked once, before it starts. The kernel is

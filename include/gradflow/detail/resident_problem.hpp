@@ -11,15 +11,17 @@
 
 namespace gradflow::detail {
 
-/// The largest problem a resident_problem holds (kernels/: least squares' fused kernel).
+/// The largest problem a resident_problem holds (the fused kernels of least squares and
+/// objectives).
 struct resident_capacity {
   static constexpr int state = 32;     ///< d·n·k: the seed problem's 10, 20 with a velocity
   static constexpr int square = 64;    ///< n²: G and its Cholesky factor, n ≤ 8
   static constexpr int work = 7 * 32;  ///< work vectors · d·n·k: seven Runge–Kutta stages
 };
 
-/// A copy of problem i of a batch and a one-problem view (problem 0) of it, for an evaluator that
-/// reads a problem only through the view (least squares: G and C). Scratch (the gradient, the
+/// A copy of problem i of a batch and a one-problem view (problem 0) of it, run by the evaluator's
+/// resident_at(i): what it reads through the view comes from the copy (least squares' G and C),
+/// what it reads elsewhere stays problem i's (an objective's functor). Scratch (the gradient, the
 /// stage input, the work vectors, the factor) starts at zero, as the engine's allocate leaves it;
 /// store() returns what a result reads: the state and the per-problem fields of
 /// copy_per_problem_fields.
