@@ -35,8 +35,10 @@ struct heat_inverse {
   GRADFLOW_HD Real value(const Real* a) const { return evaluate(a, nullptr); }
   GRADFLOW_HD void gradient(const Real* a, Real* g) const { evaluate(a, g); }
 
-  /// f(a), and with `g` its gradient. Parameters that make M/Δt + K indefinite give NaN.
-  GRADFLOW_HD Real evaluate(const Real* a, Real* g) const {
+  /// f(a), and with `g` its gradient. Parameters that make M/Δt + K indefinite give NaN. Called,
+  /// not inlined: a GPU kernel inlined it at each phase that evaluates, each copy with its own 36 KB
+  /// of matrices (ptxas does not overlap them), 117 KB a thread in all (40 KB called).
+  [[gnu::noinline]] GRADFLOW_HD Real evaluate(const Real* a, Real* g) const {
     constexpr int n = modes;
     const Real pi = Real(3.14159265358979323846);
     const Real dx = Real(1) / points;
