@@ -231,6 +231,31 @@ GRADFLOW_HD void differenced_rows(const Real (*a)[lgf_max_record], int record, i
   }
 }
 
+/// The strong or weak fit's rows (differenced_rows) from the window's coordinates a_j = Qᵀ(θ_j −
+/// θ_0), whose first K are F's columns 1 … rank on entry; θ_K's (u's) into start. Called, not
+/// inlined, as fit_on_support is, so that a GPU thread's stack holds the coordinates and the fit's
+/// reduced copy of F (8.4 KB each in f64) in one place at different times: ptxas gives each array
+/// of an inlined body slots of its own.
+template <class Real>
+[[gnu::noinline]] GRADFLOW_HD void differenced_window(const lockstep_view<Real>& v, std::int64_t i,
+                                                      int record, int rank, int degree,
+                                                      surrogate_target target, int order, Real rate,
+                                                      Real* start, Real (*f)[lgf_max_record + 1],
+                                                      Real (*b)[lgf_max_record]) {
+  const int len = v.len();
+  const Real* u = v.state_of(i);
+  const Real* origin = v.work_of(0, i);
+  Real a[lgf_max_record + 1][lgf_max_record];  // a_0 … a_K
+  for (int c = 0; c < rank; ++c) {
+    const Real* q = v.work_of(1 + c, i);
+    Real sum = 0;
+    for (int e = 0; e < len; ++e) sum += q[e] * (u[e] - origin[e]);
+    start[c] = a[record][c] = sum;
+    for (int j = 0; j < record; ++j) a[j][c] = f[j][1 + c];
+  }
+  differenced_rows(a, record, rank, degree, target, order, rate, f, b);
+}
+
 /// lgf over gd or Newton, after the window's K-th true step: fits the surrogate θ̇ = Ξᵀφ(a) (φ the
 /// degree-p library of the reduced coordinates a = Qᵀ(θ − θ_0)) to the window against its target,
 /// by least squares or STLSQ, and integrates it from θ_K (u on entry) for `steps` RK4 steps of
@@ -261,16 +286,7 @@ GRADFLOW_HD jump_outcome jump_on_learned_flow(const lockstep_view<Real>& v,
     for (int c = 0; c < rank; ++c) start[c] = f[record - 1][1 + c] + rate * b[record - 1][c];
     expand_to_library(f, record, rank, degree);
   } else {
-    const Real* origin = v.work_of(0, i);
-    Real a[lgf_max_record + 1][lgf_max_record];  // a_0 … a_K
-    for (int c = 0; c < rank; ++c) {
-      const Real* q = v.work_of(1 + c, i);
-      Real sum = 0;
-      for (int e = 0; e < len; ++e) sum += q[e] * (u[e] - origin[e]);
-      start[c] = a[record][c] = sum;
-      for (int j = 0; j < record; ++j) a[j][c] = f[j][1 + c];
-    }
-    differenced_rows(a, record, rank, degree, target, order, rate, f, b);
+    differenced_window(v, i, record, rank, degree, target, order, rate, start, f, b);
   }
   Real fastest = 0;
   for (int j = 0; j < record; ++j) {

@@ -155,11 +155,13 @@ GRADFLOW_HD bool small_least_squares(Real (*f)[lgf_max_record + 1], Real (*b)[Wi
 
 /// One output's fit on the columns `in_support` marks of the column-normalised F (f[r][c] /
 /// norm[c]); the coefficients of the normalised columns go to coefficient[c], zero off the
-/// support. False when that fit is not determined.
+/// support. False when that fit is not determined. Called, not inlined (see differenced_window).
 template <class Real>
-GRADFLOW_HD bool fit_on_support(const Real (*f)[lgf_max_record + 1], const Real* norm,
-                                const Real (*b)[lgf_max_record], int rows, int columns, int output,
-                                const bool* in_support, Real ridge, Real* coefficient) {
+[[gnu::noinline]] GRADFLOW_HD bool fit_on_support(const Real (*f)[lgf_max_record + 1],
+                                                  const Real* norm, const Real (*b)[lgf_max_record],
+                                                  int rows, int columns, int output,
+                                                  const bool* in_support, Real ridge,
+                                                  Real* coefficient) {
   Real reduced[lgf_max_record][lgf_max_record + 1];
   Real target[lgf_max_record][1];
   int kept = 0;
