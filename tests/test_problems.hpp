@@ -4,10 +4,27 @@
 #include <cstdint>
 #include <vector>
 
+#include "gradflow/detail/host_device.hpp"
 #include "gradflow/least_squares.hpp"
 #include "gradflow/sweep.hpp"
 
 namespace gradflow::testing {
+
+/// Rosenbrock's valley as a user's objective with its own a and b: f = (a − x)² + b (y − x²)²,
+/// minimum 0 at (a, a²). Compiled for the GPU too; no hessian_times, so methods that need ∇²f take
+/// it from differences of the gradient.
+struct rosenbrock_valley {
+  double a = 1, b = 100;
+  GRADFLOW_HD double value(const double* x) const {
+    const double valley = x[1] - x[0] * x[0];
+    return (a - x[0]) * (a - x[0]) + b * valley * valley;
+  }
+  GRADFLOW_HD void gradient(const double* x, double* g) const {
+    const double valley = x[1] - x[0] * x[0];
+    g[0] = -2 * (a - x[0]) - 4 * b * x[0] * valley;
+    g[1] = 2 * b * valley;
+  }
+};
 
 /// f(u) = ½ μ (u − u*)² as least squares — A = √μ, B = √μ·u*, one unknown, one right-hand side —
 /// `copies` times, each starting at `start`.

@@ -9,24 +9,12 @@
 #include "gradflow/objective.hpp"
 #include "oracle.hpp"
 #include "same_bits.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
 
-/// Rosenbrock's valley with a per-problem steepness: f = a(x₂ − x₁²)² + (1 − x₁)², minimum 0 at (1,
-/// 1).
-struct rosenbrock {
-  double steepness = 100;
-  GRADFLOW_HD double value(const double* x) const {
-    const double valley = x[1] - x[0] * x[0];
-    return steepness * valley * valley + (1 - x[0]) * (1 - x[0]);
-  }
-  GRADFLOW_HD void gradient(const double* x, double* g) const {
-    const double valley = x[1] - x[0] * x[0];
-    g[0] = -4 * steepness * valley * x[0] - 2 * (1 - x[0]);
-    g[1] = 2 * steepness * valley;
-  }
-};
+using testing::rosenbrock_valley;
 
 /// Least squares ½‖A x − b‖² of problem i of a batch with k = 1, evaluated from A itself (not G):
 /// the same minimiser as the least-squares solve.
@@ -85,11 +73,11 @@ objective_batch<Functor, double> as_functors(const least_squares_batch<double>& 
   return functors;
 }
 
-objective_batch<rosenbrock, double> valleys(std::vector<double> steepness) {
-  objective_batch<rosenbrock, double> batch;
+objective_batch<rosenbrock_valley, double> valleys(std::vector<double> steepness) {
+  objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;
   for (double a : steepness) {
-    batch.problems.push_back({a});
+    batch.problems.push_back({1, a});
     batch.initial.insert(batch.initial.end(), {-1.2, 1.0});  // the standard start
   }
   return batch;
@@ -200,7 +188,7 @@ TEST(Objectives, CurvatureAtTheStartComesFromHessianProducts) {
 
 /// Rosenbrock's valley that records f at every point the solver evaluates it (once per step).
 struct recorded_rosenbrock {
-  rosenbrock function;
+  rosenbrock_valley function;
   std::vector<double>* values = nullptr;
   double value(const double* x) const {
     values->push_back(function.value(x));
@@ -210,17 +198,17 @@ struct recorded_rosenbrock {
 };
 
 /// Rosenbrock with f and ∇f also in one call, counting which entry points the solver used.
-struct rosenbrock_in_one_pass : rosenbrock {
+struct rosenbrock_in_one_pass : rosenbrock_valley {
   int* separate_gradients = nullptr;  // calls of gradient()
   int* passes = nullptr;              // calls of evaluate()
   void gradient(const double* x, double* g) const {
     ++*separate_gradients;
-    rosenbrock::gradient(x, g);
+    rosenbrock_valley::gradient(x, g);
   }
   double evaluate(const double* x, double* g) const {
     ++*passes;
-    rosenbrock::gradient(x, g);
-    return rosenbrock::value(x);
+    rosenbrock_valley::gradient(x, g);
+    return rosenbrock_valley::value(x);
   }
 };
 
@@ -230,11 +218,11 @@ TEST(Objectives, AFunctorsOnePassEvaluateReplacesGradientAndValue) {
   int separate = 0, passes = 0;
   objective_batch<rosenbrock_in_one_pass, double> one_pass;
   one_pass.unknowns = 2;
-  one_pass.problems = {{{100}, &separate, &passes}};
+  one_pass.problems = {{{1, 100}, &separate, &passes}};
   one_pass.initial = {-1.2, 1.0};
-  objective_batch<rosenbrock, double> two_calls;
+  objective_batch<rosenbrock_valley, double> two_calls;
   two_calls.unknowns = 2;
-  two_calls.problems = {{100}};
+  two_calls.problems = {{1, 100}};
   two_calls.initial = one_pass.initial;
   solve_options options;
   options.backend = backend_kind::cpu;
@@ -255,7 +243,7 @@ TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
   std::vector<double> values;
   objective_batch<recorded_rosenbrock, double> batch;
   batch.unknowns = 2;
-  batch.problems = {{{100}, &values}};
+  batch.problems = {{{1, 100}, &values}};
   batch.initial = {-1.2, 1.0};
   solve_options options;
   options.method = method::linearly_implicit;

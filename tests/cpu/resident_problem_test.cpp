@@ -15,6 +15,7 @@
 #include "gradflow/mgh.hpp"
 #include "gradflow/objective.hpp"
 #include "least_squares_model.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow::detail {
 namespace {
@@ -183,21 +184,8 @@ INSTANTIATE_TEST_SUITE_P(EveryFusedMethodOfObjectives, ResidentObjective,
                                   std::string(to_string(info.param.d));
                          });
 
-/// f = (a − x)² + b (y − x²)² with its own a and b, no hessian_times: the linearly implicit step
-/// takes ∇²f from differences of the functor's gradient.
-struct valley {
-  double a = 1, b = 100;
-  double value(const double* x) const {
-    return (a - x[0]) * (a - x[0]) + b * (x[1] - x[0] * x[0]) * (x[1] - x[0] * x[0]);
-  }
-  void gradient(const double* x, double* g) const {
-    g[0] = -2 * (a - x[0]) - 4 * b * x[0] * (x[1] - x[0] * x[0]);
-    g[1] = 2 * b * (x[1] - x[0] * x[0]);
-  }
-};
-
 TEST(ResidentObjectiveWithoutHessian, DifferencesOfTheGradientGiveTheBitsOfTheProblemInPlace) {
-  objective_batch<valley, double> batch;
+  objective_batch<testing::rosenbrock_valley, double> batch;
   batch.unknowns = 2;
   for (int i = 0; i < 17; ++i) {
     batch.problems.push_back({1 + 0.25 * i, 10.0 + 7 * i});
@@ -209,8 +197,9 @@ TEST(ResidentObjectiveWithoutHessian, DifferencesOfTheGradientGiveTheBitsOfThePr
     options.method = m;
     options.max_steps = 300;
     if (m == method::linearly_implicit) options.dt = 0.01;
-    objective_model<valley, double> model(batch, false);
-    const objective_evaluator<valley, double> evaluator{batch.problems.data(), false};
+    objective_model<testing::rosenbrock_valley, double> model(batch, false);
+    const objective_evaluator<testing::rosenbrock_valley, double> evaluator{batch.problems.data(),
+                                                                            false};
     expect_same_run(run_fused(model, evaluator, options, true),
                     run_fused(model, evaluator, options, false), batch.initial);
   }

@@ -9,21 +9,12 @@
 #include "gradflow/gradflow.hpp"
 #include "gradflow/mgh.hpp"
 #include "gradflow/objective.hpp"
+#include "test_problems.hpp"
 
 namespace gradflow {
 namespace {
 
-/// A user functor with per-problem parameters: f = (a − x)² + b (y − x²)², minimum (a, a²).
-struct valley {
-  double a = 1, b = 100;
-  GRADFLOW_HD double value(const double* x) const {
-    return (a - x[0]) * (a - x[0]) + b * (x[1] - x[0] * x[0]) * (x[1] - x[0] * x[0]);
-  }
-  GRADFLOW_HD void gradient(const double* x, double* g) const {
-    g[0] = -2 * (a - x[0]) - 4 * b * x[0] * (x[1] - x[0] * x[0]);
-    g[1] = 2 * b * (x[1] - x[0] * x[0]);
-  }
-};
+using testing::rosenbrock_valley;
 
 class ObjectivesOnDevice : public ::testing::Test {
 protected:
@@ -55,7 +46,7 @@ void expect_device_matches_cpu(const objective_batch<Objective, double>& batch,
 }
 
 TEST_F(ObjectivesOnDevice, AUserFunctorWithPerProblemParametersMatchesTheCpu) {
-  objective_batch<valley, double> batch;
+  objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;
   for (int i = 0; i < 1000; ++i) {
     batch.problems.push_back({0.5 + 0.001 * i, 10.0 + i % 90});
@@ -73,7 +64,7 @@ TEST_F(ObjectivesOnDevice, AUserFunctorWithPerProblemParametersMatchesTheCpu) {
 }
 
 TEST_F(ObjectivesOnDevice, TheLockstepPathWithCompactionAndTracesMatchesTheCpu) {
-  objective_batch<valley, double> batch;
+  objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;
   for (int i = 0; i < 500; ++i) {
     batch.problems.push_back({0.5 + 0.001 * i, 1.0 + i % 60});
@@ -122,9 +113,9 @@ TEST_F(ObjectivesOnDevice, TheMghSetMatchesTheCpuFromEachStart) {
 }
 
 TEST_F(ObjectivesOnDevice, AutomaticPicksTheDevice) {
-  objective_batch<valley, double> batch;
+  objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;
-  batch.problems = {valley{}};
+  batch.problems = {rosenbrock_valley{}};
   solve_options options;
   options.method = method::tsit5;
   EXPECT_EQ(solve_objectives(batch, options).summary.backend, backend_kind::cuda);
@@ -132,9 +123,9 @@ TEST_F(ObjectivesOnDevice, AutomaticPicksTheDevice) {
 
 TEST(ObjectivesWithoutDevice, AutomaticRunsOnTheCpuAndCudaIsAClearError) {
   if (!cuda_devices().empty()) GTEST_SKIP() << "a CUDA device answers";
-  objective_batch<valley, double> batch;
+  objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;
-  batch.problems = {valley{}};
+  batch.problems = {rosenbrock_valley{}};
   solve_options options;
   options.method = method::tsit5;
   options.gtol = 1e-4;
