@@ -8,7 +8,7 @@
 // M = Δx FᵀF the mass matrix of the modes (so no grid values are stored). Its gradient comes from
 // the forward sensitivities s_k = ∂θ/∂a_k: (M/Δt + K) s_{k,t+1} = (M/Δt) s_{k,t} − K_k θ_{t+1},
 // K = a₁K₁ + a₂K₂ the stiffness (Σ_x κ F'ᵢF'ⱼ, without Δx, as the authors' code has it).
-// An objective for solve_objectives (gradflow/objective.hpp); each evaluation keeps five 30×30
+// An objective for solve_objectives (gradflow/objective.hpp); each evaluation keeps three 30×30
 // matrices on the stack.
 #include <cmath>
 #include <cstdint>
@@ -36,74 +36,52 @@ struct heat_inverse {
   GRADFLOW_HD void gradient(const Real* a, Real* g) const { evaluate(a, g); }
 
   /// f(a), and with `g` its gradient. Parameters that make M/Δt + K indefinite give NaN. Called,
-  /// not inlined: a GPU kernel inlined it at each phase that evaluates, each copy with its own 36 KB
-  /// of matrices (ptxas does not overlap them), 117 KB a thread in all (40 KB called).
+  /// not inlined: a GPU kernel inlined it at each phase that evaluates, each copy with its own
+  /// matrices (ptxas does not overlap them).
   [[gnu::noinline]] GRADFLOW_HD Real evaluate(const Real* a, Real* g) const {
     constexpr int n = modes;
-    const Real pi = Real(3.14159265358979323846);
-    const Real dx = Real(1) / points;
     const Real dt = Real(duration) / (times - 1);
-    Real mass[n * n], left[n * n], right[n * n], factor[n * n], true_factor[n * n];
-    for (int e = 0; e < n * n; ++e) mass[e] = left[e] = right[e] = 0;
-    for (int p = 0; p < points; ++p) {
-      const Real x = (p + Real(0.5)) * dx;
-      Real value_of[n], slope_of[n];
-      for (int i = 0; i < n; ++i) {
-        value_of[i] = std::sin((i + 1) * pi * x);
-        slope_of[i] = (i + 1) * pi * std::cos((i + 1) * pi * x);
+    const Real carried = Real(0.5) / dt;  // M/Δt: M = I/2 (see stiffness_halves)
+    Real left[n * n], factor[n * n], true_factor[n * n], whole[n];
+    stiffness_halves(left, whole);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {  // M/Δt + a₁K₁ + a₂(K − K₁), symmetric
+        const int e = i * n + j;
+        const Real diagonal = i == j ? carried : Real(0), rest = i == j ? whole[i] : Real(0);
+        factor[e] = diagonal + a[1] * rest + (a[0] - a[1]) * left[e];
+        true_factor[e] =
+            diagonal + Real(true_right) * rest + (Real(true_left) - Real(true_right)) * left[e];
       }
-      Real* stiffness = x > Real(0.5) ? right : left;
-      for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j) {
-          mass[i * n + j] += dx * value_of[i] * value_of[j];
-          stiffness[i * n + j] += slope_of[i] * slope_of[j];
-        }
-    }
-    for (int e = 0; e < n * n; ++e) {  // symmetric: row- and column-major agree
-      factor[e] = mass[e] / dt + a[0] * left[e] + a[1] * right[e];
-      true_factor[e] = mass[e] / dt + Real(true_left) * left[e] + Real(true_right) * right[e];
-    }
     if (!detail::cholesky_factor(factor, n) || !detail::cholesky_factor(true_factor, n))
       return std::numeric_limits<Real>::quiet_NaN();
-    Real theta[n], true_theta[n], sensitivity[2][n], next[n], next_true[n], next_sensitivity[2][n];
+    const Real pi = Real(3.14159265358979323846);
+    Real theta[n], true_theta[n], sensitivity[2][n], left_theta[n];
     for (int i = 0; i < n; ++i)
       theta[i] = true_theta[i] = sensitivity[0][i] = sensitivity[1][i] = 0;
     Real sum = 0, slope[2] = {0, 0};
     for (int t = 1; t < times; ++t) {
       const Real drive = Real(forcing) * std::sin(2 * pi * t * dt);
       for (int i = 0; i < n; ++i) {  // (M/Δt)θ + the drive
-        Real carried = 0, carried_true = 0;
-        for (int j = 0; j < n; ++j) {
-          carried += mass[i * n + j] * theta[j];
-          carried_true += mass[i * n + j] * true_theta[j];
-        }
-        next[i] = carried / dt + (i == 1 ? drive : Real(0));
-        next_true[i] = carried_true / dt + (i == 1 ? drive : Real(0));
+        theta[i] = carried * theta[i] + (i == 1 ? drive : Real(0));
+        true_theta[i] = carried * true_theta[i] + (i == 1 ? drive : Real(0));
       }
-      detail::cholesky_solve(factor, n, next, 1);
-      detail::cholesky_solve(true_factor, n, next_true, 1);
-      if (g)
-        for (int k = 0; k < 2; ++k) {
-          const Real* stiffness = k == 0 ? left : right;
-          for (int i = 0; i < n; ++i) {  // (M/Δt)s_k − K_k θ_{t+1}
-            Real carried = 0, forced = 0;
-            for (int j = 0; j < n; ++j) {
-              carried += mass[i * n + j] * sensitivity[k][j];
-              forced += stiffness[i * n + j] * next[j];
-            }
-            next_sensitivity[k][i] = carried / dt - forced;
-          }
-          detail::cholesky_solve(factor, n, next_sensitivity[k], 1);
+      detail::cholesky_solve(factor, n, theta, 1);
+      detail::cholesky_solve(true_factor, n, true_theta, 1);
+      if (g) {
+        for (int i = 0; i < n; ++i) {  // (M/Δt)s_k − K_k θ_{t+1}, K₂θ = Kθ − K₁θ
+          Real product = 0;
+          for (int j = 0; j < n; ++j) product += left[i * n + j] * theta[j];
+          left_theta[i] = product;
         }
-      for (int i = 0; i < n; ++i) {
-        theta[i] = next[i];
-        true_theta[i] = next_true[i];
-        if (g)
-          sensitivity[0][i] = next_sensitivity[0][i], sensitivity[1][i] = next_sensitivity[1][i];
+        for (int i = 0; i < n; ++i) {
+          sensitivity[0][i] = carried * sensitivity[0][i] - left_theta[i];
+          sensitivity[1][i] = carried * sensitivity[1][i] - (whole[i] * theta[i] - left_theta[i]);
+        }
+        detail::cholesky_solve(factor, n, sensitivity[0], 1);
+        detail::cholesky_solve(factor, n, sensitivity[1], 1);
       }
       for (int i = 0; i < n; ++i) {
-        Real weighted = 0;  // (M e)_i
-        for (int j = 0; j < n; ++j) weighted += mass[i * n + j] * (theta[j] - true_theta[j]);
+        const Real weighted = Real(0.5) * (theta[i] - true_theta[i]);  // (M e)_i
         sum += dt * (theta[i] - true_theta[i]) * weighted;
         if (g)
           for (int k = 0; k < 2; ++k) slope[k] += 2 * dt * weighted * sensitivity[k][i];
@@ -112,6 +90,28 @@ struct heat_inverse {
     if (g)
       for (int k = 0; k < 2; ++k) g[k] = slope[k] / sum;
     return std::log(sum);
+  }
+
+  /// The stiffness of the left half, K₁ (n×n), and the diagonal of the whole grid's, K = K₁ + K₂,
+  /// in closed form. On the midpoint grid x_p = (p + ½)/P the modes are discretely orthogonal
+  /// (DST-II), so M = Δx·FᵀF = I/2 and Σ_p cos(mπx_p) = 0 for 0 < m < 2P; over the left half,
+  /// Σ_{p<P/2} cos(mπx_p) = sin(mπ/2) / (2 sin(mπ/(2P))). With cos·cos = ½(cos(i−j) + cos(i+j)):
+  /// (K₁)_ij = ijπ²/2 · (C(i − j) + C(i + j)), C(0) = P/2, and K_ii = i²π²P/2.
+  GRADFLOW_HD static void stiffness_halves(Real* left, Real* whole) {
+    static_assert(points % 2 == 0 && 2 * modes < points, "the closed forms' grid");
+    constexpr int n = modes;
+    const Real pi = Real(3.14159265358979323846);
+    const auto half_sum = [pi](int m) {  // C(m), m ≥ 0; sin(mπ/2) exactly
+      if (m == 0) return Real(points / 2);
+      const Real quarter_turns[4] = {0, 1, 0, -1};
+      return quarter_turns[m % 4] / (2 * std::sin(m * pi / (2 * points)));
+    };
+    for (int i = 1; i <= n; ++i) {
+      whole[i - 1] = Real(i) * i * pi * pi * (points / 2);
+      for (int j = 1; j <= n; ++j)
+        left[(i - 1) * n + j - 1] =
+            Real(i) * j * pi * pi / 2 * (half_sum(i > j ? i - j : j - i) + half_sum(i + j));
+    }
   }
 };
 

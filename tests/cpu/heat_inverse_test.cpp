@@ -42,12 +42,42 @@ double loss_on_the_grid(double a1, double a2) {
   return std::log(dx * dt * difference.squaredNorm());
 }
 
+TEST(HeatInverse, ClosedFormMatricesMatchTheSumsOverTheGrid) {
+  // The evaluator's M = I/2, K₁ and diag(K) in closed form against Δx·FᵀF and Σ_x κ F'ᵢF'ⱼ summed
+  // over the midpoint grid, κ the indicator of each half.
+  const int n = 30, points = 250;
+  const double pi = 3.14159265358979323846, dx = 1.0 / points;
+  Eigen::MatrixXd f(points, n), slope(points, n);
+  Eigen::VectorXd left_half(points), right_half(points);
+  for (int p = 0; p < points; ++p) {
+    const double x = (p + 0.5) * dx;
+    left_half[p] = x > 0.5 ? 0 : 1;
+    right_half[p] = 1 - left_half[p];
+    for (int i = 0; i < n; ++i) {
+      f(p, i) = std::sin((i + 1) * pi * x);
+      slope(p, i) = (i + 1) * pi * std::cos((i + 1) * pi * x);
+    }
+  }
+  const Eigen::MatrixXd mass = dx * f.transpose() * f;
+  EXPECT_LT((mass - 0.5 * Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-14);
+  const Eigen::MatrixXd left = slope.transpose() * left_half.asDiagonal() * slope;
+  const Eigen::MatrixXd right = slope.transpose() * right_half.asDiagonal() * slope;
+  Eigen::MatrixXd closed_left(n, n);
+  Eigen::VectorXd whole(n);
+  heat_inverse<double>::stiffness_halves(closed_left.data(), whole.data());  // symmetric
+  const double scale = left.cwiseAbs().maxCoeff();                           // 1.1e6
+  EXPECT_LT((closed_left - left).cwiseAbs().maxCoeff(), 1e-13 * scale);
+  const Eigen::MatrixXd sum = left + right;
+  EXPECT_LT((Eigen::MatrixXd(whole.asDiagonal()) - sum).cwiseAbs().maxCoeff(), 1e-13 * scale);
+}
+
 TEST(HeatInverse, LossMatchesTheGridComputationOfItsAuthorsSetup) {
   const heat_inverse<double> problem;
   for (const auto& a : {std::array<double, 2>{0.5, 4.05}, std::array<double, 2>{1.7, 1.3},
                         std::array<double, 2>{3.0, 0.4}}) {
     const double expected = loss_on_the_grid(a[0], a[1]);
-    EXPECT_NEAR(problem.value(a.data()), expected, 1e-10 * std::fabs(expected)) << a[0] << ", " << a[1];
+    EXPECT_NEAR(problem.value(a.data()), expected, 1e-10 * std::fabs(expected))
+        << a[0] << ", " << a[1];
   }
   const double truth[2] = {2, 1};
   EXPECT_EQ(problem.value(truth), -std::numeric_limits<double>::infinity());  // the data's own a
@@ -64,8 +94,8 @@ TEST(HeatInverse, GradientMatchesCentralDifferences) {
       up[k] += h;
       down[k] -= h;
       const double expected = (problem.value(up.data()) - problem.value(down.data())) / (2 * h);
-      EXPECT_NEAR(g[k], expected, 1e-6 * (1 + std::fabs(expected))) << "a = " << a[0] << ", "
-                                                                     << a[1] << ", k = " << k;
+      EXPECT_NEAR(g[k], expected, 1e-6 * (1 + std::fabs(expected)))
+          << "a = " << a[0] << ", " << a[1] << ", k = " << k;
     }
   }
 }
