@@ -2,6 +2,7 @@
 // (lane_problems.hpp): one product G·X per iteration for all W lanes, each lane's test, control and
 // update the per-problem code's (detail/optimizer_step.hpp), so that the bits are
 // update_optimizer's.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -14,38 +15,50 @@
 namespace gradflow::detail {
 namespace {
 
-/// adam's bias corrections by iteration t for one pair β1, β2 (the first asked for: a block's
-/// lanes usually share it, as sweeps over the rate do), each computed once: two libm pows per lane
-/// and iteration were 44 % of a seed solve's time, and no vectorised pow gives their bits. Other
-/// pairs are computed when asked. Once both powers βᵗ fall below ε/1024, every later correction
-/// is exactly 1 (1 − βᵗ rounds to 1 for βᵗ < ε/4, and βᵗ only falls, β < 1), so the table
-/// stops growing there.
+/// 1 − βᵗ by iteration t for each β asked for — adam's bias corrections, whose β₁ and β₂ a sweep's
+/// lanes share among a few values — each computed once: two libm pows per lane and iteration were
+/// 44 % of a seed solve's time, and no vectorised pow gives their bits. Once βᵗ falls below ε/1024,
+/// every later 1 − βᵗ is exactly 1 (1 − βᵗ rounds to 1 for βᵗ < ε/4, and βᵗ only falls, β < 1), so
+/// a table stops growing there. Beyond `most_tables` values of β, and past t = `longest` (β so
+/// close to 1 that βᵗ has not settled: a table's memory stays bounded), 1 − βᵗ is computed when
+/// asked.
 template <class Real>
-class adam_correction_table {
+class power_complement_tables {
 public:
-  /// Both corrections exactly 1 (1 − 0¹).
-  static adam_corrections<Real> ones() { return adam_corrections<Real>(0, 0, 1); }
-
-  /// The corrections at iteration t ≥ 1.
-  adam_corrections<Real> at(Real beta1, Real beta2, std::int64_t t) {
-    if (entries_.empty() && !settled_) {
-      beta1_ = beta1;
-      beta2_ = beta2;
+  /// 1 − βᵗ at iteration t ≥ 1.
+  Real at(Real beta, std::int64_t t) {
+    if (table* found = table_of(beta)) {
+      while (!found->settled && std::int64_t(found->entries.size()) < std::min(t, longest)) {
+        const Real power = std::pow(beta, Real(found->entries.size() + 1));
+        found->settled = power < std::numeric_limits<Real>::epsilon() / 1024;
+        if (!found->settled) found->entries.push_back(1 - power);
+      }
+      if (t <= std::int64_t(found->entries.size())) return found->entries[t - 1];
+      if (found->settled) return 1;
     }
-    if (beta1 != beta1_ || beta2 != beta2_) return adam_corrections<Real>(beta1, beta2, Real(t));
-    while (!settled_ && std::int64_t(entries_.size()) < t) {
-      const Real iteration = Real(entries_.size() + 1);
-      const Real threshold = std::numeric_limits<Real>::epsilon() / 1024;
-      settled_ = std::pow(beta1_, iteration) < threshold && std::pow(beta2_, iteration) < threshold;
-      if (!settled_) entries_.emplace_back(beta1_, beta2_, iteration);
-    }
-    return std::int64_t(entries_.size()) < t ? ones() : entries_[t - 1];
+    return 1 - std::pow(beta, Real(t));
   }
 
 private:
-  Real beta1_ = 0, beta2_ = 0;
-  bool settled_ = false;
-  std::vector<adam_corrections<Real>> entries_;  // t = 1, 2, …
+  struct table {
+    Real beta;
+    bool settled = false;
+    std::vector<Real> entries;  // t = 1, 2, …
+  };
+  static constexpr std::size_t most_tables = 16;
+  static constexpr std::int64_t longest = std::int64_t(1) << 16;
+
+  table* table_of(Real beta) {
+    if (last_ < tables_.size() && tables_[last_].beta == beta) return &tables_[last_];
+    for (last_ = 0; last_ < tables_.size(); ++last_)
+      if (tables_[last_].beta == beta) return &tables_[last_];
+    if (tables_.size() == most_tables) return nullptr;
+    tables_.push_back(table{beta, false, {}});
+    return &tables_.back();
+  }
+
+  std::vector<table> tables_;
+  std::size_t last_ = 0;  // the table found last: a block's lanes mostly ask for the same β
 };
 
 template <class Real, method Method>
@@ -217,12 +230,11 @@ private:
     lane_values first_correction, second_correction;
     if constexpr (adapts)
       for (int w = 0; w < W; ++w) {
-        const adam_corrections<Real> corrections =
-            steps[w] != 0
-                ? corrections_.at(first_decay_of_[w], second_decay_of_[w], lanes_.accepted[w])
-                : adam_correction_table<Real>::ones();
-        first_correction[w] = corrections.first;
-        second_correction[w] = corrections.second;
+        const bool stepping = steps[w] != 0;
+        first_correction[w] =
+            stepping ? corrections_.at(first_decay_of_[w], lanes_.accepted[w]) : Real(1);
+        second_correction[w] =
+            stepping ? corrections_.at(second_decay_of_[w], lanes_.accepted[w]) : Real(1);
       }
     for (int e = 0; e < len_; ++e) {
       Real* u = at(state_, e);
@@ -320,7 +332,7 @@ private:
   }
 
   lane_vectors velocity_, first_moment_, second_moment_, ahead_, kicked_;
-  adam_correction_table<Real> corrections_;
+  power_complement_tables<Real> corrections_;
   // Each lane's learning rate (FIRE: dt0), momentum and adam's β1, β2 and ε, fixed once
   // resolve_parameters has run.
   alignas(W * sizeof(Real)) lane_values rate_of_ = {}, momentum_of_ = {};

@@ -50,14 +50,12 @@ least_squares_batch<Real> lane_batch() {
   return random_least_squares<Real>(spec);
 }
 
-/// Solves `batch` on both paths with `options` and expects the same bits; returns the fused
-/// path's result.
+/// Solves `batch` on both paths with `options` as given and expects the same bits; returns the
+/// fused path's result.
 template <class Real>
-solve_result<Real> lanes_result_matching_lockstep(
-    solve_options options, const least_squares_batch<Real>& batch = lane_batch<Real>()) {
+solve_result<Real> fused_result_matching_lockstep(solve_options options,
+                                                  const least_squares_batch<Real>& batch) {
   options.backend = backend_kind::cpu;
-  options.max_steps = 300;
-  if (!options.rtol_grad.is_set()) options.rtol_grad = 1e-5;
   options.path = execution_path::lockstep;
   const auto lockstep = solve(batch, options);
   options.path = execution_path::fused;
@@ -73,6 +71,15 @@ solve_result<Real> lanes_result_matching_lockstep(
   for (std::int64_t count : fused.gradient_evaluations) evaluations += count;
   EXPECT_GE(fused.summary.products_issued, evaluations);
   return fused;
+}
+
+/// fused_result_matching_lockstep with at most 300 steps and, unless given, rtol_grad 1e-5.
+template <class Real>
+solve_result<Real> lanes_result_matching_lockstep(
+    solve_options options, const least_squares_batch<Real>& batch = lane_batch<Real>()) {
+  options.max_steps = 300;
+  if (!options.rtol_grad.is_set()) options.rtol_grad = 1e-5;
+  return fused_result_matching_lockstep(options, batch);
 }
 
 /// lanes_result_matching_lockstep's statuses: those the members ended with.
@@ -120,13 +127,14 @@ std::set<status> expect_optimizer_lanes_match_lockstep(method m) {
   for (int i = 0; i < members; ++i) beta.push_back(0.5 + 0.05 * (i % 8));
   options.momentum = beta;
   if (m == method::adam) {
-    // Every third member, the first of each lane block's among them, shares β1 = 0.5, β2 = 0.6,
-    // whose bias corrections the lanes keep in a table that stops growing once they are exactly 1
-    // (t ≈ 85 in double, 45 in float); the others have pairs of their own, computed when asked.
+    // Every third member shares β1 = 0.5, β2 = 0.6, whose bias corrections 1 − βᵗ the lanes'
+    // tables hold until they are exactly 1 (t ≈ 85 in double, 45 in float); the others take 11
+    // more values of β1 and 7 of β2: 20 in all, more than the lanes keep tables for (16), so some
+    // are computed when asked.
     std::vector<double> beta1, beta2;
     for (int i = 0; i < members; ++i) {
-      beta1.push_back(i % 3 == 0 ? 0.5 : 0.8 + 0.02 * (i % 5));
-      beta2.push_back(i % 3 == 0 ? 0.6 : 0.99 + 0.002 * (i % 4));
+      beta1.push_back(i % 3 == 0 ? 0.5 : 0.8 + 0.01 * (i % 11));
+      beta2.push_back(i % 3 == 0 ? 0.6 : 0.99 + 0.001 * (i % 7));
     }
     options.beta1 = beta1;
     options.beta2 = beta2;
@@ -178,6 +186,20 @@ TEST(FusedLanes, OptimisersKeepTheSameBitsAsLockstep) {
       EXPECT_TRUE(seen.count(s)) << to_string(s) << " never happened";
     expect_optimizer_lanes_match_lockstep<float>(m);
   }
+}
+
+TEST(FusedLanes, AdamPastItsCorrectionTablesKeepsTheSameBits) {
+  // β2 so close to 1 that 1 − β2ᵗ is not yet 1 after 2¹⁶ iterations, where the lanes' tables end:
+  // later corrections are computed when asked.
+  solve_options options;
+  options.method = method::adam;
+  options.dt = 1e-3;
+  options.beta2 = 1 - 1e-7;
+  options.gtol = 1e-300;  // never, and no stall test: every member runs to max_steps
+  options.stall_window = 0;
+  options.max_steps = (1 << 16) + 100;
+  const auto fused = fused_result_matching_lockstep(options, lane_batch<double>());
+  for (std::int64_t i = 0; i < members; ++i) EXPECT_EQ(fused.outcome[i], status::max_steps);
 }
 
 // A lane whose problem stopped takes the queue's next one, so a block no longer runs W lanes for
