@@ -11,19 +11,31 @@
 namespace gradflow {
 namespace {
 
-/// log(Δx Δt Σ_{t,x} (u_a − u_{a*})²) computed on the grid, as the paper's code does.
-double loss_on_the_grid(double a1, double a2) {
-  const int n = 30, points = 250, times = 500;
-  const double pi = 3.14159265358979323846, dx = 1.0 / points, dt = 2.0 / (times - 1);
-  Eigen::MatrixXd f(points, n), slope(points, n);
-  Eigen::VectorXd x(points);
-  for (int p = 0; p < points; ++p) {
-    x[p] = (p + 0.5) * dx;
-    for (int i = 0; i < n; ++i) {
-      f(p, i) = std::sin((i + 1) * pi * x[p]);
-      slope(p, i) = (i + 1) * pi * std::cos((i + 1) * pi * x[p]);
+constexpr int n = 30, points = 250;
+constexpr double pi = 3.14159265358979323846, dx = 1.0 / points;
+
+/// The modes on the midpoint grid: x, F (points × n, sin(iπx)) and F' (iπ cos(iπx)).
+struct modes_on_the_grid {
+  Eigen::VectorXd x = Eigen::VectorXd(points);
+  Eigen::MatrixXd f = Eigen::MatrixXd(points, n), slope = Eigen::MatrixXd(points, n);
+  modes_on_the_grid() {
+    for (int p = 0; p < points; ++p) {
+      x[p] = (p + 0.5) * dx;
+      for (int i = 0; i < n; ++i) {
+        f(p, i) = std::sin((i + 1) * pi * x[p]);
+        slope(p, i) = (i + 1) * pi * std::cos((i + 1) * pi * x[p]);
+      }
     }
   }
+};
+
+/// log(Δx Δt Σ_{t,x} (u_a − u_{a*})²) computed on the grid, as the paper's code does.
+double loss_on_the_grid(double a1, double a2) {
+  const int times = 500;
+  const double dt = 2.0 / (times - 1);
+  const modes_on_the_grid grid;
+  const Eigen::VectorXd& x = grid.x;
+  const Eigen::MatrixXd &f = grid.f, &slope = grid.slope;
   const Eigen::MatrixXd mass = dx * f.transpose() * f;
   const auto trajectory = [&](double left, double right) {
     Eigen::VectorXd kappa(points);
@@ -45,18 +57,12 @@ double loss_on_the_grid(double a1, double a2) {
 TEST(HeatInverse, ClosedFormMatricesMatchTheSumsOverTheGrid) {
   // The evaluator's M = I/2, K₁ and diag(K) in closed form against Δx·FᵀF and Σ_x κ F'ᵢF'ⱼ summed
   // over the midpoint grid, κ the indicator of each half.
-  const int n = 30, points = 250;
-  const double pi = 3.14159265358979323846, dx = 1.0 / points;
-  Eigen::MatrixXd f(points, n), slope(points, n);
+  const modes_on_the_grid grid;
+  const Eigen::MatrixXd &f = grid.f, &slope = grid.slope;
   Eigen::VectorXd left_half(points), right_half(points);
   for (int p = 0; p < points; ++p) {
-    const double x = (p + 0.5) * dx;
-    left_half[p] = x > 0.5 ? 0 : 1;
+    left_half[p] = grid.x[p] > 0.5 ? 0 : 1;
     right_half[p] = 1 - left_half[p];
-    for (int i = 0; i < n; ++i) {
-      f(p, i) = std::sin((i + 1) * pi * x);
-      slope(p, i) = (i + 1) * pi * std::cos((i + 1) * pi * x);
-    }
   }
   const Eigen::MatrixXd mass = dx * f.transpose() * f;
   EXPECT_LT((mass - 0.5 * Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(), 1e-14);
