@@ -55,41 +55,60 @@ struct heat_inverse {
     if (!detail::cholesky_factor(factor, n) || !detail::cholesky_factor(true_factor, n))
       return std::numeric_limits<Real>::quiet_NaN();
     const Real pi = Real(3.14159265358979323846);
-    Real theta[n], true_theta[n], sensitivity[2][n], left_theta[n];
+    Real theta[n], true_theta[n], sensitivity[2][n], weighted[n];
     for (int i = 0; i < n; ++i)
       theta[i] = true_theta[i] = sensitivity[0][i] = sensitivity[1][i] = 0;
     Real sum = 0, slope[2] = {0, 0};
+    // With `g`, step t's sensitivities are solved with step t + 1's θ and θ*: four independent
+    // solves that overlap (cholesky_solve_together), where in step order each waits for θ.
     for (int t = 1; t < times; ++t) {
+      const bool sensitivities = g && t > 1;
+      if (sensitivities) sensitivity_rhs(left, whole, carried, theta, sensitivity);
       const Real drive = Real(forcing) * std::sin(2 * pi * t * dt);
       for (int i = 0; i < n; ++i) {  // (M/Δt)θ + the drive
         theta[i] = carried * theta[i] + (i == 1 ? drive : Real(0));
         true_theta[i] = carried * true_theta[i] + (i == 1 ? drive : Real(0));
       }
-      detail::cholesky_solve(factor, n, theta, 1);
-      detail::cholesky_solve(true_factor, n, true_theta, 1);
-      if (g) {
-        for (int i = 0; i < n; ++i) {  // (M/Δt)s_k − K_k θ_{t+1}, K₂θ = Kθ − K₁θ
-          Real product = 0;
-          for (int j = 0; j < n; ++j) product += left[i * n + j] * theta[j];
-          left_theta[i] = product;
-        }
-        for (int i = 0; i < n; ++i) {
-          sensitivity[0][i] = carried * sensitivity[0][i] - left_theta[i];
-          sensitivity[1][i] = carried * sensitivity[1][i] - (whole[i] * theta[i] - left_theta[i]);
-        }
-        detail::cholesky_solve(factor, n, sensitivity[0], 1);
-        detail::cholesky_solve(factor, n, sensitivity[1], 1);
+      if (sensitivities) {
+        detail::cholesky_solve_together<4, Real>(
+            {factor, true_factor, factor, factor}, n,
+            {theta, true_theta, sensitivity[0], sensitivity[1]}, 1);
+        add_slope(dt, weighted, sensitivity, slope);
+      } else {
+        detail::cholesky_solve_together<2, Real>({factor, true_factor}, n, {theta, true_theta}, 1);
       }
       for (int i = 0; i < n; ++i) {
-        const Real weighted = Real(0.5) * (theta[i] - true_theta[i]);  // (M e)_i
-        sum += dt * (theta[i] - true_theta[i]) * weighted;
-        if (g)
-          for (int k = 0; k < 2; ++k) slope[k] += 2 * dt * weighted * sensitivity[k][i];
+        weighted[i] = Real(0.5) * (theta[i] - true_theta[i]);  // (M e)_i
+        sum += dt * (theta[i] - true_theta[i]) * weighted[i];
       }
     }
-    if (g)
+    if (g) {  // the last step's sensitivities
+      sensitivity_rhs(left, whole, carried, theta, sensitivity);
+      detail::cholesky_solve_together<2, Real>({factor, factor}, n,
+                                               {sensitivity[0], sensitivity[1]}, 1);
+      add_slope(dt, weighted, sensitivity, slope);
       for (int k = 0; k < 2; ++k) g[k] = slope[k] / sum;
+    }
     return std::log(sum);
+  }
+
+  /// The sensitivities' right-hand sides (M/Δt)s_k − K_k θ, from the θ they are solved with;
+  /// K₂θ = Kθ − K₁θ.
+  GRADFLOW_HD static void sensitivity_rhs(const Real* left, const Real* whole, Real carried,
+                                          const Real* theta, Real (&sensitivity)[2][modes]) {
+    for (int i = 0; i < modes; ++i) {
+      Real left_theta = 0;
+      for (int j = 0; j < modes; ++j) left_theta += left[i * modes + j] * theta[j];
+      sensitivity[0][i] = carried * sensitivity[0][i] - left_theta;
+      sensitivity[1][i] = carried * sensitivity[1][i] - (whole[i] * theta[i] - left_theta);
+    }
+  }
+
+  /// ∂/∂a_k of Δt Σ eᵀMe at one step: 2Δt (Me)·s_k, from that step's Me (`weighted`).
+  GRADFLOW_HD static void add_slope(Real dt, const Real* weighted,
+                                    const Real (&sensitivity)[2][modes], Real (&slope)[2]) {
+    for (int i = 0; i < modes; ++i)
+      for (int k = 0; k < 2; ++k) slope[k] += 2 * dt * weighted[i] * sensitivity[k][i];
   }
 
   /// The stiffness of the left half, K₁ (n×n), and the diagonal of the whole grid's, K = K₁ + K₂,

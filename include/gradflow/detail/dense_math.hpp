@@ -113,20 +113,34 @@ GRADFLOW_HD bool cholesky_factor(Real* factor, int n) {
   return true;
 }
 
+/// x_c ← (L_c L_cᵀ)⁻¹ x_c in place for `Columns` independent vectors, each with its own factor
+/// (factors may repeat) and element stride `stride`. Each vector takes cholesky_solve's operations
+/// in its order, so gets the same bits; the vectors go row by row together because one solve is a
+/// chain of dependent subtractions (latency-bound), and independent chains overlap.
+template <int Columns, class Real>
+GRADFLOW_HD void cholesky_solve_together(const Real* const (&factors)[Columns], int n,
+                                         Real* const (&x)[Columns], int stride) {
+  for (int r = 0; r < n; ++r) {  // L y = x
+    Real value[Columns];
+    for (int c = 0; c < Columns; ++c) value[c] = x[c][r * stride];
+    for (int p = 0; p < r; ++p)
+      for (int c = 0; c < Columns; ++c) value[c] -= factors[c][r + p * n] * x[c][p * stride];
+    for (int c = 0; c < Columns; ++c) x[c][r * stride] = value[c] / factors[c][r + r * n];
+  }
+  for (int r = n - 1; r >= 0; --r) {  // Lᵀ x = y
+    Real value[Columns];
+    for (int c = 0; c < Columns; ++c) value[c] = x[c][r * stride];
+    for (int p = r + 1; p < n; ++p)
+      for (int c = 0; c < Columns; ++c) value[c] -= factors[c][p + r * n] * x[c][p * stride];
+    for (int c = 0; c < Columns; ++c) x[c][r * stride] = value[c] / factors[c][r + r * n];
+  }
+}
+
 /// x ← (L Lᵀ)⁻¹ x in place, for a vector with element stride `stride` (a column of a row-major
 /// n×k block has stride k).
 template <class Real>
 GRADFLOW_HD void cholesky_solve(const Real* factor, int n, Real* x, int stride) {
-  for (int r = 0; r < n; ++r) {  // L y = x
-    Real value = x[r * stride];
-    for (int p = 0; p < r; ++p) value -= factor[r + p * n] * x[p * stride];
-    x[r * stride] = value / factor[r + r * n];
-  }
-  for (int r = n - 1; r >= 0; --r) {  // Lᵀ x = y
-    Real value = x[r * stride];
-    for (int p = r + 1; p < n; ++p) value -= factor[p + r * n] * x[p * stride];
-    x[r * stride] = value / factor[r + r * n];
-  }
+  cholesky_solve_together<1, Real>({factor}, n, {x}, stride);
 }
 
 /// Smallest eigenvalue of G = L Lᵀ by inverse iteration with the Cholesky factor (to about 1e-6

@@ -1,0 +1,54 @@
+// cholesky_solve_together (gradflow/detail/dense_math.hpp): several vectors solved row by row
+// together get the bits that each gets solved alone, and the solution Eigen's LLT gives.
+#include "gradflow/detail/dense_math.hpp"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <random>
+#include <vector>
+
+namespace gradflow::detail {
+namespace {
+
+TEST(CholeskySolveTogether, EachVectorGetsItsAloneSolveBitsAndEigensSolution) {
+  constexpr int n = 9, stride = 2, columns = 4;
+  std::mt19937 generator(7);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  // Two SPD matrices (AᵀA of random 2n×n A), row-major; vectors 0, 2 and 3 use the first.
+  std::vector<Eigen::MatrixXd> grams;
+  std::vector<std::vector<double>> factors;
+  for (int m = 0; m < 2; ++m) {
+    const Eigen::MatrixXd a =
+        Eigen::MatrixXd::NullaryExpr(2 * n, n, [&] { return uniform(generator); });
+    grams.push_back(a.transpose() * a);
+    std::vector<double> factor(std::size_t(n) * n);
+    Eigen::Map<Eigen::Matrix<double, n, n, Eigen::RowMajor>>(factor.data()) = grams.back();
+    ASSERT_TRUE(cholesky_factor(factor.data(), n));
+    factors.push_back(factor);
+  }
+  const int factor_of[columns] = {0, 1, 0, 0};
+  // Each vector's elements `stride` apart, the gaps holding values the solve must not touch.
+  std::vector<std::vector<double>> together(columns, std::vector<double>(n * stride));
+  for (auto& vector : together)
+    for (double& x : vector) x = uniform(generator);
+  std::vector<std::vector<double>> alone = together;
+  cholesky_solve_together<columns, double>(
+      {factors[0].data(), factors[1].data(), factors[0].data(), factors[0].data()}, n,
+      {together[0].data(), together[1].data(), together[2].data(), together[3].data()}, stride);
+  for (int c = 0; c < columns; ++c) {
+    Eigen::VectorXd rhs(n);
+    for (int r = 0; r < n; ++r) rhs(r) = alone[c][r * stride];
+    cholesky_solve(factors[factor_of[c]].data(), n, alone[c].data(), stride);
+    const Eigen::VectorXd expected = grams[factor_of[c]].llt().solve(rhs);
+    for (int e = 0; e < n * stride; ++e) {
+      EXPECT_EQ(together[c][e], alone[c][e]) << "vector " << c << ", element " << e;
+      if (e % stride == 0)
+        EXPECT_NEAR(together[c][e], expected(e / stride), 1e-10 * expected.norm())
+            << "vector " << c << ", row " << e / stride;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gradflow::detail
