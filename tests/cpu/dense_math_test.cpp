@@ -1,5 +1,6 @@
-// cholesky_solve_together (gradflow/detail/dense_math.hpp): several vectors solved row by row
-// together get the bits that each gets solved alone, and the solution Eigen's LLT gives.
+// The Cholesky factor and solves of gradflow/detail/dense_math.hpp against Eigen's LLT: the factor
+// at sizes that cross its row chunks (16, 8, 4, one) and panels (32); several vectors solved row by
+// row together get the bits that each gets solved alone.
 #include "gradflow/detail/dense_math.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,23 @@
 
 namespace gradflow::detail {
 namespace {
+
+TEST(CholeskyFactor, MatchesEigensLltAtSizesAcrossItsRowChunksAndPanels) {
+  std::mt19937 generator(11);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  for (int n : {1, 3, 4, 7, 8, 13, 16, 17, 29, 32, 33, 47, 70}) {
+    const Eigen::MatrixXd a =
+        Eigen::MatrixXd::NullaryExpr(2 * n, n, [&] { return uniform(generator); });
+    const Eigen::MatrixXd gram = a.transpose() * a;
+    std::vector<double> factor(gram.data(), gram.data() + std::size_t(n) * n);  // symmetric
+    ASSERT_TRUE(cholesky_factor(factor.data(), n)) << "n = " << n;
+    const Eigen::MatrixXd expected = gram.llt().matrixL();
+    for (int c = 0; c < n; ++c)
+      for (int r = c; r < n; ++r)  // the lower triangle, column-major
+        EXPECT_NEAR(factor[r + std::size_t(c) * n], expected(r, c), 1e-12 * expected.norm())
+            << "n = " << n << ", (" << r << ", " << c << ")";
+  }
+}
 
 TEST(CholeskySolveTogether, EachVectorGetsItsAloneSolveBitsAndEigensSolution) {
   constexpr int n = 9, stride = 2, columns = 4;

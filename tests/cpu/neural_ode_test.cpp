@@ -82,12 +82,12 @@ TEST(NeuralField, DerivativesMatchCentralDifferences) {
 
 /// A small collocation member: N Chebyshev nodes on [0, 3] with a smooth path as data.
 struct collocation_case {
-  int nodes = 7, d = 2, hidden = 4;
+  int nodes, d = 2, hidden = 4;
   std::vector<double> times = chebyshev_points(nodes, 0, 3);
   std::vector<double> observations, differentiation, gram, multipliers, scratch;
   detail::neural_ode_member<double> member;
 
-  explicit collocation_case(bool lagrangian) {
+  explicit collocation_case(bool lagrangian, int nodes = 7) : nodes(nodes) {
     for (double t : times) {
       observations.push_back(std::sin(t));
       observations.push_back(std::cos(t));
@@ -160,7 +160,8 @@ TEST(NeuralOdeObjective, CollocationGradientMatchesCentralDifferences) {
 }
 
 TEST(NeuralOdeObjective, GaussNewtonMatrixIsJtJOfTheResiduals) {
-  collocation_case setup(true);
+  // Free nodes for one whole block of the θ columns' nodes and a part one.
+  collocation_case setup(true, detail::collocation_nodes_together + 4);
   const int n = setup.unknowns(), free = (setup.nodes - 1) * setup.d;
   const std::vector<double> z = random_vector(n, 5, 0.8);
   std::vector<double> matrix(std::size_t(n) * n);

@@ -80,14 +80,40 @@ GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns,
 /// a neural-ODE batch's Gauss–Newton matrices.
 inline constexpr int cholesky_panel = 32;
 
-template <class Real>
-GRADFLOW_HD void subtract_columns(Real* factor, int n, int first, int end, int column_index) {
-  Real* column = factor + std::int64_t(column_index) * n;
+/// Rows [row, row + Rows) of column `column_index` of the factor less
+/// Σ_{first ≤ p < end} L_{·p} L_{column_index,p}: each entry subtracts the columns in order of p,
+/// its running value held in a register, the Rows entries' chains of subtractions side by side.
+template <int Rows, class Real>
+GRADFLOW_HD void subtract_columns_from_rows(Real* factor, int n, int first, int end,
+                                            int column_index, int row) {
+  Real* column = factor + std::int64_t(column_index) * n + row;
+  Real value[Rows];
+  for (int r = 0; r < Rows; ++r) value[r] = column[r];
   for (int p = first; p < end; ++p) {
     const Real* earlier = factor + std::int64_t(p) * n;
     const Real multiplier = earlier[column_index];
-    for (int i = column_index; i < n; ++i) column[i] -= earlier[i] * multiplier;
+    for (int r = 0; r < Rows; ++r) value[r] -= earlier[row + r] * multiplier;
   }
+  for (int r = 0; r < Rows; ++r) column[r] = value[r];
+}
+
+/// Column `column_index` less columns [first, end)'s contributions, from row column_index down:
+/// 16 rows at a time, then 8, 4 and one, so that each entry is read and written once, not once per
+/// column p (the same operations on each entry, so the same bits).
+template <class Real>
+GRADFLOW_HD void subtract_columns(Real* factor, int n, int first, int end, int column_index) {
+  int row = column_index;
+  for (; row + 16 <= n; row += 16)
+    subtract_columns_from_rows<16>(factor, n, first, end, column_index, row);
+  if (row + 8 <= n) {
+    subtract_columns_from_rows<8>(factor, n, first, end, column_index, row);
+    row += 8;
+  }
+  if (row + 4 <= n) {
+    subtract_columns_from_rows<4>(factor, n, first, end, column_index, row);
+    row += 4;
+  }
+  for (; row < n; ++row) subtract_columns_from_rows<1>(factor, n, first, end, column_index, row);
 }
 
 template <class Real>

@@ -19,15 +19,15 @@ namespace gradflow::detail {
 /// One member's data and weights. The series pointers may be shared between members.
 template <class Real>
 struct neural_ode_member {
-  int nodes = 0;                         ///< N
-  const Real* times = nullptr;           ///< N
-  const Real* observations = nullptr;    ///< N×d
+  int nodes = 0;                          ///< N
+  const Real* times = nullptr;            ///< N
+  const Real* observations = nullptr;     ///< N×d
   const Real* differentiation = nullptr;  ///< collocation: D, N×N
   /// Collocation: Σ_{i≥1} D_ij D_ik for j, k ≥ 1, (N−1)×(N−1): the constant part of the
   /// Gauss–Newton matrix.
   const Real* differentiation_gram = nullptr;
-  Real weight_decay = 0;  ///< λ
-  Real rho = 0;           ///< collocation: the constraint weight
+  Real weight_decay = 0;              ///< λ
+  Real rho = 0;                       ///< collocation: the constraint weight
   const Real* multipliers = nullptr;  ///< collocation: μ, (N−1)×d; nullptr: the penalty
   Real max_step = 0;                  ///< sequential: the RK4 step bound
   /// Room for intermediate values: collocation_scratch or sequential_scratch values.
@@ -38,9 +38,35 @@ struct neural_ode_member {
 inline int collocation_unknowns(int nodes, int dimension, int hidden) {
   return (nodes - 1) * dimension + neural_field<double>::parameter_count(dimension, hidden);
 }
+/// The Gauss–Newton matrix's θ columns take this many nodes' ∂NN/∂θ at a time (each entry read
+/// and written once for them, not once a node).
+inline constexpr int collocation_nodes_together = 8;
 inline std::int64_t collocation_scratch(int nodes, int dimension, int hidden) {
   return std::int64_t(nodes - 1) * dimension * (1 + dimension) +
-         std::int64_t(dimension) * neural_field<double>::parameter_count(dimension, hidden);
+         std::int64_t(collocation_nodes_together) * dimension *
+             neural_field<double>::parameter_count(dimension, hidden);
+}
+
+/// target[c] += Σ_k coefficients[k]·sources[k][c] for c < width, each entry adding its terms in
+/// order of k while it stays in a register: Width entries at a time (their chains side by side),
+/// the last few one by one.
+template <int Width, class Real>
+GRADFLOW_HD void add_terms_to_entries(Real* target, const Real* coefficients,
+                                      const Real* const* sources, int terms, int offset) {
+  Real value[Width];
+  for (int c = 0; c < Width; ++c) value[c] = target[offset + c];
+  for (int k = 0; k < terms; ++k)
+    for (int c = 0; c < Width; ++c) value[c] += coefficients[k] * sources[k][offset + c];
+  for (int c = 0; c < Width; ++c) target[offset + c] = value[c];
+}
+
+template <class Real>
+GRADFLOW_HD void add_terms(Real* target, int width, const Real* coefficients,
+                           const Real* const* sources, int terms) {
+  int c = 0;
+  for (; c + 16 <= width; c += 16)
+    add_terms_to_entries<16>(target, coefficients, sources, terms, c);
+  for (; c < width; ++c) add_terms_to_entries<1>(target, coefficients, sources, terms, c);
 }
 
 /// RK4 steps over [t_{i−1}, t_i]: the fewest of at most max_step.
@@ -125,8 +151,8 @@ struct collocation_objective {
     const int n = free + p_count;
     const Real weight = member.rho / n_nodes;
     const neural_field<Real> field{d, hidden, z + free};
-    Real* jacobians = member.scratch + free;                // ∂NN/∂y at Y_i, (N−1)×d×d
-    Real* parameter_rows = jacobians + free * d;            // ∂NN/∂θ at one Y_i, d×P
+    Real* jacobians = member.scratch + free;      // ∂NN/∂y at Y_i, (N−1)×d×d
+    Real* parameter_rows = jacobians + free * d;  // ∂NN/∂θ at a block's Y_i, each d×P
     Real activation[max_hidden_width];
     for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) matrix[e] = 0;
     for (int i = 1; i < n_nodes; ++i) {
@@ -144,7 +170,8 @@ struct collocation_objective {
         const Real d_jk = member.differentiation[std::int64_t(j) * n_nodes + k];
         for (int b = 0; b < d; ++b)
           for (int c = 0; c < d; ++c) {
-            Real entry = (b == c ? gram : Real(0)) - d_kj * jac_k[b * d + c] - d_jk * jac_j[c * d + b];
+            Real entry =
+                (b == c ? gram : Real(0)) - d_kj * jac_k[b * d + c] - d_jk * jac_j[c * d + b];
             if (j == k)
               for (int a = 0; a < d; ++a) entry += jac_j[a * d + b] * jac_j[a * d + c];
             matrix[std::int64_t((j - 1) * d + b) * n + (k - 1) * d + c] = weight * entry;
@@ -153,43 +180,65 @@ struct collocation_objective {
       for (int b = 0; b < d; ++b)
         matrix[std::int64_t((j - 1) * d + b) * n + (j - 1) * d + b] += Real(2) / n_nodes;
     }
-    // Y–θ: −(ρ/N)[Σ_i D_ij (B_i)_b − (J_jᵀ B_j)_b], θ–θ: (ρ/N) Σ_i B_iᵀB_i (upper triangle).
-    for (int i = 1; i < n_nodes; ++i) {
-      Real out[max_field_dimension];
-      const Real* y = node(z, i);
-      field.evaluate(y, activation, out);
-      field.parameter_jacobian(y, activation, parameter_rows);
-      const Real* row = member.differentiation + std::int64_t(i) * n_nodes;
+    // Y–θ: −(ρ/N)[Σ_i D_ij (B_i)_b − (J_jᵀ B_j)_b], θ–θ: (ρ/N) Σ_i B_iᵀB_i (upper triangle), a
+    // block of nodes i at a time; each entry adds its terms in order of i (at i = j: the D term,
+    // then J's in order of a), as node by node. B is sparse (W2's entries of other outputs): a
+    // θ–θ term with a zero coefficient is left out.
+    constexpr int block = collocation_nodes_together;
+    Real coefficients[block * max_field_dimension];
+    const Real* sources[block * max_field_dimension];
+    for (int i0 = 1; i0 < n_nodes; i0 += block) {
+      const int count = n_nodes - i0 < block ? n_nodes - i0 : block;
+      for (int t = 0; t < count; ++t) {
+        Real out[max_field_dimension];
+        const Real* y = node(z, i0 + t);
+        field.evaluate(y, activation, out);
+        field.parameter_jacobian(y, activation, parameter_rows + std::int64_t(t) * d * p_count);
+      }
+      const auto rows_of = [&](int t, int a) {
+        return parameter_rows + std::int64_t(t * d + a) * p_count;
+      };
       for (int j = 1; j < n_nodes; ++j)
         for (int b = 0; b < d; ++b) {
-          const Real coefficient = -weight * row[j];
-          const Real* source = parameter_rows + b * p_count;
-          Real* target = matrix + std::int64_t((j - 1) * d + b) * n + free;
-          for (int p = 0; p < p_count; ++p) target[p] += coefficient * source[p];
+          int terms = 0;
+          for (int t = 0; t < count; ++t) {
+            const int i = i0 + t;
+            coefficients[terms] = -weight * member.differentiation[std::int64_t(i) * n_nodes + j];
+            sources[terms++] = rows_of(t, b);
+            if (i == j)
+              for (int a = 0; a < d; ++a) {
+                coefficients[terms] = weight * jacobians[(i - 1) * d * d + a * d + b];
+                sources[terms++] = rows_of(t, a);
+              }
+          }
+          add_terms(matrix + std::int64_t((j - 1) * d + b) * n + free, p_count, coefficients,
+                    sources, terms);
         }
-      const Real* jac_i = jacobians + (i - 1) * d * d;
-      for (int b = 0; b < d; ++b)
-        for (int a = 0; a < d; ++a) {
-          const Real coefficient = weight * jac_i[a * d + b];
-          const Real* source = parameter_rows + a * p_count;
-          Real* target = matrix + std::int64_t((i - 1) * d + b) * n + free;
-          for (int p = 0; p < p_count; ++p) target[p] += coefficient * source[p];
-        }
-      for (int a = 0; a < d; ++a) {
-        const Real* source = parameter_rows + a * p_count;
-        for (int p = 0; p < p_count; ++p) {
-          const Real coefficient = weight * source[p];
-          if (coefficient == 0) continue;  // B is sparse: W2's entries of other outputs
-          Real* target = matrix + std::int64_t(free + p) * n + free;
-          for (int q = p; q < p_count; ++q) target[q] += coefficient * source[q];
-        }
+      for (int p = 0; p < p_count; ++p) {
+        int terms = 0;
+        for (int t = 0; t < count; ++t)
+          for (int a = 0; a < d; ++a) {
+            const Real coefficient = weight * rows_of(t, a)[p];
+            if (coefficient == 0) continue;
+            coefficients[terms] = coefficient;
+            sources[terms++] = rows_of(t, a) + p;
+          }
+        add_terms(matrix + std::int64_t(free + p) * n + free + p, p_count - p, coefficients,
+                  sources, terms);
       }
     }
     for (int p = 0; p < p_count; ++p)
       matrix[std::int64_t(free + p) * n + free + p] += 2 * member.weight_decay;
-    for (int r = 0; r < n; ++r)  // the lower triangle from the upper
-      for (int c = r < free ? free : r + 1; c < n; ++c)
-        matrix[std::int64_t(c) * n + r] = matrix[std::int64_t(r) * n + c];
+    // The lower triangle from the upper, eight rows r at a time, so that the eight entries written
+    // into row c share a cache line (one row at a time, each write would touch a line of its own).
+    const auto first_mirrored = [free](int r) { return r < free ? free : r + 1; };
+    for (int r0 = 0; r0 < n; r0 += 8) {
+      const int r1 = r0 + 8 < n ? r0 + 8 : n;
+      for (int c = first_mirrored(r0); c < n; ++c)
+        for (int r = r0; r < r1; ++r)
+          if (c >= first_mirrored(r))
+            matrix[std::int64_t(c) * n + r] = matrix[std::int64_t(r) * n + c];
+    }
   }
 };
 
@@ -296,8 +345,8 @@ struct sequential_objective {
       Real pulled[max_field_dimension];
       for (int c = 0; c < d; ++c) pulled[c] = 0;
       field.evaluate(inputs + stage * d, activation, out);
-      field.pull_back(inputs + stage * d, activation, stage_adjoint[stage], Real(1),
-                      theta_gradient, pulled);
+      field.pull_back(inputs + stage * d, activation, stage_adjoint[stage], Real(1), theta_gradient,
+                      pulled);
       for (int c = 0; c < d; ++c) {
         start_adjoint[c] += pulled[c];
         if (stage > 0) stage_adjoint[stage - 1][c] += stage_step[stage - 1] * pulled[c];
