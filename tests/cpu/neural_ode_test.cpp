@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -63,8 +64,8 @@ TEST(NeuralField, DerivativesMatchCentralDifferences) {
     return sum;
   };
   for (int p = 0; p < p_count; ++p) {
-    const double expected = central_difference([&](const auto& th) { return projected(th, y); },
-                                               theta, p);
+    const double expected =
+        central_difference([&](const auto& th) { return projected(th, y); }, theta, p);
     EXPECT_NEAR(theta_gradient[p], expected, 1e-8) << "θ_" << p;
     double from_jacobian = 0;
     for (int c = 0; c < d; ++c) from_jacobian += 2 * s[c] * parameter_jacobian[c * p_count + p];
@@ -164,7 +165,8 @@ TEST(NeuralOdeObjective, GaussNewtonMatrixIsJtJOfTheResiduals) {
   collocation_case setup(true, detail::collocation_nodes_together + 4);
   const int n = setup.unknowns(), free = (setup.nodes - 1) * setup.d;
   const std::vector<double> z = random_vector(n, 5, 0.8);
-  std::vector<double> matrix(std::size_t(n) * n);
+  // NaN where gauss_newton must write every entry: nothing the buffer held may leak in.
+  std::vector<double> matrix(std::size_t(n) * n, std::numeric_limits<double>::quiet_NaN());
   setup.objective().gauss_newton(z.data(), matrix.data());
   // J e_k by central differences of the residuals, column by column.
   std::vector<std::vector<double>> columns(n);
@@ -191,8 +193,8 @@ TEST(NeuralOdeObjective, SequentialGradientByTheDiscreteAdjointMatchesCentralDif
   const int d = 2, hidden = 4;
   const std::vector<double> times = {0, 0.3, 0.35, 1.0, 1.7};
   const std::vector<double> observations = random_vector(times.size() * d, 6);
-  std::vector<double> scratch(std::size_t(
-      detail::sequential_scratch(times.data(), int(times.size()), d, 0.2)));
+  std::vector<double> scratch(
+      std::size_t(detail::sequential_scratch(times.data(), int(times.size()), d, 0.2)));
   detail::neural_ode_member<double> member;
   member.nodes = int(times.size());
   member.times = times.data();

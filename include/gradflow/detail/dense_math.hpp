@@ -80,40 +80,52 @@ GRADFLOW_HD void gram_product(const Real* gram, const Real* point, int unknowns,
 /// a neural-ODE batch's Gauss–Newton matrices.
 inline constexpr int cholesky_panel = 32;
 
-/// Rows [row, row + Rows) of column `column_index` of the factor less
-/// Σ_{first ≤ p < end} L_{·p} L_{column_index,p}: each entry subtracts the columns in order of p,
-/// its running value held in a register, the Rows entries' chains of subtractions side by side.
-template <int Rows, class Real>
-GRADFLOW_HD void subtract_columns_from_rows(Real* factor, int n, int first, int end,
-                                            int column_index, int row) {
-  Real* column = factor + std::int64_t(column_index) * n + row;
-  Real value[Rows];
-  for (int r = 0; r < Rows; ++r) value[r] = column[r];
-  for (int p = first; p < end; ++p) {
-    const Real* earlier = factor + std::int64_t(p) * n;
-    const Real multiplier = earlier[column_index];
-    for (int r = 0; r < Rows; ++r) value[r] -= earlier[row + r] * multiplier;
+/// target[c] += Σ_{k < terms} coefficient(k)·source(k)[c] for c in [offset, offset + Width):
+/// each entry adds its terms in order of k with its running value in a register, the Width
+/// entries' chains side by side (one chain alone would run at an addition's latency).
+template <int Width, class Real, class Coefficient, class Source>
+GRADFLOW_HD void add_terms_to_entries(Real* target, int terms, const Coefficient& coefficient,
+                                      const Source& source, int offset) {
+  Real value[Width];
+  for (int c = 0; c < Width; ++c) value[c] = target[offset + c];
+  for (int k = 0; k < terms; ++k) {
+    const Real scale = coefficient(k);
+    const Real* row = source(k);
+    for (int c = 0; c < Width; ++c) value[c] += scale * row[offset + c];
   }
-  for (int r = 0; r < Rows; ++r) column[r] = value[r];
+  for (int c = 0; c < Width; ++c) target[offset + c] = value[c];
 }
 
-/// Column `column_index` less columns [first, end)'s contributions, from row column_index down:
-/// 16 rows at a time, then 8, 4 and one, so that each entry is read and written once, not once per
-/// column p (the same operations on each entry, so the same bits).
+/// target[c] += Σ_{k < terms} coefficient(k)·source(k)[c] for c < width, 16 entries at a time,
+/// then 8, 4 and one: each entry is read and written once, not once a term, and takes its terms in
+/// order of k (so the same bits as the textbook loop over k outside).
+template <class Real, class Coefficient, class Source>
+GRADFLOW_HD void add_terms(Real* target, int width, int terms, const Coefficient& coefficient,
+                           const Source& source) {
+  int c = 0;
+  for (; c + 16 <= width; c += 16) add_terms_to_entries<16>(target, terms, coefficient, source, c);
+  if (c + 8 <= width) {
+    add_terms_to_entries<8>(target, terms, coefficient, source, c);
+    c += 8;
+  }
+  if (c + 4 <= width) {
+    add_terms_to_entries<4>(target, terms, coefficient, source, c);
+    c += 4;
+  }
+  for (; c < width; ++c) add_terms_to_entries<1>(target, terms, coefficient, source, c);
+}
+
+/// Column `column_index` of the factor, from row column_index down, less
+/// Σ_{first ≤ p < end} L_{·p} L_{column_index,p}, subtracting the columns in order of p
+/// (x + (−a)·b is x − a·b to the bit).
 template <class Real>
 GRADFLOW_HD void subtract_columns(Real* factor, int n, int first, int end, int column_index) {
-  int row = column_index;
-  for (; row + 16 <= n; row += 16)
-    subtract_columns_from_rows<16>(factor, n, first, end, column_index, row);
-  if (row + 8 <= n) {
-    subtract_columns_from_rows<8>(factor, n, first, end, column_index, row);
-    row += 8;
-  }
-  if (row + 4 <= n) {
-    subtract_columns_from_rows<4>(factor, n, first, end, column_index, row);
-    row += 4;
-  }
-  for (; row < n; ++row) subtract_columns_from_rows<1>(factor, n, first, end, column_index, row);
+  const auto earlier_rows = [=](int k) {  // column first + k from row column_index down
+    return static_cast<const Real*>(factor) + std::int64_t(first + k) * n + column_index;
+  };
+  add_terms(
+      factor + std::int64_t(column_index) * n + column_index, n - column_index, end - first,
+      [=](int k) { return -earlier_rows(k)[0]; }, earlier_rows);
 }
 
 template <class Real>

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradflow/detail/dense_math.hpp"
 #include "gradflow/detail/neural_field.hpp"
 
 namespace gradflow::detail {
@@ -45,28 +46,6 @@ inline std::int64_t collocation_scratch(int nodes, int dimension, int hidden) {
   return std::int64_t(nodes - 1) * dimension * (1 + dimension) +
          std::int64_t(collocation_nodes_together) * dimension *
              neural_field<double>::parameter_count(dimension, hidden);
-}
-
-/// target[c] += Σ_k coefficients[k]·sources[k][c] for c < width, each entry adding its terms in
-/// order of k while it stays in a register: Width entries at a time (their chains side by side),
-/// the last few one by one.
-template <int Width, class Real>
-GRADFLOW_HD void add_terms_to_entries(Real* target, const Real* coefficients,
-                                      const Real* const* sources, int terms, int offset) {
-  Real value[Width];
-  for (int c = 0; c < Width; ++c) value[c] = target[offset + c];
-  for (int k = 0; k < terms; ++k)
-    for (int c = 0; c < Width; ++c) value[c] += coefficients[k] * sources[k][offset + c];
-  for (int c = 0; c < Width; ++c) target[offset + c] = value[c];
-}
-
-template <class Real>
-GRADFLOW_HD void add_terms(Real* target, int width, const Real* coefficients,
-                           const Real* const* sources, int terms) {
-  int c = 0;
-  for (; c + 16 <= width; c += 16)
-    add_terms_to_entries<16>(target, coefficients, sources, terms, c);
-  for (; c < width; ++c) add_terms_to_entries<1>(target, coefficients, sources, terms, c);
 }
 
 /// RK4 steps over [t_{i−1}, t_i]: the fewest of at most max_step.
@@ -154,7 +133,10 @@ struct collocation_objective {
     Real* jacobians = member.scratch + free;      // ∂NN/∂y at Y_i, (N−1)×d×d
     Real* parameter_rows = jacobians + free * d;  // ∂NN/∂θ at a block's Y_i, each d×P
     Real activation[max_hidden_width];
-    for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) matrix[e] = 0;
+    // Zero only what the θ columns' sums below add to: the Y–Y block is assigned and the lower
+    // triangle mirrored at the end.
+    for (int r = 0; r < n; ++r)
+      for (int c = r < free ? free : r; c < n; ++c) matrix[std::int64_t(r) * n + c] = 0;
     for (int i = 1; i < n_nodes; ++i) {
       Real out[max_field_dimension];
       field.evaluate(node(z, i), activation, out);
@@ -187,6 +169,8 @@ struct collocation_objective {
     constexpr int block = collocation_nodes_together;
     Real coefficients[block * max_field_dimension];
     const Real* sources[block * max_field_dimension];
+    const auto listed_coefficient = [&](int k) { return coefficients[k]; };
+    const auto listed_source = [&](int k) { return sources[k]; };
     for (int i0 = 1; i0 < n_nodes; i0 += block) {
       const int count = n_nodes - i0 < block ? n_nodes - i0 : block;
       for (int t = 0; t < count; ++t) {
@@ -211,8 +195,8 @@ struct collocation_objective {
                 sources[terms++] = rows_of(t, a);
               }
           }
-          add_terms(matrix + std::int64_t((j - 1) * d + b) * n + free, p_count, coefficients,
-                    sources, terms);
+          add_terms(matrix + std::int64_t((j - 1) * d + b) * n + free, p_count, terms,
+                    listed_coefficient, listed_source);
         }
       for (int p = 0; p < p_count; ++p) {
         int terms = 0;
@@ -223,8 +207,8 @@ struct collocation_objective {
             coefficients[terms] = coefficient;
             sources[terms++] = rows_of(t, a) + p;
           }
-        add_terms(matrix + std::int64_t(free + p) * n + free + p, p_count - p, coefficients,
-                  sources, terms);
+        add_terms(matrix + std::int64_t(free + p) * n + free + p, p_count - p, terms,
+                  listed_coefficient, listed_source);
       }
     }
     for (int p = 0; p < p_count; ++p)
