@@ -22,8 +22,9 @@ FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) by
 REGISTERS = re.compile(r"Used (\d+) registers")
 ENUM_VALUES = [
     (r"\(gradflow::detail::method_scope\)0", "explicit_runge_kutta"),
-    (r"\(gradflow::detail::method_scope\)1", "all_but_learned_flow"),
-    (r"\(gradflow::detail::method_scope\)2", "all"),
+    (r"\(gradflow::detail::method_scope\)1", "factored_runge_kutta"),
+    (r"\(gradflow::detail::method_scope\)2", "all_but_learned_flow"),
+    (r"\(gradflow::detail::method_scope\)3", "all"),
     (r"\(gradflow::detail::lockstep_phase\)(\d+)", r"phase \1"),
 ]
 

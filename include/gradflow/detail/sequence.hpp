@@ -93,9 +93,16 @@ GRADFLOW_HD void run_sequence(Executor& x, const step_settings<Real>& s) {
 /// memory of every phase its code can reach, whether a problem runs that phase or not, and the
 /// driver reserves a kernel's local memory for every thread the device can hold at once: learned
 /// flow's surrogate fit alone takes 52 KB a thread in f64 (an H200: 14 GB). So each fused kernel
-/// is compiled for one scope, and serves only the phases the sequence issues for its methods.
+/// is compiled for one scope, and serves only the phases the sequence issues for its methods. The
+/// Cholesky factorisation, inlined where a scope factors, took the seed's resident fused kernel
+/// (explicit Runge–Kutta on gradient flow, which factors nothing) from 96 to 168 registers a thread
+/// at sm_90 (README, "Design"): the explicit tableaus have a scope without it.
 enum class method_scope {
-  explicit_runge_kutta,  ///< explicit Runge–Kutta tableaus, any dynamics and step control
+  explicit_runge_kutta,  ///< explicit Runge–Kutta tableaus on dynamics and steps that factor
+                         ///< nothing: gradient flow, the heavy ball with its damping given,
+                         ///< Nesterov
+  factored_runge_kutta,  ///< explicit Runge–Kutta tableaus, any dynamics and step control (Newton
+                         ///< flow and ζ factor ∇²f at the start)
   all_but_learned_flow,  ///< optimisers, direct, linearly implicit, Chebyshev and the above
   all,                   ///< lgf, lgf_adam, lgf_implicit and the above
 };
@@ -104,7 +111,7 @@ enum class method_scope {
 template <class Real>
 GRADFLOW_HD method_scope scope_of(const step_settings<Real>& s) {
   if (s.integrates() && !s.linearly_implicit && !s.chebyshev)
-    return method_scope::explicit_runge_kutta;
+    return s.needs_factor ? method_scope::factored_runge_kutta : method_scope::explicit_runge_kutta;
   return is_learned_flow(s.method) ? method_scope::all : method_scope::all_but_learned_flow;
 }
 
@@ -113,6 +120,7 @@ constexpr bool serves(method_scope scope, lockstep_phase phase) {
   using p = lockstep_phase;
   switch (scope) {
     case method_scope::explicit_runge_kutta:
+    case method_scope::factored_runge_kutta:
       return phase == p::resolve_parameters || phase == p::ode_rhs || phase == p::ode_probe_rhs ||
              phase == p::ode_start || phase == p::ode_refine_initial_step ||
              phase == p::ode_stage_input || phase == p::ode_finish || phase == p::final_gradient;
@@ -124,12 +132,18 @@ constexpr bool serves(method_scope scope, lockstep_phase phase) {
   return true;
 }
 
+/// Whether a run compiled for `scope` holds the factorisation (the model's prepare_curvature and
+/// factor_problem), which the sequence issues where the settings' needs_factor says so.
+constexpr bool factors(method_scope scope) { return scope != method_scope::explicit_runge_kutta; }
+
 /// Calls run(std::integral_constant<method_scope, scope>{}) for the scope known at run time.
 template <class Run>
 decltype(auto) with_method_scope(method_scope scope, Run&& run) {
   switch (scope) {
     case method_scope::explicit_runge_kutta:
       return run(std::integral_constant<method_scope, method_scope::explicit_runge_kutta>{});
+    case method_scope::factored_runge_kutta:
+      return run(std::integral_constant<method_scope, method_scope::factored_runge_kutta>{});
     case method_scope::all_but_learned_flow:
       return run(std::integral_constant<method_scope, method_scope::all_but_learned_flow>{});
     case method_scope::all:
@@ -140,8 +154,8 @@ decltype(auto) with_method_scope(method_scope scope, Run&& run) {
 
 /// Runs one problem's whole sequence in the calling thread (the fused path): evaluations by the
 /// model's per-problem `Evaluator` (gradflow/model.hpp), phases by run_phase, no synchronisation
-/// with any other problem. Compiled for the phases of `Scope` only (scope_of the settings: the
-/// sequence issues no other).
+/// with any other problem. Compiled for the phases of `Scope` only, and for its factorisation
+/// where it factors (scope_of the settings: the sequence issues no other).
 template <class Real, class Evaluator, method_scope Scope>
 struct fused_executor {
   lockstep_view<Real> view;
@@ -151,8 +165,10 @@ struct fused_executor {
   std::int64_t evaluations = 0;  ///< model evaluations (gradients and curvature products)
 
   GRADFLOW_HD void factorize(factor_shift shift) {
-    evaluator.prepare_curvature(view, shift, problem);
-    factor_problem(view, problem, shift);
+    if constexpr (factors(Scope)) {
+      evaluator.prepare_curvature(view, shift, problem);
+      factor_problem(view, problem, shift);
+    }
   }
   GRADFLOW_HD void evaluate(operand source) {
     ++evaluations;
