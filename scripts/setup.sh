@@ -29,6 +29,12 @@ fi
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+# Device code for this machine's GPUs (sm_90 alone without one), unless the arguments choose.
+architectures=()
+if command -v nvcc >/dev/null && [[ "${GRADFLOW_CMAKE_ARGS:-}" != *CMAKE_CUDA_ARCHITECTURES* ]]; then
+  architectures=("-DCMAKE_CUDA_ARCHITECTURES=$(scripts/cuda_architectures.sh)")
+fi
 # shellcheck disable=SC2086  # GRADFLOW_CMAKE_ARGS is a list of arguments
-cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release ${GRADFLOW_CMAKE_ARGS:-} >/dev/null
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "${architectures[@]}" \
+  ${GRADFLOW_CMAKE_ARGS:-} >/dev/null
 cmake --build build --parallel "$(nproc)"
