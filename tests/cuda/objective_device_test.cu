@@ -1,6 +1,8 @@
-// Objectives on the GPU (one CUDA thread per problem, the functor compiled here by nvcc) against
-// the same batch on the CPU. Agreement to rounding, never bitwise. Skips when no device answers;
-// built on every machine with nvcc, so the device path of gradflow/objective.hpp always compiles.
+// Objectives on the GPU (one CUDA thread per problem) against the same batch on the CPU: a user's
+// functor compiled here by nvcc, and the MGH set through libgradflow_mgh's nvcc-built mgh::solve
+// (compiling it here too would double this file's build, the longest of the tree). Agreement to
+// rounding, never bitwise. Skips when no device answers; built on every machine with nvcc, so the
+// device path of gradflow/objective.hpp always compiles.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,13 +25,18 @@ protected:
   }
 };
 
-template <class Objective>
+/// solve_objectives instantiated in this file, for the functor compiled here.
+const auto compiled_here = [](const auto& batch, const solve_options& options) {
+  return solve_objectives(batch, options);
+};
+
+template <class Objective, class Solve>
 void expect_device_matches_cpu(const objective_batch<Objective, double>& batch,
-                               solve_options options) {
+                               solve_options options, const Solve& solve) {
   options.backend = backend_kind::cpu;
-  const auto cpu = solve_objectives(batch, options);
+  const auto cpu = solve(batch, options);
   options.backend = backend_kind::cuda;
-  const auto gpu = solve_objectives(batch, options);
+  const auto gpu = solve(batch, options);
   EXPECT_EQ(gpu.summary.backend, backend_kind::cuda);
   if (options.path != execution_path::automatic) EXPECT_EQ(gpu.summary.path, options.path);
   const int n = batch.unknowns;
@@ -59,7 +66,7 @@ TEST_F(ObjectivesOnDevice, AUserFunctorWithPerProblemParametersMatchesTheCpu) {
     options.gtol = 1e-8;
     options.max_steps = 100000;
     SCOPED_TRACE(std::string(to_string(m)));
-    expect_device_matches_cpu(batch, options);
+    expect_device_matches_cpu(batch, options, compiled_here);
   }
 }
 
@@ -81,7 +88,7 @@ TEST_F(ObjectivesOnDevice, TheLockstepPathWithCompactionAndTracesMatchesTheCpu) 
     options.trace_every = 50;
     options.compaction_threshold = 0.9;  // compaction happens, and later kernels visit a list
     SCOPED_TRACE(std::string(to_string(m)));
-    expect_device_matches_cpu(batch, options);
+    expect_device_matches_cpu(batch, options, compiled_here);
     options.backend = backend_kind::cuda;
     const auto gpu = solve_objectives(batch, options);
     EXPECT_GT(gpu.summary.compactions, 0);
@@ -104,11 +111,11 @@ TEST_F(ObjectivesOnDevice, TheMghSetMatchesTheCpuFromEachStart) {
     options.rtol_grad = 1e-10;
     options.max_steps = 5000;
     SCOPED_TRACE(info.name);
-    expect_device_matches_cpu(one, options);
+    expect_device_matches_cpu(one, options, mgh::solve);
     options.method = method::tsit5;
     options.dynamics = dynamics::newton;
     SCOPED_TRACE("newton flow");
-    expect_device_matches_cpu(one, options);
+    expect_device_matches_cpu(one, options, mgh::solve);
   }
 }
 
