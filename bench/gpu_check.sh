@@ -5,7 +5,10 @@
 # then CPU cases, one JSON each), the peers (PyTorch, JAX + diffrax) on 10⁶ seed problems, and
 # write a JSON record (commit, date, device, driver, pass/fail, figures, ratios, targets) to
 # $GRADFLOW_RECORD_DIR (default bench/results). Dependencies missing there come from .deps/*.deb (bench/fetch_gpu_deps.sh),
-# unpacked into .deps/prefix. Exits non-zero if any step fails; the record says which.
+# unpacked into .deps/prefix. Each step has a time limit, and GRADFLOW_CHECK_SECONDS bounds the
+# whole check (bench/check_steps.sh), so that its record is written inside a device call of fixed
+# length; the record holds each step's outcome (pass, fail, timeout, skipped) and the last lines of
+# each log that did not pass. Exits non-zero unless every step passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 record_dir=${GRADFLOW_RECORD_DIR:-bench/results}
@@ -22,33 +25,30 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   export LD_LIBRARY_PATH="$libraries:$libraries/openblas-pthread:${LD_LIBRARY_PATH:-}"
 fi
 
-step() {  # step NAME COMMAND...: run, log to $logs/NAME.log, remember pass/fail
-  local name=$1; shift
-  echo "== $name: $*"
-  if "$@" >"$logs/$name.log" 2>&1; then results+=("\"$name\": \"pass\""); else results+=("\"$name\": \"fail\""); failed=1; fi
-  tail -n 5 "$logs/$name.log"
-}
-results=()
-failed=0
+source bench/check_steps.sh
+start_check
+rm -f "$logs"/{suite_gpu,suite_cpu,peers,summary}.json "$logs/summary.md"  # an earlier check's
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 # ptxas -v: each kernel's registers and local memory go into the build's log, for kernel_resources.
-step configure cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+step configure 120 cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CUDA_ARCHITECTURES=90 "-DCMAKE_CUDA_FLAGS=-Xptxas -v" "${prefix_args[@]}"
-step build cmake --build build-gpu --parallel "$(nproc)"
-step kernel_resources python3 bench/kernel_resources.py "$logs/build.log"
+step build 0 cmake --build build-gpu --parallel "$(nproc)"
+step kernel_resources 60 python3 bench/kernel_resources.py "$logs/build.log"
 # GRADFLOW_CHECK_PARTS=tests or bench splits the check over two device calls of 10 minutes each.
 parts=${GRADFLOW_CHECK_PARTS:-all}
 if [[ $parts != bench ]]; then
-step ctest ctest --test-dir build-gpu --output-on-failure --parallel 4
-step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/tests/gradflow_gpu_tests
+# What only this machine can check comes first: the GPU tests, memcheck on them, then the rest.
+step ctest_gpu 180 ctest --test-dir build-gpu --output-on-failure -L gpu --parallel 4
+step memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/tests/gradflow_gpu_tests
+step ctest_cpu 300 ctest --test-dir build-gpu --output-on-failure -LE gpu --parallel 4
 fi
 if [[ $parts != tests ]]; then
-step suite_gpu timeout 300 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
+step suite_gpu 300 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
   --benchmark_out="$logs/suite_gpu.json" --benchmark_out_format=json
-step suite_cpu timeout 90 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
+step suite_cpu 90 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
   --benchmark_out="$logs/suite_cpu.json" --benchmark_out_format=json
-step peers timeout 180 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
+step peers 180 python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
   --batch 1000000 --peers torchode,torch,jax --backend cuda --out "$logs/peers.json"
 suites=()
 for suite in "$logs/suite_gpu.json" "$logs/suite_cpu.json"; do [[ -s $suite ]] && suites+=("$suite"); done
@@ -59,7 +59,9 @@ peers_args=()
 fi
 
 skipped=0
-[[ -f "$logs/ctest.log" ]] && skipped=$(grep -c '\*\*\*Skipped' "$logs/ctest.log" || true)
+for log in "$logs/ctest_gpu.log" "$logs/ctest_cpu.log"; do
+  [[ -f $log ]] && skipped=$((skipped + $(grep -c '\*\*\*Skipped' "$log")))
+done
 python3 - "$record_dir" "$logs" "$skipped" "${results[@]}" <<'PY'
 import json, subprocess, sys, datetime, os
 record_dir, logs, skipped, *steps = sys.argv[1:]
@@ -75,6 +77,14 @@ record = {
     "steps": json.loads("{" + ", ".join(steps) + "}"),
     "ctest_skipped": int(skipped),
 }
+def tail(name, lines=40):
+    try:
+        return "".join(open(os.path.join(logs, name + ".log"), errors="replace").readlines()[-lines:])
+    except OSError:
+        return None
+# What went wrong travels in the record, which may be the one file that comes back.
+record["logs_not_passed"] = {name: tail(name) for name, outcome in record["steps"].items()
+                             if outcome in ("fail", "timeout")}
 try:
     record["kernel_resources"] = open(os.path.join(logs, "kernel_resources.log")).read()
 except OSError:
