@@ -6,6 +6,7 @@
 
 #include "gradflow/detail/learned_flow.hpp"
 #include "gradflow/detail/run_plan.hpp"
+#include "gradflow/detail/sequence.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameters.hpp"
 #include "gradflow/methods.hpp"
@@ -347,8 +348,16 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
   plan.settings = gradflow::resolve_settings<Real>(options, traits);
   plan.parameters = gradflow::resolve_parameters<Real>(options, count);
   require(options.trace_every >= 0, "trace_every", options.trace_every, ">= 0");
+  const bool kernel_compiled =
+      backend != backend_kind::cuda ||
+      covering_scope(scope_of(plan.settings), traits.gpu_fused_kernels).has_value();
+  if (options.path == execution_path::fused && !kernel_compiled)
+    throw invalid_argument("invalid path = fused for method = " +
+                           std::string(to_string(options.method)) + " on the GPU: " +
+                           traits.name + " has no fused kernel compiled for it (gpu_fused_kernels)" +
+                           "; path = automatic runs it lockstep");
   plan.fused = options.path == execution_path::fused ||
-               (options.path == execution_path::automatic &&
+               (options.path == execution_path::automatic && kernel_compiled &&
                 automatic_path_is_fused(options, unknowns, traits, plan.settings, backend));
   if (plan.fused && options.trace_every > 0)
     throw invalid_argument(

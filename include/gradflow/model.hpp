@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gradflow/detail/engine.hpp"
+#include "gradflow/fused_kernels.hpp"
 
 namespace gradflow {
 
@@ -32,6 +33,9 @@ struct model_traits {
   /// synchronisation) whose arguments stay while the active set does, so a lockstep step can be
   /// captured once and replayed (a CUDA graph on the GPU).
   bool step_capture = false;
+  /// The fused kernels the GPU has for this family (gradflow/fused_kernels.hpp): a GPU run whose
+  /// method none of them holds runs lockstep (path = automatic) or is refused (path = fused).
+  unsigned gpu_fused_kernels = fused_kernels::all;
   /// solve_options::stall_window's default for this family (0: never stalled).
   std::int64_t stall_window = 0;
   /// How messages name the family's problems ("least squares", "this objective").

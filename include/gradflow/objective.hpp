@@ -59,6 +59,17 @@ struct has_hessian_times<
         std::declval<const Real*>(), std::declval<const Real*>(), std::declval<Real*>()))>>
     : std::true_type {};
 
+/// The fused GPU kernels nvcc compiles for Objective: its `static constexpr unsigned
+/// gpu_fused_kernels` (a set of gradflow::fused_kernels), or all of them.
+template <class Objective, class = void>
+struct gpu_fused_kernels_of : std::integral_constant<unsigned, fused_kernels::all> {};
+template <class Objective>
+struct gpu_fused_kernels_of<Objective, std::void_t<decltype(Objective::gpu_fused_kernels)>>
+    : std::integral_constant<unsigned, Objective::gpu_fused_kernels> {
+  static_assert((Objective::gpu_fused_kernels & ~fused_kernels::all) == 0,
+                "gpu_fused_kernels is a set of gradflow::fused_kernels");
+};
+
 /// The per-problem math of an objective: ∇f and f at the operand from the user's functor. Where a
 /// factorisation needs H, the view's curvature holds ∇²f: at the start, ∇²f(u0) (what ζ, the
 /// Chebyshev methods' bounds and default steps read; an indefinite one stops the problem with
@@ -154,6 +165,7 @@ model_traits objective_traits() {
   // An objective's ‖∇f‖ can stay flat for thousands of steps while f falls (a valley, a
   // plateau): never stalled unless asked (solve_options::stall_window).
   traits.stall_window = 0;
+  traits.gpu_fused_kernels = gpu_fused_kernels_of<Objective>::value;
   traits.name = "this objective";
   traits.curvature_source = "an objective with hessian_times";
   return traits;
@@ -250,8 +262,9 @@ public:
                          const std::function<bool()>& should_stop) override {
 #if defined(__CUDACC__)
     if (on_device(engine))
-      return detail::run_fused_on_cuda<detail::fused_storage::thread>(engine, evaluator(engine),
-                                                                      settings, should_stop);
+      return detail::run_fused_on_cuda<detail::fused_storage::thread,
+                                       detail::gpu_fused_kernels_of<Objective>::value>(
+          engine, evaluator(engine), settings, should_stop);
 #endif
     return detail::run_fused_on_cpu(engine, evaluator(engine), settings, should_stop);
   }

@@ -4,6 +4,7 @@
 // factorisation; and the scopes must leave out what they exist to leave out.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -99,6 +100,62 @@ TEST(MethodScope, LeavesOutWhatItExistsToLeaveOut) {
   for (const method_scope scope :
        {method_scope::factored_runge_kutta, method_scope::all_but_learned_flow, method_scope::all})
     EXPECT_TRUE(factors(scope));
+}
+
+TEST(MethodScope, CoveringScopeIsTheNarrowestCompiledOneThatHoldsTheRun) {
+  constexpr int scope_count = int(method_scope::all) + 1;
+  for (int needed = 0; needed < scope_count; ++needed)
+    for (unsigned compiled = 0; compiled <= fused_kernels::all; ++compiled) {
+      const auto kernel = covering_scope(method_scope(needed), compiled);
+      // Oracle: a compiled scope holds the run when it serves every phase and factorisation the
+      // needed scope does; the covering one is the first such.
+      std::optional<method_scope> first_holding;
+      for (int candidate = 0; candidate < scope_count && !first_holding; ++candidate) {
+        if (!(compiled & (1u << candidate))) continue;
+        bool holds = factors(method_scope(candidate)) || !factors(method_scope(needed));
+        for (int p = 0; p <= int(last_phase); ++p)
+          holds = holds && (serves(method_scope(candidate), lockstep_phase(p)) ||
+                            !serves(method_scope(needed), lockstep_phase(p)));
+        if (holds && candidate >= needed) first_holding = method_scope(candidate);
+      }
+      EXPECT_EQ(kernel, first_holding) << "needed " << needed << ", compiled " << compiled;
+    }
+}
+
+/// Plans `m` (on gradient flow, n = 3) on `backend` for a family whose GPU has `compiled`.
+run_plan<double> plan_for(method m, execution_path path, unsigned compiled, backend_kind backend) {
+  solve_options options;
+  options.method = m;
+  options.path = path;
+  options.dt = 0.1;
+  model_traits traits = least_squares_traits();
+  traits.gpu_fused_kernels = compiled;
+  return plan_run<double>(options, 4, 3, traits, backend);
+}
+
+TEST(MethodScope, AGpuRunWithoutItsKernelGoesLockstepOrIsRefused) {
+  const auto automatic = execution_path::automatic, fused = execution_path::fused;
+  const auto cuda = backend_kind::cuda;
+  EXPECT_TRUE(plan_for(method::tsit5, automatic, fused_kernels::integrators, cuda).fused);
+  EXPECT_FALSE(plan_for(method::adam, automatic, fused_kernels::integrators, cuda).fused);
+  EXPECT_FALSE(plan_for(method::lgf, automatic, fused_kernels::optimizers, cuda).fused);
+  EXPECT_FALSE(plan_for(method::tsit5, automatic, fused_kernels::none, cuda).fused);
+  // A wider kernel holds the narrower scopes' methods.
+  EXPECT_TRUE(plan_for(method::tsit5, automatic, fused_kernels::optimizers, cuda).fused);
+  EXPECT_TRUE(plan_for(method::adam, fused, fused_kernels::learned_flows, cuda).fused);
+  EXPECT_TRUE(plan_for(method::adam, automatic, fused_kernels::all, cuda).fused);
+  try {
+    plan_for(method::adam, fused, fused_kernels::integrators | fused_kernels::factoring_integrators,
+             cuda);
+    ADD_FAILURE() << "path = fused without a kernel for adam was planned";
+  } catch (const invalid_argument& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("path = fused for method = adam"), std::string::npos) << message;
+    EXPECT_NE(message.find("gpu_fused_kernels"), std::string::npos) << message;
+  }
+  // The CPU compiles every method for every family.
+  EXPECT_TRUE(plan_for(method::adam, fused, fused_kernels::none, backend_kind::cpu).fused);
+  EXPECT_TRUE(plan_for(method::adam, automatic, fused_kernels::none, backend_kind::cpu).fused);
 }
 
 TEST(VisitPhase, HandsEveryPhaseItsOwnConstant) {

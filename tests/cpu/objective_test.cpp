@@ -475,5 +475,35 @@ TEST(Objectives, WhatAFunctorCannotGiveIsAClearError) {
   EXPECT_THROW(solve_objectives(short_start, solve_options{}), dimension_mismatch);
 }
 
+/// A functor that asks nvcc for the integrators' fused GPU kernel alone.
+struct valley_integrated_on_the_gpu : rosenbrock_valley {
+  static constexpr unsigned gpu_fused_kernels = fused_kernels::integrators;
+};
+
+TEST(Objectives, AFunctorNamesTheFusedGpuKernelsItsModelHas) {
+  EXPECT_EQ((detail::objective_traits<rosenbrock_valley, double>().gpu_fused_kernels),
+            fused_kernels::all);
+  EXPECT_EQ((detail::objective_traits<valley_integrated_on_the_gpu, double>().gpu_fused_kernels),
+            fused_kernels::integrators);
+  // On the CPU every method runs fused, the same bits as the functor without the set.
+  objective_batch<valley_integrated_on_the_gpu, double> named;
+  named.unknowns = 2;
+  named.problems.assign(3, valley_integrated_on_the_gpu{});
+  named.initial = {-1.2, 1, 0, 0, 2, 2};
+  objective_batch<rosenbrock_valley, double> plain;
+  plain.unknowns = 2;
+  plain.problems.assign(3, rosenbrock_valley{});
+  plain.initial = named.initial;
+  solve_options options;
+  options.method = method::adam;
+  options.dt = 1e-2;
+  options.path = execution_path::fused;
+  options.max_steps = 500;
+  const auto with_set = solve_objectives(named, options);
+  const auto without = solve_objectives(plain, options);
+  EXPECT_EQ(with_set.summary.path, execution_path::fused);
+  EXPECT_EQ(with_set.solution, without.solution);
+}
+
 }  // namespace
 }  // namespace gradflow

@@ -119,6 +119,32 @@ TEST_F(ObjectivesOnDevice, TheMghSetMatchesTheCpuFromEachStart) {
   }
 }
 
+/// Asks nvcc for the integrators' fused kernel alone (README, "Your own objective").
+struct valley_integrated_on_the_gpu : rosenbrock_valley {
+  static constexpr unsigned gpu_fused_kernels = fused_kernels::integrators;
+};
+
+TEST_F(ObjectivesOnDevice, AMethodWithoutItsFusedKernelRunsLockstepOnTheGpu) {
+  objective_batch<valley_integrated_on_the_gpu, double> batch;
+  batch.unknowns = 2;
+  for (int i = 0; i < 300; ++i) {
+    batch.problems.push_back({{0.5 + 0.001 * i, 10.0 + i % 90}});
+    batch.initial.insert(batch.initial.end(), {-1.2, 1.0});
+  }
+  solve_options options;
+  options.dt = 1e-2;
+  options.gtol = 1e-8;
+  options.max_steps = 100000;
+  options.backend = backend_kind::cuda;
+  EXPECT_EQ(solve_objectives(batch, options).summary.path, execution_path::fused);  // tsit5
+  options.method = method::adam;
+  EXPECT_EQ(solve_objectives(batch, options).summary.path, execution_path::lockstep);
+  expect_device_matches_cpu(batch, options, compiled_here);
+  options.path = execution_path::fused;
+  options.backend = backend_kind::cuda;
+  EXPECT_THROW(solve_objectives(batch, options), invalid_argument);
+}
+
 TEST_F(ObjectivesOnDevice, AutomaticPicksTheDevice) {
   objective_batch<rosenbrock_valley, double> batch;
   batch.unknowns = 2;

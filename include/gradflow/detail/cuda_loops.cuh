@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cub/block/block_reduce.cuh>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "gradflow/detail/cuda_check.cuh"
@@ -122,12 +123,17 @@ enum class fused_storage {
 };
 
 /// One kernel runs the whole batch, so `should_stop` is asked once, before it starts. The kernel is
-/// the one compiled for the settings' method scope (and, with fused_storage::thread, for a problem
-/// that fits a resident_problem).
-template <fused_storage Storage = fused_storage::batch, class Real, class Evaluator>
+/// the one compiled for the narrowest scope of `Compiled` (gradflow/fused_kernels.hpp) that holds
+/// the settings' methods (and, with fused_storage::thread, for a problem that fits a
+/// resident_problem); only the kernels of `Compiled` are compiled.
+template <fused_storage Storage = fused_storage::batch, unsigned Compiled = fused_kernels::all,
+          class Real, class Evaluator>
 std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
                                const step_settings<Real>& settings,
                                const std::function<bool()>& should_stop) {
+  const std::optional<method_scope> kernel = covering_scope(scope_of(settings), Compiled);
+  if (!kernel)  // plan_run refuses such a run before it gets here
+    throw invalid_argument("no fused GPU kernel compiled for this method (gpu_fused_kernels)");
   if (should_stop && should_stop()) throw interrupted("the solve was interrupted");
   const cudaStream_t stream = stream_of(engine);
   const lockstep_view<Real> view = engine.view();
@@ -137,18 +143,20 @@ std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
   const unsigned blocks = blocks_for_problems(view.batch_size);
   const bool resident =
       Storage == fused_storage::thread && resident_problem<Real>::fits(view, settings.work_count());
-  with_method_scope(scope_of(settings), [&](auto scope) {
+  with_method_scope(*kernel, [&](auto scope) {
     constexpr method_scope Scope = decltype(scope)::value;
-    // Learned flow (scope all) runs in place: its windows rarely fit a resident_problem, and its
-    // kernel, the largest to compile, is then compiled once.
-    if constexpr (Storage == fused_storage::thread && Scope != method_scope::all)
-      if (resident) {
-        fused_kernel<Real, Evaluator, true, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
-            view, settings, evaluator, evaluations.data());
-        return;
-      }
-    fused_kernel<Real, Evaluator, false, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
-        view, settings, evaluator, evaluations.data());
+    if constexpr ((Compiled >> int(Scope)) & 1u) {  // covering_scope chose a compiled one
+      // Learned flow (scope all) runs in place: its windows rarely fit a resident_problem, and
+      // its kernel, the largest to compile, is then compiled once.
+      if constexpr (Storage == fused_storage::thread && Scope != method_scope::all)
+        if (resident) {
+          fused_kernel<Real, Evaluator, true, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
+              view, settings, evaluator, evaluations.data());
+          return;
+        }
+      fused_kernel<Real, Evaluator, false, Scope><<<blocks, loop_threads_per_block, 0, stream>>>(
+          view, settings, evaluator, evaluations.data());
+    }
   });
   GRADFLOW_CUDA_CHECK(cudaGetLastError());
   std::vector<unsigned long long> count;
