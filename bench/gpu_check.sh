@@ -35,7 +35,8 @@ if compgen -G ".deps/wheels/*.whl" >/dev/null &&
   peers_path=$PWD/.deps/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 
-rm -f "$logs"/{suite_gpu,suite_cpu,peers,summary}.json "$logs/summary.md"  # an earlier check's
+# An earlier check's outputs, which would read as this one's (each step removes its own log too).
+rm -f "$logs"/{suite_gpu,suite_cpu,peers,summary}.json "$logs/summary.md" "$logs"/ctest_{gpu,cpu}.log
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 # ptxas -v: each kernel's registers and local memory go into the build's log, for kernel_resources.
