@@ -140,8 +140,7 @@ TEST_F(ObjectivesOnDevice, AMethodWithoutItsFusedKernelRunsLockstepOnTheGpu) {
   options.method = method::adam;
   EXPECT_EQ(solve_objectives(batch, options).summary.path, execution_path::lockstep);
   expect_device_matches_cpu(batch, options, compiled_here);
-  options.path = execution_path::fused;
-  options.backend = backend_kind::cuda;
+  options.path = execution_path::fused;  // the copy above ran on the CPU too; this one on the GPU
   EXPECT_THROW(solve_objectives(batch, options), invalid_argument);
 }
 

@@ -145,7 +145,7 @@ std::int64_t run_fused_on_cuda(engine<Real>& engine, const Evaluator& evaluator,
       Storage == fused_storage::thread && resident_problem<Real>::fits(view, settings.work_count());
   with_method_scope(*kernel, [&](auto scope) {
     constexpr method_scope Scope = decltype(scope)::value;
-    if constexpr ((Compiled >> int(Scope)) & 1u) {  // covering_scope chose a compiled one
+    if constexpr ((Compiled & kernel_bit(Scope)) != 0) {  // covering_scope chose a compiled one
       // Learned flow (scope all) runs in place: its windows rarely fit a resident_problem, and
       // its kernel, the largest to compile, is then compiled once.
       if constexpr (Storage == fused_storage::thread && Scope != method_scope::all)

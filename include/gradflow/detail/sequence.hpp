@@ -109,18 +109,21 @@ enum class method_scope {
   all,                   ///< lgf, lgf_adam, lgf_implicit and the above
 };
 
-static_assert(fused_kernels::integrators == 1u << int(method_scope::explicit_runge_kutta) &&
+/// The bit of `scope`'s kernel in a set of gradflow::fused_kernels.
+constexpr unsigned kernel_bit(method_scope scope) { return 1u << int(scope); }
+
+static_assert(fused_kernels::integrators == kernel_bit(method_scope::explicit_runge_kutta) &&
                   fused_kernels::factoring_integrators ==
-                      1u << int(method_scope::factored_runge_kutta) &&
-                  fused_kernels::optimizers == 1u << int(method_scope::all_but_learned_flow) &&
-                  fused_kernels::learned_flows == 1u << int(method_scope::all),
+                      kernel_bit(method_scope::factored_runge_kutta) &&
+                  fused_kernels::optimizers == kernel_bit(method_scope::all_but_learned_flow) &&
+                  fused_kernels::learned_flows == kernel_bit(method_scope::all),
               "fused_kernels' bits are the method scopes'");
 
 /// The narrowest scope of the set `compiled` (gradflow/fused_kernels.hpp) that holds the methods
 /// of `needed` (each scope holds those of the scopes before it), or none.
 constexpr std::optional<method_scope> covering_scope(method_scope needed, unsigned compiled) {
   for (int scope = int(needed); scope <= int(method_scope::all); ++scope)
-    if (compiled & (1u << scope)) return method_scope(scope);
+    if (compiled & kernel_bit(method_scope(scope))) return method_scope(scope);
   return std::nullopt;
 }
 
