@@ -5,7 +5,7 @@
 # minutes on its longest source, host/mgh_solve.cpp). The CPU code is built for x86-64-v3 (AVX2,
 # FMA; override with GRADFLOW_PACK_CPU_FLAGS), since the lent machine's processor is not known here.
 # bench/gpu_check.sh uses the pack only where every source matches the one built here
-# (.gpu-build/sources.sha256; bench/gpu_build.sh) and builds for itself otherwise. Takes ~15 minutes on 2 cores.
+# (.gpu-build/sources.sha256; bench/gpu_build.sh) and builds for itself otherwise. 13 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/gpu_build.sh
