@@ -19,8 +19,10 @@ dir=${GRADFLOW_PACK_BUILD_DIR:-build-gpu-pack}
 cpu_flags=${GRADFLOW_PACK_CPU_FLAGS:--march=x86-64-v3}
 rm -rf "$pack" "$dir"
 mkdir -p "$pack"
-# The lent machine runs one process: MPI would add a library it does not have.
-gpu_configure_command "$dir" "$cpu_flags" -DGRADFLOW_ENABLE_MPI=OFF
+# The lent machine runs one process: MPI would add a library it does not have. Its CUDA libraries
+# may sit in a standard toolkit's directories rather than where this machine's are.
+gpu_configure_command "$dir" "$cpu_flags" -DGRADFLOW_ENABLE_MPI=OFF \
+  "-DCMAKE_BUILD_RPATH=/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib"
 "${configure_command[@]}"
 # The compilers' output (ptxas -v) is the check's record of each kernel's resources.
 if ! cmake --build "$dir" --parallel "$(nproc)" \

@@ -64,9 +64,21 @@ struct has_hessian_times<
 template <class Objective, class = void>
 struct gpu_fused_kernels_of : std::integral_constant<unsigned, fused_kernels::all> {};
 template <class Objective>
-struct gpu_fused_kernels_of<Objective, std::void_t<decltype(Objective::gpu_fused_kernels)>>
-    : std::integral_constant<unsigned, Objective::gpu_fused_kernels> {
-  static_assert((Objective::gpu_fused_kernels & ~fused_kernels::all) == 0,
+struct gpu_fused_kernels_of<Objective, std::void_t<decltype(Objective::gpu_fused_kernels)>> {
+  // A member of each functor would be a value per problem, which no kernel set can follow.
+  static constexpr bool is_static =
+      !std::is_member_object_pointer_v<decltype(&Objective::gpu_fused_kernels)>;
+  static_assert(is_static,
+                "gpu_fused_kernels must be static constexpr: static constexpr unsigned "
+                "gpu_fused_kernels = gradflow::fused_kernels::...;");
+  static constexpr unsigned declared() {
+    if constexpr (is_static)
+      return Objective::gpu_fused_kernels;
+    else
+      return fused_kernels::all;  // after the message above, no second error
+  }
+  static constexpr unsigned value = declared();
+  static_assert((value & ~fused_kernels::all) == 0,
                 "gpu_fused_kernels is a set of gradflow::fused_kernels");
 };
 
