@@ -6,13 +6,7 @@ set -uo pipefail
 source "$1/bench/check_steps.sh"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
-failures=0
-expect() {  # expect <what> <actual> <expected>
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: '$2', expected '$3'"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/expect.sh"
 joined() { local IFS=,; echo "${results[*]}"; }
 
 unset GRADFLOW_CHECK_SECONDS

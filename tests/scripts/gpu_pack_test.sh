@@ -7,13 +7,7 @@ source_dir=$1
 source "$source_dir/bench/gpu_build.sh"
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
-failures=0
-expect() {  # expect <what> <actual> <expected>
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: '$2', expected '$3'"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/expect.sh"
 matches() { pack_matches_tree .gpu-build && echo yes || echo no; }
 
 cd "$tree"
