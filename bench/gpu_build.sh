@@ -32,3 +32,13 @@ write_pack_manifest() {
 pack_matches_tree() {
   sha256sum --check --status "$1/sources.sha256" 2>/dev/null
 }
+
+# run_alone SCRIPT: exits (2) unless no other run of SCRIPT holds its lock, so that two runs never
+# write one build directory or pack at once. The lock is on the script file itself, held until exit.
+run_alone() {
+  exec 9<"$1"
+  flock --nonblock 9 || {
+    echo "$(basename "$1"): another run of it is under way here; wait for it to end" >&2
+    exit 2
+  }
+}

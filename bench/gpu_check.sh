@@ -15,6 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source bench/check_steps.sh
 source bench/gpu_build.sh
+run_alone bench/gpu_check.sh
 start_check  # the deadline counts from here: unpacking the dependencies is part of the check
 record_dir=${GRADFLOW_RECORD_DIR:-bench/results}
 logs=${GRADFLOW_LOG_DIR:-build-gpu/logs}

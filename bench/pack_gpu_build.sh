@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/gpu_build.sh
+run_alone bench/pack_gpu_build.sh
 if [[ -n $(git status --porcelain) ]]; then
   echo "pack_gpu_build: the tree has uncommitted changes; commit them, so that the pack is one commit's" >&2
   exit 2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/gpu_build.sh's guard on a pack built ahead (bench/pack_gpu_build.sh): the GPU check may use
 # it only while every source it was built from is unchanged; prose, records and the check's own
-# scripts may change. And the packer refuses a tree with uncommitted changes.
+# scripts may change. And the packer refuses a tree with uncommitted changes, and a second run.
 set -uo pipefail
 source_dir=$1
 source "$source_dir/bench/gpu_build.sh"
@@ -46,6 +46,12 @@ expect "the packer's exit code on a changed tree" "$?" 2
 expect "its message" "$message" \
   "pack_gpu_build: the tree has uncommitted changes; commit them, so that the pack is one commit's"
 expect "nothing packed" "$([[ -e .gpu-build ]] && echo packed || echo none)" none
+
+# A second packer started while one runs stops at once, leaving the first one's files alone.
+git checkout --quiet host/a.cpp
+message=$(flock bench/pack_gpu_build.sh bash bench/pack_gpu_build.sh 2>&1)
+expect "the packer's exit code beside another run" "$?" 2
+expect "its message" "$message" "pack_gpu_build.sh: another run of it is under way here; wait for it to end"
 
 ((failures == 0)) && echo "gpu_build.sh: the pack is used only for the sources it was built from"
 exit "$failures"
