@@ -15,6 +15,11 @@ gpu_configure_command() {
   configure_command+=("$@")
 }
 
+# Where bench/pack_gpu_build.sh builds, and the pack inside that build directory (ignored by git as
+# every build* is; a lent machine gets it by carrying that one path).
+pack_build_dir=build-gpu-pack
+pack_dir=$pack_build_dir/pack
+
 # What a pack holds: the GPU tests, the suite and the CLI (the peers call it), relative to the
 # build directory.
 packed_binaries=(tests/gradflow_gpu_tests gradflow_suite gradflow)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with an NVIDIA GPU, build for sm_90 (recording each kernel's
 # registers and local memory, bench/kernel_resources.py) or unpack what bench/pack_gpu_build.sh
-# built ahead for this tree's sources (.gpu-build/), run the GPU tests, compute-sanitizer memcheck
+# built ahead for this tree's sources (build-gpu-pack/pack/), run the GPU tests, compute-sanitizer memcheck
 # on them, the other tests (when built here: a pack holds none), the performance suite (GPU cases,
 # then CPU cases, one JSON each), the peers (PyTorch, JAX + diffrax) on 10⁶ seed problems, and
 # write a JSON record (commit, date, device, driver, how it was built, pass/fail, figures, ratios,
@@ -44,7 +44,7 @@ rm -f "$logs"/{suite_gpu,suite_cpu,peers,summary}.json "$logs/summary.md" "$logs
 
 # A pack built ahead for these sources saves the build; one that does not start here (a library
 # missing) is reported and the check builds for itself.
-pack=.gpu-build
+pack=$pack_dir
 built_by=here
 if pack_matches_tree "$pack"; then
   step unpack 60 bash -c "mkdir -p build-gpu && tar -C build-gpu -xJf $pack/binaries.tar.xz &&

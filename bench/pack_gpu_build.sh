@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds here, where no GPU is needed, what the GPU check runs on a lent machine (the GPU tests, the
-# suite and the CLI, for sm_90) and packs it into .gpu-build/ (git-ignored), to be carried there
+# suite and the CLI, for sm_90) and packs it into build-gpu-pack/pack/ (git-ignored), to be carried there
 # with .deps: the device call then spends none of its minutes compiling (a fresh build there waits
 # minutes on its longest source, host/mgh_solve.cpp). The CPU code is built for x86-64-v3 (AVX2,
 # FMA; override with GRADFLOW_PACK_CPU_FLAGS), since the lent machine's processor is not known here.
 # bench/gpu_check.sh uses the pack only where every source matches the one built here
-# (.gpu-build/sources.sha256; bench/gpu_build.sh) and builds for itself otherwise. 13 minutes on 2 cores.
+# (pack/sources.sha256; bench/gpu_build.sh) and builds for itself otherwise. 13 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/gpu_build.sh
@@ -15,10 +15,10 @@ if [[ -n $(git status --porcelain) ]]; then
   exit 2
 fi
 export PATH=/usr/local/cuda/bin:$PATH
-pack=.gpu-build
-dir=${GRADFLOW_PACK_BUILD_DIR:-build-gpu-pack}
+pack=$pack_dir
+dir=$pack_build_dir
 cpu_flags=${GRADFLOW_PACK_CPU_FLAGS:--march=x86-64-v3}
-rm -rf "$pack" "$dir"
+rm -rf "$dir"
 mkdir -p "$pack"
 # The lent machine runs one process: MPI would add a library it does not have. Its CUDA libraries
 # may sit in a standard toolkit's directories rather than where this machine's are.

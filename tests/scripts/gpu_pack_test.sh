@@ -8,11 +8,11 @@ source "$source_dir/bench/gpu_build.sh"
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 source "$(dirname "$0")/expect.sh"
-matches() { pack_matches_tree .gpu-build && echo yes || echo no; }
+matches() { pack_matches_tree "$pack_dir" && echo yes || echo no; }
 
 cd "$tree"
 git init --quiet
-mkdir -p host bench/results bench/peers .gpu-build
+mkdir -p host bench/results bench/peers "$pack_dir"
 echo 'int a;' >host/a.cpp
 echo 'int b;' >host/b.cpp
 echo '# gradflow' >README.md
@@ -21,7 +21,7 @@ echo 'print()' >bench/peers/run.py
 git add . && git -c user.name=t -c user.email=t@t commit --quiet -m sources
 
 expect "no manifest" "$(matches)" no
-write_pack_manifest .gpu-build
+write_pack_manifest "$pack_dir"
 expect "as packed" "$(matches)" yes
 echo 'more prose' >>README.md
 echo '{}' >bench/results/gpu_check.json
@@ -39,13 +39,13 @@ mv host/c.cpp host/b.cpp
 # The packer stops before building anything where the tree differs from its commit.
 cp "$source_dir/bench/pack_gpu_build.sh" "$source_dir/bench/gpu_build.sh" bench/
 git add bench && git -c user.name=t -c user.email=t@t commit --quiet -m packer
-rm -rf .gpu-build
+rm -rf "$pack_build_dir"
 echo 'int a3;' >>host/a.cpp
 message=$(bash bench/pack_gpu_build.sh 2>&1)
 expect "the packer's exit code on a changed tree" "$?" 2
 expect "its message" "$message" \
   "pack_gpu_build: the tree has uncommitted changes; commit them, so that the pack is one commit's"
-expect "nothing packed" "$([[ -e .gpu-build ]] && echo packed || echo none)" none
+expect "nothing packed" "$([[ -e $pack_build_dir ]] && echo packed || echo none)" none
 
 # A second packer started while one runs stops at once, leaving the first one's files alone.
 git checkout --quiet host/a.cpp
