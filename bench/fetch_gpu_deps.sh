@@ -11,7 +11,7 @@ cd .deps
 rm -rf prefix site  # unpacked there, not carried from here
 apt-get download googletest libgtest-dev libcli11-dev libeigen3-dev libbenchmark-dev \
   libbenchmark1debian nlohmann-json3-dev libopenblas-dev libopenblas-pthread-dev \
-  libopenblas0-pthread libgfortran5 2>&1 | grep -v '^Get:' || true
+  libopenblas0-pthread libgfortran5 libquadmath0 2>&1 | grep -v '^Get:' || true
 ls -1 ./*.deb
 python3 -m pip download --quiet --no-deps --only-binary=:all: --dest wheels \
   torchode==1.0.1 torchtyping==0.1.5 typeguard==2.13.3

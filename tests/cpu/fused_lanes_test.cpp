@@ -314,6 +314,44 @@ TEST(FusedLanes, DescentControlKeepsTheSameBitsAsLockstep) {
   EXPECT_EQ(seen, (std::set<status>{status::converged, status::max_steps, status::step_underflow}));
 }
 
+// Descent control takes a step whose trapezoid-rule change f(y_new) − f(y) is zero but for
+// rounding: it allows a rise of 4ε times the sum of the terms' sizes (ode_step.hpp). Each member's
+// G = diag(c, 3c), ∇f(u0) = (g, ±g) and first Euler step h = 1/c: the first component's fall,
+// h·g²/2, is the second's rise (|1 − 3hc| = 2), so rounding (of √c in A, of G, of h) alone sets
+// the sign of the computed change, and without the allowance about half the members would reject
+// their one step. The rounding of the data bounds the true change by about 5ε·hg², below the
+// allowance of 4ε·(4hg²).
+template <class Real>
+void expect_steps_within_rounding_accepted() {
+  least_squares_batch<Real> batch;
+  batch.batch_size = members;
+  batch.rows = batch.unknowns = 2;
+  batch.rhs_count = 1;
+  batch.rhs = {0, 0};
+  std::vector<double> dt;
+  for (int i = 0; i < members; ++i) {
+    const double c = 1 + 0.137 * i, g = 1 + 0.01 * i, sign = i % 2 ? -1 : 1;
+    batch.matrix.insert(batch.matrix.end(), {Real(std::sqrt(c)), 0, 0, Real(std::sqrt(3 * c))});
+    batch.initial.insert(batch.initial.end(), {Real(g / c), Real(sign * g / (3 * c))});
+    dt.push_back(1 / c);
+  }
+  solve_options options;
+  options.method = method::euler;
+  options.control = step_control::descent;
+  options.dt = dt;
+  options.max_steps = 1;
+  const solve_result<Real> fused = fused_result_matching_lockstep(options, batch);
+  for (int i = 0; i < members; ++i) {
+    EXPECT_EQ(fused.rejected_steps[i], 0) << "member " << i;
+    EXPECT_EQ(fused.outcome[i], status::max_steps) << "member " << i;
+  }
+}
+
+TEST(FusedLanes, DescentControlTakesAStepWhoseChangeIsRounding) {
+  expect_steps_within_rounding_accepted<double>();
+  expect_steps_within_rounding_accepted<float>();
+}
+
 // The linearly implicit Euler step (descent control), each member from its own first step. Every
 // third member's A repeats its first column, so that G is singular and G + I/h has no Cholesky
 // factor to working precision once 1/h is below G's rounding: from a first step of 10⁶/ε the
