@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gradflow/error.hpp"
+#include "number_text.hpp"
 
 namespace gradflow {
 
@@ -11,8 +12,8 @@ std::vector<double> chebyshev_points(int count, double first, double last) {
   if (count < 2)
     throw invalid_argument("invalid count = " + std::to_string(count) + ": must be >= 2");
   if (!(std::isfinite(first) && std::isfinite(last) && first < last))
-    throw invalid_argument("invalid interval [" + std::to_string(first) + ", " +
-                           std::to_string(last) + "]: must be finite with first < last");
+    throw invalid_argument("invalid interval [" + detail::number_text(first) + ", " +
+                           detail::number_text(last) + "]: must be finite with first < last");
   const double pi = std::acos(-1.0);
   const double middle = (first + last) / 2, half = (last - first) / 2;
   std::vector<double> points(count);

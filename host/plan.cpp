@@ -10,6 +10,7 @@
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameters.hpp"
 #include "gradflow/methods.hpp"
+#include "number_text.hpp"
 
 // Options → what a run of one model needs: batch-wide settings, the per-problem table, the path
 // and the storage, every field checked before any work.
@@ -19,7 +20,8 @@ namespace {
 void require(bool ok, const char* field, double value, const char* requirement) {
   if (ok) return;
   std::ostringstream message;
-  message << "invalid " << field << " = " << value << ": must be " << requirement;
+  message << "invalid " << field << " = " << detail::number_text(value) << ": must be "
+          << requirement;
   throw invalid_argument(message.str());
 }
 
@@ -78,7 +80,7 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
     if (!std::isnan(value) || given.is_set()) {
       if (!in_range(row.range, value, fewest_stages)) {
         std::ostringstream message;
-        message << "invalid " << field << " = " << value;
+        message << "invalid " << field << " = " << detail::number_text(value);
         if (given.is_per_member()) message << " for member " << i;
         message << ": must be " << requirement(row.range, fewest_stages);
         throw invalid_argument(message.str());
@@ -352,10 +354,10 @@ run_plan<Real> plan_run(const solve_options& options, std::int64_t count, int un
       backend != backend_kind::cuda ||
       covering_scope(scope_of(plan.settings), traits.gpu_fused_kernels).has_value();
   if (options.path == execution_path::fused && !kernel_compiled)
-    throw invalid_argument("invalid path = fused for method = " +
-                           std::string(to_string(options.method)) + " on the GPU: " +
-                           traits.name + " has no fused kernel compiled for it (gpu_fused_kernels)" +
-                           "; path = automatic runs it lockstep");
+    throw invalid_argument(
+        "invalid path = fused for method = " + std::string(to_string(options.method)) +
+        " on the GPU: " + traits.name + " has no fused kernel compiled for it (gpu_fused_kernels)" +
+        "; path = automatic runs it lockstep");
   plan.fused = options.path == execution_path::fused ||
                (options.path == execution_path::automatic && kernel_compiled &&
                 automatic_path_is_fused(options, unknowns, traits, plan.settings, backend));

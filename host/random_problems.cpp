@@ -4,6 +4,7 @@
 
 #include "gradflow/error.hpp"
 #include "gradflow/least_squares.hpp"
+#include "number_text.hpp"
 #include "random_stream.hpp"
 
 namespace gradflow {
@@ -43,8 +44,9 @@ least_squares_batch<Real> random_least_squares(const random_spec& spec) {
   }
   if (spec.condition_number) {
     if (!(*spec.condition_number >= 1) || !std::isfinite(*spec.condition_number))
-      throw invalid_argument("invalid condition_number = " +
-                             std::to_string(*spec.condition_number) + ": must be finite and >= 1");
+      throw invalid_argument(
+          "invalid condition_number = " + detail::number_text(*spec.condition_number) +
+          ": must be finite and >= 1");
     if (spec.rows < spec.unknowns)
       throw invalid_argument("condition_number needs rows (m = " + std::to_string(spec.rows) +
                              ") >= unknowns (n = " + std::to_string(spec.unknowns) + ")");

@@ -9,6 +9,7 @@
 
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
+#include "number_text.hpp"
 
 namespace gradflow {
 namespace {
@@ -222,7 +223,7 @@ expanded_sweep<Real> least_squares_members(const least_squares_batch<Real>& prob
         out.lambda[j] = Real(value);
       } else if (spec.axes[a].name == "u0_seed") {
         if (!(value >= 0) || value != std::floor(value))
-          throw invalid_argument("invalid u0_seed = " + std::to_string(value) +
+          throw invalid_argument("invalid u0_seed = " + detail::number_text(value) +
                                  ": must be a non-negative integer");
         const auto point = random_initial_point(std::uint64_t(value), p, int(len));
         for (std::int64_t e = 0; e < len; ++e) out.initial[j * len + e] = Real(point[e]);

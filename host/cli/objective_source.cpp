@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../number_text.hpp"
 #include "gradflow/error.hpp"
 #include "split_list.hpp"
 
@@ -73,9 +74,10 @@ objective_problems load_objectives(const std::string& spec) {
 
 void move_starts(objective_problems& problems, double scale, double offset) {
   if (!std::isfinite(scale))
-    throw invalid_argument("invalid x0_scale = " + std::to_string(scale) + ": must be finite");
+    throw invalid_argument("invalid x0_scale = " + detail::number_text(scale) + ": must be finite");
   if (!std::isfinite(offset))
-    throw invalid_argument("invalid x0_offset = " + std::to_string(offset) + ": must be finite");
+    throw invalid_argument("invalid x0_offset = " + detail::number_text(offset) +
+                           ": must be finite");
   std::visit(
       [&](auto& batch) {
         for (double& x : batch.initial) x = scale * x + offset;

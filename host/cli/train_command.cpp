@@ -63,7 +63,7 @@ nlohmann::json data_settings(const train_arguments& a) {
             {"x1", a.vdp.x1},
             {"x2", a.vdp.x2},
             {"samples", a.vdp.samples},
-            {"t_end", a.vdp.t_end},
+            {"train_end", a.vdp.train_end},
             {"noise", a.vdp.noise},
             {"noise_seed", 0},
             {"test_samples", a.vdp.test_samples},
@@ -257,7 +257,7 @@ training_series series_from_settings(const nlohmann::json& data,
     setup.x1 = data.at("x1");
     setup.x2 = data.at("x2");
     setup.samples = json_integer<int>(data.at("samples"), "samples");
-    setup.t_end = data.at("t_end");
+    setup.train_end = data.at("train_end");
     setup.noise = data.at("noise");
     setup.noise_seed =
         noise_seed.value_or(json_integer<std::uint64_t>(data.at("noise_seed"), "noise_seed"));
@@ -284,8 +284,9 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--mu", a.vdp.mu, "vdp: μ");
   command.add_option("--amplitude", a.vdp.amplitude, "vdp: the forcing's amplitude A");
   command.add_option("--omega", a.vdp.omega, "vdp: the forcing's frequency ω");
-  command.add_option("--samples", a.vdp.samples, "vdp: samples at Chebyshev points on [0, t_end]");
-  command.add_option("--train-end", a.vdp.t_end, "vdp: the training interval [0, train_end]");
+  command.add_option("--samples", a.vdp.samples,
+                     "vdp: samples at Chebyshev points on [0, train_end]");
+  command.add_option("--train-end", a.vdp.train_end, "vdp: the training interval [0, train_end]");
   command.add_option("--noise", a.vdp.noise, "vdp: the noise's σ");
   command.add_option("--noise-seed", a.axes["noise_seed"],
                      "axis, vdp: the noise's seed, one data set per value (default 0)");

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "../number_text.hpp"
 #include "../random_stream.hpp"
 #include "adaptive_rk.hpp"
 #include "gradflow/collocation.hpp"
@@ -37,15 +38,10 @@ constraint_method parse_constraint_method(std::string_view text, std::string_vie
 namespace {
 
 using detail::neural_field;
+using detail::number_text;
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw invalid_argument(message);
-}
-
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
 }
 
 void validate_series(const time_series& s, const std::string& field, int least) {
@@ -61,16 +57,16 @@ void validate_series(const time_series& s, const std::string& field, int least) 
   for (int j = 0; j < s.size(); ++j) {
     if (!std::isfinite(s.times[j]))
       throw invalid_argument("invalid " + field + " time " + std::to_string(j) + " = " +
-                             number(s.times[j]));
+                             number_text(s.times[j]));
     if (j > 0 && !(s.times[j] > s.times[j - 1]))
       throw invalid_argument("invalid " + field + " times: t[" + std::to_string(j) +
-                             "] = " + number(s.times[j]) + " is not after t[" +
-                             std::to_string(j - 1) + "] = " + number(s.times[j - 1]));
+                             "] = " + number_text(s.times[j]) + " is not after t[" +
+                             std::to_string(j - 1) + "] = " + number_text(s.times[j - 1]));
   }
   for (std::size_t e = 0; e < s.values.size(); ++e)
     if (!std::isfinite(s.values[e]))
       throw invalid_argument("invalid " + field + " value at sample " +
-                             std::to_string(e / s.dimension) + " = " + number(s.values[e]));
+                             std::to_string(e / s.dimension) + " = " + number_text(s.values[e]));
 }
 
 /// Collocation's D is exact only at Chebyshev points of the second kind (gradflow/collocation.hpp).
@@ -122,27 +118,29 @@ void validate(const training_spec& spec) {
       throw invalid_argument("invalid series = " + std::to_string(m.series) + who() +
                              ": there are " + std::to_string(spec.series.size()) + " series");
     if (!(std::isfinite(m.weight_decay) && m.weight_decay >= 0))
-      throw invalid_argument("invalid weight_decay = " + number(m.weight_decay) + who() +
+      throw invalid_argument("invalid weight_decay = " + number_text(m.weight_decay) + who() +
                              ": must be finite and >= 0");
     if (!(std::isfinite(m.rho) && m.rho > 0))
-      throw invalid_argument("invalid rho = " + number(m.rho) + who() + ": must be finite and > 0");
+      throw invalid_argument("invalid rho = " + number_text(m.rho) + who() +
+                             ": must be finite and > 0");
   }
   require(spec.rounds >= 1, "invalid rounds = " + std::to_string(spec.rounds) + ": must be >= 1");
   require(std::isfinite(spec.rho_growth) && spec.rho_growth >= 1,
-          "invalid rho_growth = " + number(spec.rho_growth) + ": must be finite and >= 1");
-  require(std::isfinite(spec.constraint_tolerance) && spec.constraint_tolerance > 0,
-          "invalid constraint_tolerance = " + number(spec.constraint_tolerance) + ": must be > 0");
+          "invalid rho_growth = " + number_text(spec.rho_growth) + ": must be finite and >= 1");
+  require(
+      std::isfinite(spec.constraint_tolerance) && spec.constraint_tolerance > 0,
+      "invalid constraint_tolerance = " + number_text(spec.constraint_tolerance) + ": must be > 0");
   require(std::isfinite(spec.bandwidth) && spec.bandwidth > 0,
-          "invalid bandwidth = " + number(spec.bandwidth) + ": must be finite and > 0");
+          "invalid bandwidth = " + number_text(spec.bandwidth) + ": must be finite and > 0");
   require(std::isfinite(spec.max_step) && spec.max_step > 0,
-          "invalid max_step = " + number(spec.max_step) + ": must be finite and > 0");
+          "invalid max_step = " + number_text(spec.max_step) + ": must be finite and > 0");
   if (!collocation)
     for (std::size_t s = 0; s < spec.series.size(); ++s) {
       const time_series& data = spec.series[s].data;
       const double steps = (data.times.back() - data.times.front()) / spec.max_step + data.size();
-      require(steps <= 1e8, "invalid max_step = " + number(spec.max_step) + ": series " +
-                                std::to_string(s) + " would take about " + number(steps) +
-                                " RK4 steps (at most 1e8)");
+      require(steps <= 1e8, "invalid max_step = " + number_text(spec.max_step) + ": series " +
+                                std::to_string(s) + " would take about " +
+                                number_text(std::ceil(steps)) + " RK4 steps (at most 1e8)");
     }
   require(
       spec.rollout_rtol > 0 && spec.rollout_atol > 0 && spec.rollout_max_steps > 0,

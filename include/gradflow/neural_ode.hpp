@@ -24,8 +24,8 @@ struct time_series {
 
 /// The seed study's data: the forced Van der Pol oscillator x₁' = x₂,
 /// x₂' = μ(1 − x₁²)x₂ − x₁ + A cos(ωt) from (x₁, x₂)(0), sampled at Chebyshev points of the second
-/// kind on [0, t_end] with Gaussian noise, and its continuation from the true x(t_end) at
-/// equispaced points on [t_end, test_end].
+/// kind on [0, train_end] with Gaussian noise, and its continuation from the true x(train_end)
+/// at equispaced points on [train_end, test_end].
 struct van_der_pol_setup {
   double mu = 1;
   double amplitude = 1;  ///< A
@@ -33,7 +33,7 @@ struct van_der_pol_setup {
   double x1 = 0;  ///< x₁(0)
   double x2 = 1;  ///< x₂(0)
   int samples = 200;
-  double t_end = 15;
+  double train_end = 15;
   double noise = 0.1;  ///< σ
   std::uint64_t noise_seed = 0;
   int test_samples = 400;
@@ -71,10 +71,10 @@ constraint_method parse_constraint_method(std::string_view text,
 
 /// One member: which series it fits and its own weights.
 struct training_member {
-  int series = 0;             ///< index into training_spec::series
+  int series = 0;              ///< index into training_spec::series
   double weight_decay = 1e-3;  ///< λ in λ‖θ‖²
-  double rho = 100;           ///< collocation: the first constraint weight ρ
-  std::uint64_t seed = 0;     ///< the initial weights: Xavier-normal W, N(0, 0.1²) b
+  double rho = 100;            ///< collocation: the first constraint weight ρ
+  std::uint64_t seed = 0;      ///< the initial weights: Xavier-normal W, N(0, 0.1²) b
 };
 
 /// A series to fit and, optionally, what a trained member is judged against.
@@ -118,11 +118,11 @@ struct trained_member {
   int rounds = 0;
   std::int64_t iterations = 0;  ///< accepted + rejected steps over every round
   std::int64_t gradient_evaluations = 0;
-  double loss = 0;          ///< (1/N)Σ‖y_i − o_i‖² + λ‖θ‖² (y: collocation nodes or the ODE)
-  double constraint = 0;    ///< collocation: RMS of (D Y)_i − NN(Y_i); sequential: 0
-  double train_mse = 0;     ///< rollout from the truth's first value against the truth
+  double loss = 0;  ///< (1/N)Σ‖y_i − o_i‖² + λ‖θ‖² (y: collocation nodes or the ODE)
+  double constraint = 0;  ///< collocation: RMS of (D Y)_i − NN(Y_i); sequential: 0
+  double train_mse = 0;   ///< rollout from the truth's first value against the truth
   status train_rollout = status::running;
-  double test_mse = 0;      ///< NaN without a test series
+  double test_mse = 0;  ///< NaN without a test series
   status test_rollout = status::running;
   std::vector<double> theta;   ///< the weights (see neural_field for the layout)
   std::vector<double> states;  ///< collocation: Y at the sample times, N×d

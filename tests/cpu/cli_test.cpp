@@ -810,7 +810,8 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
   expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
   expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
-  expect_usage_error(small_train + " --noise -1", "noise");
+  expect_usage_error(small_train + " --noise -1e-7", "invalid noise = -1e-07:");
+  expect_usage_error("train --backend cpu --quiet --train-end -1", "invalid train_end = -1:");
   expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
   expect_usage_error(small_train + " --rho 0", "rho = 0");
   expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"),

@@ -187,6 +187,30 @@ TEST(Validation, BadOptionsAreRejectedNamingTheField) {
   expect_rejected(options, "control");
 }
 
+// A rejected value is shown to its last digit: six significant digits would show a stall factor
+// of 1.0000001 as the 1 its range allows, and six fixed places a condition number of 1e-9 as
+// 0.000000.
+TEST(Validation, ARejectedValueIsShownToItsLastDigit) {
+  const auto message_of = [](auto run) -> std::string {
+    try {
+      run();
+    } catch (const invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const auto batch = random_least_squares<double>(seed_example(1));
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.stall_factor = 1.0000001;
+  EXPECT_EQ(message_of([&] { solve(batch, options); }),
+            "invalid stall_factor = 1.0000001: must be in (0, 1]");
+  random_spec spec = seed_example(1);
+  spec.condition_number = 1e-9;
+  EXPECT_EQ(message_of([&] { random_least_squares<double>(spec); }),
+            "invalid condition_number = 1e-09: must be finite and >= 1");
+}
+
 TEST(BatchView, IndexedMembersSolveLikeTheirCopiesWithNothingCopied) {
   // Three problems, seven members pointing at them in any order, each with its own λ and U0.
   random_spec spec;

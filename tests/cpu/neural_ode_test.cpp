@@ -271,7 +271,7 @@ TEST(NeuralOde, RolloutOfAConstantFieldIsAStraightLineAndAFailedOneAStatus) {
 training_spec small_study(formulation form) {
   van_der_pol_setup setup;
   setup.samples = 40;
-  setup.t_end = 6;
+  setup.train_end = 6;
   setup.test_samples = 60;
   setup.test_end = 8;
   const van_der_pol_data data = van_der_pol(setup);
