@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -72,15 +71,6 @@ std::string derived_path(const std::string& out, const std::string& suffix) {
 std::string sidecar_path(const std::string& out) {
   const std::string beside = derived_path(out, ".json");
   return beside == out ? derived_path(out, ".sidecar.json") : beside;
-}
-
-std::string exact_decimal(double value) {
-  char text[32];
-  for (int digits = 15; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, value);
-    if (std::strtod(text, nullptr) == value) break;
-  }
-  return text;
 }
 
 void write_atomically(const std::string& path, const std::string& content, const char* option) {

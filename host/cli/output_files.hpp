@@ -22,10 +22,6 @@ std::string derived_path(const std::string& out, const std::string& suffix);
 /// where that would be `out` itself (an output named *.json), with .sidecar.json.
 std::string sidecar_path(const std::string& out);
 
-/// The shortest decimal text that reads back as exactly `value` (15 to 17 significant digits), as
-/// CSV cells for NumPy and pandas.
-std::string exact_decimal(double value);
-
 /// The files a run reads and writes, each with the option that names it. check() refuses, before
 /// any work, an output that is the same file as an input or as another output — by filesystem
 /// identity (device and inode where the file exists, else the canonical path), so links and other

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../number_text.hpp"
 #include "device_choice.hpp"
 #include "gradflow/gradflow.hpp"
 #include "objective_source.hpp"
@@ -28,7 +29,7 @@ std::string report_csv(const solve_result<Real>& result) {
   for (std::int64_t i = 0; i < result.batch_size; ++i) {
     text += std::to_string(i) + "," + std::string(to_string(result.outcome[i]));
     for (Real value : {result.objective[i], result.gradient_norm[i], result.time[i]})
-      text += "," + exact_decimal(double(value));
+      text += "," + detail::number_text(double(value));
     text += "," + std::to_string(result.accepted_steps[i]) + "," +
             std::to_string(result.rejected_steps[i]) + "," +
             std::to_string(result.gradient_evaluations[i]) + "," +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "../number_text.hpp"
 #include "gradflow/error.hpp"
 #include "output_files.hpp"
 
@@ -107,7 +108,7 @@ std::string trace_csv(std::vector<trace_point> trace, bool with_header) {
   std::string text = with_header ? "member,step,t,grad_norm\n" : "";
   for (const auto& point : trace)
     text += std::to_string(point.problem) + "," + std::to_string(point.step) + "," +
-            exact_decimal(point.time) + "," + exact_decimal(point.gradient_norm) + "\n";
+            detail::number_text(point.time) + "," + detail::number_text(point.gradient_norm) + "\n";
   return text;
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../number_text.hpp"
 #include "gradflow/error.hpp"
 #include "json_file.hpp"
 #include "output_files.hpp"
@@ -75,12 +76,12 @@ std::string table_rows(const sweep_result& result, table_format format) {
     const std::string status_name(to_string(row.outcome));
     if (format == table_format::csv) {
       text += std::to_string(row.member) + "," + std::to_string(row.problem) + "," + method_name;
-      for (double value : row.axis_values) text += "," + exact_decimal(value);
+      for (double value : row.axis_values) text += "," + detail::number_text(value);
       text += "," + status_name + "," + std::to_string(row.accepted_steps) + "," +
               std::to_string(row.rejected_steps) + "," + std::to_string(row.gradient_evaluations) +
               "," + std::to_string(row.surrogate_evaluations);
       for (double value : {row.objective, row.gradient_norm, row.time})
-        text += "," + exact_decimal(value);
+        text += "," + detail::number_text(value);
     } else {
       // Written by hand so that the key order is the column order and numbers match the CSV.
       auto key = [](const std::string& name) { return nlohmann::json(name).dump() + ":"; };
@@ -88,7 +89,7 @@ std::string table_rows(const sweep_result& result, table_format format) {
               std::to_string(row.problem) + "," + key("method") +
               nlohmann::json(method_name).dump();
       for (std::size_t a = 0; a < result.axes.size(); ++a)
-        text += "," + key(result.axes[a].name) + exact_decimal(row.axis_values[a]);
+        text += "," + key(result.axes[a].name) + detail::number_text(row.axis_values[a]);
       text += "," + key("status") + nlohmann::json(status_name).dump() + "," + key("steps") +
               std::to_string(row.accepted_steps) + "," + key("rejected_steps") +
               std::to_string(row.rejected_steps) + "," + key("gradient_evaluations") +
@@ -98,7 +99,8 @@ std::string table_rows(const sweep_result& result, table_format format) {
       const double values[] = {row.objective, row.gradient_norm, row.time};
       for (int v = 0; v < 3; ++v) {
         const bool finite = std::isfinite(values[v]);  // JSON has no NaN or Inf
-        text += "," + key(names[v]) + (finite ? exact_decimal(values[v]) : std::string("null"));
+        text +=
+            "," + key(names[v]) + (finite ? detail::number_text(values[v]) : std::string("null"));
       }
       text += "}";
     }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "../number_text.hpp"
 #include "chunked_table.hpp"
 #include "device_choice.hpp"
 #include "gradflow/detail/neural_field.hpp"
@@ -78,7 +79,7 @@ nlohmann::json data_settings(const train_arguments& a) {
 }
 
 std::string text(double value) {
-  return std::isfinite(value) ? exact_decimal(value)
+  return std::isfinite(value) ? detail::number_text(value)
          : value > 0          ? "inf"
          : value < 0          ? "-inf"
                               : "nan";
@@ -468,7 +469,8 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   }
   if (!a.quiet) {
     std::cout << "trained " << total << " neural ODEs (" << a.formulation << ", " << a.solver.method
-              << ") in " << exact_decimal(outcome.wall_seconds) << " s: " << counts.dump() << "\n";
+              << ") in " << detail::number_text(outcome.wall_seconds) << " s: " << counts.dump()
+              << "\n";
     if (a.out.empty())
       std::cout << table_text;
     else
@@ -481,7 +483,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   return 0;
 }
 
-void draw_fit(const std::string& table, std::int64_t member, const std::string& out) {
+namespace {
+
+void draw_member_fit(const std::string& table, std::int64_t member, const std::string& out) {
   const std::string sidecar = sidecar_path(table);
   const nlohmann::json settings = read_json_file(sidecar, "sidecar");
   if (!settings.is_object() || settings.value("run", "") != "train")
@@ -550,6 +554,18 @@ void draw_fit(const std::string& table, std::int64_t member, const std::string& 
     throw;
   }
   std::remove(json_path);
+}
+
+}  // namespace
+
+void draw_fit(const std::string& table, std::int64_t member, const std::string& out) {
+  try {
+    draw_member_fit(table, member, out);
+  } catch (const nlohmann::json::exception& e) {  // another version's files, or edited ones
+    throw invalid_argument("cannot draw from '" + table + "': its sidecar '" + sidecar_path(table) +
+                           "' or weights '" + weights_path(table) +
+                           "' are not what this gradflow writes (" + e.what() + ")");
+  }
 }
 
 }  // namespace gradflow::cli

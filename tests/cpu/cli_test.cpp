@@ -820,6 +820,23 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(small_train + " --resume", "--resume needs --out");
 }
 
+// A sidecar that another version wrote (here: the data's end under its former key, t_end) is
+// refused with one line naming the files and the key, before Python is asked for.
+TEST_F(Cli, FitFromAnotherVersionsSidecarIsRefusedWithOneLine) {
+  ASSERT_EQ(run(small_train + " --max-steps 2 --out " + path("t.csv")).exit_code, 0);
+  std::ifstream in(path("t.json"));
+  std::string sidecar((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto key = sidecar.find("\"train_end\"");
+  ASSERT_NE(key, std::string::npos) << sidecar;
+  sidecar.replace(key, 11, "\"t_end\"");
+  std::ofstream(path("t.json")) << sidecar;
+  expect_usage_error("plot " + path("t.csv") + " --fit -o " + path("fit.png"),
+                     "t.json' or weights '" + path("t.weights.jsonl") +
+                         "' are not what this gradflow writes ([json.exception.out_of_range.403] "
+                         "key 'train_end' not found)");
+  EXPECT_FALSE(std::filesystem::exists(path("fit.png")));
+}
+
 TEST_F(Cli, PlotDrawsATrainedMembersFit) {
   if (std::system("/usr/bin/python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0 &&
       std::system("python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0)
