@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <iterator>
-#include <sstream>
 
+#include "../number_text.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/sweep.hpp"
 #include "json_file.hpp"
@@ -57,16 +57,15 @@ void apply_config(const nlohmann::json& config, const std::string& source,
           if (std::find(known.begin(), known.end(), name) == known.end())
             throw invalid_argument(source + ": unknown axis '" + name + "'");
           if (typed(name)) continue;
+          if (!spec.is_string() && !spec.is_number() && !spec.is_array())
+            throw invalid_argument(source + ": axis '" + name + "' = " + spec.dump() +
+                                   ": expected a list of numbers, a number or a text");
           std::string text;
           if (spec.is_string()) {
             text = spec.get<std::string>();
           } else {
-            for (const auto& number : spec) {
-              std::ostringstream item;
-              item.precision(17);
-              item << number.get<double>();
-              text += (text.empty() ? "" : ",") + item.str();
-            }
+            for (const auto& number : spec)  // a number iterates as itself
+              text += (text.empty() ? "" : ",") + detail::number_text(number.get<double>());
           }
           arguments.axes[name] = text;
         }

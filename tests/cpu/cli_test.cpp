@@ -342,6 +342,7 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   std::ofstream(path("bad_axis.json")) << R"({"random": "1,5,2,1", "axes": {"speed": "1,2"}})";
   std::ofstream(path("bad_type.json")) << R"({"random": 5, "axes": {"lr": "0.1"}})";
   std::ofstream(path("broken.json")) << R"({"random": )";
+  std::ofstream(path("object_axis.json")) << R"({"random": "1,5,2,1", "axes": {"lr": {"lo": 1}}})";
   expect_usage_error("sweep --random 1,5,2,1", "at least one axis");
   expect_usage_error("sweep --random 1,5,2,1 --lr 1:0:0", "count");
   expect_usage_error("sweep --random 1,5,2,1 --zeta 0:1:3:log", "log spacing");
@@ -351,6 +352,8 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   expect_usage_error("sweep --config " + path("bad_axis.json"), "unknown axis 'speed'");
   expect_usage_error("sweep --config " + path("bad_type.json"), "'random' has the wrong type");
   expect_usage_error("sweep --config " + path("broken.json"), "cannot parse --config");
+  expect_usage_error("sweep --config " + path("object_axis.json"),
+                     R"(axis 'lr' = {"lo":1}: expected a list of numbers, a number or a text)");
   expect_usage_error("sweep --config " + path("missing.json"), "missing.json");
   expect_usage_error("sweep --preset seed --out /nonexistent-dir/s.csv", "--out");
 }
