@@ -21,9 +21,13 @@ cpu_flags=${GRADFLOW_PACK_CPU_FLAGS:--march=x86-64-v3}
 rm -rf "$dir"
 mkdir -p "$pack"
 # The lent machine runs one process: MPI would add a library it does not have. Its CUDA libraries
-# may sit in a standard toolkit's directories rather than where this machine's are.
+# may sit in a standard toolkit's directories rather than where this machine's are. The programs
+# get their install RUNPATH (those, then the libraries' own directories) as built: a build RUNPATH
+# of a target with install rules ends in CMake's padding, an empty entry that the loader reads as
+# the current directory.
 gpu_configure_command "$dir" "$cpu_flags" -DGRADFLOW_ENABLE_MPI=OFF \
-  "-DCMAKE_BUILD_RPATH=/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib"
+  -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH_USE_LINK_PATH=ON \
+  "-DCMAKE_INSTALL_RPATH=/usr/local/cuda/lib64;/usr/local/cuda/targets/x86_64-linux/lib"
 "${configure_command[@]}"
 # The compilers' output (ptxas -v) is the check's record of each kernel's resources.
 if ! cmake --build "$dir" --parallel "$(nproc)" \
