@@ -18,11 +18,9 @@ namespace gradflow {
 namespace {
 
 void require(bool ok, const char* field, double value, const char* requirement) {
-  if (ok) return;
-  std::ostringstream message;
-  message << "invalid " << field << " = " << detail::number_text(value) << ": must be "
-          << requirement;
-  throw invalid_argument(message.str());
+  if (!ok)
+    throw invalid_argument("invalid " + std::string(field) + " = " + detail::number_text(value) +
+                           ": must be " + requirement);
 }
 
 /// The registry's rows are the per-problem table's columns, in order.

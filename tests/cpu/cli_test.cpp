@@ -829,9 +829,10 @@ TEST_F(Cli, FitFromAnotherVersionsSidecarIsRefusedWithOneLine) {
   ASSERT_EQ(run(small_train + " --max-steps 2 --out " + path("t.csv")).exit_code, 0);
   std::ifstream in(path("t.json"));
   std::string sidecar((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto key = sidecar.find("\"train_end\"");
-  ASSERT_NE(key, std::string::npos) << sidecar;
-  sidecar.replace(key, 11, "\"t_end\"");
+  const std::string key = "\"train_end\"";
+  const auto at = sidecar.find(key);
+  ASSERT_NE(at, std::string::npos) << sidecar;
+  sidecar.replace(at, key.size(), "\"t_end\"");
   std::ofstream(path("t.json")) << sidecar;
   expect_usage_error("plot " + path("t.csv") + " --fit -o " + path("fit.png"),
                      "t.json' or weights '" + path("t.weights.jsonl") +
