@@ -13,6 +13,8 @@
 #include <sstream>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_fixture.hpp"
 #include "gradflow/gradflow.hpp"
 #include "gradflow/heat_inverse.hpp"
@@ -334,6 +336,20 @@ TEST_F(Cli, SweepFromAConfigFileWithTheCommandLineWinning) {
             1 + 2 * 2 * 1 * 3);  // methods × problems × lr × momentum
   EXPECT_NE(table.find(",nag,0.005,0.7,"), std::string::npos) << table;
   EXPECT_EQ(table.find(",0.01,"), std::string::npos) << "the command line's --lr must win";
+}
+
+TEST_F(Cli, ConfigNullRemovesWhatThePresetSet) {
+  // The file is a JSON merge patch (RFC 7396) over the preset: null takes a key out.
+  std::ofstream(path("one_axis.json")) << R"({"axes": {"zeta": null}, "max_steps": null})";
+  const auto result = run("sweep --preset seed --config " + path("one_axis.json") +
+                          " --backend cpu --quiet --out " + path("s.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string table = read_file(path("s.csv"));
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 1 + 24) << "the preset's lr axis alone";
+  EXPECT_EQ(table.substr(0, table.find('\n')).find("zeta"), std::string::npos) << table;
+  const auto sidecar = nlohmann::json::parse(read_file(path("s.json")));
+  EXPECT_EQ(sidecar["axes"].size(), 1u) << sidecar.dump();
+  EXPECT_EQ(sidecar["solver"]["max_steps"], 100000) << "the default, not the preset's 20000";
 }
 
 TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
