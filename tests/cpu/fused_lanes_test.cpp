@@ -285,6 +285,42 @@ TEST(FusedLanes, LbfgsKeepsTheSameBitsAsLockstep) {
   expect_every_path_taken(lanes_result_matching_lockstep<float>(options));
 }
 
+// L-BFGS's restart from −lr·∇f where the two-loop result is not a descent direction. On least
+// squares every pair it uses has sᵀy > 0, which keeps H positive definite, so only rounding loses
+// descent: in single precision, with κ = 10⁷ beyond 1/ε, run on at the minimum with no gradient
+// test, problem 190 of this batch loses it once, after 1189 accepted steps (seen by printing from
+// lbfgs_step's restart; nothing else of 300 problems at κ from 10 to 10¹⁰ in f32 and to 10¹⁶ in f64
+// did). Its counts pin that trajectory; the lanes without their restart end it at step 1189
+// (step_underflow).
+TEST(FusedLanes, LbfgsRestartWhereRoundingLosesDescentKeepsTheSameBits) {
+  random_spec spec;
+  spec.batch_size = 300;
+  spec.rows = 40;
+  spec.unknowns = 12;
+  spec.rhs_count = 2;
+  spec.condition_number = 1e7;
+  spec.random_initial = true;
+  const least_squares_batch<float> all = random_least_squares<float>(spec);
+  constexpr std::int64_t first = 190 - members / 2, restarting = 190 - first;
+  least_squares_batch<float> batch = all;
+  batch.batch_size = members;
+  const auto slice = [&](const std::vector<float>& values, std::int64_t stride) {
+    const auto begin = values.begin() + first * stride;
+    return std::vector<float>(begin, begin + members * stride);
+  };
+  batch.matrix = slice(all.matrix, all.matrix_stride());
+  batch.rhs = slice(all.rhs, all.rhs_stride());
+  batch.initial = slice(all.initial, all.unknowns_per_problem());
+  solve_options options;
+  options.method = method::lbfgs;
+  options.rtol_grad = 0.0;
+  options.max_steps = 3000;
+  const auto fused = fused_result_matching_lockstep(options, batch);
+  EXPECT_EQ(fused.outcome[restarting], status::max_steps);
+  EXPECT_EQ(fused.accepted_steps[restarting], 2052);
+  EXPECT_EQ(fused.rejected_steps[restarting], 948);
+}
+
 // Descent control on gradient flow, each member from its own first step: every ninth's, far
 // beyond stability, is rejected and halved until f falls, and the others' steps must grow as ‖∇f‖
 // falls for the members to converge within the steps they have. Every fourth member has no
