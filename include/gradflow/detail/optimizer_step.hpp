@@ -267,11 +267,13 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
 }
 
 /// cg's step length α = ‖r‖²/(pᵀHp) from the curvature pᵀHp; a curvature that is not positive
-/// (p in H's null space, or a breakdown) ends the problem, as no further progress is possible.
+/// (p in H's null space, or a breakdown) ends the problem, as no further progress is possible,
+/// and so does one that overflowed (α = 0 would leave U where it is, and p = r + p grow, until
+/// max_steps).
 template <class Real>
 GRADFLOW_HD Real conjugate_gradient_length(const lockstep_view<Real>& v, std::int64_t i,
                                            Real curvature) {
-  if (!(curvature > 0)) {
+  if (!(curvature > 0 && curvature <= std::numeric_limits<Real>::max())) {
     set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
     return 0;
   }
