@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -843,8 +842,7 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
 // refused with one line naming the files and the key, before Python is asked for.
 TEST_F(Cli, FitFromAnotherVersionsSidecarIsRefusedWithOneLine) {
   ASSERT_EQ(run(small_train + " --max-steps 2 --out " + path("t.csv")).exit_code, 0);
-  std::ifstream in(path("t.json"));
-  std::string sidecar((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string sidecar = read_file(path("t.json"));
   const std::string key = "\"train_end\"";
   const auto at = sidecar.find(key);
   ASSERT_NE(at, std::string::npos) << sidecar;

@@ -262,29 +262,30 @@ TEST(FusedLanes, ConjugateGradientsKeepTheSameBitsAsLockstep) {
 // where pᵀHp overflows, at the first iteration or a later one, the member stops (diverged; it had
 // gone on with α = 0 to max_steps), while ‖r‖² and the others' steps stay finite and converge. A
 // lane that stopped must not take the step its masked neighbours take.
+template <class Real>
+void expect_conjugate_gradients_stop_where_the_curvature_overflows() {
+  least_squares_batch<Real> batch = lane_batch<Real>();
+  const Real base = std::sqrt(std::numeric_limits<Real>::max()) / Real(400);
+  const std::int64_t rhs = batch.rhs_stride(), len = batch.unknowns_per_problem();
+  for (std::int64_t i = 0; i < members; ++i) {
+    const Real scale = std::ldexp(base, int(i % 6));
+    for (std::int64_t e = 0; e < rhs; ++e) batch.rhs[i * rhs + e] *= scale;
+    for (std::int64_t e = 0; e < len; ++e) batch.initial[i * len + e] *= scale;
+  }
+  solve_options options;
+  options.method = method::cg;
+  const auto fused = lanes_result_matching_lockstep<Real>(options, batch);
+  const std::set<status> seen(fused.outcome.begin(), fused.outcome.end());
+  EXPECT_EQ(seen, (std::set<status>{status::converged, status::diverged}));
+  std::int64_t stopped_in_iterations = 0;  // diverged after a step, not at U0
+  for (std::int64_t i = 0; i < members; ++i)
+    stopped_in_iterations += fused.outcome[i] == status::diverged && fused.accepted_steps[i] > 0;
+  EXPECT_GT(stopped_in_iterations, 0);
+}
+
 TEST(FusedLanes, ConjugateGradientsStopWhereTheCurvatureOverflows) {
-  const auto expect_overflow_stops = [](auto zero) {
-    using Real = decltype(zero);
-    least_squares_batch<Real> batch = lane_batch<Real>();
-    const Real base = std::sqrt(std::numeric_limits<Real>::max()) / Real(400);
-    for (std::int64_t i = 0; i < members; ++i) {
-      const Real scale = std::ldexp(base, int(i % 6));
-      const std::int64_t rhs = batch.rhs_stride(), len = batch.unknowns_per_problem();
-      for (std::int64_t e = 0; e < rhs; ++e) batch.rhs[i * rhs + e] *= scale;
-      for (std::int64_t e = 0; e < len; ++e) batch.initial[i * len + e] *= scale;
-    }
-    solve_options options;
-    options.method = method::cg;
-    const auto fused = lanes_result_matching_lockstep<Real>(options, batch);
-    const std::set<status> seen(fused.outcome.begin(), fused.outcome.end());
-    EXPECT_EQ(seen, (std::set<status>{status::converged, status::diverged}));
-    std::int64_t stopped_in_iterations = 0;  // diverged after a step, not at U0
-    for (std::int64_t i = 0; i < members; ++i)
-      stopped_in_iterations += fused.outcome[i] == status::diverged && fused.accepted_steps[i] > 0;
-    EXPECT_GT(stopped_in_iterations, 0);
-  };
-  expect_overflow_stops(0.0);
-  expect_overflow_stops(0.0f);
+  expect_conjugate_gradients_stop_where_the_curvature_overflows<double>();
+  expect_conjugate_gradients_stop_where_the_curvature_overflows<float>();
 }
 
 // L-BFGS, each member with its own learning rate (its first and restarting directions −lr·∇f)
