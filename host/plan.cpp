@@ -64,7 +64,9 @@ std::string requirement(value_range range, int fewest_stages) {
 }
 
 /// Resolves one hyperparameter into its column of the per-problem table, checking its size and
-/// every member's value.
+/// every member's value — as given and as the working precision holds it: in f32, dt = 1e-50 is 0
+/// and 1e50 is inf (a run that stops at once or rejects every step), momentum 0.999999999 is 1 (no
+/// friction), and whole numbers above 2²⁴ round to others.
 template <class Real>
 void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_info& row,
           const hyperparameter& given, double fallback, int fewest_stages) {
@@ -73,18 +75,26 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
     throw dimension_mismatch(field + " has " + std::to_string(given.size()) +
                              " values; expected 1 or batch_size = " + std::to_string(count));
   }
+  const bool whole =
+      row.range == value_range::stage_count || row.range == value_range::whole_number;
   for (std::int64_t i = 0; i < count; ++i) {
     const double value = given.at(i, fallback);
+    const Real held = Real(value);
     if (!std::isnan(value) || given.is_set()) {
-      if (!in_range(row.range, value, fewest_stages)) {
+      const bool fits = in_range(row.range, value, fewest_stages);
+      const bool held_fits =
+          in_range(row.range, double(held), fewest_stages) && (!whole || double(held) == value);
+      if (!fits || !held_fits) {
         std::ostringstream message;
         message << "invalid " << field << " = " << detail::number_text(value);
         if (given.is_per_member()) message << " for member " << i;
         message << ": must be " << requirement(row.range, fewest_stages);
+        if (fits)
+          message << " in single precision, where it is " << detail::number_text(double(held));
         throw invalid_argument(message.str());
       }
     }
-    table[i * detail::parameter_count + row.slot] = Real(value);
+    table[i * detail::parameter_count + row.slot] = held;
   }
 }
 

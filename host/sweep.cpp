@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <string>
@@ -32,14 +33,12 @@ bool is_problem_axis(const std::string& name, problem_axis_names problem_axes) {
 
 double parse_number(std::string_view axis, std::string_view text) {
   const std::string copy(text);
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(copy, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != copy.size() || !std::isfinite(value))
+  const std::string beyond = detail::beyond_double(copy);
+  if (!beyond.empty())
+    throw invalid_argument("invalid axis " + std::string(axis) + ": '" + copy + "' " + beyond);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value))
     throw invalid_argument("invalid axis " + std::string(axis) + ": '" + copy +
                            "' is not a finite number");
   return value;

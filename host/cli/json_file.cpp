@@ -4,6 +4,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "../number_text.hpp"
 #include "gradflow/error.hpp"
 
 namespace gradflow::cli {
@@ -32,17 +33,38 @@ int nesting_depth(const std::string& text) {
   return deepest;
 }
 
+/// nlohmann's own document builder, refusing a number no double holds: nlohmann reads 1e-400 as 0
+/// (1e999 it refuses itself). Its SAX parser calls number_float on this type, so this one runs.
+class double_checking_builder : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+public:
+  double_checking_builder(nlohmann::json& result, const std::string& source)
+      : json_sax_dom_parser(result), source_(source) {}
+
+  bool number_float(double value, const std::string& text) {
+    const std::string beyond = detail::beyond_double(text);
+    if (!beyond.empty())
+      throw invalid_argument("cannot parse " + source_ + ": '" + text + "' " + beyond);
+    return json_sax_dom_parser::number_float(value, text);
+  }
+
+private:
+  const std::string& source_;
+};
+
 }  // namespace
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
   if (nesting_depth(text) > max_json_depth)
     throw invalid_argument("cannot parse " + source + ": nested deeper than " +
                            std::to_string(max_json_depth) + " levels");
+  nlohmann::json result;
+  double_checking_builder builder(result, source);
   try {
-    return nlohmann::json::parse(text);
+    nlohmann::json::sax_parse(text, &builder);
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e999
     throw invalid_argument("cannot parse " + source + ": " + e.what());
   }
+  return result;
 }
 
 nlohmann::json read_json_file(const std::string& path, const std::string& option) {

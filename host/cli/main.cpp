@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../number_text.hpp"
 #include "exit_code.hpp"
 #include "gradflow/gradflow.hpp"
 #include "merge_command.hpp"
@@ -54,6 +55,19 @@ int report(int code, const std::string& message) {
   return code;
 }
 
+/// Every floating-point option of `command` and its subcommands refuses a number no double holds:
+/// CLI11 would run 1e-400 as 0 and 1e999 as inf (number_text.hpp).
+void refuse_numbers_beyond_double(CLI::App& command) {
+  for (CLI::Option* option : command.get_options())
+    if (option->get_type_name() == "FLOAT")
+      option->check([](const std::string& text) {
+        const std::string beyond = gradflow::detail::beyond_double(text);
+        return beyond.empty() ? beyond : "'" + text + "' " + beyond;
+      });
+  for (CLI::App* subcommand : command.get_subcommands({}))
+    refuse_numbers_beyond_double(*subcommand);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +94,7 @@ int main(int argc, char** argv) {
   gradflow::cli::plot_arguments plot_arguments;
   auto* plot = app.add_subcommand("plot", "draw a sweep table as a heatmap, or a trace");
   gradflow::cli::add_plot_options(*plot, plot_arguments);
+  refuse_numbers_beyond_double(app);
   std::string command_line;
   for (int a = 0; a < argc; ++a) command_line += (a ? " " : "") + std::string(argv[a]);
 

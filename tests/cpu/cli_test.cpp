@@ -530,6 +530,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("sweep --config " + path("deep.json"), "nested deeper than");
   std::ofstream(path("huge_number.json")) << R"({"random": "1,5,2,1", "rtol": 1e3837})";
   expect_usage_error("sweep --config " + path("huge_number.json"), "number overflow");
+  // Numbers no double holds are refused, where the parsers would run them as 0 or inf.
+  std::ofstream(path("tiny_number.json")) << R"({"random": "1,5,2,1", "rtol": 1e-400})";
+  expect_usage_error("sweep --config " + path("tiny_number.json"),
+                     "'1e-400' underflows to 0 in a double");
+  expect_usage_error("solve --random 1,5,2,1 --rtol 1e-400",
+                     "--rtol: '1e-400' underflows to 0 in a double");
+  expect_usage_error("solve --random 1,5,2,1 --dt 1e999", "--dt: '1e999' overflows a double");
+  expect_usage_error("train --noise -1e999", "--noise: '-1e999' overflows a double");
   expect_usage_error(
       "sweep --random 1,5,2,1 --method momentum --lr 1:2:4194304 --lambda 1:2:4194304 "
       "--momentum 0.1:0.2:1048576",

@@ -187,18 +187,21 @@ TEST(Validation, BadOptionsAreRejectedNamingTheField) {
   expect_rejected(options, "control");
 }
 
+/// What `run` throws as invalid_argument, or "accepted".
+template <class Run>
+std::string message_of(Run run) {
+  try {
+    run();
+  } catch (const invalid_argument& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
 // A rejected value is shown to its last digit: six significant digits would show a stall factor
 // of 1.0000001 as the 1 its range allows, and six fixed places a condition number of 1e-9 as
 // 0.000000.
 TEST(Validation, ARejectedValueIsShownToItsLastDigit) {
-  const auto message_of = [](auto run) -> std::string {
-    try {
-      run();
-    } catch (const invalid_argument& e) {
-      return e.what();
-    }
-    return "accepted";
-  };
   const auto batch = random_least_squares<double>(seed_example(1));
   solve_options options;
   options.backend = backend_kind::cpu;
@@ -209,6 +212,43 @@ TEST(Validation, ARejectedValueIsShownToItsLastDigit) {
   spec.condition_number = 1e-9;
   EXPECT_EQ(message_of([&] { random_least_squares<double>(spec); }),
             "invalid condition_number = 1e-09: must be finite and >= 1");
+}
+
+// A hyperparameter is checked as the working precision holds it: in f32 these values would run as
+// 0, inf, 1 and another integer — outside their ranges — though f64 takes them as given.
+TEST(Validation, HyperparametersAreCheckedAsSinglePrecisionHoldsThem) {
+  const auto single = random_least_squares<float>(seed_example(2));
+  const auto twin = random_least_squares<double>(seed_example(2));
+  const auto expect_refused_in_single = [&](const solve_options& options, const std::string& text) {
+    EXPECT_EQ(message_of([&] { solve(single, options); }), text);
+    EXPECT_EQ(message_of([&] { solve(twin, options); }), "accepted") << text;
+  };
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.max_steps = 10;
+  options.dt = 1e-50;
+  expect_refused_in_single(options,
+                           "invalid dt = 1e-50: must be finite and > 0 in single precision, where "
+                           "it is 0");
+  options.dt = std::vector<double>{0.1, 1e50};
+  expect_refused_in_single(options,
+                           "invalid dt = 1e+50 for member 1: must be finite and > 0 in single "
+                           "precision, where it is inf");
+  options.dt = 1e-30;  // a float's normal range reaches 1.2e-38
+  EXPECT_EQ(message_of([&] { solve(single, options); }), "accepted");
+  options.dt = {};
+  options.method = method::momentum;
+  options.momentum = 0.999999999;
+  expect_refused_in_single(options,
+                           "invalid momentum = 0.999999999: must be in [0, 1) in single precision, "
+                           "where it is 1");
+  options.momentum = {};
+  options.method = method::lgf;
+  options.lgf_window = 16777217;  // 2²⁴ + 1
+  expect_refused_in_single(
+      options,
+      "invalid lgf_window = 16777217: must be an integer in [0, 1e9] in single "
+      "precision, where it is 16777216");
 }
 
 TEST(BatchView, IndexedMembersSolveLikeTheirCopiesWithNothingCopied) {

@@ -42,6 +42,10 @@ TEST(SweepAxis, BadSpecificationsNameTheAxis) {
   expect_rejected("zeta", "1:2:3:cubic", "spacing");
   expect_rejected("zeta", "a,b", "not a finite number");
   expect_rejected("zeta", "", "empty");
+  // Numbers no double holds, which strtod reads as 0 and inf; a subnormal one is held.
+  expect_rejected("lr", "0.1,1e-400", "'1e-400' underflows to 0 in a double");
+  expect_rejected("lr", "1e999:2e999:3", "'1e999' overflows a double");
+  EXPECT_EQ(parse_axis("lr", "1e-310").values, (std::vector<double>{1e-310}));
 }
 
 TEST(Sweep, MembersAreProblemMajorWithTheLastAxisFastest) {
