@@ -43,6 +43,8 @@ bool in_range(value_range range, double x, int fewest_stages) {
       return x == std::floor(x) && x >= fewest_stages && x <= detail::max_chebyshev_stages;
     case value_range::whole_number:
       return x == std::floor(x) && x >= 0 && x <= 1e9;
+    case value_range::record_count:
+      return x == std::floor(x) && x >= 2 && x <= detail::lgf_max_record;
   }
   return false;
 }
@@ -59,6 +61,8 @@ std::string requirement(value_range range, int fewest_stages) {
       return fewest_stages == 2 ? "an integer in [2, 10000] (rkc)" : "an integer in [1, 10000]";
     case value_range::whole_number:
       return "an integer in [0, 1e9]";
+    case value_range::record_count:
+      return "an integer in [2, " + std::to_string(detail::lgf_max_record) + "]";
   }
   return {};
 }
@@ -75,8 +79,9 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
     throw dimension_mismatch(field + " has " + std::to_string(given.size()) +
                              " values; expected 1 or batch_size = " + std::to_string(count));
   }
-  const bool whole =
-      row.range == value_range::stage_count || row.range == value_range::whole_number;
+  const bool whole = row.range == value_range::stage_count ||
+                     row.range == value_range::whole_number ||
+                     row.range == value_range::record_count;
   for (std::int64_t i = 0; i < count; ++i) {
     const double value = given.at(i, fallback);
     const Real held = Real(value);
@@ -98,7 +103,7 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
   }
 }
 
-/// lgf's window and fit: K in [2, lgf_max_record], M > K, p in {1, 2}, a target and order the
+/// lgf's window and fit (K's range is the registry's): M > K, p in {1, 2}, a target and order the
 /// method takes, and enough rows for the library of one mode.
 template <class Real>
 void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i) {
@@ -108,10 +113,6 @@ void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i)
   };
   const auto whole = [&](parameter p) { return std::to_string(std::int64_t(own[p])); };
   const Real record = own[parameter::lgf_record];
-  if (!(record >= 2 && record <= detail::lgf_max_record))
-    throw invalid_argument("invalid lgf_record = " + whole(parameter::lgf_record) +
-                           member(o.lgf_record) + ": must be an integer in [2, " +
-                           std::to_string(detail::lgf_max_record) + "]");
   if (!(own[parameter::lgf_window] > record))
     throw invalid_argument("invalid lgf_window = " + whole(parameter::lgf_window) +
                            member(o.lgf_window) +

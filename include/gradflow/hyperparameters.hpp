@@ -18,6 +18,7 @@ enum class value_range {
   fraction,      ///< in [0, 1)
   stage_count,   ///< an integer in [1, 10000] ([2, 10000] for rkc)
   whole_number,  ///< an integer in [0, 10⁹]
+  record_count,  ///< an integer in [2, 32]: the learned flows' K (detail::lgf_max_record)
 };
 
 struct hyperparameter_info {
@@ -72,7 +73,7 @@ inline constexpr std::array<hyperparameter_info, 23> hyperparameter_registry{{
      "stop when ‖∇f‖ <= rtol_grad·‖∇f(u0)‖ (default 1e-8, f32: 1e-4, unless gtol is given: then 0)"},
     {"vtol", &solve_options::vtol, 14, per_problem, per_problem, {}, 0, value_range::non_negative, false,
      "second-order dynamics: also need ‖v‖ <= vtol (default: the gradient threshold)"},
-    {"lgf_record", &solve_options::lgf_record, 15, 25, 25, {}, 0, value_range::whole_number, true,
+    {"lgf_record", &solve_options::lgf_record, 15, 25, 25, {}, 0, value_range::record_count, true,
      "lgf, lgf_adam: true base steps recorded per window, K in [2, 32] (default 25)"},
     {"lgf_window", &solve_options::lgf_window, 16, 50, 50, {}, 0, value_range::whole_number, true,
      "lgf, lgf_adam: iterations per window, M > K (default 50): each jump is M − K surrogate RK4 steps of lr"},

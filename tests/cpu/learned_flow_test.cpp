@@ -322,8 +322,12 @@ TEST(LearnedFlow, BadWindowsAndFitsAreRejectedNamingTheField) {
       EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
     }
   };
-  expect_invalid(learned_flow(1, 50), "invalid lgf_record = 1");
-  expect_invalid(learned_flow(33, 50), "invalid lgf_record = 33");
+  expect_invalid(learned_flow(1, 50), "invalid lgf_record = 1: must be an integer in [2, 32]");
+  expect_invalid(learned_flow(33, 50), "invalid lgf_record = 33: must be an integer in [2, 32]");
+  // Out of any whole range, or not whole: the same range is named.
+  expect_invalid(learned_flow(1e300, 50),
+                 "invalid lgf_record = 1e+300: must be an integer in [2, 32]");
+  expect_invalid(learned_flow(2.5, 50), "invalid lgf_record = 2.5: must be an integer in [2, 32]");
   expect_invalid(learned_flow(25, 25), "invalid lgf_window = 25");
   solve_options per_member = learned_flow(5, 50);
   per_member.lgf_window = std::vector<double>{50.0};

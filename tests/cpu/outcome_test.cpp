@@ -1,10 +1,13 @@
 // Per-problem statuses, and independence: a problem's answer does not depend on its neighbours.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "gradflow/gradflow.hpp"
+#include "gradflow/methods.hpp"
 
 namespace gradflow {
 namespace {
@@ -115,6 +118,49 @@ TEST(Outcome, AlreadyConvergedAtTheStartTakesNoStep) {
     EXPECT_EQ(result.accepted_steps[i], 0);
     EXPECT_EQ(result.gradient_evaluations[i], 1);
   }
+}
+
+// A zero member (A = 0, B = 0: a batch padded to a size) is at its minimum from the start, ∇f = 0.
+// Every method ends it converged there without a step — except where the run needs G's Cholesky
+// factor (Newton flow, ζ's smallest curvature, the Chebyshev methods' μ, direct, and lgf_implicit's
+// default lr = 1/‖G‖_∞, infinite here): invalid_input, as the README's Statuses say. It had ended
+// lgf_implicit diverged after 65 rejected steps. Its neighbours' answers are their answers alone.
+TEST(Outcome, AZeroMemberIsConvergedAtItsStartOrInvalidWhereTheRunFactorsG) {
+  const auto neighbours = seed_problems(2, 61);
+  auto zero = seed_problems(1, 62);
+  std::fill(zero.matrix.begin(), zero.matrix.end(), 0.0);
+  std::fill(zero.rhs.begin(), zero.rhs.end(), 0.0);
+  const auto batch = concatenate(neighbours, zero);
+  int runs = 0;
+  for (const auto& m : method_table) {
+    for (const auto& d : dynamics_table) {
+      auto options = cpu_options(m.id);
+      options.dynamics = d.id;
+      options.max_steps = 500;
+      solve_result<double> result;
+      try {
+        result = solve(batch, options);
+      } catch (const invalid_argument&) {
+        continue;  // a pairing the method does not take (an optimiser's dynamics)
+      }
+      ++runs;
+      const std::string pairing = std::string(m.name) + " on " + std::string(d.name);
+      const bool factors_g = d.id == dynamics::newton || d.id == dynamics::heavy_ball ||
+                             m.id == method::rkcd || m.id == method::rkc ||
+                             m.id == method::direct || m.id == method::lgf_implicit;
+      EXPECT_EQ(result.outcome[2], factors_g ? status::invalid_input : status::converged)
+          << pairing;
+      EXPECT_EQ(result.accepted_steps[2], 0) << pairing;
+      EXPECT_EQ(result.rejected_steps[2], 0) << pairing;
+      if (!factors_g) {
+        EXPECT_EQ(result.objective[2], 0.0) << pairing;
+        for (std::int64_t e = 0; e < 10; ++e) EXPECT_EQ(result.solution[20 + e], 0.0) << pairing;
+      }
+      const auto alone = solve(neighbours, options);
+      for (std::int64_t i = 0; i < 2; ++i) expect_same_problem(alone, i, result, i);
+    }
+  }
+  EXPECT_GE(runs, 30);
 }
 
 TEST(Outcome, StalledWhenTheGradientStopsFallingOnBothPaths) {

@@ -43,21 +43,25 @@ enum class factor_shift { none, inverse_step, curvature_only };
 /// that is not positive definite makes the problem invalid_input; H_i + I/h that is not (an
 /// objective's Hessian with negative curvature beyond 1/h) halves h — Levenberg–Marquardt's λ = 1/h
 /// doubles — counting a rejected step each time, up to 64 times, and then ends the problem as
-/// diverged (its Hessian overflowed there). At an lgf jump's landing (window_position < 0) a
-/// failed factor is marked (NaN in its first entry) for the guard to reject the landing instead.
+/// diverged (its Hessian overflowed there). An infinite h (lgf_implicit's default 1/‖H‖_∞ where
+/// H = 0) shifts by nothing however halved: H itself failed, invalid_input as above. At an lgf
+/// jump's landing (window_position < 0) a failed factor is marked (NaN in its first entry) for the
+/// guard to reject the landing instead.
 template <class Real>
 GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, factor_shift shift) {
   if (shift == factor_shift::curvature_only) return;
   if (shift == factor_shift::inverse_step && !v.running(i)) return;
   const int n = v.unknowns;
   Real* factor = v.factor_of(i);
+  bool shifted = shift == factor_shift::inverse_step;
   for (int attempt = 0; attempt <= 64; ++attempt) {
     const Real* curvature = v.curvature_of(i);
     for (std::int64_t e = 0; e < std::int64_t(n) * n; ++e) factor[e] = curvature[e];
-    if (shift == factor_shift::inverse_step)
+    if (shifted)
       for (int d = 0; d < n; ++d) factor[d * n + d] += 1 / v.dt_step[i];
     if (cholesky_factor(factor, n)) return;
-    if (shift == factor_shift::none) break;
+    shifted = shifted && 1 / v.dt_step[i] > 0;
+    if (!shifted) break;
     v.dt_step[i] /= 2;
     v.dt[i] = v.dt_step[i];
     v.rejected[i] += 1;
@@ -66,7 +70,7 @@ GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, fa
     factor[0] = std::numeric_limits<Real>::quiet_NaN();
     return;
   }
-  set_outcome(v, i, shift == factor_shift::inverse_step ? status::diverged : status::invalid_input);
+  set_outcome(v, i, shifted ? status::diverged : status::invalid_input);
 }
 
 /// Whether the factor that problem i's last factorisation left is one (factor_problem marks a
