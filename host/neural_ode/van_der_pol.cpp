@@ -27,12 +27,24 @@ time_series trajectory(const van_der_pol_setup& s, std::vector<double> start,
   time_series series;
   series.dimension = 2;
   series.times = times;
+  constexpr std::int64_t most_steps = 10000000;
   const status outcome = detail::integrate_adaptive(rhs, std::move(start), times, 1e-12, 1e-12,
-                                                    10000000, series.values);
-  if (outcome != status::converged)
-    throw invalid_argument("the Van der Pol trajectory could not be integrated (" +
-                           std::string(to_string(outcome)) + "): choose smaller mu or train_end");
-  return series;
+                                                    most_steps, series.values);
+  if (outcome == status::converged) return series;
+  std::string why;
+  if (outcome == status::diverged)
+    why = "it grows past " + detail::number_text(detail::rollout_bound) +
+          (s.mu < 0 ? " (mu < 0 feeds it energy: give mu >= 0 or a shorter interval)"
+                    : " (give a smaller amplitude or a shorter interval)");
+  else if (outcome == status::max_steps)
+    why = "Tsit5 at tolerance 1e-12 takes more than " + std::to_string(most_steps) +
+          " steps (give a smaller mu or omega, a shorter interval or fewer samples)";
+  else
+    why =
+        "Tsit5's step at tolerance 1e-12 fell to rounding (give a smaller amplitude, mu or omega)";
+  throw invalid_argument("the Van der Pol trajectory on [" + detail::number_text(times.front()) +
+                         ", " + detail::number_text(times.back()) + "] cannot be integrated (" +
+                         std::string(to_string(outcome)) + "): " + why);
 }
 
 }  // namespace
