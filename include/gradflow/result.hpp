@@ -73,8 +73,10 @@ extern template void finish_outcomes(solve_result<double>&);
 
 /// What to change when problems end `stalled` (one line, for summaries).
 inline constexpr const char* stall_advice =
-    "stalled: ‖∇f‖ stopped falling — tighten rtol and atol with the gradient test, use control = "
-    "descent, or another method (linearly_implicit, rkcd, cg); the README's \"Stalls\" says why";
+    "stalled: ‖∇f‖ stopped falling short of the gradient test — an integrator: tighten rtol and "
+    "atol with the test, or use control = descent; any method: a test above rounding (gtol, "
+    "rtol_grad) or another method (linearly_implicit, rkcd, cg, lbfgs); the README's \"Stalls\" "
+    "says why";
 
 /// One line per status that occurred, e.g. "converged 998, max_steps 2", then backend, device,
 /// batch size, wall time and problems per second.

@@ -627,6 +627,8 @@ TEST_F(Cli, AStalledBatchStopsEarlyAndSaysWhatToChange) {
   ASSERT_EQ(stalled.exit_code, 0) << stalled.output;
   EXPECT_NE(stalled.output.find("stalled"), std::string::npos) << stalled.output;
   EXPECT_NE(stalled.output.find("tighten rtol and atol"), std::string::npos) << stalled.output;
+  EXPECT_NE(stalled.output.find("a test above rounding (gtol, rtol_grad)"), std::string::npos)
+      << stalled.output;
   std::ifstream report(path("r.csv"));
   std::string row;
   std::getline(report, row);

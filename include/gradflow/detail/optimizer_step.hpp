@@ -273,7 +273,7 @@ GRADFLOW_HD void lbfgs_step(const lockstep_view<Real>& v, const step_settings<Re
 template <class Real>
 GRADFLOW_HD Real conjugate_gradient_length(const lockstep_view<Real>& v, std::int64_t i,
                                            Real curvature) {
-  if (!(curvature > 0 && curvature <= std::numeric_limits<Real>::max())) {
+  if (!(curvature > 0 && std::isfinite(curvature))) {
     set_outcome(v, i, std::isfinite(curvature) ? status::step_underflow : status::diverged);
     return 0;
   }
