@@ -1,9 +1,9 @@
 #pragma once
 // Numbers as text, both ways. Written: the shortest decimal text that reads back as exactly the
-// value (15 to 17 significant digits): the CLI's CSV cells, for NumPy and pandas, and the messages
-// that name a rejected value, where six fixed places would show 1e-9 as 0.000000, and six
-// significant digits a stall factor of 1.0000001 as the 1 its range allows. Read: text whose
-// number no double holds is refused, not run as 0 or inf.
+// value (15 to 17 significant digits; nan, inf, -inf): the CLI's CSV cells, for NumPy and pandas,
+// and the messages that name a rejected value, where six fixed places would show 1e-9 as 0.000000,
+// and six significant digits a stall factor of 1.0000001 as the 1 its range allows. Read: text
+// whose number no double holds is refused, not run as 0 or inf.
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +13,7 @@
 namespace gradflow::detail {
 
 inline std::string number_text(double value) {
+  if (std::isnan(value)) return "nan";  // printf writes "-nan" where the sign bit is set
   char text[32];
   for (int digits = 15; digits <= 17; ++digits) {
     std::snprintf(text, sizeof text, "%.*g", digits, value);

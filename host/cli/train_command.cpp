@@ -78,13 +78,6 @@ nlohmann::json data_settings(const train_arguments& a) {
           {"test", absolute(a.test)}};
 }
 
-std::string text(double value) {
-  return std::isfinite(value) ? detail::number_text(value)
-         : value > 0          ? "inf"
-         : value < 0          ? "-inf"
-                              : "nan";
-}
-
 /// The members' grid and their rows' fixed columns.
 struct member_grid {
   std::vector<sweep_axis> axes;
@@ -127,18 +120,18 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
     const std::vector<double> values = grid.values_of(member);
     std::vector<std::pair<std::string, std::string>> cells;  // (column, CSV text)
     for (std::size_t a = 0; a < grid.axes.size(); ++a)
-      cells.push_back({grid.axes[a].name, text(values[a])});
+      cells.push_back({grid.axes[a].name, detail::number_text(values[a])});
     const std::vector<std::string> row = {std::string(to_string(m.outcome)),
                                           std::to_string(m.rounds),
                                           std::to_string(m.iterations),
                                           std::to_string(m.gradient_evaluations),
-                                          text(m.loss),
-                                          text(m.constraint),
-                                          text(m.train_mse),
+                                          detail::number_text(m.loss),
+                                          detail::number_text(m.constraint),
+                                          detail::number_text(m.train_mse),
                                           std::string(to_string(m.train_rollout)),
-                                          text(m.test_mse),
+                                          detail::number_text(m.test_mse),
                                           std::string(to_string(m.test_rollout)),
-                                          text(result.wall_seconds)};
+                                          detail::number_text(result.wall_seconds)};
     for (std::size_t c = 0; c < row_columns.size(); ++c) cells.push_back({row_columns[c], row[c]});
     if (format == table_format::csv) {
       rows += std::to_string(member);
@@ -210,7 +203,7 @@ int series_index(const sweep_axis& noise_seeds, double value) {
 void require_seeds(const sweep_axis& axis) {
   for (double seed : axis.values)
     if (!(seed >= 0 && seed == std::floor(seed) && seed < 9e15))
-      throw invalid_argument("invalid " + axis.name + " = " + text(seed) +
+      throw invalid_argument("invalid " + axis.name + " = " + detail::number_text(seed) +
                              ": must be an integer >= 0");
 }
 

@@ -100,6 +100,24 @@ TEST_F(Cli, SolvesFromNpyFilesInSinglePrecision) {
   EXPECT_TRUE(read_npy(path("u.npy")).source_is_float32);
 }
 
+TEST_F(Cli, ANanCellReadsNanWhateverItsSignBit) {
+  // A of 1e200: G = AᵀA overflows, the members are invalid_input and their ‖∇f‖ a NaN computed
+  // from infinities, whose sign bit is set — printf wrote it "-nan".
+  random_spec spec;
+  spec.batch_size = 2;
+  auto batch = random_least_squares<double>(spec);
+  for (double& value : batch.matrix) value *= 1e200;
+  write_npy(path("a.npy"), {2, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {2, 50, 2}, batch.rhs.data());
+  const auto result = run("solve --A " + path("a.npy") + " --B " + path("b.npy") +
+                          " --backend cpu --report " + path("r.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string table = read_file(path("r.csv"));
+  EXPECT_NE(table.find("0,invalid_input,"), std::string::npos) << table;
+  EXPECT_NE(table.find(",nan,"), std::string::npos) << table;
+  EXPECT_EQ(table.find("-nan"), std::string::npos) << table;
+}
+
 TEST_F(Cli, StartingAtTheMinimumFromAU0FileTakesNoStep) {
   // Solve once, then start from the answer (one U0 per problem, then one shared by all).
   const std::string files = write_seed_files(3);
