@@ -7,6 +7,7 @@
 #include "finite_values.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
+#include "number_text.hpp"
 
 namespace gradflow {
 namespace {
@@ -33,8 +34,8 @@ void require_finite(const std::vector<Real>& values, const char* field, std::int
   const std::int64_t block = rows * cols;
   const std::int64_t problem = std::int64_t(e) / block, within = std::int64_t(e) % block;
   std::ostringstream message;
-  message << "non-finite value " << values[e] << " in " << field << " of problem " << problem
-          << " at (" << within / cols << ", " << within % cols << ")";
+  message << "non-finite value " << detail::number_text(values[e]) << " in " << field
+          << " of problem " << problem << " at (" << within / cols << ", " << within % cols << ")";
   throw invalid_argument(message.str());
 }
 
@@ -76,7 +77,7 @@ void validate(const least_squares_batch<Real>& batch) {
   for (std::size_t i = 0; i < batch.lambda.size(); ++i) {
     if (std::isfinite(batch.lambda[i]) && batch.lambda[i] >= 0) continue;
     std::ostringstream message;
-    message << "invalid lambda = " << batch.lambda[i] << " of problem " << i
+    message << "invalid lambda = " << detail::number_text(batch.lambda[i]) << " of problem " << i
             << ": must be finite and >= 0";
     throw invalid_argument(message.str());
   }
@@ -130,8 +131,8 @@ void validate(const least_squares_view<Real>& view) {
     const std::size_t e = detail::first_non_finite(values, std::size_t(count));
     if (e == std::size_t(count)) return;
     std::ostringstream message;
-    message << "non-finite value " << values[e] << " in " << field << " of member " << i
-            << " (problem " << view.problem_of(i) << ") at position " << e;
+    message << "non-finite value " << detail::number_text(values[e]) << " in " << field
+            << " of member " << i << " (problem " << view.problem_of(i) << ") at position " << e;
     throw invalid_argument(message.str());
   };
   // A problem's A and B are checked at its first member only (a sweep's members share problems).
@@ -152,7 +153,8 @@ void validate(const least_squares_view<Real>& view) {
     const Real lambda = view.lambda_of(i);
     if (!(std::isfinite(lambda) && lambda >= 0)) {
       std::ostringstream message;
-      message << "invalid lambda = " << lambda << " of member " << i << ": must be finite and >= 0";
+      message << "invalid lambda = " << detail::number_text(lambda) << " of member " << i
+              << ": must be finite and >= 0";
       throw invalid_argument(message.str());
     }
   }

@@ -212,6 +212,14 @@ TEST(Validation, ARejectedValueIsShownToItsLastDigit) {
   spec.condition_number = 1e-9;
   EXPECT_EQ(message_of([&] { random_least_squares<double>(spec); }),
             "invalid condition_number = 1e-09: must be finite and >= 1");
+  auto negative = batch;
+  negative.lambda = {-1.0000001};
+  EXPECT_EQ(message_of([&] { validate(negative); }),
+            "invalid lambda = -1.0000001 of problem 0: must be finite and >= 0");
+  auto signed_nan = batch;
+  signed_nan.rhs[3] = -std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(message_of([&] { validate(signed_nan); }),
+            "non-finite value nan in B of problem 0 at (1, 1)");
 }
 
 // A hyperparameter is checked as the working precision holds it: in f32 these values would run as
