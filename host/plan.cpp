@@ -31,6 +31,12 @@ constexpr bool registry_matches_slots() {
 }
 static_assert(registry_matches_slots(), "hyperparameter_registry must follow detail::parameter");
 
+/// Whether the range holds integers only (a count, or a choice among numbered options).
+bool whole_range(value_range range) {
+  return range == value_range::stage_count || range == value_range::whole_number ||
+         range == value_range::record_count;
+}
+
 bool in_range(value_range range, double x, int fewest_stages) {
   switch (range) {
     case value_range::positive:
@@ -79,16 +85,13 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
     throw dimension_mismatch(field + " has " + std::to_string(given.size()) +
                              " values; expected 1 or batch_size = " + std::to_string(count));
   }
-  const bool whole = row.range == value_range::stage_count ||
-                     row.range == value_range::whole_number ||
-                     row.range == value_range::record_count;
   for (std::int64_t i = 0; i < count; ++i) {
     const double value = given.at(i, fallback);
     const Real held = Real(value);
     if (!std::isnan(value) || given.is_set()) {
       const bool fits = in_range(row.range, value, fewest_stages);
-      const bool held_fits =
-          in_range(row.range, double(held), fewest_stages) && (!whole || double(held) == value);
+      const bool held_fits = in_range(row.range, double(held), fewest_stages) &&
+                             (!whole_range(row.range) || double(held) == value);
       if (!fits || !held_fits) {
         std::ostringstream message;
         message << "invalid " << field << " = " << detail::number_text(value);

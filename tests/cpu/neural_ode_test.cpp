@@ -252,28 +252,28 @@ TEST(NeuralOde, VanDerPolDataFollowTheOscillator) {
   EXPECT_NEAR(sum / 400, 0, 0.02);
   setup.samples = 2;
   EXPECT_THROW(van_der_pol(setup), invalid_argument);
+  const auto message_of = [](const van_der_pol_setup& refused) -> std::string {
+    try {
+      van_der_pol(refused);
+    } catch (const invalid_argument& e) {
+      return e.what();
+    }
+    return "integrated";
+  };
   setup = van_der_pol_setup{};
   setup.mu = -1;  // anti-damped: the oscillation grows without bound
-  try {
-    van_der_pol(setup);
-    ADD_FAILURE() << "a trajectory that blows up was accepted";
-  } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot be integrated (diverged): it grows past 100000000 "
-                                         "(mu < 0 feeds it energy"),
-              std::string::npos)
-        << e.what();
-  }
+  std::string message = message_of(setup);
+  EXPECT_NE(message.find("cannot be integrated (diverged): it grows past 100000000 "
+                         "(mu < 0 feeds it energy"),
+            std::string::npos)
+      << message;
   setup.mu = 1;
   setup.amplitude = 1e200;  // a forcing no step at tolerance 1e-12 can follow
-  try {
-    van_der_pol(setup);
-    ADD_FAILURE() << "a forcing of 1e200 was integrated";
-  } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("(step_underflow): Tsit5's step at tolerance 1e-12 fell "
-                                         "to rounding (give a smaller amplitude"),
-              std::string::npos)
-        << e.what();
-  }
+  message = message_of(setup);
+  EXPECT_NE(message.find("(step_underflow): Tsit5's step at tolerance 1e-12 fell to rounding "
+                         "(give a smaller amplitude"),
+            std::string::npos)
+      << message;
 }
 
 TEST(NeuralOde, RolloutOfAConstantFieldIsAStraightLineAndAFailedOneAStatus) {
