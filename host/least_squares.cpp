@@ -216,8 +216,8 @@ least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
   batch.batch_size = a_batched ? a_batch : b_batch;
   if (batch.batch_size < 1 || batch.unknowns < 1 || batch.rows < 1 || batch.rhs_count < 1)
     mismatch("every extent must be >= 1");
-  batch.matrix.assign(a.values.begin(), a.values.end());
-  batch.rhs.assign(b.values.begin(), b.values.end());
+  batch.matrix = values_as<Real>(a, "A '" + matrix_path + "'");
+  batch.rhs = values_as<Real>(b, "B '" + rhs_path + "'");
   validate_shape(batch);  // values are checked by solve (which may skip invalid members)
   return batch;
 }

@@ -1,6 +1,7 @@
 #include "gradflow/npy.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <type_traits>
 
 #include "gradflow/error.hpp"
+#include "number_text.hpp"
 
 // The .npy format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 namespace gradflow {
@@ -202,6 +204,25 @@ npy_array read_npy(const std::string& path) {
 }
 
 template <class Real>
+std::vector<Real> values_as(const npy_array& array, const std::string& field) {
+  std::vector<Real> values(array.values.begin(), array.values.end());
+  if constexpr (std::is_same_v<Real, double>) return values;  // only float narrows
+  for (std::size_t e = 0; e < values.size(); ++e) {
+    if (std::isfinite(values[e]) || !std::isfinite(array.values[e])) continue;
+    std::string index;  // C order: the last extent varies fastest
+    for (std::size_t d = array.shape.size(), rest = e; d-- > 0;) {
+      const auto extent = std::size_t(array.shape[d]);
+      index = std::to_string(rest % extent) + (index.empty() ? "" : ", ") + index;
+      rest /= extent;
+    }
+    throw invalid_argument(field + " holds " + detail::number_text(array.values[e]) + " at (" +
+                           index + "), past single precision's range (about 3.4e38): read it " +
+                           "in double precision");
+  }
+  return values;
+}
+
+template <class Real>
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, const Real* data) {
   static_assert(std::is_same_v<Real, float> || std::is_same_v<Real, double>);
   std::ostringstream dict;
@@ -246,6 +267,8 @@ void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, 
   }
 }
 
+template std::vector<float> values_as(const npy_array&, const std::string&);
+template std::vector<double> values_as(const npy_array&, const std::string&);
 template void write_npy(const std::string&, const std::vector<std::int64_t>&, const float*);
 template void write_npy(const std::string&, const std::vector<std::int64_t>&, const double*);
 

@@ -60,10 +60,11 @@ void read_initial_point(const std::string& path, least_squares_batch<Real>& batc
     throw dimension_mismatch("U0 '" + path + "' has shape " + shape_text(u0.shape) +
                              ": expected (B, n, k) = " + shape_text(own) +
                              " or (n, k) = " + shape_text(shared));
+  const std::vector<Real> values = values_as<Real>(u0, "U0 '" + path + "'");
   batch.initial.clear();
   const std::int64_t copies = u0.shape == own ? 1 : batch.batch_size;
   for (std::int64_t copy = 0; copy < copies; ++copy)
-    batch.initial.insert(batch.initial.end(), u0.values.begin(), u0.values.end());
+    batch.initial.insert(batch.initial.end(), values.begin(), values.end());
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ std::vector<double> random_initial_point(std::uint64_t seed, std::int64_t index,
 /// (batch, m) (k = 1) or (m, k); float64 or float32 (converted to Real). The batch size comes from
 /// whichever array has one; both sharing is a batch of one. Shapes are checked here (io_error,
 /// dimension_mismatch naming both files); values (NaN/Inf) by solve, which may skip bad members.
+/// A finite float64 value past float's range throws here in single precision (see values_as).
 template <class Real>
 least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
                                                  const std::string& rhs_path);

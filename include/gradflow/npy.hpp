@@ -20,6 +20,12 @@ npy_array read_npy(const std::string& path);
 /// The same from the bytes of a file; `name` goes into error messages.
 npy_array parse_npy(const std::string& bytes, const std::string& name);
 
+/// The array's values in Real. Throws invalid_argument naming `field` (e.g. "A 'a.npy'"), the
+/// element's index and the value where a finite value lies past Real's range — float64 data read in
+/// single precision — rather than holding it as an infinity the solve would blame on the file.
+template <class Real>
+std::vector<Real> values_as(const npy_array& array, const std::string& field);
+
 /// Writes a C-order `.npy` file (version 1.0) of dtype float64 or float32 after Real.
 template <class Real>
 void write_npy(const std::string& path, const std::vector<std::int64_t>& shape, const Real* data);

@@ -161,6 +161,20 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
   EXPECT_NE(skipped.output.find("converged 1 invalid_input 1"), std::string::npos)
       << skipped.output;
+  // float64 past float's range in f32 is refused naming the file's value, with --skip-invalid too:
+  // the file is not bad, the precision is (narrowed, it would read as a non-finite value inf).
+  batch.matrix[3] = 1e300;
+  write_npy(path("a_huge.npy"), {2, 50, 5}, batch.matrix.data());
+  std::vector<double> u0(2 * 5 * 2, 0.0);
+  u0[19] = -1e39;
+  write_npy(path("u0_huge.npy"), {2, 5, 2}, u0.data());
+  for (const char* skip : {"", " --skip-invalid"}) {
+    expect_usage_error("solve --precision f32 --A " + path("a_huge.npy") + " --B " + path("b.npy") +
+                           skip,
+                       "a_huge.npy' holds 1e+300 at (0, 0, 3), past single precision's range");
+    expect_usage_error("solve --precision f32" + files + " --U0 " + path("u0_huge.npy") + skip,
+                       "u0_huge.npy' holds -1e+39 at (1, 4, 1)");
+  }
   expect_usage_error("solve" + files + " --rtol -1", "rtol");
   expect_usage_error("solve" + files + " --method newton", "method");
   expect_usage_error("solve" + files + " --precision f16", "precision");

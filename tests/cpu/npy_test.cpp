@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "gradflow/gradflow.hpp"
 #include "scratch_directory.hpp"
@@ -120,6 +122,41 @@ TEST_F(Npy, LeastSquaresShapesAreRecognised) {
                dimension_mismatch);
   EXPECT_THROW(least_squares_from_npy<double>(path("a3.npy"), path("b_batch4.npy")),
                dimension_mismatch);
+}
+
+TEST_F(Npy, ValuesPastSinglePrecisionAreRefusedNotHeldAsInfinities) {
+  // float64 data read in f32: 1e300 would narrow to inf and be blamed on the file as "non-finite".
+  std::vector<double> a(2 * 3 * 2, 0.5), b(2 * 3, 1.0);
+  a[1 * 6 + 2 * 2 + 0] = -1e300;  // problem 1, row 2, column 0
+  write_npy(path("a.npy"), {2, 3, 2}, a.data());
+  write_npy(path("b.npy"), {2, 3}, b.data());
+  try {
+    least_squares_from_npy<float>(path("a.npy"), path("b.npy"));
+    ADD_FAILURE() << "-1e300 was read in single precision";
+  } catch (const invalid_argument& e) {
+    const std::string expected =
+        "A '" + path("a.npy") + "' holds -1e+300 at (1, 2, 0), past single precision's range";
+    EXPECT_EQ(std::string(e.what()).rfind(expected, 0), 0u) << e.what();
+  }
+  EXPECT_EQ(least_squares_from_npy<double>(path("a.npy"), path("b.npy")).matrix, a);
+
+  // What float holds is kept as it narrows: the largest float, a subnormal, and the non-finite
+  // values that solve names (or, with skip_invalid, turns into invalid_input members).
+  const double largest = std::numeric_limits<float>::max();
+  npy_array held;
+  held.shape = {5};
+  held.values = {largest, -largest, 1e-40, std::numeric_limits<double>::infinity(),
+                 std::numeric_limits<double>::quiet_NaN()};
+  const std::vector<float> narrowed = values_as<float>(held, "U0");
+  EXPECT_EQ(narrowed[0], std::numeric_limits<float>::max());
+  EXPECT_EQ(narrowed[1], -std::numeric_limits<float>::max());
+  EXPECT_EQ(narrowed[2], float(1e-40));
+  EXPECT_TRUE(std::isinf(narrowed[3]));
+  EXPECT_TRUE(std::isnan(narrowed[4]));
+  held.values[1] = std::nextafter(-largest, -2 * largest);  // rounds to -max: still held
+  EXPECT_EQ(values_as<float>(held, "U0")[1], -std::numeric_limits<float>::max());
+  held.values[1] = -2 * largest;
+  EXPECT_THROW(values_as<float>(held, "U0"), invalid_argument);
 }
 
 }  // namespace
