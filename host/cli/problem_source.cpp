@@ -101,7 +101,7 @@ void add_problem_options(CLI::App& command, problem_arguments& arguments, bool w
                                 text.find_first_not_of("0123456789") == std::string::npos;
             return digits ? std::string() : "'" + text + "' is not an integer >= 0";
           },
-          "UINT"));
+          ""));  // the help's type is UINT already
   auto* random_initial = command.add_flag("--random-u0", arguments.random_initial,
                                           "with --random: U0 uniform in [0,1) instead of 0");
   command

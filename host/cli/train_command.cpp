@@ -111,6 +111,11 @@ std::string header_of(const member_grid& grid, table_format format) {
   return header + "\n";
 }
 
+/// A rollout's status; empty (JSON null) for none — the test rollout without a test series.
+std::string rollout_text(status outcome) {
+  return outcome == status::running ? std::string() : std::string(to_string(outcome));
+}
+
 std::string rows_of(const member_grid& grid, std::int64_t first, const training_result& result,
                     table_format format) {
   std::string rows;
@@ -128,9 +133,9 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
                                           detail::number_text(m.loss),
                                           detail::number_text(m.constraint),
                                           detail::number_text(m.train_mse),
-                                          std::string(to_string(m.train_rollout)),
+                                          rollout_text(m.train_rollout),
                                           detail::number_text(m.test_mse),
-                                          std::string(to_string(m.test_rollout)),
+                                          rollout_text(m.test_rollout),
                                           detail::number_text(result.wall_seconds)};
     for (std::size_t c = 0; c < row_columns.size(); ++c) cells.push_back({row_columns[c], row[c]});
     if (format == table_format::csv) {
@@ -143,9 +148,9 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
         const bool word =
             column == "status" || column == "train_rollout" || column == "test_rollout";
         const double number = word ? 0 : std::strtod(cell.c_str(), nullptr);
-        if (word)
+        if (word && !cell.empty())
           object[column] = cell;
-        else if (std::isfinite(number))
+        else if (!word && std::isfinite(number))
           object[column] = number;
         else
           object[column] = nullptr;  // JSON has no NaN or ∞
@@ -353,6 +358,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
       throw invalid_argument("axis noise_seed needs --data vdp (the built-in data's noise)");
     if (name == "seed" || name == "noise_seed") require_seeds(grid.axes.back());
   }
+  if (!a.plot.empty() && (a.plot_member < 0 || a.plot_member >= grid.size()))
+    throw invalid_argument("invalid plot_member = " + std::to_string(a.plot_member) +
+                           ": the grid's members are 0 to " + std::to_string(grid.size() - 1));
   const nlohmann::json data = data_settings(a);
   run_files files;
   if (a.data != "vdp") files.input(a.data, "--data");

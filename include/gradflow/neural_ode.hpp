@@ -122,8 +122,8 @@ struct trained_member {
   double constraint = 0;  ///< collocation: RMS of (D Y)_i − NN(Y_i); sequential: 0
   double train_mse = 0;   ///< rollout from the truth's first value against the truth
   status train_rollout = status::running;
-  double test_mse = 0;  ///< NaN without a test series
-  status test_rollout = status::running;
+  double test_mse = 0;                    ///< NaN without a test series
+  status test_rollout = status::running;  ///< running (none) without a test series
   std::vector<double> theta;   ///< the weights (see neural_field for the layout)
   std::vector<double> states;  ///< collocation: Y at the sample times, N×d
 };

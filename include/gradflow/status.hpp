@@ -15,9 +15,10 @@ enum class status : std::int32_t {
   /// The data was rejected before solving, or G was not positive definite where a factorisation
   /// needed it (an objective's Hessian under Newton flow).
   invalid_input = 6,
-  /// ‖∇f‖ stopped falling: over stall_window accepted steps its smallest value did not drop below
-  /// stall_factor times the smallest before the window (an explicit method held at its stability
-  /// boundary, a learning rate too large for the tolerance, a solve at its rounding floor).
+  /// ‖∇f‖ stopped falling: its largest value over a window of stall_window accepted steps was not
+  /// below stall_factor times the largest of the window before (an explicit method held at its
+  /// stability boundary, a learning rate too large for the tolerance, a solve at its rounding
+  /// floor); or, at the final test, above twice the gradient threshold.
   stalled = 7,
 };
 

@@ -858,7 +858,16 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   std::swap(backwards[10], backwards[12]);
   const std::string sequential =
       small_train + " --formulation sequential --method adam --max-steps 3";
-  EXPECT_EQ(run(sequential + " --data " + series("good.npy", good, 30, 2)).exit_code, 0);
+  // Without --test there is no extrapolation: its MSE is nan and its rollout's status empty (null).
+  const std::string untested = sequential + " --data " + series("good.npy", good, 30, 2);
+  ASSERT_EQ(run(untested + " --out " + path("good.csv")).exit_code, 0);
+  const std::string table = read_file(path("good.csv"));
+  EXPECT_EQ(csv_field(table, 0, 8), "converged") << table;  // the train rollout
+  EXPECT_EQ(csv_field(table, 0, 9), "nan") << table;
+  EXPECT_EQ(csv_field(table, 0, 10), "") << table;
+  ASSERT_EQ(run(untested + " --format jsonl --out " + path("good.jsonl")).exit_code, 0);
+  const auto row = nlohmann::json::parse(read_file(path("good.jsonl")));
+  EXPECT_TRUE(row.at("test_mse").is_null() && row.at("test_rollout").is_null()) << row;
   expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2),
                      "value at sample 4");
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
@@ -878,6 +887,10 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
                      "member 1");
   EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
   expect_usage_error(small_train + " --resume", "--resume needs --out");
+  expect_usage_error(small_train + " --seed 0,1 --out " + path("late.csv") + " --plot " +
+                         path("late.png") + " --plot-member 2",
+                     "invalid plot_member = 2: the grid's members are 0 to 1");
+  EXPECT_FALSE(std::filesystem::exists(path("late.csv"))) << "checked before the training";
 }
 
 // A sidecar that another version wrote (here: the data's end under its former key, t_end) is
