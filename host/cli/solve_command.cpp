@@ -184,7 +184,7 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
   add_solver_options(command, arguments.solver, table_names(method_table));
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
-      command.add_option(flag_of(row), arguments.hyperparameters[std::string(row.name)],
+      command.add_option(flag_of(row.name), arguments.hyperparameters[std::string(row.name)],
                          std::string(row.help));
   command
       .add_option("--lr", arguments.learning_rate,
@@ -211,17 +211,22 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
         "least squares start at --U0");
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
-  for (const auto& [name, value] : arguments.hyperparameters) {
-    if (!value) continue;
+  const auto require_used = [&](const std::string& flag, const std::string& name) {
     if (!uses_hyperparameter(options, name))
-      throw invalid_argument("--" + name + " is not used by method " +
+      throw invalid_argument(flag + " is not used by method " +
                              std::string(to_string(options.method)) + " (dynamics " +
                              std::string(to_string(options.dynamics)) + ", control " +
                              std::string(to_string(options.control)) + "): leave it out");
+  };
+  for (const auto& [name, value] : arguments.hyperparameters) {
+    if (!value) continue;
+    require_used(flag_of(name), name);
     *hyperparameter_named(options, name) = *value;
   }
-  if (arguments.learning_rate)
+  if (arguments.learning_rate) {
+    require_used("--lr", "dt");  // lr is the learning-rate view of dt
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
+  }
   run_files files;
   add_problem_inputs(arguments.problem, files);
   files.output(arguments.out, "--out");

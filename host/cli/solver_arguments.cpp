@@ -46,9 +46,11 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
                      "(default 0.99)");
   command.add_flag("--skip-invalid", arguments.skip_invalid,
                    "mark problems with NaN/Inf data invalid_input and solve the rest");
-  command.add_option("--trace", arguments.trace,
-                     "every=N: record ‖∇f‖ of every member every N steps (for plot --convergence)");
-  command.add_option("--trace-out", arguments.trace_out, "where --trace writes (CSV)");
+  auto* trace = command.add_option(
+      "--trace", arguments.trace,
+      "every=N: record ‖∇f‖ of every member every N steps (for plot --convergence)");
+  command.add_option("--trace-out", arguments.trace_out, "where --trace writes (CSV)")
+      ->needs(trace);
   command.add_option("--backend", arguments.backend, "auto | cpu | cuda");
   command.add_option("--path", arguments.path,
                      "auto | lockstep | fused (fused: one thread runs each problem's whole solve)");
@@ -58,8 +60,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
 
-std::string flag_of(const hyperparameter_info& row) {
-  std::string flag = "--" + std::string(row.name);
+std::string flag_of(std::string_view name) {
+  std::string flag = "--" + std::string(name);
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
 }

@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -38,8 +39,8 @@ int trace_interval(const solver_arguments& arguments);
 /// The trace as CSV rows `member,step,t,grad_norm` (header when `with_header`).
 std::string trace_csv(std::vector<trace_point> trace, bool with_header);
 
-/// The command-line flag of a hyperparameter registry row: --name with '-' for '_' (--lgf-record).
-std::string flag_of(const hyperparameter_info& row);
+/// The command-line flag of a hyperparameter: --name with '-' for '_' (lgf_record: --lgf-record).
+std::string flag_of(std::string_view name);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments,

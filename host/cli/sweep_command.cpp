@@ -289,7 +289,7 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
                      "one method, or a comma-separated list (a method axis)");
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
-      command.add_option(flag_of(row), arguments.axes[std::string(row.name)],
+      command.add_option(flag_of(row.name), arguments.axes[std::string(row.name)],
                          "axis: " + std::string(row.help));
   command.add_option("--lr", arguments.axes["lr"],
                      "axis: learning rate (dt = lr; heavy ball / nesterov: dt = sqrt(lr))");

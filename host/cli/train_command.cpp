@@ -276,6 +276,10 @@ training_series series_from_settings(const nlohmann::json& data,
 void add_train_options(CLI::App& command, train_arguments& a) {
   a.solver.method = "linearly_implicit";
   add_solver_options(command, a.solver, "the optimiser (linearly_implicit: Levenberg–Marquardt)");
+  // Training writes no trace, and its data are checked whole (a bad series has no member to skip):
+  // options it would take and ignore are not offered.
+  for (const char* ignored : {"--trace", "--trace-out", "--skip-invalid"})
+    command.remove_option(command.get_option(ignored));
   command.add_option("--data", a.data,
                      "vdp (the seed study's Van der Pol data), or an .npy N×(1+d): t, then y");
   command.add_option("--truth", a.truth, "an .npy like --data: the noise-free path (train MSE)");
@@ -306,7 +310,7 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
-      command.add_option(flag_of(row), a.axes[std::string(row.name)],
+      command.add_option(flag_of(row.name), a.axes[std::string(row.name)],
                          "axis: " + std::string(row.help));
   command.add_option("--out", a.out,
                      "table, one row per member (+ a .json sidecar and .weights.jsonl)");

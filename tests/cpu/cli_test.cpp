@@ -579,6 +579,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "beta1 is not used by method gd");
   expect_usage_error("sweep --random 1,5,2,1 --method gd,adam --beta1 0.8,0.9", "method gd");
   expect_usage_error("solve --random 1,5,2,1 --method gd --zeta 2", "--zeta is not used");
+  expect_usage_error("solve --random 1,5,2,1 --method gd --lgf-record 5",
+                     "--lgf-record is not used by method gd");
+  expect_usage_error("solve --random 1,5,2,1 --method direct --lr 1",
+                     "--lr is not used by method direct");
+  expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"),
+                     "--trace");
+  EXPECT_FALSE(std::filesystem::exists(path("t.csv")));
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk 0", "chunk = 0");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk -5", "chunk = -5");
   std::ofstream(path("chunk.json"))
@@ -887,6 +895,9 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
                      "member 1");
   EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
   expect_usage_error(small_train + " --resume", "--resume needs --out");
+  // Options a train run would take and ignore are not offered.
+  expect_usage_error(small_train + " --trace every=1", "--trace");
+  expect_usage_error(small_train + " --skip-invalid", "--skip-invalid");
   expect_usage_error(small_train + " --seed 0,1 --out " + path("late.csv") + " --plot " +
                          path("late.png") + " --plot-member 2",
                      "invalid plot_member = 2: the grid's members are 0 to 1");
