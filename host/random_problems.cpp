@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "gradflow/error.hpp"
@@ -37,11 +41,18 @@ std::vector<double> orthonormal_columns(problem_stream& stream, int rows, int co
 
 template <class Real>
 least_squares_batch<Real> random_least_squares(const random_spec& spec) {
-  if (spec.batch_size < 1 || spec.rows < 1 || spec.unknowns < 1 || spec.rhs_count < 1) {
-    throw invalid_argument("invalid random batch " + std::to_string(spec.batch_size) + "," +
-                           std::to_string(spec.rows) + "," + std::to_string(spec.unknowns) + "," +
-                           std::to_string(spec.rhs_count) + ": every extent must be >= 1");
-  }
+  const std::string extents = std::to_string(spec.batch_size) + "," + std::to_string(spec.rows) +
+                              "," + std::to_string(spec.unknowns) + "," +
+                              std::to_string(spec.rhs_count);
+  if (spec.batch_size < 1 || spec.rows < 1 || spec.unknowns < 1 || spec.rhs_count < 1)
+    throw invalid_argument("invalid random batch " + extents + ": every extent must be >= 1");
+  // The largest array's length, counted in double so that it cannot overflow.
+  const double blocks[] = {double(spec.rows) * spec.unknowns, double(spec.rows) * spec.rhs_count,
+                           double(spec.unknowns) * spec.rhs_count};
+  const double values = double(spec.batch_size) * *std::max_element(blocks, blocks + 3);
+  if (values > double(std::numeric_limits<std::ptrdiff_t>::max() / sizeof(Real)))
+    throw invalid_argument("invalid random batch " + extents + ": an array of " +
+                           detail::number_text(values) + " values is more than memory can address");
   if (spec.condition_number) {
     if (!(*spec.condition_number >= 1) || !std::isfinite(*spec.condition_number))
       throw invalid_argument(
@@ -52,7 +63,7 @@ least_squares_batch<Real> random_least_squares(const random_spec& spec) {
                              ") >= unknowns (n = " + std::to_string(spec.unknowns) + ")");
   }
   if (!(spec.lambda >= 0) || !std::isfinite(spec.lambda))
-    throw invalid_argument("invalid lambda = " + std::to_string(spec.lambda) +
+    throw invalid_argument("invalid lambda = " + detail::number_text(spec.lambda) +
                            ": must be finite and >= 0");
 
   const int m = spec.rows, n = spec.unknowns, k = spec.rhs_count;

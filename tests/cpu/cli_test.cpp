@@ -181,6 +181,9 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   expect_usage_error("solve" + files + " --lambda -2", "lambda");
   expect_usage_error("solve" + files + " --out /nonexistent-dir/u.npy", "--out");
   expect_usage_error("solve --random 10,5", "--random");
+  expect_usage_error("solve --random 10000000,1000000,1000000,1",
+                     "an array of 1e+19 values is more than memory can address");
+  expect_usage_error("solve --random 2,5,3,1 --lambda -1e-7", "invalid lambda = -1e-07:");
   expect_usage_error("solve --random 10,50,5,2" + files, "excludes");
   expect_usage_error("solve --bogus", "bogus");
   expect_usage_error("solve", "a problem is needed");
