@@ -105,17 +105,25 @@ void require_picture_extension(const std::string& out) {
 void add_plot_options(CLI::App& command, plot_arguments& arguments) {
   command.add_option("table", arguments.table, "a sweep table (csv or jsonl), or a --trace file")
       ->required();
-  command.add_option("--x", arguments.x, "heatmap: the horizontal axis (default: the first axis)");
-  command.add_option("--y", arguments.y, "heatmap: the vertical axis (default: the second axis)");
-  command.add_option("--value", arguments.value,
-                     "heatmap: steps | gradient_evaluations | surrogate_evaluations | f | "
-                     "grad_norm | t | rejected_steps");
-  command.add_flag("--convergence", arguments.convergence,
-                   "the table is a trace: draw ‖∇f‖ against steps");
-  command.add_option("--members", arguments.members, "convergence: members to draw, e.g. 0,5,9");
-  command.add_flag("--fit", arguments.fit,
-                   "the table is a train table: draw a member's fit beside its data");
-  command.add_option("--member", arguments.member, "fit: the member to draw (default 0)");
+  // Each picture's options need it, so that none is taken and ignored.
+  auto* convergence = command.add_flag("--convergence", arguments.convergence,
+                                       "the table is a trace: draw ‖∇f‖ against steps");
+  auto* fit = command.add_flag("--fit", arguments.fit,
+                               "the table is a train table: draw a member's fit beside its data");
+  convergence->excludes(fit);
+  for (auto* heatmap_option :
+       {command.add_option("--x", arguments.x,
+                           "heatmap: the horizontal axis (default: the first axis)"),
+        command.add_option("--y", arguments.y,
+                           "heatmap: the vertical axis (default: the second axis)"),
+        command.add_option("--value", arguments.value,
+                           "heatmap: steps | gradient_evaluations | surrogate_evaluations | f | "
+                           "grad_norm | t | rejected_steps")})
+    heatmap_option->excludes(convergence)->excludes(fit);
+  command.add_option("--members", arguments.members, "convergence: members to draw, e.g. 0,5,9")
+      ->needs(convergence);
+  command.add_option("--member", arguments.member, "fit: the member to draw (default 0)")
+      ->needs(fit);
   command.add_option("-o,--out", arguments.out, "the picture (.png, .pdf, .svg)")->required();
 }
 

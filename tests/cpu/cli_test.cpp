@@ -785,6 +785,16 @@ TEST_F(Cli, HeatmapAndConvergencePlotsArePngs) {
                      "--plot needs");
 }
 
+TEST_F(Cli, APicturesOptionsAreRefusedForAnother) {  // refused as they are read: no Python asked
+  const std::string plot = "plot " + path("s.csv") + " -o " + path("p.png");
+  expect_usage_error(plot + " --members 1", "--members requires --convergence");
+  expect_usage_error(plot + " --member 1", "--member requires --fit");
+  expect_usage_error(plot + " --convergence --x lr", "--convergence excludes --x");
+  expect_usage_error(plot + " --fit --value f", "--fit excludes --value");
+  expect_usage_error(plot + " --fit --convergence", "excludes");
+  EXPECT_FALSE(std::filesystem::exists(path("p.png")));
+}
+
 TEST_F(Cli, TraceRecordsEveryMembersHistory) {
   const auto result =
       run("solve --random 3,50,5,2 --backend cpu --quiet --trace every=4 --trace-out " +
