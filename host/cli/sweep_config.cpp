@@ -124,8 +124,12 @@ void apply_config(const nlohmann::json& config, const std::string& source,
         arguments.format = value.get<std::string>();
       else if (key == "chunk")
         arguments.chunk = json_integer<std::int64_t>(value, named, 0);
-      else
-        throw invalid_argument(source + ": unknown key '" + key + "'");
+      else {
+        const auto axes = sweep_axis_names();
+        const bool axis = std::find(axes.begin(), axes.end(), key) != axes.end();
+        throw invalid_argument(source + ": unknown key '" + key + "'" +
+                               (axis ? " (axes go in \"axes\": {\"" + key + "\": …})" : ""));
+      }
     } catch (const nlohmann::json::exception& e) {
       throw invalid_argument(source + ": key '" + key + "' has the wrong type (" + e.what() + ")");
     }

@@ -390,6 +390,7 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   std::ofstream(path("bad_key.json"))
       << R"({"random": "1,5,2,1", "axes": {"lr": "0.1,0.2"}, "colour": 1})";
   std::ofstream(path("bad_axis.json")) << R"({"random": "1,5,2,1", "axes": {"speed": "1,2"}})";
+  std::ofstream(path("top_axis.json")) << R"({"random": "1,5,2,1", "lr": "0.1,0.2"})";
   std::ofstream(path("bad_type.json")) << R"({"random": 5, "axes": {"lr": "0.1"}})";
   std::ofstream(path("broken.json")) << R"({"random": )";
   std::ofstream(path("object_axis.json")) << R"({"random": "1,5,2,1", "axes": {"lr": {"lo": 1}}})";
@@ -400,6 +401,8 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   expect_usage_error("sweep --preset nonesuch", "preset");
   expect_usage_error("sweep --config " + path("bad_key.json"), "unknown key 'colour'");
   expect_usage_error("sweep --config " + path("bad_axis.json"), "unknown axis 'speed'");
+  expect_usage_error("sweep --config " + path("top_axis.json"),
+                     "unknown key 'lr' (axes go in \"axes\": {\"lr\": …})");
   expect_usage_error("sweep --config " + path("bad_type.json"), "'random' has the wrong type");
   expect_usage_error("sweep --config " + path("broken.json"), "cannot parse --config");
   expect_usage_error("sweep --config " + path("object_axis.json"),
