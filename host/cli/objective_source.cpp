@@ -19,7 +19,7 @@ int size_of(const std::string& spec, const std::string& item,
             const std::vector<std::string>& parts) {
   if (parts.size() == 2) return 0;
   const std::string& text = parts[2];
-  const bool digits = !text.empty() && text.size() <= 3 &&
+  const bool digits = !text.empty() && text.size() <= 9 &&  // the range is the problem's to judge
                       text.find_first_not_of("0123456789") == std::string::npos;
   if (!digits || std::stoi(text) < 1)
     throw invalid_argument(
@@ -49,9 +49,10 @@ objective_problems load_objectives(const std::string& spec) {
     }
     if (parts.empty() || parts[0] != "mgh" || parts.size() < 2 || parts.size() > 3)
       throw invalid_argument(invalid(spec, item, "is not mgh:NAME[:n] or heat"));
+    const int size = size_of(spec, item, parts);
     mgh::problem_info info;
     try {
-      info = mgh::named(parts[1], size_of(spec, item, parts));
+      info = mgh::named(parts[1], size);
     } catch (const invalid_argument& e) {
       throw invalid_argument(invalid(spec, item, std::string("names no problem: ") + e.what()));
     }

@@ -169,9 +169,9 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   u0[19] = -1e39;
   write_npy(path("u0_huge.npy"), {2, 5, 2}, u0.data());
   for (const char* skip : {"", " --skip-invalid"}) {
-    expect_usage_error("solve --precision f32 --A " + path("a_huge.npy") + " --B " + path("b.npy") +
-                           skip,
-                       "a_huge.npy' holds 1e+300 at (0, 0, 3), past single precision's range");
+    expect_usage_error(
+        "solve --precision f32 --A " + path("a_huge.npy") + " --B " + path("b.npy") + skip,
+        "a_huge.npy' holds 1e+300 at (0, 0, 3), past single precision's range");
     expect_usage_error("solve --precision f32" + files + " --U0 " + path("u0_huge.npy") + skip,
                        "u0_huge.npy' holds -1e+39 at (1, 4, 1)");
   }
@@ -281,6 +281,13 @@ TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
   expect_usage_error("solve --problem mgh:rosenbrok", "unknown MGH problem 'rosenbrok'");
   expect_usage_error("solve --problem bogus", "'bogus' is not mgh:NAME[:n] or heat");
   expect_usage_error("solve --problem mgh:watson:40", "must be in [2, 31]");
+  expect_usage_error(
+      "solve --problem mgh:extended_rosenbrock:100000",
+      "'mgh:extended_rosenbrock:100000' names no problem: invalid unknowns = 100000: "
+      "must be in [1, 64]");
+  expect_usage_error("solve --problem mgh:watson:",
+                     "invalid --problem 'mgh:watson:': "
+                     "'mgh:watson:' has size '': expected an integer");
   expect_usage_error("solve --problem mgh:rosenbrock,mgh:helical_valley", "one size per batch");
   expect_usage_error("solve --problem mgh:rosenbrock,heat", "run them separately");
   expect_usage_error("solve --problem heat --precision f32", "f64");
@@ -590,8 +597,7 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("solve --random 1,5,2,1 --method direct --lr 1",
                      "--lr is not used by method direct");
   expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
-  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"),
-                     "--trace");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"), "--trace");
   EXPECT_FALSE(std::filesystem::exists(path("t.csv")));
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk 0", "chunk = 0");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --chunk -5", "chunk = -5");
