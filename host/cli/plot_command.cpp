@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "cli/plot_script.hpp"
@@ -16,6 +19,7 @@
 #include "output_files.hpp"
 #include "output_lock.hpp"
 #include "solver_arguments.hpp"
+#include "split_list.hpp"
 #include "sweep_table.hpp"
 #include "train_command.hpp"
 
@@ -92,6 +96,25 @@ std::string find_python() {
       "install python3-matplotlib; or set GRADFLOW_PYTHON)");
 }
 
+/// Refuses a --members list that is not member numbers, or that names a member the trace does
+/// not hold (the picture would leave it out without a word). `rows` is past the header.
+void require_traced(const std::string& path, std::istream& rows, const std::string& members) {
+  std::set<std::int64_t> wanted;
+  for (const std::string& item : split_list(members, ',')) {
+    if (item.empty() || item.size() > 18 ||
+        item.find_first_not_of("0123456789") != std::string::npos)
+      throw invalid_argument("invalid members = '" + members + "': '" + item +
+                             "' is not a member number");
+    wanted.insert(std::stoll(item));
+  }
+  std::string line;  // member,step,t,grad_norm
+  while (!wanted.empty() && std::getline(rows, line))
+    wanted.erase(std::strtoll(line.c_str(), nullptr, 10));
+  if (!wanted.empty())
+    throw invalid_argument("invalid members = '" + members + "': the trace '" + path +
+                           "' holds no member " + std::to_string(*wanted.begin()));
+}
+
 }  // namespace
 
 void require_picture_extension(const std::string& out) {
@@ -145,6 +168,7 @@ int run_plot(const plot_arguments& arguments) {
       throw invalid_argument("'" + arguments.table +
                              "' is not a trace (written by --trace; a sweep table is drawn "
                              "without --convergence)");
+    if (!arguments.members.empty()) require_traced(arguments.table, trace, arguments.members);
     command = {"convergence", arguments.table, arguments.members, arguments.out};
   } else {
     table_format format = table_format::csv;

@@ -4,8 +4,8 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

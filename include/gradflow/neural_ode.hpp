@@ -124,8 +124,8 @@ struct trained_member {
   status train_rollout = status::running;
   double test_mse = 0;                    ///< NaN without a test series
   status test_rollout = status::running;  ///< running (none) without a test series
-  std::vector<double> theta;   ///< the weights (see neural_field for the layout)
-  std::vector<double> states;  ///< collocation: Y at the sample times, N×d
+  std::vector<double> theta;              ///< the weights (see neural_field for the layout)
+  std::vector<double> states;             ///< collocation: Y at the sample times, N×d
 };
 
 struct training_result {

@@ -804,6 +804,19 @@ TEST_F(Cli, APicturesOptionsAreRefusedForAnother) {  // refused as they are read
   EXPECT_FALSE(std::filesystem::exists(path("p.png")));
 }
 
+TEST_F(Cli, ConvergenceMembersAreMemberNumbersTheTraceHolds) {  // checked before Python is asked
+  ASSERT_EQ(run("solve --random 3,5,3,1 --backend cpu --quiet --trace every=5 --trace-out " +
+                path("t.csv"))
+                .exit_code,
+            0);
+  const std::string plot = "plot " + path("t.csv") + " --convergence -o " + path("c.png");
+  expect_usage_error(plot + " --members 0,3",
+                     "the trace '" + path("t.csv") + "' holds no member 3");
+  expect_usage_error(plot + " --members 1,,2", "'' is not a member number");
+  expect_usage_error(plot + " --members -1", "'-1' is not a member number");
+  EXPECT_FALSE(std::filesystem::exists(path("c.png")));
+}
+
 TEST_F(Cli, TraceRecordsEveryMembersHistory) {
   const auto result =
       run("solve --random 3,50,5,2 --backend cpu --quiet --trace every=4 --trace-out " +
