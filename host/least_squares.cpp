@@ -8,15 +8,10 @@
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
 #include "number_text.hpp"
+#include "shape_text.hpp"
 
 namespace gradflow {
 namespace {
-
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string text = "(";
-  for (std::size_t d = 0; d < shape.size(); ++d) text += (d ? ", " : "") + std::to_string(shape[d]);
-  return text + (shape.size() == 1 ? ",)" : ")");
-}
 
 void require_size(bool ok, const char* field, std::size_t actual, const std::string& expected) {
   if (ok) return;
@@ -190,9 +185,9 @@ least_squares_batch<Real> least_squares_from_npy(const std::string& matrix_path,
   const npy_array a = read_npy(matrix_path);
   const npy_array b = read_npy(rhs_path);
   auto mismatch = [&](const std::string& why) {
-    throw dimension_mismatch("A '" + matrix_path + "' has shape " + shape_text(a.shape) +
-                             " and B '" + rhs_path + "' has shape " + shape_text(b.shape) + ": " +
-                             why);
+    throw dimension_mismatch("A '" + matrix_path + "' has shape " + detail::shape_text(a.shape) +
+                             " and B '" + rhs_path + "' has shape " + detail::shape_text(b.shape) +
+                             ": " + why);
   };
   if (a.shape.size() != 2 && a.shape.size() != 3) mismatch("A must be (batch, m, n) or (m, n)");
   if (b.shape.size() != 2 && b.shape.size() != 3)

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "../shape_text.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
 #include "split_list.hpp"
@@ -44,12 +45,6 @@ random_spec parse_random(const problem_arguments& arguments) {
   return spec;
 }
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string text = "(";
-  for (std::size_t d = 0; d < shape.size(); ++d) text += (d ? ", " : "") + std::to_string(shape[d]);
-  return text + ")";
-}
-
 /// U0 of every problem from `path`: its own (B, n, k) or one (n, k) for all.
 template <class Real>
 void read_initial_point(const std::string& path, least_squares_batch<Real>& batch) {
@@ -57,9 +52,9 @@ void read_initial_point(const std::string& path, least_squares_batch<Real>& batc
   const std::vector<std::int64_t> own = {batch.batch_size, batch.unknowns, batch.rhs_count};
   const std::vector<std::int64_t> shared = {batch.unknowns, batch.rhs_count};
   if (u0.shape != own && u0.shape != shared)
-    throw dimension_mismatch("U0 '" + path + "' has shape " + shape_text(u0.shape) +
-                             ": expected (B, n, k) = " + shape_text(own) +
-                             " or (n, k) = " + shape_text(shared));
+    throw dimension_mismatch("U0 '" + path + "' has shape " + detail::shape_text(u0.shape) +
+                             ": expected (B, n, k) = " + detail::shape_text(own) +
+                             " or (n, k) = " + detail::shape_text(shared));
   const std::vector<Real> values = values_as<Real>(u0, "U0 '" + path + "'");
   batch.initial.clear();
   const std::int64_t copies = u0.shape == own ? 1 : batch.batch_size;

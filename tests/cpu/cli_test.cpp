@@ -137,6 +137,9 @@ TEST_F(Cli, StartingAtTheMinimumFromAU0FileTakesNoStep) {
   write_npy(path("one.npy"), {5, 2}, answer.values.data());
   EXPECT_EQ(run("solve" + files + " --backend cpu --U0 " + path("one.npy")).exit_code, 0);
   expect_usage_error("solve" + files + " --U0 " + path("a.npy"), "U0");
+  write_npy(path("flat.npy"), {5}, answer.values.data());  // shapes as NumPy writes them
+  expect_usage_error("solve" + files + " --U0 " + path("flat.npy"),
+                     "flat.npy' has shape (5,): expected (B, n, k) = (3, 5, 2) or (n, k) = (5, 2)");
   expect_usage_error("solve --random 3,50,5,2 --random-u0 --U0 " + path("one.npy"), "excludes");
 }
 
