@@ -315,8 +315,10 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--out", a.out,
                      "table, one row per member (+ a .json sidecar and .weights.jsonl)");
   command.add_option("--format", a.format, "csv | jsonl (JSON Lines)");
-  command.add_option("--plot", a.plot, "also draw one member's fit (.png; needs --out)");
-  command.add_option("--plot-member", a.plot_member, "the member --plot draws (default 0)");
+  auto* plot =
+      command.add_option("--plot", a.plot, "also draw one member's fit (.png; needs --out)");
+  command.add_option("--plot-member", a.plot_member, "the member --plot draws (default 0)")
+      ->needs(plot);
   command.add_option("--chunk", a.chunk,
                      "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_flag("--resume", a.resume, "finish an interrupted run of the same command");

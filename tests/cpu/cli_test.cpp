@@ -936,6 +936,7 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   // Options a train run would take and ignore are not offered.
   expect_usage_error(small_train + " --trace every=1", "--trace");
   expect_usage_error(small_train + " --skip-invalid", "--skip-invalid");
+  expect_usage_error(small_train + " --plot-member 1", "--plot-member requires --plot");
   expect_usage_error(small_train + " --seed 0,1 --out " + path("late.csv") + " --plot " +
                          path("late.png") + " --plot-member 2",
                      "invalid plot_member = 2: the grid's members are 0 to 1");
