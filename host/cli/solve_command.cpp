@@ -211,20 +211,14 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
         "least squares start at --U0");
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
-  const auto require_used = [&](const std::string& flag, const std::string& name) {
-    if (!uses_hyperparameter(options, name))
-      throw invalid_argument(flag + " is not used by method " +
-                             std::string(to_string(options.method)) + " (dynamics " +
-                             std::string(to_string(options.dynamics)) + ", control " +
-                             std::string(to_string(options.control)) + "): leave it out");
-  };
+  require_read_tolerances(arguments.solver, options, {options.method});
   for (const auto& [name, value] : arguments.hyperparameters) {
     if (!value) continue;
-    require_used(flag_of(name), name);
+    require_read(flag_of(name), name, options, {options.method});
     *hyperparameter_named(options, name) = *value;
   }
   if (arguments.learning_rate) {
-    require_used("--lr", "dt");  // lr is the learning-rate view of dt
+    require_read("--lr", "dt", options, {options.method});  // lr is the learning-rate view of dt
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
   }
   run_files files;

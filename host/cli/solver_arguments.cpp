@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "../number_text.hpp"
 #include "gradflow/error.hpp"
@@ -64,6 +65,27 @@ std::string flag_of(std::string_view name) {
   std::string flag = "--" + std::string(name);
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
+}
+
+void require_read(const std::string& flag, std::string_view name, solve_options options,
+                  const std::vector<method>& methods) {
+  std::string names;
+  for (method m : methods) {
+    options.method = m;
+    if (uses_hyperparameter(options, name)) return;
+    names += (names.empty() ? "" : ",") + std::string(to_string(m));
+  }
+  throw invalid_argument(flag + " is not used by method " + names + " (dynamics " +
+                         std::string(to_string(options.dynamics)) + ", control " +
+                         std::string(to_string(options.control)) + "): leave it out");
+}
+
+void require_read_tolerances(const solver_arguments& arguments, const solve_options& options,
+                             const std::vector<method>& methods) {
+  const std::pair<std::string_view, const std::optional<double>*> tolerances[] = {
+      {"rtol", &arguments.rtol}, {"atol", &arguments.atol}, {"vtol", &arguments.vtol}};
+  for (const auto& [name, value] : tolerances)
+    if (*value) require_read(flag_of(name), name, options, methods);
 }
 
 solve_options to_options(const solver_arguments& arguments) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -41,6 +42,16 @@ std::string trace_csv(std::vector<trace_point> trace, bool with_header);
 
 /// The command-line flag of a hyperparameter: --name with '-' for '_' (lgf_record: --lgf-record).
 std::string flag_of(std::string_view name);
+
+/// Throws invalid_argument when none of `methods` reads hyperparameter `name` (uses_hyperparameter)
+/// under `options`' dynamics and control: `flag`, given for it, would be ignored.
+void require_read(const std::string& flag, std::string_view name, solve_options options,
+                  const std::vector<method>& methods);
+
+/// require_read for each tolerance given: rtol and atol (error control), vtol (second-order
+/// dynamics); gtol and rtol_grad every method reads.
+void require_read_tolerances(const solver_arguments& arguments, const solve_options& options,
+                             const std::vector<method>& methods);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments,

@@ -152,9 +152,10 @@ struct solve_options {
   /// Stop when ‖∇f‖ ≤ rtol_grad·‖∇f(u0)‖. Default: 1e-8 (f64) or 1e-4 (f32) when gtol is unset
   /// too, else off.
   hyperparameter rtol_grad;
-  /// Second-order dynamics and velocity-based optimisers also need ‖v‖ ≤ vtol to converge, so a
-  /// problem is never declared converged while it swings through the minimum. Default: the
-  /// problem's gradient threshold (max(gtol, rtol_grad·‖∇f(u0)‖)).
+  /// Integrators of second-order dynamics (heavy_ball, nesterov) also need ‖v‖ ≤ vtol to
+  /// converge, so a problem is never declared converged while it swings through the minimum (the
+  /// optimisers test the gradient alone). Default: the problem's gradient threshold
+  /// (max(gtol, rtol_grad·‖∇f(u0)‖)).
   hyperparameter vtol;
 
   double t_end = std::numeric_limits<double>::infinity();  ///< integrate no further than t_end

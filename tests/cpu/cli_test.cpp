@@ -599,6 +599,20 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "--lgf-record is not used by method gd");
   expect_usage_error("solve --random 1,5,2,1 --method direct --lr 1",
                      "--lr is not used by method direct");
+  // Tolerances no method of the run reads: rk4 has no error estimate, gd and adam no error control,
+  // linearly_implicit (train's default) neither, momentum no velocity test.
+  expect_usage_error("solve --random 1,5,2,1 --method rk4 --rtol 1e-3",
+                     "--rtol is not used by method rk4 (dynamics gradient, control default)");
+  expect_usage_error("solve --random 1,5,2,1 --method tsit5 --control fixed --atol 1e-3",
+                     "--atol is not used by method tsit5 (dynamics gradient, control fixed)");
+  expect_usage_error("solve --random 1,5,2,1 --method momentum --vtol 1",
+                     "--vtol is not used by method momentum");
+  expect_usage_error("sweep --random 1,5,2,1 --method gd,adam --lr 0.1 --rtol 1e-3",
+                     "--rtol is not used by method gd,adam");
+  expect_usage_error("train --rtol 1e-3", "--rtol is not used by method linearly_implicit");
+  for (const char* read : {"solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
+                           "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3"})
+    EXPECT_EQ(run(std::string(read) + " --backend cpu --quiet").exit_code, 0) << read;
   expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"), "--trace");
   EXPECT_FALSE(std::filesystem::exists(path("t.csv")));
