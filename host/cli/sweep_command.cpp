@@ -325,9 +325,7 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   if (!arguments.preset.empty()) settings = preset_config(arguments.preset);
   if (!arguments.config.empty()) settings.merge_patch(read_config(arguments.config));
   const auto typed = [&](const std::string& key) {
-    std::string option = "--" + key;
-    std::replace(option.begin(), option.end(), '_', '-');
-    const CLI::Option* given = command.get_option_no_throw(option);
+    const CLI::Option* given = command.get_option_no_throw(flag_of(key));
     return given != nullptr && given->count() > 0;
   };
   apply_config(settings, arguments.config.empty() ? "preset " + arguments.preset : arguments.config,
