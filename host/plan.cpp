@@ -106,8 +106,8 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
   }
 }
 
-/// lgf's window and fit (K's range is the registry's): M > K, p in {1, 2}, a target and order the
-/// method takes, and enough rows for the library of one mode.
+/// lgf's window and fit (K's range is the registry's): M > K, rank < K, p in {1, 2}, a target and
+/// order the method takes, and enough rows for the library of one mode.
 template <class Real>
 void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i) {
   using detail::parameter;
@@ -120,6 +120,10 @@ void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i)
     throw invalid_argument("invalid lgf_window = " + whole(parameter::lgf_window) +
                            member(o.lgf_window) +
                            ": must be > lgf_record = " + whole(parameter::lgf_record));
+  if (own[parameter::lgf_rank] > record - 1)  // K snapshots span at most K − 1 modes
+    throw invalid_argument("invalid lgf_rank = " + whole(parameter::lgf_rank) + member(o.lgf_rank) +
+                           ": must be at most lgf_record − 1 = " +
+                           std::to_string(std::int64_t(record) - 1) + " (0: the numerical rank)");
   const Real degree = own[parameter::lgf_degree];
   if (!(degree == 1 || degree == 2))
     throw invalid_argument("invalid lgf_degree = " + whole(parameter::lgf_degree) +

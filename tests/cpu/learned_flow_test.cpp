@@ -333,6 +333,10 @@ TEST(LearnedFlow, BadWindowsAndFitsAreRejectedNamingTheField) {
   per_member.lgf_window = std::vector<double>{50.0};
   per_member.lgf_rank = -1.0;
   expect_invalid(per_member, "invalid lgf_rank = -1");
+  per_member.lgf_rank = 5.0;  // K = 5 snapshots span 4 modes
+  expect_invalid(per_member, "invalid lgf_rank = 5: must be at most lgf_record − 1 = 4");
+  per_member.lgf_rank = 4.0;
+  EXPECT_NO_THROW(solve(batch, per_member));
   const solve_options base = learned_flow(8, 18);
   auto options = base;
   options.lgf_degree = 3.0;
