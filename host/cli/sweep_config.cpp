@@ -43,6 +43,15 @@ std::vector<std::string> sweep_axis_names() {
   return names;
 }
 
+namespace {
+
+bool is_sweep_axis(const std::string& name) {
+  const auto known = sweep_axis_names();
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+}  // namespace
+
 void apply_config(const nlohmann::json& config, const std::string& source,
                   const std::function<bool(const std::string&)>& typed,
                   sweep_arguments& arguments) {
@@ -53,8 +62,7 @@ void apply_config(const nlohmann::json& config, const std::string& source,
       if (key == "axes") {
         if (!value.is_object()) throw invalid_argument(source + ": 'axes' must be an object");
         for (const auto& [name, spec] : value.items()) {
-          const auto known = sweep_axis_names();
-          if (std::find(known.begin(), known.end(), name) == known.end())
+          if (!is_sweep_axis(name))
             throw invalid_argument(source + ": unknown axis '" + name + "'");
           if (typed(name)) continue;
           if (!spec.is_string() && !spec.is_number() && !spec.is_array())
@@ -124,12 +132,10 @@ void apply_config(const nlohmann::json& config, const std::string& source,
         arguments.format = value.get<std::string>();
       else if (key == "chunk")
         arguments.chunk = json_integer<std::int64_t>(value, named, 0);
-      else {
-        const auto axes = sweep_axis_names();
-        const bool axis = std::find(axes.begin(), axes.end(), key) != axes.end();
-        throw invalid_argument(source + ": unknown key '" + key + "'" +
-                               (axis ? " (axes go in \"axes\": {\"" + key + "\": …})" : ""));
-      }
+      else
+        throw invalid_argument(
+            source + ": unknown key '" + key + "'" +
+            (is_sweep_axis(key) ? " (axes go in \"axes\": {\"" + key + "\": …})" : ""));
     } catch (const nlohmann::json::exception& e) {
       throw invalid_argument(source + ": key '" + key + "' has the wrong type (" + e.what() + ")");
     }

@@ -147,13 +147,12 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
       for (const auto& [column, cell] : cells) {
         const bool word =
             column == "status" || column == "train_rollout" || column == "test_rollout";
-        const double number = word ? 0 : std::strtod(cell.c_str(), nullptr);
-        if (word && !cell.empty())
-          object[column] = cell;
-        else if (!word && std::isfinite(number))
-          object[column] = number;
-        else
-          object[column] = nullptr;  // JSON has no NaN or ∞
+        if (word) {
+          object[column] = cell.empty() ? nlohmann::json() : nlohmann::json(cell);
+        } else {  // JSON has no NaN or ∞
+          const double number = std::strtod(cell.c_str(), nullptr);
+          object[column] = std::isfinite(number) ? nlohmann::json(number) : nlohmann::json();
+        }
       }
       rows += object.dump();
     }
