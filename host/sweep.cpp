@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "gradflow/error.hpp"
 #include "gradflow/solve.hpp"
@@ -25,6 +26,18 @@ std::string known_axes(problem_axis_names problem_axes) {
   for (std::string_view name : hyperparameter_names()) names += ", " + std::string(name);
   for (std::string_view name : problem_axes) names += ", " + std::string(name);
   return names;
+}
+
+/// An axis name no sweep of this problem family has; where it is the other family's, says so.
+invalid_argument unknown_axis(const std::string& name, problem_axis_names problem_axes) {
+  std::string whose = ":";
+  for (const auto& [family, axes] :
+       {std::pair{"least squares (--A/--B, --random)", least_squares_axes},
+        std::pair{"objectives (--problem)", objective_axes}})
+    if (axes != problem_axes && (name == axes[0] || name == axes[1]))
+      whose = ": it is an axis of " + std::string(family) + ";";
+  return invalid_argument("unknown sweep axis '" + name + "'" + whose + " expected one of " +
+                          known_axes(problem_axes));
 }
 
 bool is_problem_axis(const std::string& name, problem_axis_names problem_axes) {
@@ -60,9 +73,7 @@ void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes) {
       spec.methods.empty() ? std::vector<method>{spec.base.method} : spec.methods;
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const auto& axis = spec.axes[a];
-    if (!is_known_axis(axis.name, problem_axes))
-      throw invalid_argument("unknown sweep axis '" + axis.name + "': expected one of " +
-                             known_axes(problem_axes));
+    if (!is_known_axis(axis.name, problem_axes)) throw unknown_axis(axis.name, problem_axes);
     if (axis.values.empty()) throw invalid_argument("sweep axis " + axis.name + " is empty");
     for (std::size_t b = 0; b < a; ++b) {
       if (spec.axes[b].name == axis.name)
@@ -105,8 +116,7 @@ sweep_axis log_axis(std::string name, double first, double last, int count) {
 sweep_axis parse_axis(std::string_view name, std::string_view text,
                       problem_axis_names problem_axes) {
   if (!is_known_axis(std::string(name), problem_axes))
-    throw invalid_argument("unknown sweep axis '" + std::string(name) + "': expected one of " +
-                           known_axes(problem_axes));
+    throw unknown_axis(std::string(name), problem_axes);
   return parse_axis_values(name, text);
 }
 

@@ -35,7 +35,11 @@ nlohmann::json sweep_identity(const nlohmann::json& sidecar) {
 void add_merge_options(CLI::App& command, merge_arguments& arguments) {
   command.add_option("inputs", arguments.inputs, "shard tables (csv or jsonl, one format)")
       ->required();
-  command.add_option("-o,--out", arguments.out, "the merged table")->required();
+  command
+      .add_option("-o,--out", arguments.out,
+                  "the merged table: CSV if named .csv, JSON Lines if .jsonl, else the shards' "
+                  "format")
+      ->required();
 }
 
 int run_merge(const merge_arguments& arguments) {
@@ -67,8 +71,8 @@ int run_merge(const merge_arguments& arguments) {
       throw invalid_argument("cannot merge '" + input + "': its sidecar '" + sidecar_file +
                              "' has no member_range or members_total");
     const auto sidecar_integer = [&](const nlohmann::json& value, const std::string& what) {
-      return json_integer<std::int64_t>(value, "cannot merge '" + input + "': its sidecar '" +
-                                                   sidecar_file + "' has " + what, 0);
+      return json_integer<std::int64_t>(
+          value, "cannot merge '" + input + "': its sidecar '" + sidecar_file + "' has " + what, 0);
     };
     const nlohmann::json identity = sweep_identity(sidecar);
     if (f == 0) {
@@ -123,7 +127,9 @@ int run_merge(const merge_arguments& arguments) {
                            " members but the tables hold " + std::to_string(merged.rows.size()) +
                            " (a shard is absent or unfinished)");
   }
-  write_atomically(arguments.out, table_header(merged.axes, format) + table_rows(merged, format),
+  // The name says the format, as for a sweep's --out; rows are written as a sweep writes them.
+  const table_format written = table_format_named_by(arguments.out).value_or(format);
+  write_atomically(arguments.out, table_header(merged.axes, written) + table_rows(merged, written),
                    "--out");
   std::cout << "merged " << merged.rows.size() << " members from " << arguments.inputs.size()
             << " tables into " << arguments.out << "\n";

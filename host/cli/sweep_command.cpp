@@ -61,7 +61,7 @@ std::pair<std::int64_t, std::int64_t> shard_range(const std::string& shard, std:
 
 /// What determines the rows: a resumed run must match it exactly.
 nlohmann::json run_settings(const sweep_arguments& arguments, const sweep_spec& spec,
-                            std::int64_t total) {
+                            table_format format, std::int64_t total) {
   nlohmann::json axes = nlohmann::json::array();
   for (const auto& axis : spec.axes)
     axes.push_back({{"name", axis.name},
@@ -74,7 +74,7 @@ nlohmann::json run_settings(const sweep_arguments& arguments, const sweep_spec& 
           {"solver", describe_solver(arguments.solver)},
           {"methods", methods},
           {"axes", axes},
-          {"format", arguments.format},
+          {"format", to_string(format)},
           {"shard", arguments.shard},
           {"members_total", total}};
 }
@@ -178,7 +178,7 @@ run_files files_of(const sweep_arguments& arguments, const sweep_paths& paths) {
 template <class LoadProblems>
 int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
              const std::string& command_line, LoadProblems&& load_problems) {
-  const table_format format = parse_table_format(arguments.format);
+  const table_format format = table_format_for(arguments.format, arguments.out);
   const bool tracing = spec.base.trace_every > 0;
   const sweep_paths paths = paths_for(arguments, tracing);
   const run_files files = files_of(arguments, paths);
@@ -187,7 +187,7 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   const auto problems = load_problems();
   const std::int64_t total = sweep_size(spec, problem_count(problems));
   const auto [first, end] = shard_range(arguments.shard, total);
-  const nlohmann::json settings = run_settings(arguments, spec, total);
+  const nlohmann::json settings = run_settings(arguments, spec, format, total);
   const bool chunked = arguments.chunk.has_value();
   chunked_plan plan;
   plan.table = paths.table;
@@ -302,7 +302,8 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   command.add_option("--config", arguments.config, "JSON file with any of these settings");
   command.add_option("--preset", arguments.preset, "seed: the seed example's lr × zeta showcase");
   command.add_option("--out", arguments.out, "table, one row per member (+ a .json sidecar)");
-  command.add_option("--format", arguments.format, "csv | jsonl (JSON Lines)");
+  command.add_option("--format", arguments.format,
+                     "csv | jsonl (JSON Lines); default: as --out is named (.jsonl), else csv");
   command.add_option("--plot", arguments.plot,
                      "also draw steps over the first two axes as a heatmap (.png; needs --out)");
   command.add_option("--chunk", arguments.chunk,

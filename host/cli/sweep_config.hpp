@@ -22,7 +22,7 @@ struct sweep_arguments {
   std::map<std::string, std::string> axes;  ///< by axis name (sweep_axis_names)
   std::string config, preset, out;
   std::string plot;                   ///< a heatmap of steps over the first two axes, after the run
-  std::string format = "csv";         ///< csv | jsonl
+  std::string format;                 ///< csv | jsonl; empty: from out (table_format_for)
   std::optional<std::int64_t> chunk;  ///< members per chunk (>= 1); unset: all at once
   std::string shard;                  ///< "i/N": run the i-th of N contiguous slices
   std::string devices;                ///< "0,1,…" or "all": each chunk split over these devices

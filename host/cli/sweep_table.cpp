@@ -54,11 +54,26 @@ std::int64_t integer(const std::string& text) {
 
 }  // namespace
 
-table_format parse_table_format(const std::string& text) {
-  if (text == "csv") return table_format::csv;
-  if (text == "jsonl") return table_format::jsonl;
-  throw invalid_argument("invalid format = '" + text + "': expected one of csv|jsonl");
+std::optional<table_format> table_format_named_by(const std::string& out) {
+  const std::string extension = std::filesystem::path(out).extension().string();
+  if (extension == ".csv") return table_format::csv;
+  if (extension == ".jsonl") return table_format::jsonl;
+  return std::nullopt;
 }
+
+table_format table_format_for(const std::string& format, const std::string& out) {
+  const std::optional<table_format> named = table_format_named_by(out);
+  if (format.empty()) return named.value_or(table_format::csv);
+  if (format != "csv" && format != "jsonl")
+    throw invalid_argument("invalid format = '" + format + "': expected one of csv|jsonl");
+  const table_format given = format == "csv" ? table_format::csv : table_format::jsonl;
+  if (named && *named != given)
+    throw invalid_argument("invalid format = '" + format + "': --out '" + out + "' names a " +
+                           to_string(*named) + " table (rename it, or leave --format out)");
+  return given;
+}
+
+std::string to_string(table_format format) { return format == table_format::csv ? "csv" : "jsonl"; }
 
 std::string table_header(const std::vector<sweep_axis>& axes, table_format format) {
   if (format == table_format::jsonl) return {};
@@ -165,7 +180,12 @@ sweep_result parse_table(const std::string& text, const std::string& path, table
         row.gradient_norm = number(cells[t + 6]);
         row.time = number(cells[t + 7]);
       } else {
-        const auto object = nlohmann::ordered_json::parse(line);  // keeps the column order
+        // ordered: keeps the column order
+        const auto object = nlohmann::ordered_json::parse(line, nullptr, false);
+        if (!object.is_object())
+          fail(
+              "not a JSON object: a JSON-lines table holds one per line (a sidecar .json is "
+              "not a table)");
         if (result.axes.empty() && result.rows.empty()) {
           bool inside = false;
           for (const auto& [key, value] : object.items()) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,16 @@ namespace gradflow::cli {
 /// surrogate_evaluations, f, grad_norm, t.
 enum class table_format { csv, jsonl };
 
-table_format parse_table_format(const std::string& text);
+/// The format an output's name says: .csv or .jsonl; none for any other name.
+std::optional<table_format> table_format_named_by(const std::string& out);
+
+/// The format of the table `out`: `format` (csv | jsonl) where given, else the one its name says,
+/// else CSV. A `format` that contradicts the name is refused: the file would hold the other format
+/// under that name.
+table_format table_format_for(const std::string& format, const std::string& out);
+
+/// "csv" or "jsonl", as --format spells it.
+std::string to_string(table_format format);
 
 /// The CSV header line (with its newline); empty for JSON Lines.
 std::string table_header(const std::vector<sweep_axis>& axes, table_format format);

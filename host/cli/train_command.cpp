@@ -313,7 +313,8 @@ void add_train_options(CLI::App& command, train_arguments& a) {
                          "axis: " + std::string(row.help));
   command.add_option("--out", a.out,
                      "table, one row per member (+ a .json sidecar and .weights.jsonl)");
-  command.add_option("--format", a.format, "csv | jsonl (JSON Lines)");
+  command.add_option("--format", a.format,
+                     "csv | jsonl (JSON Lines); default: as --out is named (.jsonl), else csv");
   auto* plot =
       command.add_option("--plot", a.plot, "also draw one member's fit (.png; needs --out)");
   command.add_option("--plot-member", a.plot_member, "the member --plot draws (default 0)")
@@ -336,7 +337,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     throw invalid_argument("invalid precision = f32 for train: neural-ODE training runs in f64");
   if (a.axes.count("lr") && a.axes.count("dt"))
     throw invalid_argument("axes lr and dt both given: they set the same step; give one");
-  const table_format format = parse_table_format(a.format);
+  const table_format format = table_format_for(a.format, a.out);
 
   training_spec base;
   base.hidden = a.hidden;
@@ -412,7 +413,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
                              {"bandwidth", a.bandwidth},
                              {"max_step", a.max_step},
                              {"axes", axes},
-                             {"format", a.format}};
+                             {"format", to_string(format)}};
   const std::int64_t total = grid.size();
   plan.header = header_of(grid, format);
   plan.settings = settings;

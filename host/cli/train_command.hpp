@@ -27,7 +27,7 @@ struct train_arguments {
   int rounds = 8;
   double rho_growth = 10, constraint_tolerance = 1e-4, bandwidth = 0.5, max_step = 0.05;
   std::map<std::string, std::string> axes;  ///< seed, weight_decay, rho, lr, solver axes
-  std::string out, format = "csv", plot;
+  std::string out, format, plot;  // format: csv | jsonl; empty: from out (table_format_for)
   std::int64_t plot_member = 0;
   std::optional<std::int64_t> chunk;
   bool resume = false;

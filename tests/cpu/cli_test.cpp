@@ -298,9 +298,9 @@ TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
   expect_usage_error("solve --random 2,5,2,1 --x0-scale 2", "--x0-scale");
   expect_usage_error("solve --problem mgh:beale --x0-scale inf", "x0_scale");
   expect_usage_error("sweep --problem mgh:beale --lr 1e-3 --lambda 0,1",
-                     "unknown sweep axis 'lambda'");
+                     "unknown sweep axis 'lambda': it is an axis of least squares");
   expect_usage_error("sweep --random 2,5,2,1 --lr 1e-3 --x0-offset 0,1",
-                     "unknown sweep axis 'x0_offset'");
+                     "unknown sweep axis 'x0_offset': it is an axis of objectives (--problem)");
 }
 
 TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
@@ -750,6 +750,31 @@ TEST_F(Cli, ShardsMergeIntoTheUnshardedTable) {
   expect_usage_error(sweep + " --shard 3/3", "shard");
 }
 
+TEST_F(Cli, TablesAreInTheFormatTheirNameSays) {
+  // Before, --out s.jsonl wrote CSV, and merge -o m.csv of JSON-lines shards wrote JSON lines.
+  const std::string sweep = "sweep --preset seed --backend cpu --quiet";
+  ASSERT_EQ(run(sweep + " --out " + path("whole.jsonl")).exit_code, 0);
+  EXPECT_EQ(read_file(path("whole.jsonl")).rfind("{\"member\":0,", 0), 0u);
+  EXPECT_NE(read_file(path("whole.json")).find("\"format\": \"jsonl\""), std::string::npos);
+  ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
+  ASSERT_EQ(run(sweep + " --shard 0/2 --out " + path("p0.jsonl")).exit_code, 0);
+  ASSERT_EQ(run(sweep + " --shard 1/2 --out " + path("p1.jsonl")).exit_code, 0);
+  const std::string shards = " " + path("p0.jsonl") + " " + path("p1.jsonl");
+  for (const std::string extension : {".csv", ".jsonl"}) {
+    ASSERT_EQ(run("merge -o " + path("m" + extension) + shards).exit_code, 0);
+    EXPECT_EQ(read_file(path("m" + extension)), read_file(path("whole" + extension)));
+  }
+  // A name that says the other format is refused before the run; nothing is written.
+  expect_usage_error(sweep + " --format jsonl --out " + path("s.csv"),
+                     "invalid format = 'jsonl': --out '" + path("s.csv") + "' names a csv table");
+  expect_usage_error(sweep + " --format csv --out " + path("s.jsonl"), "names a jsonl table");
+  EXPECT_FALSE(std::filesystem::exists(path("s.csv")));
+  EXPECT_FALSE(std::filesystem::exists(path("s.jsonl")));
+  // A sidecar given as a table: one line, not nlohmann's parse error.
+  expect_usage_error("plot " + path("whole.json") + " -o " + path("p.png"),
+                     "line 1: not a JSON object: a JSON-lines table holds one per line");
+}
+
 TEST_F(Cli, OutputsAreReadByNumpyAndPandasUnchanged) {
   ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --out " + path("s.csv")).exit_code, 0);
   ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("s.jsonl"))
@@ -946,6 +971,9 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"),
                      "member 1");
   EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
+  expect_usage_error(small_train + " --format csv --out " + path("bad.jsonl"),
+                     "names a jsonl table");
+  EXPECT_FALSE(std::filesystem::exists(path("bad.jsonl")));
   expect_usage_error(small_train + " --resume", "--resume needs --out");
   // Options a train run would take and ignore are not offered.
   expect_usage_error(small_train + " --trace every=1", "--trace");
