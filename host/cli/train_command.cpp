@@ -149,9 +149,9 @@ std::string rows_of(const member_grid& grid, std::int64_t first, const training_
             column == "status" || column == "train_rollout" || column == "test_rollout";
         if (word) {
           object[column] = cell.empty() ? nlohmann::json() : nlohmann::json(cell);
-        } else {  // JSON has no NaN or ∞
+        } else {  // the CSV cell's number as written (counts stay integers); JSON has no NaN or ∞
           const double number = std::strtod(cell.c_str(), nullptr);
-          object[column] = std::isfinite(number) ? nlohmann::json(number) : nlohmann::json();
+          object[column] = std::isfinite(number) ? nlohmann::json::parse(cell) : nlohmann::json();
         }
       }
       rows += object.dump();

@@ -950,9 +950,12 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   EXPECT_EQ(csv_field(table, 0, 8), "converged") << table;  // the train rollout
   EXPECT_EQ(csv_field(table, 0, 9), "nan") << table;
   EXPECT_EQ(csv_field(table, 0, 10), "") << table;
-  ASSERT_EQ(run(untested + " --format jsonl --out " + path("good.jsonl")).exit_code, 0);
+  ASSERT_EQ(run(untested + " --out " + path("good.jsonl")).exit_code, 0);
   const auto row = nlohmann::json::parse(read_file(path("good.jsonl")));
   EXPECT_TRUE(row.at("test_mse").is_null() && row.at("test_rollout").is_null()) << row;
+  for (const char* count : {"member", "rounds", "iterations", "gradient_evaluations"})
+    EXPECT_TRUE(row.at(count).is_number_integer()) << count << ": " << row;
+  EXPECT_TRUE(row.at("train_mse").is_number_float()) << row;
   expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2),
                      "value at sample 4");
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
