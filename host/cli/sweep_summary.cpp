@@ -77,17 +77,21 @@ std::string summarize_sweep(const sweep_result& result, const std::string& dynam
 
   for (std::size_t a = 0; a < result.axes.size(); ++a) {
     if (result.axes[a].name != "zeta") continue;
-    text += "fewest steps at zeta ≈";
+    // Critically, under- and overdamped: the axis values nearest 1, 1/4 and 4, each once.
+    std::vector<double> shown;
     for (double target : {1.0, 0.25, 4.0}) {
       double nearest = result.axes[a].values.front();
       for (double value : result.axes[a].values)
         if (std::abs(std::log(value / target)) < std::abs(std::log(nearest / target)))
           nearest = value;
+      if (std::find(shown.begin(), shown.end(), nearest) != shown.end()) continue;
       const std::int64_t steps = fewest_steps_at(result, a, nearest);
-      text += " " + format("%.3g", nearest) + ": " +
-              (steps < 0 ? std::string("none converged") : std::to_string(steps)) +
-              (target == 4.0 ? "\n" : " |");
+      text += std::string(shown.empty() ? "fewest steps at zeta ≈ " : " | ") +
+              format("%.3g", nearest) + ": " +
+              (steps < 0 ? std::string("none converged") : std::to_string(steps));
+      shown.push_back(nearest);
     }
+    text += "\n";
   }
   return text;
 }

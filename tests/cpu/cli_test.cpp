@@ -323,6 +323,19 @@ TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
     EXPECT_NE(sidecar.find(key), std::string::npos) << key;
 }
 
+TEST_F(Cli, SweepSummaryShowsEachNearestZetaOnce) {
+  // The grid values nearest ζ = 1, 1/4 and 4 are 1, 0.5 and 1: 1 was shown twice.
+  const auto result =
+      run("sweep --random 4,20,4,1 --method rk4 --dynamics heavy_ball --lr 0.05 "
+          "--zeta 0.5,1 --backend cpu");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto begin = result.output.find("fewest steps at zeta ≈ 1: ");
+  ASSERT_NE(begin, std::string::npos) << result.output;
+  const std::string line = result.output.substr(begin, result.output.find('\n', begin) - begin);
+  EXPECT_NE(line.find(" | 0.5: "), std::string::npos) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 1) << line;
+}
+
 TEST_F(Cli, ChebyshevDampingAndStagesAreSweepAxes) {
   // η from light to heavy damping: with s chosen per problem from κ, light damping (η = 0.05) needs
   // several times the evaluations of η = 1 or 5 on an ill-conditioned problem (the κ-table's 5×).
@@ -622,9 +635,10 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
       << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, "chunk": -7})";
   expect_usage_error("sweep --config " + path("chunk.json"), "'chunk' = -7");
   // Integers that nlohmann would convert with undefined behaviour (7.7e64 into int64) or truncate.
-  const std::pair<std::string, std::string> integers[] = {
-      {"max_steps", "7.7e64"}, {"max_steps", "1.5"}, {"stall_window", "18446744073709551615"},
-      {"seed", "-1"}};
+  const std::pair<std::string, std::string> integers[] = {{"max_steps", "7.7e64"},
+                                                          {"max_steps", "1.5"},
+                                                          {"stall_window", "18446744073709551615"},
+                                                          {"seed", "-1"}};
   for (const auto& [key, value] : integers) {
     std::ofstream(path("integer.json"))
         << R"({"random": "1,5,2,1", "axes": {"lr": "0.1"}, ")" << key << "\": " << value << "}";
