@@ -171,7 +171,9 @@ struct solve_options {
   /// whose ‖∇f‖ can stay flat for thousands of steps while f falls (a valley, a plateau).
   std::optional<std::int64_t> stall_window;
   double stall_factor = 0.99;
-  /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged (numerical blow-up).
+  /// A problem whose ‖∇f‖ exceeds divergence_ratio·‖∇f(u0)‖ is diverged (numerical blow-up), but
+  /// for a method that accepts only points of lower f (L-BFGS, descent control, on a model that
+  /// evaluates f).
   double divergence_ratio = 1e10;
   /// Problems with NaN/Inf data or a bad λ are marked invalid_input (solution NaN) and the rest
   /// are solved, instead of the whole solve being rejected.

@@ -106,5 +106,24 @@ TEST(HeatInverse, GradientMatchesCentralDifferences) {
   }
 }
 
+TEST(HeatInverse, LbfgsFindsTheTrueConductivitiesAndIsNotCalledDiverged) {
+  // The data are exact, so the log loss falls without bound towards a* = (2, 1) and ‖∇f‖ = ‖∇r‖/r
+  // grows past divergence_ratio·‖∇f(a0)‖ there: L-BFGS, which accepts only points where f fell,
+  // was called diverged at a = a* to eight digits.
+  objective_batch<heat_inverse<double>, double> paper;
+  paper.unknowns = 2;
+  paper.problems.resize(1);
+  paper.initial = {heat_inverse<double>::start_left, heat_inverse<double>::start_right};
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::lbfgs;
+  options.dt = 1e-2;
+  const auto result = solve(paper, options);
+  EXPECT_EQ(result.outcome[0], status::step_underflow);  // f falls no further at this precision
+  EXPECT_NEAR(result.solution[0], 2, 1e-8);
+  EXPECT_NEAR(result.solution[1], 1, 1e-8);
+  EXPECT_LT(result.objective[0], -40);  // log of a squared misfit below 1e-17
+}
+
 }  // namespace
 }  // namespace gradflow

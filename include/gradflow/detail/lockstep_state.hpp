@@ -175,7 +175,7 @@ struct step_settings {
   Real divergence_ratio = 0;
   std::int64_t max_steps = 0;
   std::int64_t stall_window = 0;  ///< accepted steps per stall test; 0: never stalled
-  Real stall_factor = 0;  ///< the smallest ‖∇f‖ must fall below this × the window's start
+  Real stall_factor = 0;  ///< a window's largest ‖∇f‖ must fall below this × the window before's
   // PI controller (OrdinaryDiffEq defaults): q = EEst^β1 / EEst_old^β2 with β1 = 7/(10p),
   // β2 = 2/(5p), safety γ = 0.9, qmin = 1/5, qmax = 10; EEst_old starts at (and never falls
   // below) 1e-4.
@@ -187,6 +187,11 @@ struct step_settings {
   Real pi_memory_initial = Real(1e-4);
   fire_constants<Real> fire;
 
+  /// Whether only points where f fell are accepted: L-BFGS's Armijo test and descent control, on
+  /// models that evaluate f (descent_by_value). Such a point is no blow-up whatever ‖∇f‖ does.
+  GRADFLOW_HD bool accepts_only_lower_values() const {
+    return descent_by_value && (descent || method == gradflow::method::lbfgs);
+  }
   /// Runge–Kutta, linearly implicit and Chebyshev methods integrate the dynamics.
   GRADFLOW_HD bool integrates() const {
     return kind != method_kind::optimizer && kind != method_kind::direct;

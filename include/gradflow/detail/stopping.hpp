@@ -133,7 +133,9 @@ GRADFLOW_HD bool stalled(const lockstep_view<Real>& v, const step_settings<Real>
 
 /// Records ‖∇f‖ at a new accepted point and applies the tests in order of precedence: diverged
 /// (non-finite), converged (gradient and, when `velocity_norm` ≥ 0, velocity small), diverged
-/// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖), stalled. Returns true while the problem still runs.
+/// (‖∇f‖ beyond divergence_ratio·‖∇f(u0)‖, unless step_settings::accepts_only_lower_values: there
+/// ‖∇f‖ grows where f steepens towards its infimum, as the heat problem's log loss does at an exact
+/// fit, and f unbounded below ends non-finite), stalled. Returns true while the problem still runs.
 /// `limits`: convergence_limits_of(v, i).
 template <class Real>
 GRADFLOW_HD bool test_new_point_within(const lockstep_view<Real>& v, const step_settings<Real>& s,
@@ -148,7 +150,7 @@ GRADFLOW_HD bool test_new_point_within(const lockstep_view<Real>& v, const step_
     set_outcome(v, i, status::converged);
     return false;
   }
-  if (norm > s.divergence_ratio * v.gradient_norm_initial[i]) {
+  if (!s.accepts_only_lower_values() && norm > s.divergence_ratio * v.gradient_norm_initial[i]) {
     set_outcome(v, i, status::diverged);
     return false;
   }
