@@ -10,36 +10,74 @@
 namespace gradflow::detail {
 namespace {
 
-/// Appends a point for every problem that ran since the last record (so a finished problem's last
-/// point appears once).
+/// The trace (solve_options::trace_every): every `every` iterations a point (accepted steps, t,
+/// ‖∇f‖) for each running problem, then each problem's end. Optimisers that evaluate ∇f at the
+/// point an iteration starts from and then move (all but cg and L-BFGS) hold after the iteration
+/// that point's ‖∇f‖, not the new one's: their point takes steps and t read before the iteration
+/// and ‖∇f‖ read after it. The other methods' ‖∇f‖ is that of the point they hold.
 template <class Real>
 class trace_recorder {
 public:
-  trace_recorder(engine<Real>& engine, int every, std::vector<trace_point>& trace)
-      : engine_(engine), every_(every), trace_(trace) {}
+  trace_recorder(engine<Real>& engine, int every, bool evaluates_before_moving,
+                 std::vector<trace_point>& trace)
+      : engine_(engine),
+        every_(every),
+        evaluates_before_moving_(evaluates_before_moving),
+        trace_(trace) {}
 
-  bool due(std::int64_t iteration) const { return every_ > 0 && iteration % every_ == 0; }
+  void before_step(std::int64_t iteration) {
+    if (!due(iteration)) return;
+    read(before_);
+    if (!evaluates_before_moving_) add_points(before_, before_);
+  }
 
-  void record() {
+  void after_step(std::int64_t iteration) {
+    if (!evaluates_before_moving_ || !due(iteration)) return;
+    read(after_);
+    add_points(before_, after_);
+  }
+
+  /// Each problem's end (its ‖∇f‖ the answer's), unless its last point is that already.
+  void finish() {
     if (every_ <= 0) return;
-    engine_.read_progress(outcome_, accepted_, time_, gradient_norm_);
-    if (was_running_.empty()) was_running_.assign(outcome_.size(), true);
-    for (std::size_t i = 0; i < outcome_.size(); ++i) {
-      if (!was_running_[i]) continue;
-      trace_.push_back(
-          {std::int64_t(i), accepted_[i], double(time_[i]), double(gradient_norm_[i])});
-      was_running_[i] = outcome_[i] == static_cast<std::int32_t>(status::running);
-    }
+    read(after_);
+    for (std::size_t i = 0; i < after_.outcome.size(); ++i)
+      if (last_step_[i] != after_.accepted[i])
+        add_point(i, after_.accepted[i], after_.time[i], after_.gradient_norm[i]);
   }
 
 private:
+  struct progress {
+    std::vector<std::int32_t> outcome;
+    std::vector<std::int64_t> accepted;
+    std::vector<Real> time, gradient_norm;
+  };
+
+  bool due(std::int64_t iteration) const { return every_ > 0 && iteration % every_ == 0; }
+
+  void read(progress& p) {
+    engine_.read_progress(p.outcome, p.accepted, p.time, p.gradient_norm);
+    if (last_step_.empty()) last_step_.assign(p.outcome.size(), -1);
+  }
+
+  /// A point for each problem running at `at`: its steps and t, and ‖∇f‖ from `norms`.
+  void add_points(const progress& at, const progress& norms) {
+    for (std::size_t i = 0; i < at.outcome.size(); ++i)
+      if (at.outcome[i] == static_cast<std::int32_t>(status::running))
+        add_point(i, at.accepted[i], at.time[i], norms.gradient_norm[i]);
+  }
+
+  void add_point(std::size_t i, std::int64_t step, Real time, Real gradient_norm) {
+    trace_.push_back({std::int64_t(i), step, double(time), double(gradient_norm)});
+    last_step_[i] = step;
+  }
+
   engine<Real>& engine_;
   int every_;
+  bool evaluates_before_moving_;
   std::vector<trace_point>& trace_;
-  std::vector<std::int32_t> outcome_;
-  std::vector<std::int64_t> accepted_;
-  std::vector<Real> time_, gradient_norm_;
-  std::vector<bool> was_running_;
+  progress before_, after_;
+  std::vector<std::int64_t> last_step_;  ///< each problem's last point's steps; −1: none yet
 };
 
 /// One call of a step's body, as run_sequence issues it.
@@ -90,7 +128,7 @@ public:
   }
   void after_step(std::int64_t iteration) {
     finish_step();
-    if (recorder_.due(iteration + 1)) recorder_.record();
+    recorder_.after_step(iteration);
   }
   void end_iterations() { engine_.activate_all(); }
   int stage_limit() { return engine_.most_stages(); }
@@ -101,7 +139,7 @@ private:
   enum class step_mode { issue, record, replay };
 
   bool still_running(std::int64_t iteration) {
-    if (iteration == 0) recorder_.record();
+    recorder_.before_step(iteration);
     if (iteration % options_.check_interval != 0) return true;
     if (options_.should_stop && options_.should_stop())
       throw interrupted("the solve was interrupted");
@@ -206,10 +244,13 @@ solve_result<Real> solve_model(problem_model<Real>& model, engine<Real>& engine,
   if (plan.fused) {
     summary.products_issued = model.run_fused(engine, settings, options.should_stop);
   } else {
-    trace_recorder<Real> recorder(engine, options.trace_every, result.trace);
+    const bool evaluates_before_moving =
+        settings.kind == method_kind::optimizer && !settings.starts_from_gradient();
+    trace_recorder<Real> recorder(engine, options.trace_every, evaluates_before_moving,
+                                  result.trace);
     lockstep_executor<Real> executor(model, engine, settings, options, recorder);
     run_sequence(executor, settings);
-    recorder.record();
+    recorder.finish();
     summary.products_issued = executor.evaluations();
     summary.compactions = executor.compactions();
   }

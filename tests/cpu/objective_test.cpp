@@ -439,7 +439,35 @@ TEST(Objectives, TheLockstepPathGivesTheFusedBitsWithTracesProgressAndCompaction
       EXPECT_EQ(first[i]->step, 0);
       EXPECT_EQ(last[i]->step, lockstep.accepted_steps[i]) << "problem " << i;
       EXPECT_EQ(last[i]->gradient_norm, lockstep.gradient_norm[i]) << "problem " << i;
+      double g[2];
+      batch.problems[i].gradient(&batch.initial[2 * i], g);
+      EXPECT_DOUBLE_EQ(first[i]->gradient_norm, std::hypot(g[0], g[1])) << "problem " << i;
     }
+  }
+}
+
+TEST(Objectives, ATracePointHoldsTheGradientNormOfItsOwnStep) {
+  // gd evaluates ∇f(u_k), then moves to u_{k+1}: the point for step k + 1 showed ‖∇f(u_k)‖, and
+  // step 0 showed 0. The iterates by hand are the oracle.
+  const auto batch = valleys({100});
+  solve_options options;
+  options.backend = backend_kind::cpu;
+  options.method = method::gd;
+  options.dt = 1e-3;
+  options.max_steps = 20;
+  options.trace_every = 1;
+  const auto result = solve_objectives(batch, options);
+  ASSERT_EQ(result.trace.size(), 21u);
+  std::vector<double> u = batch.initial;
+  for (std::int64_t k = 0; k <= 20; ++k) {
+    double g[2];
+    batch.problems[0].gradient(u.data(), g);
+    const trace_point& point = result.trace[k];
+    EXPECT_EQ(point.step, k);
+    EXPECT_NEAR(point.time, 1e-3 * k, 1e-15);
+    EXPECT_NEAR(point.gradient_norm, std::hypot(g[0], g[1]), 1e-12 * std::hypot(g[0], g[1]))
+        << "step " << k;
+    for (int e = 0; e < 2; ++e) u[e] -= 1e-3 * g[e];
   }
 }
 
