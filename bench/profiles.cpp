@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -214,6 +216,11 @@ void write_profiles(const std::vector<solver>& list, const std::vector<instance>
     }
     data << "\n";
   }
+  if (!performance.flush() || !data.flush()) {
+    std::fprintf(stderr, "gradflow_profiles: cannot write the profiles into '%s'\n",
+                 folder.c_str());
+    std::exit(2);
+  }
   std::printf("τ = %g: solved (of %zu)", tau, table.size());
   for (std::size_t s = 0; s < list.size(); ++s) {
     int solved = 0;
@@ -233,6 +240,12 @@ int main(int argc, char** argv) {
       budget = std::atoll(argv[++a]);
     else if (std::strcmp(argv[a], "--out") == 0)
       folder = argv[++a];
+  }
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (!std::filesystem::is_directory(folder)) {
+    std::fprintf(stderr, "gradflow_profiles: cannot create --out '%s'\n", folder.c_str());
+    return 2;
   }
   const auto list = solvers(budget);
   const auto instances = run_all(list, budget);
