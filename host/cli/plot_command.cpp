@@ -16,6 +16,7 @@
 
 #include "cli/plot_script.hpp"
 #include "gradflow/error.hpp"
+#include "json_file.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
 #include "solver_arguments.hpp"
@@ -96,6 +97,29 @@ std::string find_python() {
       "install python3-matplotlib; or set GRADFLOW_PYTHON)");
 }
 
+/// The sweep table beside the trace `s.trace.csv` (a sweep's default trace of --out s.csv or
+/// s.jsonl), as the sweep's sidecar s.json names it, when it reads as a table; empty for any other
+/// trace (a solve's, or one written elsewhere by --trace-out), whose curves are labelled by member
+/// alone.
+std::string sweep_table_of(const std::string& trace) {
+  const std::string suffix = ".trace.csv";
+  if (trace.size() <= suffix.size() ||
+      trace.compare(trace.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return {};
+  const std::filesystem::path stem = trace.substr(0, trace.size() - suffix.size());
+  try {
+    const nlohmann::json sidecar = read_json_file(stem.string() + ".json", "sidecar");
+    const std::string named = sidecar.at("table").get<std::string>();
+    const std::string table =
+        (stem.parent_path() / std::filesystem::path(named).filename()).string();
+    table_format format = table_format::csv;
+    read_table(table, format);
+    return table;
+  } catch (const std::exception&) {
+    return {};  // no sweep beside it: the labels are what is lost, not the picture
+  }
+}
+
 /// Refuses a --members list that is not member numbers, or that names a member the trace does
 /// not hold (the picture would leave it out without a word). `rows` is past the header.
 void require_traced(const std::string& path, std::istream& rows, const std::string& members) {
@@ -169,7 +193,8 @@ int run_plot(const plot_arguments& arguments) {
                              "' is not a trace (written by --trace; a sweep table is drawn "
                              "without --convergence)");
     if (!arguments.members.empty()) require_traced(arguments.table, trace, arguments.members);
-    command = {"convergence", arguments.table, arguments.members, arguments.out};
+    command = {"convergence", arguments.table, arguments.members, arguments.out,
+               sweep_table_of(arguments.table)};
   } else {
     table_format format = table_format::csv;
     const auto table = read_table(arguments.table, format);  // checks the file before Python does

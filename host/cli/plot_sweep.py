@@ -6,8 +6,9 @@ heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
   problems and methods pooled); cells where no member converged are hatched and marked x.
   An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
   when its values are positive and geometric).
-convergence: plot_sweep.py convergence TRACE MEMBERS OUT
-  ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them).
+convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
+  ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them), each
+  labelled with its method and axis values where the sweep's TABLE is given.
 fit: plot_sweep.py fit PICTURE_JSON OUT
   A trained neural ODE (gradflow plot --fit): per component, the data, the noise-free path, the
   field's rollout from the path's start (and the collocation states), and the extrapolation.
@@ -20,6 +21,7 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.fonttype"] = "none"  # an SVG's text stays text (searchable, editable)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -101,16 +103,34 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
     figure.savefig(out, dpi=120)
 
 
-def convergence(trace, members, out):
+def member_labels(table, chosen):
+    """The chosen members' method and axis values ("rk4, lr 0.05", and the problem where there are
+    several) from a sweep's table."""
+    rows = read_rows(table) if table else []
+    several = len({r["problem"] for r in rows}) > 1
+    labels = {}
+    for r in rows:
+        member = int(r["member"])
+        if member in chosen:
+            names = list(r)
+            axes = names[names.index("method") + 1:names.index("status")]
+            parts = [r["method"]] + [f"{a} {float(r[a]):.4g}" for a in axes]
+            labels[member] = ", ".join(parts + ([f"problem {r['problem']}"] if several else []))
+    return labels
+
+
+def convergence(trace, members, out, table=""):
     rows = read_rows(trace)
     chosen = [int(m) for m in members.split(",") if m] if members else sorted({int(r["member"]) for r in rows})[:8]
+    labels = member_labels(table, set(chosen))
     figure, axes = plt.subplots(figsize=(7, 5))
     for member in chosen:
         points = [(int(r["step"]), float(r["grad_norm"])) for r in rows if int(r["member"]) == member]
         points = [(s, g) for s, g in points if math.isfinite(g) and g > 0]
         if points:
             steps, norms = zip(*sorted(points))
-            axes.semilogy(steps, norms, label=f"member {member}")
+            label = f"member {member}" + (f": {labels[member]}" if member in labels else "")
+            axes.semilogy(steps, norms, label=label)
     axes.set_xlabel("accepted steps")
     axes.set_ylabel("‖∇f‖")
     axes.legend()

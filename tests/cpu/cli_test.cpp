@@ -827,7 +827,7 @@ print("python reads every output")
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 
-TEST_F(Cli, HeatmapAndConvergencePlotsArePngs) {
+TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
   if (std::system("/usr/bin/python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0 &&
       std::system("python3 -c 'import numpy, matplotlib' 2>/dev/null") != 0)
     GTEST_SKIP() << "no python3 with numpy and matplotlib (Debian: python3-matplotlib)";
@@ -843,6 +843,15 @@ TEST_F(Cli, HeatmapAndConvergencePlotsArePngs) {
   ASSERT_EQ(by_evaluations.exit_code, 0) << by_evaluations.output;
   for (const char* picture : {"heat.png", "conv.png", "evals.png"})
     EXPECT_EQ(read_file(path(picture)).substr(0, 4), "\x89PNG") << picture;
+  // A sweep's trace beside its table and sidecar: each curve says its member's method and axes
+  // (the SVG keeps its text as text).
+  ASSERT_EQ(
+      run("plot " + path("s.trace.csv") + " --convergence --members 0,300 -o " + path("conv.svg"))
+          .exit_code,
+      0);
+  const std::string labelled = read_file(path("conv.svg"));
+  EXPECT_NE(labelled.find("member 0: rk4, lr 0.0001, zeta 0.1<"), std::string::npos);  // row 0
+  EXPECT_NE(labelled.find("member 300: rk4, lr "), std::string::npos);
   expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
   expect_usage_error("plot " + path("s.csv") + " --value colour -o " + path("x.png"), "colour");
   expect_usage_error("plot " + path("missing.csv") + " -o " + path("x.png"), "missing.csv");
