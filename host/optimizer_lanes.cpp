@@ -195,8 +195,7 @@ private:
       if (goes_on) {
         if constexpr (fires) {
           fire_control(lanes, s, w, power[w], rate_of_[w]);
-          lanes.time[w] += lanes.dt[w];
-          test_step_budget(lanes, s, w);
+          count_fire_step(lanes, s, w);
         } else {
           count_optimizer_step(lanes, s, w, rate_of_[w]);
         }

@@ -112,6 +112,9 @@ bool uses_hyperparameter(const solve_options& options, std::string_view name) {
                 : options.control) == step_control::error_control;
   if (name == "u0_seed" || name == "x0_scale" || name == "x0_offset")
     return row.kind != method_kind::direct;  // a start point matters to every iterative method
+  if (name == "t_end")  // cg's t is 0 and L-BFGS's sums line-search fractions: no flow time
+    return row.kind != method_kind::direct && options.method != method::cg &&
+           options.method != method::lbfgs;
   if (name == "gtol" || name == "rtol_grad" || name == "lambda") return true;
   return reads(row.reads);
 }

@@ -1,6 +1,7 @@
 #include "solver_arguments.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <utility>
 
@@ -36,7 +37,9 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
   command.add_option("--gtol", arguments.gtol, help("gtol"));
   command.add_option("--rtol-grad", arguments.rtol_grad, help("rtol_grad"));
   command.add_option("--vtol", arguments.vtol, help("vtol"));
-  command.add_option("--t-end", arguments.t_end, "integrate no further than this flow time");
+  command.add_option("--t-end", arguments.t_end,
+                     "the flow time to stop at (integrators land on it; gd, momentum, nag, adam, "
+                     "fire and lgf stop at the iteration nearest it)");
   command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
   command.add_option("--stall-window", arguments.stall_window,
@@ -80,12 +83,13 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
                          std::string(to_string(options.control)) + "): leave it out");
 }
 
-void require_read_tolerances(const solver_arguments& arguments, const solve_options& options,
-                             const std::vector<method>& methods) {
+void require_read_limits(const solver_arguments& arguments, const solve_options& options,
+                         const std::vector<method>& methods) {
   const std::pair<std::string_view, const std::optional<double>*> tolerances[] = {
       {"rtol", &arguments.rtol}, {"atol", &arguments.atol}, {"vtol", &arguments.vtol}};
   for (const auto& [name, value] : tolerances)
     if (*value) require_read(flag_of(name), name, options, methods);
+  if (std::isfinite(arguments.t_end)) require_read("--t-end", "t_end", options, methods);
 }
 
 solve_options to_options(const solver_arguments& arguments) {

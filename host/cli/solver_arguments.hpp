@@ -48,10 +48,11 @@ std::string flag_of(std::string_view name);
 void require_read(const std::string& flag, std::string_view name, solve_options options,
                   const std::vector<method>& methods);
 
-/// require_read for each tolerance given: rtol and atol (error control), vtol (second-order
-/// dynamics); gtol and rtol_grad every method reads.
-void require_read_tolerances(const solver_arguments& arguments, const solve_options& options,
-                             const std::vector<method>& methods);
+/// require_read for each limit given that not every method reads: rtol and atol (error control),
+/// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct); gtol, rtol_grad and
+/// max_steps every method reads.
+void require_read_limits(const solver_arguments& arguments, const solve_options& options,
+                         const std::vector<method>& methods);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments,

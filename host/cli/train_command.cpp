@@ -350,7 +350,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   base.max_step = a.max_step;
   base.solver = to_options(a.solver);
   base.solver.method = parse_method(a.solver.method);
-  require_read_tolerances(a.solver, base.solver, {base.solver.method});
+  require_read_limits(a.solver, base.solver, {base.solver.method});
   base.members.push_back(training_member{});
   member_grid grid;
   for (const std::string& name : train_axis_names()) {

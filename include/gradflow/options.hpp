@@ -158,7 +158,9 @@ struct solve_options {
   /// (max(gtol, rtol_grad·‖∇f(u0)‖)).
   hyperparameter vtol;
 
-  double t_end = std::numeric_limits<double>::infinity();  ///< integrate no further than t_end
+  /// The flow time to stop at, reached_t_end: an integrator's last step lands on it; gd, momentum,
+  /// nag, adam, FIRE and the learned flows stop at the iteration that ends nearest it.
+  double t_end = std::numeric_limits<double>::infinity();
   std::int64_t max_steps = 100000;  ///< accepted + rejected steps (iterations) per problem
   /// Smallest step the controller may ask for before a problem is marked step_underflow; 0:
   /// 16·ε·max(1, t) in the working precision.
@@ -211,7 +213,7 @@ double step_for_learning_rate(const solve_options& options, double lr);
 /// zeta, damping, mass: integrators of heavy-ball dynamics; vtol: integrators of second-order
 /// dynamics; momentum: momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol,
 /// atol: bs3, tsit5, dp5 under error control; u0_seed, x0_scale, x0_offset: every method but
-/// direct; gtol, rtol_grad, lambda: all.
+/// direct; t_end: every method but cg, lbfgs and direct; gtol, rtol_grad, lambda: all.
 bool uses_hyperparameter(const solve_options& options, std::string_view name);
 
 /// Every name hyperparameter_named knows, in declaration order.

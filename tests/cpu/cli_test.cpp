@@ -623,8 +623,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("sweep --random 1,5,2,1 --method gd,adam --lr 0.1 --rtol 1e-3",
                      "--rtol is not used by method gd,adam");
   expect_usage_error("train --rtol 1e-3", "--rtol is not used by method linearly_implicit");
+  // t_end bounds flow time: cg's t stays 0 and L-BFGS's sums line-search fractions.
+  expect_usage_error("solve --random 1,5,2,1 --method lbfgs --t-end 1",
+                     "--t-end is not used by method lbfgs");
+  expect_usage_error("sweep --random 1,5,2,1 --method cg,direct --lambda 0,1 --t-end 1",
+                     "--t-end is not used by method cg,direct");
   for (const char* read : {"solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
-                           "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3"})
+                           "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
+                           "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1"})
     EXPECT_EQ(run(std::string(read) + " --backend cpu --quiet").exit_code, 0) << read;
   expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"), "--trace");

@@ -109,11 +109,12 @@ std::set<status> expect_lanes_match_lockstep(const lane_case& c) {
 }
 
 /// gd, momentum, nag, adam and FIRE with each member's learning rate (FIRE: dt0) and β (adam: β1,
-/// β2).
+/// β2), up to t_end.
 template <class Real>
-std::set<status> expect_optimizer_lanes_match_lockstep(method m) {
+std::set<status> expect_optimizer_lanes_match_lockstep(method m, double t_end = INFINITY) {
   solve_options options;
   options.method = m;
+  options.t_end = t_end;
   // FIRE adapts its step, so its members diverge and run out of steps only far from the others'
   // rates: every ninth member's rate is huge, and every ninth another's tiny.
   // adam's steps are about its rate whatever the gradient, so its huge rate is one at which the
@@ -185,6 +186,17 @@ TEST(FusedLanes, OptimisersKeepTheSameBitsAsLockstep) {
     for (status s : {status::converged, status::diverged, status::max_steps})
       EXPECT_TRUE(seen.count(s)) << to_string(s) << " never happened";
     expect_optimizer_lanes_match_lockstep<float>(m);
+  }
+}
+
+TEST(FusedLanes, OptimisersStopAtTEndWithTheSameBitsAsLockstep) {
+  // t counts lr per iteration (FIRE: its dt); t_end bounds it as it bounds the integrators and the
+  // learned flows. These methods ran past it.
+  for (method m :
+       {method::gd, method::momentum, method::nag, method::adam, method::fire, method::fire2}) {
+    SCOPED_TRACE(to_string(m));
+    EXPECT_TRUE(expect_optimizer_lanes_match_lockstep<double>(m, 0.5).count(status::reached_t_end));
+    expect_optimizer_lanes_match_lockstep<float>(m, 0.5);
   }
 }
 

@@ -102,6 +102,21 @@ TEST(Outcome, ReachedTEndLandsExactlyOnIt) {
   }
 }
 
+TEST(Outcome, GradientDescentStopsAtTheStepNearestTEnd) {
+  // An optimiser's step is not clipped (its rate is the method): it stops where the next would
+  // end nearer t_end than this one, as a learned flow's epochs. gd ran on past t_end.
+  auto options = cpu_options(method::gd);
+  options.t_end = 0.3;
+  options.dt = 0.007;  // 42.86 steps: the 43rd ends at 0.301
+  options.gtol = 0.0;
+  const auto result = solve(seed_problems(2, 1), options);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(result.outcome[i], status::reached_t_end);
+    EXPECT_EQ(result.accepted_steps[i], 43);
+    EXPECT_NEAR(result.time[i], 0.301, 1e-12);
+  }
+}
+
 TEST(Outcome, StepUnderflowBelowTheFloor) {
   auto options = cpu_options(method::tsit5);
   options.dt_min = 1e3;

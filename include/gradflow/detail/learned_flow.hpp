@@ -550,9 +550,8 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   v.time[i] += rate;
   v.window_position[i] = position + 1;
   // t_end bounds the epochs (t/lr): a jump leaves room for the step after its guard.
-  const bool bounded = s.t_end <= std::numeric_limits<Real>::max();
-  const Real epochs_left = bounded ? std::floor((s.t_end - v.time[i]) / rate + Real(0.5)) : Real(0);
-  if (bounded && epochs_left < 1) {
+  const Real epochs_left = steps_before_t_end(s, v.time[i], rate);
+  if (epochs_left < 1) {
     set_outcome(v, i, status::reached_t_end);
     return;
   }
@@ -560,9 +559,8 @@ GRADFLOW_HD void learned_flow_step(const lockstep_view<Real>& v, const step_sett
   const bool guard_fits = v.accepted[i] + v.rejected[i] + 1 < s.max_steps;
   if (position + 1 == record) {
     v.window_position[i] = 0;
-    const std::int64_t steps = bounded && Real(v.jump_steps[i]) > epochs_left - 1
-                                   ? std::int64_t(epochs_left) - 1
-                                   : v.jump_steps[i];
+    const std::int64_t steps =
+        Real(v.jump_steps[i]) > epochs_left - 1 ? std::int64_t(epochs_left) - 1 : v.jump_steps[i];
     jump_outcome jump = jump_outcome::no_jump;
     if (guard_fits && steps > 0)
       jump = layout.over_adam ? jump_on_learned_adam(v, s, i, record, steps)

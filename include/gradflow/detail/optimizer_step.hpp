@@ -71,12 +71,22 @@ GRADFLOW_HD void count_optimizer_evaluation(const lockstep_view<Real>& v, std::i
   if (v.accepted[i] + v.rejected[i] == 0) v.gradient_norm_initial[i] = norm;
 }
 
-/// An optimiser's iteration of learning rate `rate` taken: counters, t and max_steps.
+/// An optimiser's iteration of learning rate `rate` taken: counters, t, t_end and max_steps.
 template <class Real>
 GRADFLOW_HD void count_optimizer_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
                                       std::int64_t i, Real rate) {
   v.accepted[i] += 1;
   v.time[i] += rate;
+  test_time_budget(v, s, i, rate);
+  test_step_budget(v, s, i);
+}
+
+/// A FIRE iteration after fire_control (its counters are its own): t by its dt, t_end, max_steps.
+template <class Real>
+GRADFLOW_HD void count_fire_step(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                 std::int64_t i) {
+  v.time[i] += v.dt[i];
+  test_time_budget(v, s, i, v.dt[i]);
   test_step_budget(v, s, i);
 }
 
@@ -462,8 +472,7 @@ GRADFLOW_HD void update_optimizer(const lockstep_view<Real>& v, const step_setti
     case method::fire:
     case method::fire2:
       fire_step(v, s, i, gradient);
-      v.time[i] += v.dt[i];
-      test_step_budget(v, s, i);
+      count_fire_step(v, s, i);
       return;
     default:
       break;

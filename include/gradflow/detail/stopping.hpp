@@ -193,6 +193,25 @@ GRADFLOW_HD void judge_answer(const lockstep_view<Real>& v, std::int64_t i) {
   judge_answer_from(v, i, gradient_norm_at_operand(v, i), all_finite(v.state_of(i), v.state_len()));
 }
 
+/// The steps of length `rate` from t = `time` to t_end, rounded to the nearest (a learned flow's
+/// epochs, an optimiser's iterations); infinity without a t_end.
+template <class Real>
+GRADFLOW_HD Real steps_before_t_end(const step_settings<Real>& s, Real time, Real rate) {
+  return s.t_end <= std::numeric_limits<Real>::max()
+             ? std::floor((s.t_end - time) / rate + Real(0.5))
+             : std::numeric_limits<Real>::infinity();
+}
+
+/// After an optimiser's iteration of length `rate` (t counts lr per iteration, FIRE its dt):
+/// reached_t_end where no further one fits before t_end, so that a budget of flow time bounds
+/// gd, momentum, nag, adam and FIRE as it bounds the integrators and the learned flows.
+template <class Real>
+GRADFLOW_HD void test_time_budget(const lockstep_view<Real>& v, const step_settings<Real>& s,
+                                  std::int64_t i, Real rate) {
+  if (v.running(i) && steps_before_t_end(s, v.time[i], rate) < 1)
+    set_outcome(v, i, status::reached_t_end);
+}
+
 /// After a step attempt: max_steps on accepted + rejected.
 template <class Real>
 GRADFLOW_HD void test_step_budget(const lockstep_view<Real>& v, const step_settings<Real>& s,
