@@ -181,7 +181,8 @@ struct solve_options {
   /// are solved, instead of the whole solve being rejected.
   bool skip_invalid = false;
   /// > 0: record (accepted steps, t, ‖∇f‖) of every running problem every this many steps, plus
-  /// its start and end, into solve_result::trace (one host synchronisation per record on a GPU).
+  /// its start and end, into solve_result::trace (a host synchronisation per record on a GPU; two
+  /// for the optimisers whose ‖∇f‖ is read after the step that follows it, host/driver.cpp).
   int trace_every = 0;
   /// The host checks whether any problem is still running every this many steps (fewer syncs).
   int check_interval = 8;
