@@ -31,9 +31,8 @@ std::string known_axes(problem_axis_names problem_axes) {
 /// An axis name no sweep of this problem family has; where it is the other family's, says so.
 invalid_argument unknown_axis(const std::string& name, problem_axis_names problem_axes) {
   std::string whose = ":";
-  for (const auto& [family, axes] :
-       {std::pair{"least squares (--A/--B, --random)", least_squares_axes},
-        std::pair{"objectives (--problem)", objective_axes}})
+  for (const auto& [family, axes] : {std::pair{"least-squares problems", least_squares_axes},
+                                     std::pair{"objectives", objective_axes}})
     if (axes != problem_axes && (name == axes[0] || name == axes[1]))
       whose = ": it is an axis of " + std::string(family) + ";";
   return invalid_argument("unknown sweep axis '" + name + "'" + whose + " expected one of " +

@@ -180,12 +180,9 @@ sweep_result parse_table(const std::string& text, const std::string& path, table
         row.gradient_norm = number(cells[t + 6]);
         row.time = number(cells[t + 7]);
       } else {
-        // ordered: keeps the column order
-        const auto object = nlohmann::ordered_json::parse(line, nullptr, false);
+        const auto object = nlohmann::ordered_json::parse(line, nullptr, false);  // column order
         if (!object.is_object())
-          fail(
-              "not a JSON object: a JSON-lines table holds one per line (a sidecar .json is "
-              "not a table)");
+          fail("not a JSON object: a JSON-lines table holds one per line (a sidecar is not one)");
         if (result.axes.empty() && result.rows.empty()) {
           bool inside = false;
           for (const auto& [key, value] : object.items()) {

@@ -298,9 +298,9 @@ TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
   expect_usage_error("solve --random 2,5,2,1 --x0-scale 2", "--x0-scale");
   expect_usage_error("solve --problem mgh:beale --x0-scale inf", "x0_scale");
   expect_usage_error("sweep --problem mgh:beale --lr 1e-3 --lambda 0,1",
-                     "unknown sweep axis 'lambda': it is an axis of least squares");
+                     "unknown sweep axis 'lambda': it is an axis of least-squares problems");
   expect_usage_error("sweep --random 2,5,2,1 --lr 1e-3 --x0-offset 0,1",
-                     "unknown sweep axis 'x0_offset': it is an axis of objectives (--problem)");
+                     "unknown sweep axis 'x0_offset': it is an axis of objectives;");
 }
 
 TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
