@@ -90,6 +90,11 @@ void require_read_limits(const solver_arguments& arguments, const solve_options&
   for (const auto& [name, value] : tolerances)
     if (*value) require_read(flag_of(name), name, options, methods);
   if (std::isfinite(arguments.t_end)) require_read("--t-end", "t_end", options, methods);
+  if (arguments.stall_factor && arguments.stall_window == std::int64_t(0))
+    throw invalid_argument("--stall-factor is not used: --stall-window 0 turns the stall test off");
+  if (arguments.compaction_threshold && options.path == execution_path::fused)
+    throw invalid_argument(
+        "--compaction is not used by path fused (it compacts the lockstep path's active set)");
 }
 
 solve_options to_options(const solver_arguments& arguments) {
@@ -107,10 +112,11 @@ solve_options to_options(const solver_arguments& arguments) {
   options.max_steps = arguments.max_steps;
   options.dt_min = arguments.dt_min;
   options.stall_window = arguments.stall_window;
-  options.stall_factor = arguments.stall_factor;
+  options.stall_factor = arguments.stall_factor.value_or(options.stall_factor);
   options.skip_invalid = arguments.skip_invalid;
   options.trace_every = trace_interval(arguments);
-  options.compaction_threshold = arguments.compaction_threshold;
+  options.compaction_threshold =
+      arguments.compaction_threshold.value_or(options.compaction_threshold);
   return options;
 }
 
@@ -148,11 +154,12 @@ bool single_precision(const solver_arguments& arguments) {
 }
 
 nlohmann::json describe_solver(const solver_arguments& arguments) {
+  const solve_options defaults;
   return {{"dynamics", arguments.dynamics},
           {"control", arguments.control},
           {"backend_requested", arguments.backend},
           {"path", arguments.path},
-          {"compaction", arguments.compaction_threshold},
+          {"compaction", arguments.compaction_threshold.value_or(defaults.compaction_threshold)},
           {"precision", arguments.precision},
           {"rtol", given_json(arguments.rtol)},
           {"atol", given_json(arguments.atol)},
@@ -165,7 +172,7 @@ nlohmann::json describe_solver(const solver_arguments& arguments) {
           {"dt_min", arguments.dt_min},
           {"stall_window",
            arguments.stall_window ? nlohmann::json(*arguments.stall_window) : nlohmann::json()},
-          {"stall_factor", arguments.stall_factor},
+          {"stall_factor", arguments.stall_factor.value_or(defaults.stall_factor)},
           {"skip_invalid", arguments.skip_invalid},
           {"trace", arguments.trace}};
 }

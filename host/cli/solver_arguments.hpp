@@ -27,9 +27,9 @@ struct solver_arguments {
   std::int64_t max_steps = 100000;
   double dt_min = 0;
   std::optional<std::int64_t> stall_window;
-  double stall_factor = solve_options{}.stall_factor;
+  std::optional<double> stall_factor;  ///< unset: solve_options' default
   bool skip_invalid = false;
-  double compaction_threshold = solve_options{}.compaction_threshold;
+  std::optional<double> compaction_threshold;  ///< unset: solve_options' default
   std::string trace;      ///< "every=N" (or "N"): record ‖∇f‖ every N steps
   std::string trace_out;  ///< where the trace goes (a default per command when empty)
 };
@@ -50,7 +50,8 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
 
 /// require_read for each limit given that not every method reads: rtol and atol (error control),
 /// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct); gtol, rtol_grad and
-/// max_steps every method reads.
+/// max_steps every method reads. Also refuses --stall-factor with --stall-window 0 (no stall test)
+/// and --compaction with --path fused (nothing to compact).
 void require_read_limits(const solver_arguments& arguments, const solve_options& options,
                          const std::vector<method>& methods);
 

@@ -628,7 +628,14 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "--t-end is not used by method lbfgs");
   expect_usage_error("sweep --random 1,5,2,1 --method cg,direct --lambda 0,1 --t-end 1",
                      "--t-end is not used by method cg,direct");
-  for (const char* read : {"solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
+  // Settings that switch each other off.
+  expect_usage_error("solve --random 1,5,2,1 --stall-window 0 --stall-factor 0.5",
+                     "--stall-factor is not used: --stall-window 0 turns the stall test off");
+  expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --path fused --compaction 0.3",
+                     "--compaction is not used by path fused");
+  for (const char* read : {"solve --random 1,5,2,1 --stall-window 5 --stall-factor 0.5",
+                           "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
+                           "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
                            "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
                            "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1"})
     EXPECT_EQ(run(std::string(read) + " --backend cpu --quiet").exit_code, 0) << read;
