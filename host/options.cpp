@@ -6,10 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "gradflow/detail/surrogate_fit.hpp"
 #include "gradflow/detail/tableau.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/hyperparameters.hpp"
 #include "gradflow/methods.hpp"
+#include "number_text.hpp"
 
 namespace gradflow {
 namespace {
@@ -116,7 +118,24 @@ bool uses_hyperparameter(const solve_options& options, std::string_view name) {
     return row.kind != method_kind::direct && options.method != method::cg &&
            options.method != method::lbfgs;
   if (name == "gtol" || name == "rtol_grad" || name == "lambda") return true;
+  if (name == "lgf_order") {  // the strong target's difference order: no other target reads it
+    const double strong = double(detail::surrogate_target::strong);
+    const std::vector<double>& targets = options.lgf_target.values();
+    return reads(row.reads) && std::find(targets.begin(), targets.end(), strong) != targets.end();
+  }
   return reads(row.reads);
+}
+
+std::string reading_context(const solve_options& options) {
+  std::string text = "dynamics " + std::string(to_string(options.dynamics)) + ", control " +
+                     std::string(to_string(options.control));
+  const auto& reads = info_of(options.method).reads;
+  if (std::find(reads.begin(), reads.end(), "lgf_target") == reads.end()) return text;
+  text += ", lgf_target ";
+  if (!options.lgf_target.is_set()) return text + "0 (tracked, the default)";
+  for (std::size_t i = 0; i < options.lgf_target.size(); ++i)
+    text += (i ? "," : "") + detail::number_text(options.lgf_target.values()[i]);
+  return text;
 }
 
 std::vector<std::string_view> hyperparameter_names() {

@@ -81,16 +81,19 @@ void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes) {
           (spec.axes[b].name == "dt" && axis.name == "lr"))
         throw invalid_argument("sweep axes lr and dt both given: they set the same step; give one");
     }
+  }
+  // The axes' values are set first: whether one axis is read can hang on another's (lgf_order).
+  solve_options options = spec.base;
+  for (const auto& axis : spec.axes)
+    if (hyperparameter* h = hyperparameter_named(options, axis.name)) *h = axis.values;
+  for (const auto& axis : spec.axes)
     for (method m : methods) {
-      solve_options options = spec.base;
       options.method = m;
       if (!uses_hyperparameter(options, axis.name))
-        throw invalid_argument(
-            "sweep axis " + axis.name + " is not used by method " + std::string(to_string(m)) +
-            " (dynamics " + std::string(to_string(spec.base.dynamics)) + ", control " +
-            std::string(to_string(spec.base.control)) + "): its members would repeat each other");
+        throw invalid_argument("sweep axis " + axis.name + " is not used by method " +
+                               std::string(to_string(m)) + " (" + reading_context(options) +
+                               "): its members would repeat each other");
     }
-  }
 }
 
 sweep_axis linear_axis(std::string name, double first, double last, int count) {

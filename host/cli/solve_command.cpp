@@ -212,11 +212,11 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
   require_read_limits(arguments.solver, options, {options.method});
-  for (const auto& [name, value] : arguments.hyperparameters) {
-    if (!value) continue;
-    require_read(flag_of(name), name, options, {options.method});
-    *hyperparameter_named(options, name) = *value;
-  }
+  // Every value is set before any is checked: whether lgf_order is read hangs on lgf_target.
+  for (const auto& [name, value] : arguments.hyperparameters)
+    if (value) *hyperparameter_named(options, name) = *value;
+  for (const auto& [name, value] : arguments.hyperparameters)
+    if (value) require_read(flag_of(name), name, options, {options.method});
   if (arguments.learning_rate) {
     require_read("--lr", "dt", options, {options.method});  // lr is the learning-rate view of dt
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);

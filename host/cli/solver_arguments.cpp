@@ -78,9 +78,8 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
     if (uses_hyperparameter(options, name)) return;
     names += (names.empty() ? "" : ",") + std::string(to_string(m));
   }
-  throw invalid_argument(flag + " is not used by method " + names + " (dynamics " +
-                         std::string(to_string(options.dynamics)) + ", control " +
-                         std::string(to_string(options.control)) + "): leave it out");
+  throw invalid_argument(flag + " is not used by method " + names + " (" +
+                         reading_context(options) + "): leave it out");
 }
 
 void require_read_limits(const solver_arguments& arguments, const solve_options& options,

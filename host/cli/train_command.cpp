@@ -353,17 +353,22 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   require_read_limits(a.solver, base.solver, {base.solver.method});
   base.members.push_back(training_member{});
   member_grid grid;
+  solve_options read_by = base.solver;  // with the axes' values: lgf_order's use needs lgf_target's
   for (const std::string& name : train_axis_names()) {
     const auto it = a.axes.find(name);
     if (it == a.axes.end()) continue;
     grid.axes.push_back(parse_axis_values(name, it->second));
+    if (hyperparameter* h = hyperparameter_named(read_by, name)) *h = grid.axes.back().values;
+  }
+  for (const sweep_axis& axis : grid.axes) {
+    const std::string& name = axis.name;
     if (name != "noise_seed" && name != "seed" && name != "weight_decay" && name != "rho" &&
-        !uses_hyperparameter(base.solver, name == "lr" ? "dt" : name))
-      throw invalid_argument("axis " + name + " is not used by method " + a.solver.method +
-                             ": its members would repeat each other");
+        !uses_hyperparameter(read_by, name == "lr" ? "dt" : name))
+      throw invalid_argument("axis " + name + " is not used by method " + a.solver.method + " (" +
+                             reading_context(read_by) + "): its members would repeat each other");
     if (name == "noise_seed" && a.data != "vdp")
       throw invalid_argument("axis noise_seed needs --data vdp (the built-in data's noise)");
-    if (name == "seed" || name == "noise_seed") require_seeds(grid.axes.back());
+    if (name == "seed" || name == "noise_seed") require_seeds(axis);
   }
   if (!a.plot.empty() && (a.plot_member < 0 || a.plot_member >= grid.size()))
     throw invalid_argument("invalid plot_member = " + std::to_string(a.plot_member) +

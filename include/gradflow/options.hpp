@@ -3,6 +3,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -214,8 +215,13 @@ double step_for_learning_rate(const solve_options& options, double lr);
 /// zeta, damping, mass: integrators of heavy-ball dynamics; vtol: integrators of second-order
 /// dynamics; momentum: momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol,
 /// atol: bs3, tsit5, dp5 under error control; u0_seed, x0_scale, x0_offset: every method but
-/// direct; t_end: every method but cg, lbfgs and direct; gtol, rtol_grad, lambda: all.
+/// direct; t_end: every method but cg, lbfgs and direct; gtol, rtol_grad, lambda: all; lgf_order:
+/// lgf and lgf_implicit where a value of lgf_target is 1 (strong, the target it is the order of).
 bool uses_hyperparameter(const solve_options& options, std::string_view name);
+
+/// What, besides the method, uses_hyperparameter's answer depends on, for a message: "dynamics D,
+/// control C", and for a method that reads lgf_target ", lgf_target T".
+std::string reading_context(const solve_options& options);
 
 /// Every name hyperparameter_named knows, in declaration order.
 std::vector<std::string_view> hyperparameter_names();

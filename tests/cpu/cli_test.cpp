@@ -628,6 +628,15 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "--t-end is not used by method lbfgs");
   expect_usage_error("sweep --random 1,5,2,1 --method cg,direct --lambda 0,1 --t-end 1",
                      "--t-end is not used by method cg,direct");
+  // lgf_order is the strong target's difference order: the tracked and weak targets never read it.
+  expect_usage_error(
+      "solve --random 1,5,2,1 --method lgf --lgf-order 4",
+      "--lgf-order is not used by method lgf (dynamics gradient, control default, lgf_target 0 "
+      "(tracked, the default))");
+  expect_usage_error(
+      "sweep --random 1,5,2,1 --method lgf_implicit --lgf-target 0,2 --lgf-order 1,4",
+      "sweep axis lgf_order is not used by method lgf_implicit (dynamics gradient, "
+      "control default, lgf_target 0,2)");
   // Settings that switch each other off.
   expect_usage_error("solve --random 1,5,2,1 --stall-window 0 --stall-factor 0.5",
                      "--stall-factor is not used: --stall-window 0 turns the stall test off");
@@ -637,7 +646,9 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                            "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
                            "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
                            "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
-                           "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1"})
+                           "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1",
+                           "solve --random 1,5,2,1 --method lgf --lgf-target 1 --lgf-order 4",
+                           "sweep --random 1,5,2,1 --method lgf --lgf-target 0,1 --lgf-order 1,4"})
     EXPECT_EQ(run(std::string(read) + " --backend cpu --quiet").exit_code, 0) << read;
   expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"), "--trace");
