@@ -2,8 +2,9 @@
 
 Run by `gradflow plot`; needs numpy and matplotlib (Debian: python3-matplotlib).
 heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
-  One cell per (X, Y): the median VALUE over the converged members with those X and Y (other axes,
-  problems and methods pooled); cells where no member converged are hatched and marked x.
+  One cell per (X, Y): the median VALUE over the converged members with those X and Y (other axes
+  and problems pooled), one panel per method on one colour scale; cells where no member converged
+  are grey and marked x.
   An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
   when its values are positive and geometric).
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
@@ -56,6 +57,18 @@ def edges(values, log):
     return np.exp(middle) if log else middle
 
 
+def median_grid(rows, x, y, value, xs, ys):
+    """The median VALUE over the converged rows at each (X, Y); NaN where none converged."""
+    cells = {}
+    for r in rows:
+        if r["status"] == "converged" and r[value] not in (None, ""):
+            cells.setdefault((float(r[x]), float(r[y])), []).append(float(r[value]))
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for (cx, cy), values in cells.items():
+        grid[ys.index(cy), xs.index(cx)] = float(np.median(values))
+    return grid
+
+
 def heatmap(table, x, y, value, out, sidecar_path=None):
     rows = read_rows(table)
     if not rows:
@@ -72,34 +85,39 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
             sidecar = None
     xs = sorted({float(r[x]) for r in rows})
     ys = sorted({float(r[y]) for r in rows})
-    cells = {}
-    for r in rows:
-        if r["status"] == "converged" and r[value] not in (None, ""):
-            cells.setdefault((float(r[x]), float(r[y])), []).append(float(r[value]))
-    grid = np.full((len(ys), len(xs)), np.nan)
-    for (cx, cy), values in cells.items():
-        grid[ys.index(cy), xs.index(cx)] = float(np.median(values))
+    # One panel per method, in the table's order, on one colour scale: methods are compared, never
+    # pooled into one median.
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    grids = [median_grid([r for r in rows if r["method"] == m], x, y, value, xs, ys) for m in methods]
     log_x, log_y = is_log(x, xs, sidecar), is_log(y, ys, sidecar)
-    figure, axes = plt.subplots(figsize=(7.5, 6))
-    finite = grid[np.isfinite(grid)]
+    figure, panels = plt.subplots(1, len(methods), figsize=(1.5 + 6 * len(methods), 6), sharey=True,
+                                  squeeze=False, layout="constrained")
+    finite = np.concatenate([grid[np.isfinite(grid)] for grid in grids])
     colour_log = finite.size and finite.min() > 0 and finite.max() / finite.min() > 30
-    norm = matplotlib.colors.LogNorm() if colour_log else None
-    mesh = axes.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(grid),
-                           cmap="viridis", norm=norm, shading="flat")
-    axes.set_facecolor("0.85")
-    for j, cy in enumerate(ys):
-        for i, cx in enumerate(xs):
-            if not np.isfinite(grid[j, i]):
-                axes.plot(cx, cy, marker="x", color="0.45", markersize=4, linestyle="none")
-    if log_x:
-        axes.set_xscale("log")
-    if log_y:
-        axes.set_yscale("log")
-    axes.set_xlabel(x)
-    axes.set_ylabel(y)
-    axes.set_title(f"{value} (median over converged members; x: none converged)")
-    figure.colorbar(mesh, ax=axes, label=value)
-    figure.tight_layout()
+    if not finite.size:
+        norm = None
+    elif colour_log:
+        norm = matplotlib.colors.LogNorm(finite.min(), finite.max())
+    else:
+        norm = matplotlib.colors.Normalize(finite.min(), finite.max())
+    for axes, method, grid in zip(panels[0], methods, grids):
+        mesh = axes.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(grid),
+                               cmap="viridis", norm=norm, shading="flat")
+        axes.set_facecolor("0.85")
+        for j, cy in enumerate(ys):
+            for i, cx in enumerate(xs):
+                if not np.isfinite(grid[j, i]):
+                    axes.plot(cx, cy, marker="x", color="0.45", markersize=4, linestyle="none")
+        if log_x:
+            axes.set_xscale("log")
+        if log_y:
+            axes.set_yscale("log")
+        axes.set_xlabel(x)
+        if len(methods) > 1:
+            axes.set_title(method)
+    panels[0][0].set_ylabel(y)
+    figure.suptitle(f"{value} (median over converged members; x: none converged)")
+    figure.colorbar(mesh, ax=list(panels[0]), label=value)
     figure.savefig(out, dpi=120)
 
 

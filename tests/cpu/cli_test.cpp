@@ -876,6 +876,15 @@ TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
   const std::string labelled = read_file(path("conv.svg"));
   EXPECT_NE(labelled.find("member 0: rk4, lr 0.0001, zeta 0.1<"), std::string::npos);  // row 0
   EXPECT_NE(labelled.find("member 300: rk4, lr "), std::string::npos);
+  // A sweep over methods: one panel each, titled by its method (a median never pools methods).
+  const auto methods =
+      run("sweep --random 4,20,3,1 --method gd,nag --lr 0.01,0.05 --lambda 0,1 "
+          "--backend cpu --quiet --out " +
+          path("m.csv") + " --plot " + path("m.svg"));
+  ASSERT_EQ(methods.exit_code, 0) << methods.output;
+  const std::string panels = read_file(path("m.svg"));
+  EXPECT_NE(panels.find(">gd<"), std::string::npos);
+  EXPECT_NE(panels.find(">nag<"), std::string::npos);
   expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
   expect_usage_error("plot " + path("s.csv") + " --value colour -o " + path("x.png"), "colour");
   expect_usage_error("plot " + path("missing.csv") + " -o " + path("x.png"), "missing.csv");
