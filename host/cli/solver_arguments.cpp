@@ -59,8 +59,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
   command.add_option("--path", arguments.path,
                      "auto | lockstep | fused (fused: one thread runs each problem's whole solve)");
   command.add_option("--compaction", arguments.compaction_threshold,
-                     "lockstep: compact the active set when at most this fraction still runs "
-                     "(0: never; default 0.5)");
+                     "with --path lockstep: compact the active set when at most this fraction "
+                     "still runs (0: never; default 0.5)");
   command.add_option("--precision", arguments.precision, "f64 | f32");
 }
 
@@ -91,9 +91,11 @@ void require_read_limits(const solver_arguments& arguments, const solve_options&
   if (std::isfinite(arguments.t_end)) require_read("--t-end", "t_end", options, methods);
   if (arguments.stall_factor && arguments.stall_window == std::int64_t(0))
     throw invalid_argument("--stall-factor is not used: --stall-window 0 turns the stall test off");
-  if (arguments.compaction_threshold && options.path == execution_path::fused)
-    throw invalid_argument(
-        "--compaction is not used by path fused (it compacts the lockstep path's active set)");
+  // Path auto chooses after the arguments are read, often fused, where the setting would be lost.
+  if (arguments.compaction_threshold && options.path != execution_path::lockstep)
+    throw invalid_argument("--compaction is not used by path " +
+                           std::string(to_string(options.path)) +
+                           " (it compacts the lockstep path's active set): give --path lockstep");
 }
 
 solve_options to_options(const solver_arguments& arguments) {

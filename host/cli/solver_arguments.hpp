@@ -51,7 +51,7 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
 /// require_read for each limit given that not every method reads: rtol and atol (error control),
 /// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct); gtol, rtol_grad and
 /// max_steps every method reads. Also refuses --stall-factor with --stall-window 0 (no stall test)
-/// and --compaction with --path fused (nothing to compact).
+/// and --compaction without --path lockstep (only lockstep compacts; auto often runs fused).
 void require_read_limits(const solver_arguments& arguments, const solve_options& options,
                          const std::vector<method>& methods);
 

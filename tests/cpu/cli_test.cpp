@@ -642,6 +642,9 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "--stall-factor is not used: --stall-window 0 turns the stall test off");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --path fused --compaction 0.3",
                      "--compaction is not used by path fused");
+  expect_usage_error("solve --random 1,5,2,1 --compaction 0.3",  // auto would run it fused
+                     "--compaction is not used by path auto (it compacts the lockstep path's "
+                     "active set): give --path lockstep");
   for (const char* read : {"solve --random 1,5,2,1 --stall-window 5 --stall-factor 0.5",
                            "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
                            "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
