@@ -279,6 +279,9 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   // options it would take and ignore are not offered.
   for (const char* ignored : {"--trace", "--trace-out", "--skip-invalid"})
     command.remove_option(command.get_option(ignored));
+  command.get_option("--rtol-grad")
+      ->description("stop a round when ‖∇f‖ <= rtol_grad·‖∇f‖ at the member's start (default " +
+                    detail::number_text(training_rtol_grad) + ", unless gtol is given: then 0)");
   command.add_option("--data", a.data,
                      "vdp (the seed study's Van der Pol data), or an .npy N×(1+d): t, then y");
   command.add_option("--truth", a.truth, "an .npy like --data: the noise-free path (train MSE)");

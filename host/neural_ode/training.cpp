@@ -221,9 +221,6 @@ void add_series(detail::neural_ode_arrays<double>& a, const time_series& s) {
   a.gram.insert(a.gram.end(), gram.begin(), gram.end());
 }
 
-/// Training's default relative gradient test (IPOPT's tol in the seed study is 1e-4).
-constexpr double training_rtol_grad = 1e-5;
-
 /// Training's first steps where the user gives none: Levenberg–Marquardt's λ = 1/h = 1, Adam's
 /// learning rate 1e-3 of the seed study's sequential training, L-BFGS's first step −∇f (then
 /// halved until f falls).

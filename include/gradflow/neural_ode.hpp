@@ -84,6 +84,9 @@ struct training_series {
   time_series test;   ///< a continuation rolled out from its first value (empty: none)
 };
 
+/// Training's default relative gradient test, rtol_grad (IPOPT's tol in the seed study is 1e-4).
+inline constexpr double training_rtol_grad = 1e-5;
+
 struct training_spec {
   int hidden = 32;  ///< H
   std::vector<training_series> series;
@@ -102,7 +105,7 @@ struct training_spec {
   /// defaults to 1 here), Adam's learning rate to the seed study's 1e-3, L-BFGS's to 1 (its
   /// first step −∇f, halved until f falls). The gradient test
   /// is one threshold per member for every round, max(gtol, rtol_grad·‖∇f‖ at its start), with
-  /// rtol_grad 1e-5 unless given (a round starting near the last one's answer would otherwise be
+  /// rtol_grad training_rtol_grad unless given (a round starting near the last one's answer would otherwise be
   /// asked for an ever smaller gradient).
   solve_options solver;
   /// The rollouts' adaptive Tsit5 tolerances and step budget.

@@ -52,6 +52,8 @@ TEST_F(Cli, EveryTableRowIsAnOptionWithItsHelp) {
     EXPECT_NE(solve_help.find(help), std::string::npos) << flag;
     if (row.cli_axis) EXPECT_NE(sweep_help.find("axis: " + help), std::string::npos) << flag;
   }
+  // Training has its own default gradient test, and its help says so.
+  EXPECT_NE(run("train --help").output.find("(default 1e-05, unless gtol"), std::string::npos);
 }
 
 TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
