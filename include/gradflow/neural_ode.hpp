@@ -117,7 +117,9 @@ struct training_spec {
 /// A trained member. A rollout that blows up or exhausts its steps is `diverged` / `max_steps`
 /// with MSE +∞, not an error.
 struct trained_member {
-  status outcome = status::running;  ///< of the last solve
+  /// The last solve's; collocation's constraint_unmet where that converged but the rounds ran out
+  /// with the constraint above its tolerance.
+  status outcome = status::running;
   int rounds = 0;
   std::int64_t iterations = 0;  ///< accepted + rejected steps over every round
   std::int64_t gradient_evaluations = 0;

@@ -20,9 +20,12 @@ enum class status : std::int32_t {
   /// stability boundary, a learning rate too large for the tolerance, a solve at its rounding
   /// floor); or, at the final test, above twice the gradient threshold.
   stalled = 7,
+  /// Training by collocation: the last round's solve met its gradient test, but the rounds ran out
+  /// with the constraint residuals' RMS above constraint_tolerance (the fit is not an ODE's).
+  constraint_unmet = 8,
 };
 
-inline constexpr int status_count = 8;
+inline constexpr int status_count = 9;
 
 constexpr std::string_view to_string(status s) {
   switch (s) {
@@ -42,6 +45,8 @@ constexpr std::string_view to_string(status s) {
       return "invalid_input";
     case status::stalled:
       return "stalled";
+    case status::constraint_unmet:
+      return "constraint_unmet";
   }
   return "unknown";
 }

@@ -958,6 +958,9 @@ TEST_F(Cli, TrainWritesRowsWeightsAndSidecarAndResumesAfterAKill) {
   const std::string weights = read_file(path("whole.weights.jsonl"));
   EXPECT_EQ(std::count(weights.begin(), weights.end(), '\n'), 4);
   EXPECT_NE(read_file(path("whole.json")).find("\"status_counts\""), std::string::npos);
+  // One round leaves the constraint unmet: the status says so, not converged.
+  ASSERT_EQ(run(small_train + " --rounds 1 --out " + path("one.csv")).exit_code, 0);
+  EXPECT_NE(read_file(path("one.csv")).find(",constraint_unmet,1,"), std::string::npos);
   const auto killed = signal_when_exists(train + " --out " + path("resumed.csv"),
                                          path("resumed.csv.progress"), "KILL");
   if (reported_exit(killed) == 0) GTEST_SKIP() << "the run finished before it could be killed";

@@ -4,6 +4,7 @@
 // against a closed form, and training itself (collocation and sequential) on a small study.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -329,6 +330,32 @@ TEST(NeuralOdeTraining, CollocationByLevenbergMarquardtFitsTheOscillator) {
       if (m.train_mse < 0.01) ++fitted;
     }
     EXPECT_GE(fitted, 3) << to_string(constraints);
+  }
+}
+
+TEST(NeuralOdeTraining, ACollocationMemberWhoseRoundsRunOutIsNotConverged) {
+  // One round of the augmented Lagrangian: every solve converges, and a member whose constraint is
+  // still above its tolerance (scaled by the data's RMS) has not fitted an ODE.
+  training_spec spec = small_study(formulation::collocation);
+  spec.solver.method = method::linearly_implicit;
+  spec.rounds = 1;
+  const training_result result = train(spec);
+  const std::vector<double>& data = spec.series[0].data.values;
+  double squares = 0;
+  for (double value : data) squares += value * value;
+  const double tolerance =
+      spec.constraint_tolerance * std::max(1.0, std::sqrt(squares / double(data.size())));
+  int unmet = 0;
+  for (const trained_member& m : result.members) {
+    const bool met = m.constraint <= tolerance;
+    EXPECT_EQ(m.outcome, met ? status::converged : status::constraint_unmet) << m.constraint;
+    unmet += !met;
+  }
+  EXPECT_GT(unmet, 0);  // one round leaves the constraint far above 1e-4
+  spec.rounds = 8;
+  for (const trained_member& m : train(spec).members) {
+    EXPECT_EQ(m.outcome, status::converged);
+    EXPECT_LE(m.constraint, tolerance);
   }
 }
 
