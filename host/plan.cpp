@@ -220,6 +220,10 @@ bool check_model_needs(const solve_options& options, const detail::step_settings
     throw invalid_argument("invalid method = " + method_name + " for " + traits.name +
                            ": its stage count needs the curvature (" + traits.curvature_source +
                            ")");
+  if (s.linearly_implicit)
+    throw invalid_argument("dt is required for method = " + method_name + " on " + traits.name +
+                           ": it factors ∇²f + I/dt at each step and bounds no curvature at the "
+                           "start to default dt from (dt = 1: Levenberg–Marquardt with λ = 1)");
   throw invalid_argument("dt is required for method = " + method_name + " on " + traits.name +
                          " (no curvature bound to default it from)");
 }

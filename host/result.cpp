@@ -20,10 +20,10 @@ std::string describe(const run_summary& summary) {
           ? ", " + std::to_string(summary.surrogate_evaluations) + " surrogate evaluations"
           : std::string();
   std::snprintf(line, sizeof line,
-                "\nbackend: %s on %s\nbatch: %lld problems, %lld gradient evaluations%s\n"
+                "\nbackend: %s on %s\nbatch: %lld problem%s, %lld gradient evaluations%s\n"
                 "wall time: %.6f s (%.4g problems/s)",
                 std::string(to_string(summary.backend)).c_str(), summary.device.c_str(),
-                static_cast<long long>(summary.batch_size),
+                static_cast<long long>(summary.batch_size), summary.batch_size == 1 ? "" : "s",
                 static_cast<long long>(summary.gradient_evaluations), surrogate.c_str(),
                 summary.wall_seconds, rate);
   text += line;

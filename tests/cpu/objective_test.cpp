@@ -260,6 +260,17 @@ TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
     if (std::log(next / current) / std::log(current / previous) > 1.8) quadratic = true;
   }
   EXPECT_TRUE(quadratic) << "no step squared f on the way down";
+  options.dt = hyperparameter();  // its curvature comes each step: no bound at the start
+  try {
+    solve_objectives(batch, options);
+    ADD_FAILURE() << "linearly_implicit without dt was accepted";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("dt is required for method = linearly_implicit on "),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("it factors ∇²f + I/dt at each step"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Objectives, AUserFunctorGivesTheBuiltInsResults) {
