@@ -211,7 +211,7 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
         "least squares start at --U0");
   solve_options options = to_options(arguments.solver);
   options.method = parse_method(arguments.solver.method);
-  require_read_limits(arguments.solver, options, {options.method});
+  require_read_limits(arguments.solver, options, {options.method}, !objectives);
   // Every value is set before any is checked: whether lgf_order is read hangs on lgf_target.
   for (const auto& [name, value] : arguments.hyperparameters)
     if (value) *hyperparameter_named(options, name) = *value;

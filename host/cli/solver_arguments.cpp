@@ -44,7 +44,8 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
   command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
   command.add_option("--stall-window", arguments.stall_window,
                      "stalled when the largest ‖∇f‖ over this many accepted steps is not below "
-                     "--stall-factor × that of the window before (0: never; default 1000)");
+                     "--stall-factor × that of the window before (0: never; default 1000 for "
+                     "least squares, never for --problem objectives and training)");
   command.add_option("--stall-factor", arguments.stall_factor,
                      "the fall from one stall window to the next that counts as progress "
                      "(default 0.99)");
@@ -83,7 +84,7 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
 }
 
 void require_read_limits(const solver_arguments& arguments, const solve_options& options,
-                         const std::vector<method>& methods) {
+                         const std::vector<method>& methods, bool stall_test_by_default) {
   const std::pair<std::string_view, const std::optional<double>*> tolerances[] = {
       {"rtol", &arguments.rtol}, {"atol", &arguments.atol}, {"vtol", &arguments.vtol}};
   for (const auto& [name, value] : tolerances)
@@ -91,6 +92,10 @@ void require_read_limits(const solver_arguments& arguments, const solve_options&
   if (std::isfinite(arguments.t_end)) require_read("--t-end", "t_end", options, methods);
   if (arguments.stall_factor && arguments.stall_window == std::int64_t(0))
     throw invalid_argument("--stall-factor is not used: --stall-window 0 turns the stall test off");
+  if (arguments.stall_factor && !arguments.stall_window && !stall_test_by_default)
+    throw invalid_argument(
+        "--stall-factor is not used: the stall test is off for these problems unless "
+        "--stall-window is given (their ‖∇f‖ may stay flat while f falls)");
   // Path auto chooses after the arguments are read, often fused, where the setting would be lost.
   if (arguments.compaction_threshold && options.path != execution_path::lockstep)
     throw invalid_argument("--compaction is not used by path " +

@@ -50,10 +50,12 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
 
 /// require_read for each limit given that not every method reads: rtol and atol (error control),
 /// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct); gtol, rtol_grad and
-/// max_steps every method reads. Also refuses --stall-factor with --stall-window 0 (no stall test)
-/// and --compaction without --path lockstep (only lockstep compacts; auto often runs fused).
+/// max_steps every method reads. Also refuses --stall-factor where no stall test runs
+/// (--stall-window 0, or none given where the problems' family has it off by default: objectives
+/// and training, whose ‖∇f‖ may stay flat while f falls; `stall_test_by_default` says which) and
+/// --compaction without --path lockstep (only lockstep compacts; auto often runs fused).
 void require_read_limits(const solver_arguments& arguments, const solve_options& options,
-                         const std::vector<method>& methods);
+                         const std::vector<method>& methods, bool stall_test_by_default);
 
 /// `method_help` differs: one method for solve, a comma-separated list for sweep.
 void add_solver_options(CLI::App& command, solver_arguments& arguments,

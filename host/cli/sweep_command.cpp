@@ -345,7 +345,7 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   spec.base = to_options(arguments.solver);
   spec.methods = parse_methods(arguments.solver.method);
   spec.base.method = spec.methods.front();
-  require_read_limits(arguments.solver, spec.base, spec.methods);
+  require_read_limits(arguments.solver, spec.base, spec.methods, !objectives);
   for (const std::string& name : sweep_axis_names()) {  // a fixed, documented column order
     const auto it = arguments.axes.find(name);
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second, problem_axes));

@@ -353,7 +353,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   base.max_step = a.max_step;
   base.solver = to_options(a.solver);
   base.solver.method = parse_method(a.solver.method);
-  require_read_limits(a.solver, base.solver, {base.solver.method});
+  require_read_limits(a.solver, base.solver, {base.solver.method}, /*stall_test_by_default=*/false);
   base.members.push_back(training_member{});
   member_grid grid;
   solve_options read_by = base.solver;  // with the axes' values: lgf_order's use needs lgf_target's

@@ -642,12 +642,17 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   // Settings that switch each other off.
   expect_usage_error("solve --random 1,5,2,1 --stall-window 0 --stall-factor 0.5",
                      "--stall-factor is not used: --stall-window 0 turns the stall test off");
+  expect_usage_error("solve --problem mgh:rosenbrock --lr 1e-3 --stall-factor 0.5",
+                     "--stall-factor is not used: the stall test is off for these problems");
+  expect_usage_error("train --stall-factor 0.5", "the stall test is off for these problems");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --path fused --compaction 0.3",
                      "--compaction is not used by path fused");
   expect_usage_error("solve --random 1,5,2,1 --compaction 0.3",  // auto would run it fused
                      "--compaction is not used by path auto (it compacts the lockstep path's "
                      "active set): give --path lockstep");
   for (const char* read : {"solve --random 1,5,2,1 --stall-window 5 --stall-factor 0.5",
+                           "solve --random 1,5,2,1 --stall-factor 0.5",
+                           "solve --problem mgh:rosenbrock --stall-window 100 --stall-factor 0.5",
                            "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
                            "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
                            "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
