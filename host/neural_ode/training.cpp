@@ -467,11 +467,12 @@ training_result train(const training_spec& spec, solver_context& context) {
     }
     active = still;
   }
-  for (std::int64_t i : active)  // the rounds ran out first
+  for (std::int64_t i : active) {  // the rounds ran out first
     if (result.members[i].outcome == status::converged)
       result.members[i].outcome = status::constraint_unmet;
+  }
 
-      // Loss, constraint and rollouts per member.
+  // Loss, constraint and rollouts per member.
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t i = 0; i < count; ++i) {
     const training_member& m = spec.members[i];

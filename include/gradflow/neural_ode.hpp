@@ -103,10 +103,10 @@ struct training_spec {
   /// The method and its hyperparameters (per member, as for any solve). Collocation's natural
   /// solver is linearly_implicit (Levenberg–Marquardt on the Gauss–Newton matrix, λ = 1/dt; dt
   /// defaults to 1 here), Adam's learning rate to the seed study's 1e-3, L-BFGS's to 1 (its
-  /// first step −∇f, halved until f falls). The gradient test
-  /// is one threshold per member for every round, max(gtol, rtol_grad·‖∇f‖ at its start), with
-  /// rtol_grad training_rtol_grad unless given (a round starting near the last one's answer would otherwise be
-  /// asked for an ever smaller gradient).
+  /// first step −∇f, halved until f falls). The gradient test is one threshold per member for
+  /// every round, max(gtol, rtol_grad·‖∇f‖ at its start), with rtol_grad training_rtol_grad
+  /// unless given (a round starting near the last one's answer would otherwise be asked for an
+  /// ever smaller gradient).
   solve_options solver;
   /// The rollouts' adaptive Tsit5 tolerances and step budget.
   double rollout_rtol = 1e-8;
