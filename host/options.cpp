@@ -107,11 +107,13 @@ bool uses_hyperparameter(const solve_options& options, std::string_view name) {
   };
   if (name == "dt" || name == "lr") return integrator || row.rate != default_rate::none;
   if (reads(info_of(options.dynamics).reads)) return integrator;
-  if (name == "rtol" || name == "atol")
-    return detail::tableau_for<double>(row.tableau).has_error_estimate &&
-           (options.control == step_control::method_default
-                ? row.default_control
-                : options.control) == step_control::error_control;
+  const step_control control =
+      options.control == step_control::method_default ? row.default_control : options.control;
+  const bool error_controlled = detail::tableau_for<double>(row.tableau).has_error_estimate &&
+                                control == step_control::error_control;
+  if (name == "rtol" || name == "atol") return error_controlled;
+  if (name == "dt_min")  // the floor of a controlled step: error or descent control
+    return integrator && (error_controlled || control == step_control::descent);
   if (name == "u0_seed" || name == "x0_scale" || name == "x0_offset")
     return row.kind != method_kind::direct;  // a start point matters to every iterative method
   if (name == "t_end")  // cg's t is 0 and L-BFGS's sums line-search fractions: no flow time

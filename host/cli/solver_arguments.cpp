@@ -41,7 +41,9 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
                      "the flow time to stop at (integrators land on it; gd, momentum, nag, adam, "
                      "fire and lgf stop at the iteration nearest it)");
   command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
-  command.add_option("--dt-min", arguments.dt_min, "step_underflow below this dt");
+  command.add_option("--dt-min", arguments.dt_min,
+                     "error or descent control: step_underflow below this dt (default "
+                     "16·ε·max(1, t))");
   command.add_option("--stall-window", arguments.stall_window,
                      "stalled when the largest ‖∇f‖ over this many accepted steps is not below "
                      "--stall-factor × that of the window before (0: never; default 1000 for "
@@ -90,6 +92,7 @@ void require_read_limits(const solver_arguments& arguments, const solve_options&
   for (const auto& [name, value] : tolerances)
     if (*value) require_read(flag_of(name), name, options, methods);
   if (std::isfinite(arguments.t_end)) require_read("--t-end", "t_end", options, methods);
+  if (arguments.dt_min != 0) require_read("--dt-min", "dt_min", options, methods);
   if (arguments.stall_factor && arguments.stall_window == std::int64_t(0))
     throw invalid_argument("--stall-factor is not used: --stall-window 0 turns the stall test off");
   if (arguments.stall_factor && !arguments.stall_window && !stall_test_by_default)

@@ -49,7 +49,8 @@ void require_read(const std::string& flag, std::string_view name, solve_options 
                   const std::vector<method>& methods);
 
 /// require_read for each limit given that not every method reads: rtol and atol (error control),
-/// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct); gtol, rtol_grad and
+/// vtol (second-order dynamics), t_end (no flow time in cg, lbfgs, direct), dt_min (error or
+/// descent control); gtol, rtol_grad and
 /// max_steps every method reads. Also refuses --stall-factor where no stall test runs
 /// (--stall-window 0, or none given where the problems' family has it off by default: objectives
 /// and training, whose ‖∇f‖ may stay flat while f falls; `stall_test_by_default` says which) and

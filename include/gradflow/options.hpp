@@ -215,7 +215,8 @@ double step_for_learning_rate(const solve_options& options, double lr);
 /// zeta, damping, mass: integrators of heavy-ball dynamics; vtol: integrators of second-order
 /// dynamics; momentum: momentum, nag; beta1, beta2, epsilon: adam; eta, stages: rkcd, rkc; rtol,
 /// atol: bs3, tsit5, dp5 under error control; u0_seed, x0_scale, x0_offset: every method but
-/// direct; t_end: every method but cg, lbfgs and direct; gtol, rtol_grad, lambda: all; lgf_order:
+/// direct; t_end: every method but cg, lbfgs and direct; dt_min: integrators under error or
+/// descent control (linearly_implicit's default); gtol, rtol_grad, lambda: all; lgf_order:
 /// lgf and lgf_implicit where a value of lgf_target is 1 (strong, the target it is the order of).
 bool uses_hyperparameter(const solve_options& options, std::string_view name);
 

@@ -630,6 +630,11 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
                      "--t-end is not used by method lbfgs");
   expect_usage_error("sweep --random 1,5,2,1 --method cg,direct --lambda 0,1 --t-end 1",
                      "--t-end is not used by method cg,direct");
+  // dt_min is the floor of a controlled step: a fixed step or an optimiser's rate has none.
+  expect_usage_error("solve --random 1,5,2,1 --method gd --lr 0.1 --dt-min 1e-3",
+                     "--dt-min is not used by method gd");
+  expect_usage_error("sweep --random 1,5,2,1 --method rk4,adam --lr 0.1,0.2 --dt-min 1e-3",
+                     "--dt-min is not used by method rk4,adam");
   // lgf_order is the strong target's difference order: the tracked and weak targets never read it.
   expect_usage_error(
       "solve --random 1,5,2,1 --method lgf --lgf-order 4",
@@ -650,15 +655,18 @@ TEST_F(Cli, HostileInputsAreOneLineNotACrash) {
   expect_usage_error("solve --random 1,5,2,1 --compaction 0.3",  // auto would run it fused
                      "--compaction is not used by path auto (it compacts the lockstep path's "
                      "active set): give --path lockstep");
-  for (const char* read : {"solve --random 1,5,2,1 --stall-window 5 --stall-factor 0.5",
-                           "solve --random 1,5,2,1 --stall-factor 0.5",
-                           "solve --problem mgh:rosenbrock --stall-window 100 --stall-factor 0.5",
-                           "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
-                           "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
-                           "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
-                           "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1",
-                           "solve --random 1,5,2,1 --method lgf --lgf-target 1 --lgf-order 4",
-                           "sweep --random 1,5,2,1 --method lgf --lgf-target 0,1 --lgf-order 1,4"})
+  for (const char* read :
+       {"solve --random 1,5,2,1 --stall-window 5 --stall-factor 0.5",
+        "solve --random 1,5,2,1 --stall-factor 0.5", "solve --random 1,5,2,1 --dt-min 1e-9",
+        "solve --random 1,5,2,1 --method linearly_implicit --dt-min 1e-9",
+        "solve --random 1,5,2,1 --method rk4 --control descent --dt-min 1e-9",
+        "solve --problem mgh:rosenbrock --stall-window 100 --stall-factor 0.5",
+        "solve --random 1,5,2,1 --path lockstep --compaction 0.3",
+        "solve --random 1,5,2,1 --method rk4 --dynamics heavy_ball --vtol 1",
+        "sweep --random 1,5,2,1 --method gd,tsit5 --lr 0.1 --rtol 1e-3",
+        "sweep --random 1,5,2,1 --method gd,lbfgs --lr 0.1 --t-end 1",
+        "solve --random 1,5,2,1 --method lgf --lgf-target 1 --lgf-order 4",
+        "sweep --random 1,5,2,1 --method lgf --lgf-target 0,1 --lgf-order 1,4"})
     EXPECT_EQ(run(std::string(read) + " --backend cpu --quiet").exit_code, 0) << read;
   expect_usage_error("solve --random 1,5,2,1 --trace-out " + path("t.csv"), "--trace");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1,0.2 --trace-out " + path("t.csv"), "--trace");
