@@ -40,7 +40,7 @@ random_spec parse_random(const problem_arguments& arguments) {
   spec.rhs_count = int(fields[3]);
   if (fields.size() == 5) spec.condition_number = fields[4];
   spec.lambda = arguments.lambda;
-  spec.seed = arguments.seed;
+  spec.seed = arguments.seed.value_or(default_random_seed);
   spec.random_initial = arguments.random_initial;
   return spec;
 }
@@ -71,10 +71,11 @@ bool names_objectives(const problem_arguments& arguments, bool single_precision)
         "invalid precision = 'f32' with --problem: the built-in objectives run "
         "in f64");
   if (!arguments.random.empty() || !arguments.matrix_path.empty() ||
-      !arguments.initial_path.empty() || arguments.random_initial || arguments.lambda != 0)
+      !arguments.initial_path.empty() || arguments.random_initial || arguments.lambda != 0 ||
+      arguments.seed)
     throw invalid_argument("--problem '" + arguments.objectives +
-                           "' names objectives: leave out --A, --B, --random, --random-u0, --U0 "
-                           "and --lambda, which describe least-squares problems");
+                           "' names objectives: leave out --A, --B, --random, --seed, --random-u0, "
+                           "--U0 and --lambda, which describe least-squares problems");
   return true;
 }
 
@@ -116,6 +117,11 @@ least_squares_batch<Real> load_problems(const problem_arguments& arguments) {
     throw invalid_argument(
         "a problem is needed: --A a.npy --B b.npy, --random B,m,n,k[,cond], or --problem "
         "mgh:NAME[:n] | heat");
+  if (arguments.random.empty() && arguments.seed)
+    throw invalid_argument("--seed seeds --random problems: leave it out with --A and --B");
+  if (arguments.random.empty() && arguments.random_initial)
+    throw invalid_argument(
+        "--random-u0 draws U0 for --random problems: with --A and --B, U0 comes from --U0");
   least_squares_batch<Real> batch;
   if (!arguments.random.empty()) {
     batch = random_least_squares<Real>(parse_random(arguments));
@@ -137,7 +143,7 @@ nlohmann::json describe_problems(const problem_arguments& arguments) {
   if (!arguments.objectives.empty()) return {{"problem", arguments.objectives}};
   if (!arguments.random.empty()) {
     return {{"random", arguments.random},
-            {"seed", arguments.seed},
+            {"seed", arguments.seed.value_or(default_random_seed)},
             {"random_u0", arguments.random_initial},
             {"lambda", arguments.lambda}};
   }

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -12,13 +13,16 @@ namespace gradflow::cli {
 
 /// Where the problems of `solve` and `sweep` come from: least squares from .npy files or the seeded
 /// generator, or built-in objectives by name (objective_source.hpp).
+/// --random's seed when --seed is not given.
+inline constexpr std::uint64_t default_random_seed = 1;
+
 struct problem_arguments {
   std::string objectives;  ///< --problem "mgh:NAME[:n],…" or "heat"; empty: least squares
   std::string matrix_path, rhs_path;
-  std::string initial_path;  ///< U0 from a .npy of shape (B,n,k) or (n,k)
-  std::string random;        ///< "B,m,n,k[,cond]"
-  std::uint64_t seed = 1;
-  bool random_initial = false;
+  std::string initial_path;           ///< U0 from a .npy of shape (B,n,k) or (n,k)
+  std::string random;                 ///< "B,m,n,k[,cond]"
+  std::optional<std::uint64_t> seed;  ///< --random's (default_random_seed when not given)
+  bool random_initial = false;        ///< --random's U0 uniform in [0,1)
   double lambda = 0;
 };
 

@@ -324,11 +324,18 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
   // Precedence: the command line, then the config file, then the preset.
   nlohmann::json settings = nlohmann::json::object();
   if (!arguments.preset.empty()) settings = preset_config(arguments.preset);
-  if (!arguments.config.empty()) settings.merge_patch(read_config(arguments.config));
+  if (!arguments.config.empty()) {
+    const nlohmann::json config = read_config(arguments.config);
+    keep_one_problem_source(settings, [&](const std::string& key) {
+      return config.contains(key) && !config.at(key).is_null();  // null removes, names nothing
+    });
+    settings.merge_patch(config);
+  }
   const auto typed = [&](const std::string& key) {
     const CLI::Option* given = command.get_option_no_throw(flag_of(key));
     return given != nullptr && given->count() > 0;
   };
+  keep_one_problem_source(settings, typed);
   apply_config(settings, arguments.config.empty() ? "preset " + arguments.preset : arguments.config,
                typed, arguments);
   if (arguments.axes.empty())

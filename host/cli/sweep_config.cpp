@@ -142,6 +142,22 @@ void apply_config(const nlohmann::json& config, const std::string& source,
   }
 }
 
+void keep_one_problem_source(nlohmann::json& lower,
+                             const std::function<bool(const std::string&)>& names) {
+  struct source {
+    std::vector<const char*> naming, keys;
+  };
+  const source sources[] = {{{"problem"}, {"problem"}},
+                            {{"A", "B"}, {"A", "B"}},
+                            {{"random"}, {"random", "seed", "random_u0"}}};
+  for (const source& named : sources) {
+    if (std::none_of(named.naming.begin(), named.naming.end(), names)) continue;
+    for (const source& other : sources)
+      if (&other != &named)
+        for (const char* key : other.keys) lower.erase(key);
+  }
+}
+
 nlohmann::json read_config(const std::string& path) { return read_json_file(path, "--config"); }
 
 nlohmann::json preset_config(const std::string& name) {

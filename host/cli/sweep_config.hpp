@@ -44,6 +44,13 @@ std::vector<std::string> sweep_axis_names();
 void apply_config(const nlohmann::json& config, const std::string& source,
                   const std::function<bool(const std::string&)>& typed, sweep_arguments& arguments);
 
+/// Where a layer of settings above `lower` (the command line over a config, a config over the
+/// preset) names a problem source — `problem`, `A`/`B` or `random` — removes `lower`'s keys of the
+/// other sources (`random` takes `seed` and `random_u0` with it): one source, the upper layer's,
+/// rather than two that the loader would choose between. `names(key)`: the upper layer gives key.
+void keep_one_problem_source(nlohmann::json& lower,
+                             const std::function<bool(const std::string&)>& names);
+
 /// Parses a config file; io_error / invalid_argument naming the path.
 nlohmann::json read_config(const std::string& path);
 

@@ -411,6 +411,40 @@ TEST_F(Cli, ConfigNullRemovesWhatThePresetSet) {
   EXPECT_EQ(sidecar["solver"]["max_steps"], 100000) << "the default, not the preset's 20000";
 }
 
+TEST_F(Cli, AProblemSourceAboveThePresetReplacesItsRandomProblem) {
+  // --A/--B over the seed preset (or a config naming them) run those files: the preset's random
+  // problem, its seed and random start go, where they used to win silently.
+  random_spec spec;
+  spec.batch_size = 3;
+  const auto batch = random_least_squares<double>(spec);
+  write_npy(path("a.npy"), {3, 50, 5}, batch.matrix.data());
+  write_npy(path("b.npy"), {3, 50, 2}, batch.rhs.data());
+  const std::string files = " --A " + path("a.npy") + " --B " + path("b.npy");
+  std::ofstream(path("files.json"))
+      << R"({"A": ")" << path("a.npy") << R"(", "B": ")" << path("b.npy") << R"("})";
+  for (const std::string& source : {files, " --config " + path("files.json")}) {
+    const auto result = run("sweep --preset seed" + source + " --backend cpu --quiet --out " +
+                            path("s.csv") + " --lr 0.01,0.02 --zeta 1");
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const auto sidecar = nlohmann::json::parse(read_file(path("s.json")));
+    EXPECT_EQ(sidecar["problem"]["A"], path("a.npy")) << sidecar["problem"].dump();
+    EXPECT_FALSE(sidecar["problem"].contains("random")) << sidecar["problem"].dump();
+    EXPECT_EQ(sidecar["members_total"], 3 * 2) << source;
+    std::filesystem::remove(path("s.csv"));
+    std::filesystem::remove(path("s.json"));
+  }
+  // A --seed over the preset keeps its random problem, with that seed.
+  ASSERT_EQ(run("sweep --preset seed --seed 5 --lr 0.01 --zeta 1 --backend cpu --quiet --out " +
+                path("s.csv"))
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path("s.json")))["problem"]["seed"], 5);
+  // Without --random, --seed and --random-u0 have nothing to act on.
+  expect_usage_error("solve" + files + " --seed 5", "--seed seeds --random problems");
+  expect_usage_error("solve" + files + " --random-u0", "--random-u0 draws U0 for --random");
+  expect_usage_error("solve --problem mgh:rosenbrock --lr 1e-3 --seed 3", "leave out");
+}
+
 TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   std::ofstream(path("bad_key.json"))
       << R"({"random": "1,5,2,1", "axes": {"lr": "0.1,0.2"}, "colour": 1})";
