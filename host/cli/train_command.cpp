@@ -282,33 +282,60 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.get_option("--rtol-grad")
       ->description("stop a round when ‖∇f‖ <= rtol_grad·‖∇f‖ at the member's start (default " +
                     detail::number_text(training_rtol_grad) + ", unless gtol is given: then 0)");
+  // An option one scope reads alone is recorded when given, for run_train_command's check.
+  const auto scoped = [&a](CLI::Option* option, train_scope scope) {
+    option->each([&a, scope, flag = option->get_name()](const std::string&) {
+      a.scoped_given.emplace_back(flag, scope);
+    });
+  };
   command.add_option("--data", a.data,
                      "vdp (the seed study's Van der Pol data), or an .npy N×(1+d): t, then y");
-  command.add_option("--truth", a.truth, "an .npy like --data: the noise-free path (train MSE)");
-  command.add_option("--test", a.test, "an .npy like --data: a continuation (extrapolation MSE)");
-  command.add_option("--mu", a.vdp.mu, "vdp: μ");
-  command.add_option("--amplitude", a.vdp.amplitude, "vdp: the forcing's amplitude A");
-  command.add_option("--omega", a.vdp.omega, "vdp: the forcing's frequency ω");
-  command.add_option("--samples", a.vdp.samples,
-                     "vdp: samples at Chebyshev points on [0, train_end]");
-  command.add_option("--train-end", a.vdp.train_end, "vdp: the training interval [0, train_end]");
-  command.add_option("--noise", a.vdp.noise, "vdp: the noise's σ");
+  scoped(command.add_option("--truth", a.truth,
+                            "an .npy like --data: the noise-free path (train MSE)"),
+         train_scope::file);
+  scoped(command.add_option("--test", a.test,
+                            "an .npy like --data: a continuation (extrapolation MSE)"),
+         train_scope::file);
+  scoped(command.add_option("--mu", a.vdp.mu, "vdp: μ"), train_scope::vdp);
+  scoped(command.add_option("--amplitude", a.vdp.amplitude, "vdp: the forcing's amplitude A"),
+         train_scope::vdp);
+  scoped(command.add_option("--omega", a.vdp.omega, "vdp: the forcing's frequency ω"),
+         train_scope::vdp);
+  scoped(command.add_option("--samples", a.vdp.samples,
+                            "vdp: samples at Chebyshev points on [0, train_end]"),
+         train_scope::vdp);
+  scoped(command.add_option("--train-end", a.vdp.train_end,
+                            "vdp: the training interval [0, train_end]"),
+         train_scope::vdp);
+  scoped(command.add_option("--noise", a.vdp.noise, "vdp: the noise's σ"), train_scope::vdp);
   command.add_option("--noise-seed", a.axes["noise_seed"],
                      "axis, vdp: the noise's seed, one data set per value (default 0)");
-  command.add_option("--test-samples", a.vdp.test_samples, "vdp: equispaced test points");
-  command.add_option("--test-end", a.vdp.test_end, "vdp: the test interval's end");
+  scoped(command.add_option("--test-samples", a.vdp.test_samples, "vdp: equispaced test points"),
+         train_scope::vdp);
+  scoped(command.add_option("--test-end", a.vdp.test_end, "vdp: the test interval's end"),
+         train_scope::vdp);
   command.add_option("--formulation", a.formulation, "collocation | sequential");
-  command.add_option("--constraints", a.constraints, "collocation: augmented_lagrangian | penalty");
+  scoped(command.add_option("--constraints", a.constraints,
+                            "collocation: augmented_lagrangian | penalty"),
+         train_scope::collocation);
   command.add_option("--hidden", a.hidden, "the hidden layer's width H");
-  command.add_option("--rounds", a.rounds, "collocation: rounds of ρ / multiplier updates");
-  command.add_option("--rho-growth", a.rho_growth, "collocation: ρ's factor between rounds");
-  command.add_option("--constraint-tol", a.constraint_tolerance,
-                     "collocation: a member stops when the RMS of (DY)_i − NN(Y_i) is below it");
-  command.add_option("--bandwidth", a.bandwidth, "collocation: the smoother that starts Y");
-  command.add_option("--max-step", a.max_step, "sequential: the RK4 step bound");
+  scoped(command.add_option("--rounds", a.rounds, "collocation: rounds of ρ / multiplier updates"),
+         train_scope::collocation);
+  scoped(command.add_option("--rho-growth", a.rho_growth, "collocation: ρ's factor between rounds"),
+         train_scope::collocation);
+  scoped(command.add_option(
+             "--constraint-tol", a.constraint_tolerance,
+             "collocation: a member stops when the RMS of (DY)_i − NN(Y_i) is below it"),
+         train_scope::collocation);
+  scoped(command.add_option("--bandwidth", a.bandwidth, "collocation: the smoother that starts Y"),
+         train_scope::collocation);
+  scoped(command.add_option("--max-step", a.max_step, "sequential: the RK4 step bound"),
+         train_scope::sequential);
   command.add_option("--seed", a.axes["seed"], "axis: the initial weights' seed (default 0)");
   command.add_option("--weight-decay", a.axes["weight_decay"], "axis: λ in λ‖θ‖² (default 1e-3)");
-  command.add_option("--rho", a.axes["rho"], "axis: collocation's first constraint weight (100)");
+  scoped(command.add_option("--rho", a.axes["rho"],
+                            "axis: collocation's first constraint weight (100)"),
+         train_scope::collocation);
   command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
@@ -345,6 +372,19 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   training_spec base;
   base.hidden = a.hidden;
   base.form = parse_formulation(a.formulation);
+  const bool collocation = base.form == formulation::collocation;
+  for (const auto& [flag, scope] : a.scoped_given) {
+    if (scope == train_scope::vdp && a.data != "vdp")
+      throw invalid_argument(flag + " shapes the built-in Van der Pol data: leave it out " +
+                             "with --data " + a.data);
+    if (scope == train_scope::file && a.data == "vdp")
+      throw invalid_argument(flag + " goes with a series of your own (--data FILE): the " +
+                             "built-in data make their own noise-free path and continuation");
+    if ((scope == train_scope::collocation && !collocation) ||
+        (scope == train_scope::sequential && collocation))
+      throw invalid_argument(flag + " is not used by formulation " + a.formulation +
+                             ": leave it out");
+  }
   base.constraints = parse_constraint_method(a.constraints);
   base.rounds = a.rounds;
   base.rho_growth = a.rho_growth;

@@ -3,6 +3,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,10 @@
 #include "solver_arguments.hpp"
 
 namespace gradflow::cli {
+
+/// The runs an option of `gradflow train` means something to: the built-in data (vdp), a user's
+/// series (--data FILE), or one formulation.
+enum class train_scope { vdp, file, collocation, sequential };
 
 /// Everything `gradflow train` reads from the command line, as typed. Members are the Cartesian
 /// product of the axes (specs as for sweep: "lo:hi:count[:log|lin]" or "v1,v2,…"), the last axis
@@ -32,6 +38,8 @@ struct train_arguments {
   std::optional<std::int64_t> chunk;
   bool resume = false;
   bool quiet = false;
+  /// The options given that only runs of one scope read, as they were parsed.
+  std::vector<std::pair<std::string, train_scope>> scoped_given;
 };
 
 void add_train_options(CLI::App& command, train_arguments& arguments);

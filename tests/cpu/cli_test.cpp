@@ -1052,8 +1052,9 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   std::vector<double> with_nan = good, backwards = good;
   with_nan[9] = std::nan("");
   std::swap(backwards[10], backwards[12]);
+  // A series of one's own takes no setting of the built-in data (small_train's --samples, …).
   const std::string sequential =
-      small_train + " --formulation sequential --method adam --max-steps 3";
+      "train --hidden 8 --backend cpu --quiet --formulation sequential --method adam --max-steps 3";
   // Without --test there is no extrapolation: its MSE is nan and its rollout's status empty (null).
   const std::string untested = sequential + " --data " + series("good.npy", good, 30, 2);
   ASSERT_EQ(run(untested + " --out " + path("good.csv")).exit_code, 0);
@@ -1072,9 +1073,20 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
                      "is not after");
   expect_usage_error(sequential + " --data " + series("flat.npy", good, 60, 1), "shape");
-  expect_usage_error(small_train + " --data " + path("good.npy"), "Chebyshev points");
+  expect_usage_error("train --backend cpu --quiet --data " + path("good.npy"), "Chebyshev points");
   expect_usage_error(sequential + " --data " + path("good.npy") + " --noise-seed 1",
                      "needs --data vdp");
+  // Settings that the run's data or formulation would ignore.
+  expect_usage_error(sequential + " --data " + path("good.npy") + " --mu 2",
+                     "--mu shapes the built-in Van der Pol data: leave it out with --data ");
+  expect_usage_error(small_train + " --truth " + path("good.npy"),
+                     "--truth goes with a series of your own (--data FILE)");
+  expect_usage_error(small_train + " --formulation sequential --method adam --rounds 2",
+                     "--rounds is not used by formulation sequential");
+  expect_usage_error(small_train + " --formulation sequential --method adam --rho 1,10",
+                     "--rho is not used by formulation sequential");
+  expect_usage_error(small_train + " --max-step 0.1",
+                     "--max-step is not used by formulation collocation");
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
   expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
   expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
