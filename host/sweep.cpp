@@ -82,10 +82,7 @@ void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes) {
         throw invalid_argument("sweep axes lr and dt both given: they set the same step; give one");
     }
   }
-  // The axes' values are set first: whether one axis is read can hang on another's (lgf_order).
-  solve_options options = spec.base;
-  for (const auto& axis : spec.axes)
-    if (hyperparameter* h = hyperparameter_named(options, axis.name)) *h = axis.values;
+  solve_options options = with_axis_values(spec.base, spec.axes);
   for (const auto& axis : spec.axes)
     for (method m : methods) {
       options.method = m;
@@ -94,6 +91,12 @@ void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes) {
                                std::string(to_string(m)) + " (" + reading_context(options) +
                                "): its members would repeat each other");
     }
+}
+
+solve_options with_axis_values(solve_options base, const std::vector<sweep_axis>& axes) {
+  for (const auto& axis : axes)
+    if (hyperparameter* h = hyperparameter_named(base, axis.name)) *h = axis.values;
+  return base;
 }
 
 sweep_axis linear_axis(std::string name, double first, double last, int count) {

@@ -396,13 +396,11 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   require_read_limits(a.solver, base.solver, {base.solver.method}, /*stall_test_by_default=*/false);
   base.members.push_back(training_member{});
   member_grid grid;
-  solve_options read_by = base.solver;  // with the axes' values: lgf_order's use needs lgf_target's
   for (const std::string& name : train_axis_names()) {
     const auto it = a.axes.find(name);
-    if (it == a.axes.end()) continue;
-    grid.axes.push_back(parse_axis_values(name, it->second));
-    if (hyperparameter* h = hyperparameter_named(read_by, name)) *h = grid.axes.back().values;
+    if (it != a.axes.end()) grid.axes.push_back(parse_axis_values(name, it->second));
   }
+  const solve_options read_by = with_axis_values(base.solver, grid.axes);
   for (const sweep_axis& axis : grid.axes) {
     const std::string& name = axis.name;
     if (name != "noise_seed" && name != "seed" && name != "weight_decay" && name != "rho" &&

@@ -131,6 +131,11 @@ sweep_result run_sweep(const least_squares_batch<Real>& problems, const sweep_sp
 /// does not read (uses_hyperparameter: its members would repeat each other).
 void check_sweep(const sweep_spec& spec, problem_axis_names problem_axes = least_squares_axes);
 
+/// `base` with each hyperparameter axis's values set as per-member values: what uses_hyperparameter
+/// asks about a grid, where whether one axis is read can hang on another's values (lgf_order on
+/// lgf_target).
+solve_options with_axis_values(solve_options base, const std::vector<sweep_axis>& axes);
+
 /// The most members a sweep may have, so that member indices and their sums stay in int64.
 inline constexpr std::int64_t max_sweep_members = std::int64_t(1) << 62;
 
