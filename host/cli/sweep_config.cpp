@@ -56,6 +56,15 @@ void apply_config(const nlohmann::json& config, const std::string& source,
                   const std::function<bool(const std::string&)>& typed,
                   sweep_arguments& arguments) {
   if (!config.is_object()) throw invalid_argument(source + ": the config must be a JSON object");
+  // As on the command line, where --random-u0 left out is false: null and false set nothing.
+  const auto sets = [&](const char* key) {
+    return config.contains(key) && !config.at(key).is_null() && config.at(key) != false;
+  };
+  for (const char* random_only : {"seed", "random_u0"})
+    if (sets(random_only) && !typed(random_only) && !sets("random") && !typed("random"))
+      throw invalid_argument(source + ": key '" + random_only +
+                             "' describes 'random' problems: leave it out with 'A'/'B' or "
+                             "'problem' (or add 'random')");
   for (const auto& [key, value] : config.items()) {
     const std::string named = source + ": key '" + key + "'";
     try {

@@ -443,6 +443,17 @@ TEST_F(Cli, AProblemSourceAboveThePresetReplacesItsRandomProblem) {
   expect_usage_error("solve" + files + " --seed 5", "--seed seeds --random problems");
   expect_usage_error("solve" + files + " --random-u0", "--random-u0 draws U0 for --random");
   expect_usage_error("solve --problem mgh:rosenbrock --lr 1e-3 --seed 3", "leave out");
+  // A config's random-only key is named as the config's key, not as a flag it did not type.
+  std::ofstream(path("seeded_files.json"))
+      << R"({"A": ")" << path("a.npy") << R"(", "B": ")" << path("b.npy") << R"(", "seed": 4})";
+  expect_usage_error("sweep --lr 0.01 --config " + path("seeded_files.json"),
+                     "seeded_files.json: key 'seed' describes 'random' problems");
+  // … and is taken where the command line names the random problem it seeds.
+  ASSERT_EQ(run("sweep --random 2,10,3,1 --lr 0.01 --backend cpu --quiet --out " + path("r.csv") +
+                " --config " + path("seeded_files.json"))
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path("r.json")))["problem"]["seed"], 4);
 }
 
 TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
