@@ -73,13 +73,14 @@ void refuse_numbers_beyond_double(CLI::App& command) {
 int main(int argc, char** argv) {
   const gradflow::cli::mpi_session mpi(argc, argv);
   CLI::App app{
-      "gradflow: many least-squares problems solved at once by integrating their gradient flows"};
+      "gradflow: many optimisation problems solved at once by integrating their gradient flows"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(gradflow::version));
   auto* info =
       app.add_subcommand("info", "version, compiled backends, devices seen, methods and dynamics");
   gradflow::cli::solve_arguments solve_arguments;
-  auto* solve = app.add_subcommand("solve", "integrate a batch of least-squares gradient flows");
+  auto* solve = app.add_subcommand(
+      "solve", "integrate a batch of gradient flows: least squares, or --problem objectives");
   gradflow::cli::add_solve_options(*solve, solve_arguments);
   gradflow::cli::sweep_arguments sweep_arguments;
   auto* sweep = app.add_subcommand("sweep", "solve one batch over a grid of hyperparameters");
