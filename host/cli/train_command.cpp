@@ -334,7 +334,7 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   command.add_option("--seed", a.axes["seed"], "axis: the initial weights' seed (default 0)");
   command.add_option("--weight-decay", a.axes["weight_decay"], "axis: λ in λ‖θ‖² (default 1e-3)");
   scoped(command.add_option("--rho", a.axes["rho"],
-                            "axis: collocation's first constraint weight (100)"),
+                            "axis: collocation's first constraint weight (default 100)"),
          train_scope::collocation);
   command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
   for (const auto& row : hyperparameter_registry)
@@ -353,6 +353,12 @@ void add_train_options(CLI::App& command, train_arguments& a) {
                      "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_flag("--resume", a.resume, "finish an interrupted run of the same command");
   command.add_flag("--quiet", a.quiet, "print no summary");
+  // Fixed defaults, shown as CLI11 shows them ("[32]"), read from the bound variables.
+  for (const char* flag :
+       {"--method", "--data", "--mu", "--amplitude", "--omega", "--samples", "--train-end",
+        "--noise", "--test-samples", "--test-end", "--formulation", "--constraints", "--hidden",
+        "--rounds", "--rho-growth", "--constraint-tol", "--bandwidth", "--max-step"})
+    command.get_option(flag)->capture_default_str();
 }
 
 int run_train_command(train_arguments a, const std::string& command_line) {

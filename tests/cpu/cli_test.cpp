@@ -53,7 +53,15 @@ TEST_F(Cli, EveryTableRowIsAnOptionWithItsHelp) {
     if (row.cli_axis) EXPECT_NE(sweep_help.find("axis: " + help), std::string::npos) << flag;
   }
   // Training has its own default gradient test, and its help says so.
-  EXPECT_NE(run("train --help").output.find("(default 1e-05, unless gtol"), std::string::npos);
+  const auto train_help = run("train --help").output;
+  EXPECT_NE(train_help.find("(default 1e-05, unless gtol"), std::string::npos);
+  // … and shows its fixed defaults, read from the settings it runs with.
+  const van_der_pol_setup vdp;
+  for (const std::string& shown :
+       {"--samples INT=" + std::to_string(vdp.samples),
+        "--test-samples INT=" + std::to_string(vdp.test_samples), std::string("--hidden INT=32"),
+        std::string("--rounds INT=8"), std::string("--method TEXT=linearly_implicit")})
+    EXPECT_NE(train_help.find(shown), std::string::npos) << shown;
 }
 
 TEST_F(Cli, SeedBatchMatchesAnIndependentSolve) {
