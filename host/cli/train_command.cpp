@@ -325,7 +325,8 @@ void add_train_options(CLI::App& command, train_arguments& a) {
          train_scope::collocation);
   scoped(command.add_option(
              "--constraint-tol", a.constraint_tolerance,
-             "collocation: a member stops when the RMS of (DY)_i − NN(Y_i) is below it"),
+             "collocation: a member stops when the RMS of (DY)_i − NN(Y_i) is at most this × "
+             "max(1, the data's RMS)"),
          train_scope::collocation);
   scoped(command.add_option("--bandwidth", a.bandwidth, "collocation: the smoother that starts Y"),
          train_scope::collocation);
