@@ -529,9 +529,9 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     finish_chunked(plan);
   }
   if (!a.quiet) {
-    std::cout << "trained " << total << " neural ODEs (" << a.formulation << ", " << a.solver.method
-              << ") in " << detail::number_text(outcome.wall_seconds) << " s: " << counts.dump()
-              << "\n";
+    std::cout << "trained " << total << " neural ODE" << (total == 1 ? "" : "s") << " ("
+              << a.formulation << ", " << a.solver.method << ") in "
+              << detail::number_text(outcome.wall_seconds) << " s: " << counts.dump() << "\n";
     if (a.out.empty())
       std::cout << table_text;
     else

@@ -1087,6 +1087,9 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   for (const char* count : {"member", "rounds", "iterations", "gradient_evaluations"})
     EXPECT_TRUE(row.at(count).is_number_integer()) << count << ": " << row;
   EXPECT_TRUE(row.at("train_mse").is_number_float()) << row;
+  std::string summary = untested;
+  summary.replace(summary.find(" --quiet"), 8, "");
+  EXPECT_NE(run(summary).output.find("trained 1 neural ODE (sequential, adam)"), std::string::npos);
   expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2),
                      "value at sample 4");
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
