@@ -275,6 +275,12 @@ TEST(NeuralOde, VanDerPolDataFollowTheOscillator) {
                          "(give a smaller amplitude"),
             std::string::npos)
       << message;
+  setup.amplitude = 1;
+  setup.omega = 1e6;  // a forcing Tsit5 follows, at ~10⁸ steps over [0, 15]: past the step limit
+  message = message_of(setup);
+  EXPECT_NE(message.find("(max_steps): Tsit5 at tolerance 1e-12 takes more than 10000000 steps"),
+            std::string::npos)
+      << message;
 }
 
 TEST(NeuralOde, RolloutOfAConstantFieldIsAStraightLineAndAFailedOneAStatus) {
