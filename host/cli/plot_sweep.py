@@ -6,7 +6,8 @@ heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
   and problems pooled), one panel per method on one colour scale; cells where no member converged
   are grey and marked x.
   An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
-  when its values are positive and geometric).
+  when its values are positive and geometric), linearly when its values are evenly spaced, and
+  otherwise as one equal cell per value; a small grid labels each cell with its value.
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
   ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them), each
   labelled with its method and axis values where the sweep's TABLE is given.
@@ -57,6 +58,29 @@ def edges(values, log):
     return np.exp(middle) if log else middle
 
 
+def is_even(values):
+    steps = np.diff(values)
+    return len(values) < 3 or (steps.min() > 0 and steps.max() / steps.min() < 1.01)
+
+
+def placed(axes, which, name, values, sidecar):
+    """Where the cells of an axis go: on a log scale when it is log-spaced, on its values when they
+    are evenly spaced, else (a list such as 0,0.1,1) one equal cell per value, in order. Returns the
+    positions and whether the scale is logarithmic; a grid of few values, or of cells, has a tick
+    labelled with each value (at most 12 labels)."""
+    log = is_log(name, values, sidecar)
+    cells = not log and not is_even(values)
+    positions = list(range(len(values))) if cells else values
+    if log:
+        (axes.set_xscale if which == "x" else axes.set_yscale)("log")
+    if len(values) <= 12 or cells:
+        every = math.ceil(len(values) / 12)
+        set_ticks = axes.set_xticks if which == "x" else axes.set_yticks
+        set_ticks(positions[::every], [f"{v:.4g}" for v in values[::every]])
+        set_ticks([], minor=True)
+    return positions, log
+
+
 def median_grid(rows, x, y, value, xs, ys):
     """The median VALUE over the converged rows at each (X, Y); NaN where none converged."""
     cells = {}
@@ -89,7 +113,6 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
     # pooled into one median.
     methods = list(dict.fromkeys(r["method"] for r in rows))
     grids = [median_grid([r for r in rows if r["method"] == m], x, y, value, xs, ys) for m in methods]
-    log_x, log_y = is_log(x, xs, sidecar), is_log(y, ys, sidecar)
     figure, panels = plt.subplots(1, len(methods), figsize=(1.5 + 6 * len(methods), 6), sharey=True,
                                   squeeze=False, layout="constrained")
     finite = np.concatenate([grid[np.isfinite(grid)] for grid in grids])
@@ -101,17 +124,14 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
     else:
         norm = matplotlib.colors.Normalize(finite.min(), finite.max())
     for axes, method, grid in zip(panels[0], methods, grids):
-        mesh = axes.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(grid),
+        (px, log_x), (py, log_y) = placed(axes, "x", x, xs, sidecar), placed(axes, "y", y, ys, sidecar)
+        mesh = axes.pcolormesh(edges(px, log_x), edges(py, log_y), np.ma.masked_invalid(grid),
                                cmap="viridis", norm=norm, shading="flat")
         axes.set_facecolor("0.85")
-        for j, cy in enumerate(ys):
-            for i, cx in enumerate(xs):
+        for j, cy in enumerate(py):
+            for i, cx in enumerate(px):
                 if not np.isfinite(grid[j, i]):
                     axes.plot(cx, cy, marker="x", color="0.45", markersize=4, linestyle="none")
-        if log_x:
-            axes.set_xscale("log")
-        if log_y:
-            axes.set_yscale("log")
         axes.set_xlabel(x)
         if len(methods) > 1:
             axes.set_title(method)

@@ -956,6 +956,24 @@ TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
   const std::string panels = read_file(path("m.svg"));
   EXPECT_NE(panels.find(">gd<"), std::string::npos);
   EXPECT_NE(panels.find(">nag<"), std::string::npos);
+  // A list of values unevenly spaced (0, 0.1, 1) gets equal cells, each labelled with its value:
+  // the y tick labels (right-aligned text) sit equally far apart.
+  ASSERT_EQ(run("sweep --random 2,20,3,1 --method gd --lr 0.01,0.05 --lambda 0,0.1,1 --backend "
+                "cpu --quiet --out " +
+                path("l.csv") + " --plot " + path("l.svg"))
+                .exit_code,
+            0);
+  std::map<std::string, double> label_height;
+  std::istringstream svg(read_file(path("l.svg")));
+  for (std::string line; std::getline(svg, line);) {
+    const auto y = line.find(" y=\""), end = line.rfind("</text>"), start = line.rfind('>', end);
+    if (line.find("text-anchor: end") != std::string::npos && y != std::string::npos &&
+        end != std::string::npos)
+      label_height[line.substr(start + 1, end - start - 1)] = std::stod(line.substr(y + 4));
+  }
+  ASSERT_EQ(label_height.size(), 3u) << read_file(path("l.svg"));
+  EXPECT_NEAR(label_height["0"] - label_height["0.1"], label_height["0.1"] - label_height["1"],
+              1e-3);
   expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
   expect_usage_error("plot " + path("s.csv") + " --value colour -o " + path("x.png"), "colour");
   expect_usage_error("plot " + path("missing.csv") + " -o " + path("x.png"), "missing.csv");
