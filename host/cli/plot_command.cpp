@@ -167,7 +167,9 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
                            "heatmap: steps | gradient_evaluations | surrogate_evaluations | f | "
                            "grad_norm | t | rejected_steps")})
     heatmap_option->excludes(convergence)->excludes(fit);
-  command.add_option("--members", arguments.members, "convergence: members to draw, e.g. 0,5,9")
+  command
+      .add_option("--members", arguments.members,
+                  "convergence: members to draw, e.g. 0,5,9 (default: eight spread over the trace)")
       ->needs(convergence);
   command.add_option("--member", arguments.member, "fit: the member to draw (default 0)")
       ->needs(fit);

@@ -9,7 +9,7 @@ heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
   when its values are positive and geometric), linearly when its values are evenly spaced, and
   otherwise as one equal cell per value; a small grid labels each cell with its value.
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
-  ‖∇f‖ against steps for the listed members (comma-separated; empty: up to 8 of them), each
+  ‖∇f‖ against steps for the listed members (comma-separated; empty: 8 spread over them), each
   labelled with its method and axis values where the sweep's TABLE is given.
 fit: plot_sweep.py fit PICTURE_JSON OUT
   A trained neural ODE (gradflow plot --fit): per component, the data, the noise-free path, the
@@ -159,7 +159,11 @@ def member_labels(table, chosen):
 
 def convergence(trace, members, out, table=""):
     rows = read_rows(trace)
-    chosen = [int(m) for m in members.split(",") if m] if members else sorted({int(r["member"]) for r in rows})[:8]
+    traced = sorted({int(r["member"]) for r in rows})
+    # By default eight members spread from the first traced to the last, so a sweep's ends (and
+    # its methods, which number members first) show, not its first corner alone.
+    spread = [traced[i] for i in sorted({round(j * (len(traced) - 1) / 7) for j in range(8)})] if traced else []
+    chosen = [int(m) for m in members.split(",") if m] if members else spread
     labels = member_labels(table, set(chosen))
     figure, axes = plt.subplots(figsize=(7, 5))
     for member in chosen:
@@ -171,10 +175,9 @@ def convergence(trace, members, out, table=""):
             axes.semilogy(steps, norms, label=label)
     axes.set_xlabel("accepted steps")
     axes.set_ylabel("‖∇f‖")
-    axes.legend()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)  # beside, not over, curves
     axes.grid(True, which="both", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(out, dpi=120)
+    figure.savefig(out, dpi=120, bbox_inches="tight")
 
 
 def fit(picture_path, out):

@@ -947,6 +947,13 @@ TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
   const std::string labelled = read_file(path("conv.svg"));
   EXPECT_NE(labelled.find("member 0: rk4, lr 0.0001, zeta 0.1<"), std::string::npos);  // row 0
   EXPECT_NE(labelled.find("member 300: rk4, lr "), std::string::npos);
+  // Without --members: eight spread from the first member to the last (575), not 0 … 7.
+  ASSERT_EQ(
+      run("plot " + path("s.trace.csv") + " --convergence -o " + path("spread.svg")).exit_code, 0);
+  const std::string spread = read_file(path("spread.svg"));
+  EXPECT_NE(spread.find("member 0: rk4"), std::string::npos);
+  EXPECT_NE(spread.find("member 575: rk4"), std::string::npos);
+  EXPECT_EQ(spread.find("member 1: rk4"), std::string::npos);
   // A sweep over methods: one panel each, titled by its method (a median never pools methods).
   const auto methods =
       run("sweep --random 4,20,3,1 --method gd,nag --lr 0.01,0.05 --lambda 0,1 "
