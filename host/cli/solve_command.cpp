@@ -1,6 +1,8 @@
 #include "solve_command.hpp"
 
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include "output_lock.hpp"
 #include "progress_line.hpp"
 #include "shared_solve.hpp"
+#include "sweep_table.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -21,19 +24,44 @@ std::string trace_path(const solve_arguments& arguments) {
   return arguments.solver.trace_out.empty() ? "trace.csv" : arguments.solver.trace_out;
 }
 
+/// One row per problem, CSV with a header or JSON Lines (as --report is named; NaN/Inf as null).
 template <class Real>
-std::string report_csv(const solve_result<Real>& result) {
-  std::string text =
-      "problem,status,f,grad_norm,t,accepted_steps,rejected_steps,gradient_evaluations,"
-      "surrogate_evaluations\n";
+std::string report_text(const solve_result<Real>& result, table_format format) {
+  constexpr std::array<const char*, 9> keys = {"problem",
+                                               "status",
+                                               "f",
+                                               "grad_norm",
+                                               "t",
+                                               "accepted_steps",
+                                               "rejected_steps",
+                                               "gradient_evaluations",
+                                               "surrogate_evaluations"};
+  const bool csv = format == table_format::csv;
+  const auto real = [csv](Real value) {
+    return csv || std::isfinite(double(value)) ? detail::number_text(double(value))
+                                               : std::string("null");  // JSON has no NaN or Inf
+  };
+  std::string text;
+  if (csv) {
+    for (std::size_t c = 0; c < keys.size(); ++c) text += (c ? "," : "") + std::string(keys[c]);
+    text += "\n";
+  }
   for (std::int64_t i = 0; i < result.batch_size; ++i) {
-    text += std::to_string(i) + "," + std::string(to_string(result.outcome[i]));
-    for (Real value : {result.objective[i], result.gradient_norm[i], result.time[i]})
-      text += "," + detail::number_text(double(value));
-    text += "," + std::to_string(result.accepted_steps[i]) + "," +
-            std::to_string(result.rejected_steps[i]) + "," +
-            std::to_string(result.gradient_evaluations[i]) + "," +
-            std::to_string(result.surrogate_evaluations[i]) + "\n";
+    const std::string status_name(to_string(result.outcome[i]));
+    const std::array<std::string, keys.size()> cells = {
+        std::to_string(i),
+        csv ? status_name : nlohmann::json(status_name).dump(),
+        real(result.objective[i]),
+        real(result.gradient_norm[i]),
+        real(result.time[i]),
+        std::to_string(result.accepted_steps[i]),
+        std::to_string(result.rejected_steps[i]),
+        std::to_string(result.gradient_evaluations[i]),
+        std::to_string(result.surrogate_evaluations[i])};
+    for (std::size_t c = 0; c < keys.size(); ++c)
+      text += csv ? (c ? "," : "") + cells[c]
+                  : (c ? "," : "{") + nlohmann::json(keys[c]).dump() + ":" + cells[c];
+    text += csv ? "\n" : "}\n";
   }
   return text;
 }
@@ -131,7 +159,11 @@ int write_results(const solve_arguments& arguments, const solve_options& options
     if (arguments.problem.objectives.empty()) shape.push_back(result.rhs_count);
     write_npy(arguments.out, shape, result.solution.data());
   }
-  if (!arguments.report.empty()) write_atomically(arguments.report, report_csv(result), "--report");
+  if (!arguments.report.empty())
+    write_atomically(
+        arguments.report,
+        report_text(result, table_format_named_by(arguments.report).value_or(table_format::csv)),
+        "--report");
   if (options.trace_every > 0)
     write_atomically(trace_path(arguments), trace_csv(result.trace, true), "--trace-out");
   write_sidecar(arguments, result, command_line);
@@ -196,7 +228,8 @@ void add_solve_options(CLI::App& command, solve_arguments& arguments) {
                      "with --problem: add this to every coordinate of the start");
   command.add_option("--out", arguments.out,
                      "write U as .npy of shape (B,n,k) (with --problem: x, shape (B,n))");
-  command.add_option("--report", arguments.report, "write one CSV row per problem");
+  command.add_option("--report", arguments.report,
+                     "one row per problem: JSON Lines where named .jsonl, else CSV");
   command.add_option("--devices", arguments.devices,
                      "0,1,… or all: split the batch over these CUDA devices, one stream each");
   command.add_flag("--quiet", arguments.quiet, "print no summary");

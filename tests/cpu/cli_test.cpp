@@ -153,6 +153,17 @@ TEST_F(Cli, StartingAtTheMinimumFromAU0FileTakesNoStep) {
   expect_usage_error("solve --random 3,50,5,2 --random-u0 --U0 " + path("one.npy"), "excludes");
 }
 
+/// Field `column` (0-based) of data row `row` of a CSV table with a header line.
+std::string csv_field(const std::string& table, int row, int column) {
+  std::istringstream lines(table);
+  std::string line;
+  for (int r = 0; r <= row + 1 && std::getline(lines, line);) ++r;
+  std::istringstream fields(line);
+  std::string field;
+  for (int c = 0; c <= column && std::getline(fields, field, ',');) ++c;
+  return field;
+}
+
 TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   random_spec spec;
   spec.batch_size = 2;
@@ -174,6 +185,22 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
   EXPECT_NE(skipped.output.find("converged 1 invalid_input 1"), std::string::npos)
       << skipped.output;
+  // A report named .jsonl is JSON Lines (it was CSV whatever its name): the skipped problem's NaN
+  // results are null, the rest as the CSV report has them.
+  for (const char* report : {"r.jsonl", "r.csv"})
+    ASSERT_EQ(run("solve --A " + path("a_nan.npy") + " --B " + path("b.npy") +
+                  " --skip-invalid --backend cpu --quiet --report " + path(report))
+                  .exit_code,
+              0);
+  std::istringstream lines(read_file(path("r.jsonl")));
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("status"), "invalid_input");
+  EXPECT_TRUE(rows[0].at("f").is_null() && rows[0].at("grad_norm").is_null()) << rows[0];
+  EXPECT_EQ(rows[1].at("status"), "converged");
+  EXPECT_EQ(rows[1].at("accepted_steps").dump(), csv_field(read_file(path("r.csv")), 1, 5));
+  EXPECT_EQ(rows[1].at("f").get<double>(), std::stod(csv_field(read_file(path("r.csv")), 1, 2)));
   // float64 past float's range in f32 is refused naming the file's value, with --skip-invalid too:
   // the file is not bad, the precision is (narrowed, it would read as a non-finite value inf).
   batch.matrix[3] = 1e300;
@@ -203,17 +230,6 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   expect_usage_error("solve" + files + " --method adam --dynamics heavy_ball", "dynamics");
   expect_usage_error("solve" + files + " --zeta -1 --dynamics heavy_ball --method rk4", "zeta");
   if (cuda_devices().empty()) expect_usage_error("solve --random 2,5,2,1 --backend cuda", "cuda");
-}
-
-/// Field `column` (0-based) of data row `row` of a CSV table with a header line.
-std::string csv_field(const std::string& table, int row, int column) {
-  std::istringstream lines(table);
-  std::string line;
-  for (int r = 0; r <= row + 1 && std::getline(lines, line);) ++r;
-  std::istringstream fields(line);
-  std::string field;
-  for (int c = 0; c <= column && std::getline(fields, field, ',');) ++c;
-  return field;
 }
 
 TEST_F(Cli, SolvesBuiltInObjectivesByNameFromMovedStarts) {
