@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -20,8 +21,17 @@
 namespace gradflow::cli {
 namespace {
 
+/// The file the outputs' sidecar and default trace are named after: --out, else --report.
+std::string anchor_of(const solve_arguments& arguments) {
+  return arguments.out.empty() ? arguments.report : arguments.out;
+}
+
+/// --trace-out, else beside the anchor (u.npy: u.trace.csv, as a sweep's s.trace.csv), else
+/// trace.csv.
 std::string trace_path(const solve_arguments& arguments) {
-  return arguments.solver.trace_out.empty() ? "trace.csv" : arguments.solver.trace_out;
+  if (!arguments.solver.trace_out.empty()) return arguments.solver.trace_out;
+  const std::string anchor = anchor_of(arguments);
+  return anchor.empty() ? "trace.csv" : derived_path(anchor, ".trace.csv");
 }
 
 /// One row per problem, CSV with a header or JSON Lines (as --report is named; NaN/Inf as null).
@@ -69,7 +79,7 @@ std::string report_text(const solve_result<Real>& result, table_format format) {
 template <class Real>
 void write_sidecar(const solve_arguments& arguments, const solve_result<Real>& result,
                    const std::string& command_line) {
-  const std::string anchor = arguments.out.empty() ? arguments.report : arguments.out;
+  const std::string anchor = anchor_of(arguments);
   if (anchor.empty()) return;
   nlohmann::json given = nlohmann::json::object();
   for (const auto& [name, value] : arguments.hyperparameters)
@@ -254,12 +264,15 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
     require_read("--lr", "dt", options, {options.method});  // lr is the learning-rate view of dt
     options.dt = step_for_learning_rate(options, *arguments.learning_rate);
   }
+  if (!arguments.out.empty() && std::filesystem::path(arguments.out).extension() != ".npy")
+    throw invalid_argument("invalid --out '" + arguments.out +
+                           "': the solution is written as .npy (name it .npy)");
   run_files files;
   add_problem_inputs(arguments.problem, files);
   files.output(arguments.out, "--out");
   files.output(arguments.report, "--report");
   if (options.trace_every > 0) files.output(trace_path(arguments), "--trace-out");
-  const std::string anchor = arguments.out.empty() ? arguments.report : arguments.out;
+  const std::string anchor = anchor_of(arguments);
   if (!anchor.empty()) files.output(sidecar_path(anchor), "the sidecar");
   files.check();
   const auto locks = lock_outputs(files.outputs());

@@ -8,6 +8,7 @@
 #include "../number_text.hpp"
 #include "gradflow/error.hpp"
 #include "output_files.hpp"
+#include "sweep_table.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -124,6 +125,9 @@ solve_options to_options(const solver_arguments& arguments) {
   options.stall_factor = arguments.stall_factor.value_or(options.stall_factor);
   options.skip_invalid = arguments.skip_invalid;
   options.trace_every = trace_interval(arguments);
+  if (table_format_named_by(arguments.trace_out) == table_format::jsonl)
+    throw invalid_argument("invalid --trace-out '" + arguments.trace_out +
+                           "': the trace is CSV (name it .csv)");
   options.compaction_threshold =
       arguments.compaction_threshold.value_or(options.compaction_threshold);
   return options;

@@ -593,9 +593,11 @@ TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
                      "the sidecar");
   EXPECT_EQ(read_file(path("a.npy")), a_before);
   // A table named *.json keeps its name; the sidecar moves aside.
-  ASSERT_EQ(run("solve" + files + " --quiet --out " + path("u.json")).exit_code, 0);
-  EXPECT_EQ(read_npy(path("u.json")).shape, (std::vector<std::int64_t>{2, 5, 2}));
+  ASSERT_EQ(run("solve" + files + " --quiet --report " + path("u.json")).exit_code, 0);
+  EXPECT_EQ(read_file(path("u.json")).rfind("problem,status,", 0), 0u);
   EXPECT_NE(read_file(path("u.sidecar.json")).find("\"command\""), std::string::npos);
+  // The solution is .npy whatever --out says, so --out says .npy (u.csv held .npy bytes before).
+  expect_usage_error("solve" + files + " --out " + path("u.csv"), "written as .npy");
   ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("s.json"))
                 .exit_code,
             0);
@@ -605,8 +607,8 @@ TEST_F(Cli, OutputsNeverDestroyInputsOrEachOther) {
   expect_usage_error("sweep --config " + path("c.json") + " --out " + path("c.json"),
                      "is the input --config");
   // A directory is refused before the run, and no partial file is left anywhere.
-  std::filesystem::create_directory(path("dir"));
-  expect_usage_error("solve" + files + " --out " + path("dir"), "is a directory");
+  std::filesystem::create_directory(path("dir.npy"));
+  expect_usage_error("solve" + files + " --out " + path("dir.npy"), "is a directory");
   // A full disk (here: a file-size limit, its signal ignored so that write fails with EFBIG).
   const auto full =
       run_shell("bash -c \"trap '' XFSZ; ulimit -f 0; " + std::string(GRADFLOW_CLI_PATH) +
@@ -1052,6 +1054,15 @@ TEST_F(Cli, TraceRecordsEveryMembersHistory) {
     EXPECT_LT(history.back(), 1e-6 * history.front()) << member;  // the default rtol_grad is 1e-8
   }
   expect_usage_error("solve --random 3,50,5,2 --trace every=0", "trace");
+  // Without --trace-out the trace goes beside --out, as a sweep's does (not ./trace.csv), and the
+  // same bytes as the named one.
+  ASSERT_EQ(
+      run("solve --random 3,50,5,2 --backend cpu --quiet --trace every=4 --out " + path("u.npy"))
+          .exit_code,
+      0);
+  EXPECT_EQ(read_file(path("u.trace.csv")), read_file(path("t.csv")));
+  expect_usage_error("solve --random 3,50,5,2 --trace every=4 --trace-out " + path("t.jsonl"),
+                     "the trace is CSV");
 }
 
 TEST_F(Cli, TrainWritesRowsWeightsAndSidecarAndResumesAfterAKill) {
