@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   try {
     if (*info) return print_info();
     if (*plot) return gradflow::cli::run_plot_command(plot_arguments);
-    if (*merge) return gradflow::cli::run_merge(merge_arguments);
+    if (*merge) return gradflow::cli::run_merge(merge_arguments, command_line);
     if (*sweep) return gradflow::cli::run_sweep_command(*sweep, sweep_arguments, command_line);
     if (*train) return gradflow::cli::run_train_command(train_arguments, command_line);
     return gradflow::cli::run_solve(solve_arguments, command_line);

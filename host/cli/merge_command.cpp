@@ -1,7 +1,9 @@
 #include "merge_command.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include "json_file.hpp"
 #include "output_files.hpp"
 #include "output_lock.hpp"
+#include "solver_arguments.hpp"
 #include "sweep_table.hpp"
 
 namespace gradflow::cli {
@@ -30,6 +33,91 @@ nlohmann::json sweep_identity(const nlohmann::json& sidecar) {
   return identity;
 }
 
+/// A shard that passed the checks: its table, sidecar and members [begin, end).
+struct checked_shard {
+  std::string table;
+  nlohmann::json sidecar;
+  std::int64_t begin = 0, end = 0;
+};
+
+/// What one shard's run recorded about itself (where, when, how long), kept in the merged sidecar.
+constexpr const char* run_keys[] = {"table",   "shard",         "member_range", "date",
+                                    "command", "backend",       "device",       "wall_seconds",
+                                    "ranks",   "status_counts", "trace_file"};
+
+/// A file a shard's sidecar names, looked for beside the shard's table (as the sweep wrote it,
+/// whichever folder the sweep ran in).
+std::string beside(const std::string& table, const std::string& named) {
+  return (std::filesystem::path(table).parent_path() / std::filesystem::path(named).filename())
+      .string();
+}
+
+/// The trace a shard's sidecar names; empty where it names none (an untraced sweep).
+std::string trace_named(const nlohmann::json& sidecar) {
+  const auto named = sidecar.find("trace_file");
+  return named != sidecar.end() && named->is_string() ? named->get<std::string>() : "";
+}
+
+/// The shards' traces joined in member order: the trace an unsharded run writes. Empty with
+/// `missing` saying why where a shard's trace is absent (the tables still merge).
+std::string merged_trace(const std::vector<checked_shard>& shards, std::string& missing) {
+  const std::string header = trace_csv({}, true);
+  std::string joined = header;
+  for (const checked_shard& shard : shards) {
+    const std::string named = trace_named(shard.sidecar);
+    if (named.empty()) {
+      missing = "the sidecar of '" + shard.table + "' names no trace";
+      return {};
+    }
+    const std::string path = beside(shard.table, named);
+    std::ifstream stream(path, std::ios::binary);
+    if (!std::filesystem::is_regular_file(path) || !stream) {
+      missing = "'" + path + "' is absent";
+      return {};
+    }
+    std::string line;
+    if (!std::getline(stream, line) || line + "\n" != header)
+      throw invalid_argument("cannot merge the trace '" + path + "': it is not a gradflow trace");
+    while (std::getline(stream, line)) {
+      const std::int64_t member = std::strtoll(line.c_str(), nullptr, 10);
+      if (member < shard.begin || member >= shard.end)
+        throw invalid_argument("cannot merge the trace '" + path + "': member " +
+                               std::to_string(member) + " is not in its shard's [" +
+                               std::to_string(shard.begin) + ", " + std::to_string(shard.end) +
+                               ")");
+      joined += line + "\n";
+    }
+  }
+  return joined;
+}
+
+/// The sidecar of the merged table: the sweep the shards share, described as an unsharded run's
+/// sidecar describes it (shard "", members [0, total), the rows' status counts), with each shard's
+/// own run facts under "shards".
+nlohmann::json merged_sidecar(const std::vector<checked_shard>& shards, const sweep_result& merged,
+                              const std::string& out, table_format written,
+                              const std::string& trace, const std::string& command_line) {
+  nlohmann::json sidecar = shards.front().sidecar;
+  nlohmann::json runs = nlohmann::json::array();
+  for (const checked_shard& shard : shards) {
+    nlohmann::json run = nlohmann::json::object();
+    for (const char* key : run_keys)
+      if (shard.sidecar.contains(key)) run[key] = shard.sidecar[key];
+    runs.push_back(run);
+  }
+  for (const char* key : run_keys) sidecar.erase(key);
+  sidecar["date"] = utc_now();
+  sidecar["command"] = command_line;
+  sidecar["table"] = out;
+  sidecar["format"] = to_string(written);
+  sidecar["shard"] = "";
+  sidecar["member_range"] = {0, std::int64_t(merged.rows.size())};
+  sidecar["status_counts"] = status_counts(merged);
+  sidecar["trace_file"] = trace;
+  sidecar["shards"] = runs;
+  return sidecar;
+}
+
 }  // namespace
 
 void add_merge_options(CLI::App& command, merge_arguments& arguments) {
@@ -42,13 +130,17 @@ void add_merge_options(CLI::App& command, merge_arguments& arguments) {
       ->required();
 }
 
-int run_merge(const merge_arguments& arguments) {
+int run_merge(const merge_arguments& arguments, const std::string& command_line) {
+  const std::string sidecar_out = sidecar_path(arguments.out),
+                    trace_out = derived_path(arguments.out, ".trace.csv");
   run_files files;
   for (const auto& input : arguments.inputs) {
     files.input(input, "shard");
     files.input(sidecar_path(input), "a shard's sidecar");
   }
   files.output(arguments.out, "--out");
+  files.output(sidecar_out, "the sidecar");
+  files.output(trace_out, "the merged trace");
   files.check();
   const auto locks = lock_outputs(files.outputs());
 
@@ -57,6 +149,7 @@ int run_merge(const merge_arguments& arguments) {
   std::vector<std::string> axis_names;
   nlohmann::json first_identity;
   std::int64_t total = -1;
+  std::vector<checked_shard> shards;
   for (std::size_t f = 0; f < arguments.inputs.size(); ++f) {
     const std::string& input = arguments.inputs[f];
     // The sidecar is written when a shard finishes: it tells the sweep and the shard's members.
@@ -110,7 +203,10 @@ int run_merge(const merge_arguments& arguments) {
                              arguments.inputs[0] + "'");
     }
     merged.rows.insert(merged.rows.end(), part.rows.begin(), part.rows.end());
+    shards.push_back({input, sidecar, begin, end});
   }
+  std::sort(shards.begin(), shards.end(),
+            [](const checked_shard& a, const checked_shard& b) { return a.begin < b.begin; });
   std::sort(merged.rows.begin(), merged.rows.end(),
             [](const sweep_row& a, const sweep_row& b) { return a.member < b.member; });
   for (std::size_t r = 0; r < merged.rows.size(); ++r) {
@@ -129,10 +225,24 @@ int run_merge(const merge_arguments& arguments) {
   }
   // The name says the format, as for a sweep's --out; rows are written as a sweep writes them.
   const table_format written = table_format_named_by(arguments.out).value_or(format);
+  // A traced sweep's traces join too, where every shard still has its own.
+  const bool traced = !trace_named(shards.front().sidecar).empty();
+  std::string missing;
+  const std::string joined_trace = traced ? merged_trace(shards, missing) : std::string();
   write_atomically(arguments.out, table_header(merged.axes, written) + table_rows(merged, written),
                    "--out");
+  if (!joined_trace.empty()) write_atomically(trace_out, joined_trace, "the merged trace");
+  write_atomically(sidecar_out,
+                   merged_sidecar(shards, merged, arguments.out, written,
+                                  joined_trace.empty() ? "" : trace_out, command_line)
+                           .dump(2) +
+                       "\n",
+                   "the sidecar");
   std::cout << "merged " << merged.rows.size() << " members from " << arguments.inputs.size()
-            << " tables into " << arguments.out << "\n";
+            << " tables into " << arguments.out << " (sidecar " << sidecar_out
+            << (joined_trace.empty() ? "" : ", trace " + trace_out) << ")\n";
+  if (!missing.empty())
+    std::cout << "no merged trace: the shards were traced, but " << missing << "\n";
   return 0;
 }
 

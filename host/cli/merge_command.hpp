@@ -16,7 +16,9 @@ struct merge_arguments {
 void add_merge_options(CLI::App& command, merge_arguments& arguments);
 
 /// Checks that the inputs share one header, that no member appears twice and that, together, they
-/// hold members 0 … M−1; writes them in member order. Throws invalid_argument / io_error otherwise.
-int run_merge(const merge_arguments& arguments);
+/// hold members 0 … M−1; writes them in member order, with a sidecar (`all.json`: the sweep, and
+/// each shard's run under "shards") and, for a traced sweep whose shards kept their traces, the
+/// joined trace (`all.trace.csv`). Throws invalid_argument / io_error otherwise.
+int run_merge(const merge_arguments& arguments, const std::string& command_line);
 
 }  // namespace gradflow::cli

@@ -253,16 +253,12 @@ int sweep_in(const sweep_arguments& arguments, const sweep_spec& spec,
   table.wall_seconds = outcome.wall_seconds;
   table.runs = runs;
   if (!paths.table.empty()) {
-    nlohmann::json counts = nlohmann::json::object();
-    for (const auto& row : table.rows) {
-      const std::string name(to_string(row.outcome));
-      counts[name] = counts.value(name, 0) + 1;
-    }
     nlohmann::json sidecar =
-        run_sidecar(settings, command_line, paths.table, outcome, runs, counts);
+        run_sidecar(settings, command_line, paths.table, outcome, runs, status_counts(table));
     sidecar["preset"] = arguments.preset;
     sidecar["config"] = arguments.config;
     sidecar["member_range"] = {first, end};
+    sidecar["trace_file"] = paths.trace;  // empty: not traced
     write_atomically(paths.sidecar, sidecar.dump(2) + "\n", "the sidecar");
     finish_chunked(plan);
   }

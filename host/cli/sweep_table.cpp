@@ -73,6 +73,15 @@ table_format table_format_for(const std::string& format, const std::string& out)
   return given;
 }
 
+nlohmann::json status_counts(const sweep_result& table) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& row : table.rows) {
+    const std::string name(to_string(row.outcome));
+    counts[name] = counts.value(name, 0) + 1;
+  }
+  return counts;
+}
+
 std::string to_string(table_format format) { return format == table_format::csv ? "csv" : "jsonl"; }
 
 std::string table_header(const std::vector<sweep_axis>& axes, table_format format) {

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gradflow/sweep.hpp"
 
 namespace gradflow::cli {
@@ -29,6 +31,9 @@ std::string table_header(const std::vector<sweep_axis>& axes, table_format forma
 
 /// The rows, each ending in a newline; numbers in the fewest digits that read back exactly.
 std::string table_rows(const sweep_result& result, table_format format);
+
+/// {"converged": 430, "max_steps": 2, …}: the rows per status, for a sidecar.
+nlohmann::json status_counts(const sweep_result& table);
 
 /// Reads a table that table_header/table_rows wrote (the format from the first character) back into
 /// axes (names only) and rows; throws io_error naming the path and line for anything else.

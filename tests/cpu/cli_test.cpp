@@ -854,7 +854,7 @@ TEST_F(Cli, PlotterFailuresAreOneLine) {
 }
 
 TEST_F(Cli, ShardsMergeIntoTheUnshardedTable) {
-  const std::string sweep = "sweep --preset seed --backend cpu --quiet";
+  const std::string sweep = "sweep --preset seed --backend cpu --quiet --trace every=50";
   ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
   std::string shards;
   for (int i = 0; i < 3; ++i) {
@@ -865,6 +865,25 @@ TEST_F(Cli, ShardsMergeIntoTheUnshardedTable) {
   const auto merged = run("merge -o " + path("merged.csv") + shards);
   ASSERT_EQ(merged.exit_code, 0) << merged.output;
   EXPECT_EQ(read_file(path("merged.csv")), read_file(path("whole.csv")));
+  // … with the unsharded run's trace, and a sidecar that describes the whole sweep (what plot
+  // reads: the axes' spacing, the table beside the trace) and keeps each shard's run.
+  EXPECT_EQ(read_file(path("merged.trace.csv")), read_file(path("whole.trace.csv")));
+  const auto side = nlohmann::json::parse(read_file(path("merged.json")));
+  const auto whole = nlohmann::json::parse(read_file(path("whole.json")));
+  for (const char* key : {"problem", "solver", "methods", "axes", "members_total", "member_range",
+                          "shard", "status_counts", "format"})
+    EXPECT_EQ(side.at(key), whole.at(key)) << key;
+  EXPECT_EQ(side.at("table"), path("merged.csv"));
+  EXPECT_EQ(side.at("trace_file"), path("merged.trace.csv"));
+  ASSERT_EQ(side.at("shards").size(), 3u);
+  EXPECT_EQ(side.at("shards")[1].at("shard"), "1/3");
+  // A shard that lost its trace still merges its table, and says the trace could not be joined.
+  std::filesystem::remove(path("shard1.trace.csv"));
+  const auto untraced = run("merge -o " + path("m.csv") + shards);
+  ASSERT_EQ(untraced.exit_code, 0) << untraced.output;
+  EXPECT_NE(untraced.output.find("no merged trace"), std::string::npos) << untraced.output;
+  EXPECT_FALSE(std::filesystem::exists(path("m.trace.csv")));
+  EXPECT_EQ(nlohmann::json::parse(read_file(path("m.json"))).at("trace_file"), "");
   expect_usage_error(
       "merge -o " + path("m.csv") + " " + path("shard0.csv") + " " + path("shard2.csv"),
       "member 192 is missing");
