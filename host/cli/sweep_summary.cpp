@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <utility>
 #include <vector>
 
 namespace gradflow::cli {
@@ -23,6 +25,66 @@ std::int64_t fewest_steps_at(const sweep_result& result, std::size_t a, double v
     if (fewest < 0 || row.accepted_steps < fewest) fewest = row.accepted_steps;
   }
   return fewest;
+}
+
+/// The rows of one grid point: a method at one value of every axis, over the problems.
+struct grid_point {
+  const sweep_row* first = nullptr;  ///< its first member, for the method and axis values
+  std::int64_t converged = 0;
+  std::vector<std::int64_t> steps, evaluations;  ///< of its converged members
+};
+
+/// The lower median (a count, so no half values).
+std::int64_t median(std::vector<std::int64_t> values) {
+  std::nth_element(values.begin(), values.begin() + (values.size() - 1) / 2, values.end());
+  return values[(values.size() - 1) / 2];
+}
+
+/// Each method's best grid point: the most problems converged, then the fewest gradient
+/// evaluations (median over those problems), then the first in member order.
+std::string best_lines(const sweep_result& result, std::int64_t problems) {
+  std::map<std::pair<method, std::vector<double>>, grid_point> points;
+  std::vector<const grid_point*> in_order;
+  for (const auto& row : result.rows) {
+    grid_point& point = points[{row.method, row.axis_values}];
+    if (!point.first) {
+      point.first = &row;
+      in_order.push_back(&point);
+    }
+    if (row.outcome != status::converged) continue;
+    ++point.converged;
+    point.steps.push_back(row.accepted_steps);
+    point.evaluations.push_back(row.gradient_evaluations);
+  }
+  std::vector<method> methods;
+  for (const grid_point* point : in_order)
+    if (std::find(methods.begin(), methods.end(), point->first->method) == methods.end())
+      methods.push_back(point->first->method);
+  std::string text;
+  for (method m : methods) {
+    const grid_point* best = nullptr;
+    for (const grid_point* point : in_order) {
+      if (point->first->method != m || point->converged == 0) continue;
+      if (!best || point->converged > best->converged ||
+          (point->converged == best->converged &&
+           median(point->evaluations) < median(best->evaluations)))
+        best = point;
+    }
+    text += "best: " + std::string(to_string(m));
+    if (!best) {
+      text += ": no member converged\n";
+      continue;
+    }
+    for (std::size_t a = 0; a < result.axes.size(); ++a)
+      text += ", " + result.axes[a].name + " = " + format("%.4g", best->first->axis_values[a]);
+    text += ": ";
+    if (problems > 1)
+      text += std::to_string(best->converged) + " of " + std::to_string(problems) +
+              " problems converged, median ";
+    text += std::to_string(median(best->steps)) + " steps, " +
+            std::to_string(median(best->evaluations)) + " gradient evaluations\n";
+  }
+  return text;
 }
 
 }  // namespace
@@ -63,17 +125,7 @@ std::string summarize_sweep(const sweep_result& result, const std::string& dynam
   text += "\n";
   if (counts[static_cast<int>(status::stalled)] > 0) text += std::string(stall_advice) + "\n";
 
-  const sweep_row* best = nullptr;
-  for (const auto& row : result.rows) {
-    if (row.outcome != status::converged) continue;
-    if (!best || row.gradient_evaluations < best->gradient_evaluations) best = &row;
-  }
-  if (!best) return text + "best: no member converged\n";
-  text += "best: " + std::string(to_string(best->method));
-  for (std::size_t a = 0; a < result.axes.size(); ++a)
-    text += ", " + result.axes[a].name + " = " + format("%.4g", best->axis_values[a]);
-  text += ": " + std::to_string(best->accepted_steps) + " steps, " +
-          std::to_string(best->gradient_evaluations) + " gradient evaluations\n";
+  text += best_lines(result, problems);
 
   for (std::size_t a = 0; a < result.axes.size(); ++a) {
     if (result.axes[a].name != "zeta") continue;

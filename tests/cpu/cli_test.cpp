@@ -329,6 +329,29 @@ TEST_F(Cli, SweepsBuiltInObjectivesOverStartsAndRefusesMixedInput) {
                      "unknown sweep axis 'x0_offset': it is an axis of objectives;");
 }
 
+TEST_F(Cli, TheSummaryNamesEachMethodsBestGridPointOverItsProblems) {
+  // lr 0.001 converges slowly, 0.05 fast, 5 diverges, for every problem: each method's best is
+  // 0.05, with the median over the 4 problems (it named the one luckiest member of all methods).
+  const auto result =
+      run("sweep --random 4,20,3,1 --method gd,nag --lr 0.001,0.05,5 --backend cpu "
+          "--out " +
+          path("q.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string table = read_file(path("q.csv"));
+  for (const std::string method : {"gd", "nag"}) {
+    std::vector<std::int64_t> steps;
+    for (int row = 0; row < 24; ++row)
+      if (csv_field(table, row, 2) == method && csv_field(table, row, 3) == "0.05")
+        steps.push_back(std::stoll(csv_field(table, row, 5)));
+    ASSERT_EQ(steps.size(), 4u);
+    std::sort(steps.begin(), steps.end());
+    const std::string line = "best: " + method + ", lr = 0.05: 4 of 4 problems converged, median " +
+                             std::to_string(steps[1]) + " steps, " + std::to_string(steps[1] + 1) +
+                             " gradient evaluations\n";
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << result.output;
+  }
+}
+
 TEST_F(Cli, SeedPresetSweepWritesTableSidecarAndSummary) {
   const auto result = run("sweep --preset seed --backend cpu --out " + path("sweep.csv"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
