@@ -158,15 +158,15 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
   auto* fit = command.add_flag("--fit", arguments.fit,
                                "the table is a train table: draw a member's fit beside its data");
   convergence->excludes(fit);
-  for (auto* heatmap_option :
-       {command.add_option("--x", arguments.x,
-                           "heatmap: the horizontal axis (default: the first axis)"),
+  for (auto* table_option :
+       {command.add_option("--x", arguments.x, "the horizontal axis (default: the first axis)"),
         command.add_option("--y", arguments.y,
-                           "heatmap: the vertical axis (default: the second axis)"),
+                           "heatmap: the vertical axis (default: the first other axis; a sweep "
+                           "over one axis draws a line per method)"),
         command.add_option("--value", arguments.value,
-                           "heatmap: steps | gradient_evaluations | surrogate_evaluations | f | "
-                           "grad_norm | t | rejected_steps")})
-    heatmap_option->excludes(convergence)->excludes(fit);
+                           "the metric drawn: steps | gradient_evaluations | surrogate_evaluations "
+                           "| f | grad_norm | t | rejected_steps")})
+    table_option->excludes(convergence)->excludes(fit);
   command
       .add_option("--members", arguments.members,
                   "convergence: members to draw, e.g. 0,5,9 (default: eight spread over the trace)")
@@ -200,15 +200,19 @@ int run_plot(const plot_arguments& arguments) {
   } else {
     table_format format = table_format::csv;
     const auto table = read_table(arguments.table, format);  // checks the file before Python does
+    // Two axes or more: a heatmap over --x and --y (by default the first two, or --x and the first
+    // other); a sweep over one axis: a line per method.
     std::string x = arguments.x, y = arguments.y;
     if (x.empty() && !table.axes.empty()) x = table.axes[0].name;
-    if (y.empty() && table.axes.size() > 1) y = table.axes[1].name;
-    if (x.empty() || y.empty() || x == y)
+    for (const auto& axis : table.axes)
+      if (y.empty() && axis.name != x) y = axis.name;
+    if (x.empty() || x == y)
       throw invalid_argument("a heatmap needs two different axes (--x, --y); '" + arguments.table +
                              "' has " + std::to_string(table.axes.size()));
     std::string names;
     for (const auto& axis : table.axes) names += (names.empty() ? "" : ", ") + axis.name;
     for (const std::string& axis : {x, y}) {
+      if (axis.empty()) continue;
       const bool known = std::any_of(table.axes.begin(), table.axes.end(),
                                      [&](const sweep_axis& a) { return a.name == axis; });
       if (!known)
@@ -226,13 +230,19 @@ int run_plot(const plot_arguments& arguments) {
       throw invalid_argument("invalid value = '" + arguments.value +
                              "': expected steps|rejected_steps|gradient_evaluations|"
                              "surrogate_evaluations|f|grad_norm|t");
-    command = {"heatmap",
-               arguments.table,
-               x,
-               y,
-               arguments.value,
-               arguments.out,
-               sidecar_path(arguments.table)};
+    command = y.empty() ? std::vector<std::string>{"curves",
+                                                   arguments.table,
+                                                   x,
+                                                   arguments.value,
+                                                   arguments.out,
+                                                   sidecar_path(arguments.table)}
+                        : std::vector<std::string>{"heatmap",
+                                                   arguments.table,
+                                                   x,
+                                                   y,
+                                                   arguments.value,
+                                                   arguments.out,
+                                                   sidecar_path(arguments.table)};
   }
   run_plot_script(command);
   return 0;

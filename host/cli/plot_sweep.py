@@ -8,6 +8,9 @@ heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
   An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
   when its values are positive and geometric), linearly when its values are evenly spaced, and
   otherwise as one equal cell per value; a small grid labels each cell with its value.
+curves: plot_sweep.py curves TABLE X VALUE OUT [SIDECAR]
+  A sweep over one axis: the median VALUE over converged members against X, one line per method;
+  x marks at the foot where none converged.
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
   ‖∇f‖ against steps for the listed members (comma-separated; empty: 8 spread over them), each
   labelled with its method and axis values where the sweep's TABLE is given.
@@ -78,26 +81,35 @@ def placed(axes, which, name, values, sidecar):
         set_ticks = axes.set_xticks if which == "x" else axes.set_yticks
         set_ticks(positions[::every], [f"{v:.4g}" for v in values[::every]])
         set_ticks([], minor=True)
+        if which == "x" and len(positions[::every]) > 6:
+            axes.tick_params(axis="x", labelrotation=45)  # room for up to 12 labels
     return positions, log
 
 
 def median_grid(rows, x, y, value, xs, ys):
-    """The median VALUE over the converged rows at each (X, Y); NaN where none converged."""
+    """The median VALUE over the converged rows at each (X, Y); NaN where none converged. Without
+    Y (ys = [0]), one row: the median at each X."""
     cells = {}
     for r in rows:
         if r["status"] == "converged" and r[value] not in (None, ""):
-            cells.setdefault((float(r[x]), float(r[y])), []).append(float(r[value]))
+            cells.setdefault((float(r[x]), float(r[y]) if y else 0.0), []).append(float(r[value]))
     grid = np.full((len(ys), len(xs)), np.nan)
     for (cx, cy), values in cells.items():
         grid[ys.index(cy), xs.index(cx)] = float(np.median(values))
     return grid
 
 
-def heatmap(table, x, y, value, out, sidecar_path=None):
+def spans_decades(finite):
+    """Positive values spread over more than a factor 30: drawn on a log scale."""
+    return finite.size and finite.min() > 0 and finite.max() / finite.min() > 30
+
+
+def read_sweep(table, columns, sidecar_path):
+    """The table's rows (checked to hold `columns`) and its sidecar (None without one)."""
     rows = read_rows(table)
     if not rows:
         sys.exit(f"gradflow plot: '{table}' has no rows")
-    for column in (x, y, value):
+    for column in columns:
         if column not in rows[0]:
             sys.exit(f"gradflow plot: '{table}' has no column '{column}' (columns: {', '.join(rows[0])})")
     sidecar = None
@@ -107,6 +119,39 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
                 sidecar = json.load(stream)
         except OSError:
             sidecar = None
+    return rows, sidecar
+
+
+def curves(table, x, value, out, sidecar_path=None):
+    """A sweep over one axis: VALUE against it, one line per method (median over converged
+    members; x at the foot where none converged)."""
+    rows, sidecar = read_sweep(table, (x, value), sidecar_path)
+    xs = sorted({float(r[x]) for r in rows})
+    figure, axes = plt.subplots(figsize=(8, 5))
+    px, _ = placed(axes, "x", x, xs, sidecar)
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    lines = [median_grid([r for r in rows if r["method"] == m], x, None, value, xs, [0.0])[0]
+             for m in methods]
+    foot = matplotlib.transforms.blended_transform_factory(axes.transData, axes.transAxes)
+    for m, (method, line) in enumerate(zip(methods, lines)):
+        drawn = axes.plot(px, line, marker="o", markersize=4, label=method)[0]
+        failed = [p for p, v in zip(px, line) if not np.isfinite(v)]
+        # Each method's marks on a row of their own, so that one method's do not hide another's.
+        axes.plot(failed, [0.02 + 0.03 * m] * len(failed), marker="x", linestyle="none",
+                  color=drawn.get_color(), transform=foot)
+    if spans_decades(np.concatenate([line[np.isfinite(line)] for line in lines])):
+        axes.set_yscale("log")
+    axes.margins(y=0.25)  # the foot's rows of marks lie below the lowest line
+    axes.set_xlabel(x)
+    axes.set_ylabel(value)
+    axes.set_title(f"{value} (median over converged members; x: none converged)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    figure.savefig(out, dpi=120, bbox_inches="tight")
+
+
+def heatmap(table, x, y, value, out, sidecar_path=None):
+    rows, sidecar = read_sweep(table, (x, y, value), sidecar_path)
     xs = sorted({float(r[x]) for r in rows})
     ys = sorted({float(r[y]) for r in rows})
     # One panel per method, in the table's order, on one colour scale: methods are compared, never
@@ -116,10 +161,9 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
     figure, panels = plt.subplots(1, len(methods), figsize=(1.5 + 6 * len(methods), 6), sharey=True,
                                   squeeze=False, layout="constrained")
     finite = np.concatenate([grid[np.isfinite(grid)] for grid in grids])
-    colour_log = finite.size and finite.min() > 0 and finite.max() / finite.min() > 30
     if not finite.size:
         norm = None
-    elif colour_log:
+    elif spans_decades(finite):
         norm = matplotlib.colors.LogNorm(finite.min(), finite.max())
     else:
         norm = matplotlib.colors.Normalize(finite.min(), finite.max())
@@ -220,6 +264,8 @@ if __name__ == "__main__":
     try:
         if sys.argv[1] == "heatmap":
             heatmap(*sys.argv[2:])
+        elif sys.argv[1] == "curves":
+            curves(*sys.argv[2:])
         elif sys.argv[1] == "fit":
             fit(*sys.argv[2:])
         else:

@@ -300,8 +300,10 @@ void add_sweep_options(CLI::App& command, sweep_arguments& arguments) {
   command.add_option("--out", arguments.out, "table, one row per member (+ a .json sidecar)");
   command.add_option("--format", arguments.format,
                      "csv | jsonl (JSON Lines); default: as --out is named (.jsonl), else csv");
-  command.add_option("--plot", arguments.plot,
-                     "also draw steps over the first two axes as a heatmap (.png; needs --out)");
+  command.add_option(
+      "--plot", arguments.plot,
+      "also draw steps: a heatmap over the first two axes, or over a single axis a line per "
+      "method (.png, .pdf, .svg; needs --out)");
   command.add_option("--chunk", arguments.chunk,
                      "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_option("--shard", arguments.shard,
@@ -354,8 +356,8 @@ int run_sweep_command(CLI::App& command, sweep_arguments arguments,
     if (it != arguments.axes.end()) spec.axes.push_back(parse_axis(name, it->second, problem_axes));
   }
   check_sweep(spec, problem_axes);
-  if (!arguments.plot.empty() && (arguments.out.empty() || spec.axes.size() < 2))
-    throw invalid_argument("--plot needs --out and at least two axes");
+  if (!arguments.plot.empty() && arguments.out.empty())
+    throw invalid_argument("--plot needs --out (the picture is drawn from the table)");
   if (!arguments.plot.empty()) require_picture_extension(arguments.plot);
   if (objectives)
     return sweep_in(arguments, spec, command_line,

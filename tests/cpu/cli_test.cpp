@@ -1039,6 +1039,15 @@ TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
       label_height[line.substr(start + 1, end - start - 1)] = std::stod(line.substr(y + 4));
   }
   ASSERT_EQ(label_height.size(), 3u) << read_file(path("l.svg"));
+  // A sweep over one axis: a line per method (it was refused: "--plot needs two axes").
+  ASSERT_EQ(run("sweep --random 4,20,3,1 --method gd,nag --lr 0.001,0.05,5 --backend cpu --quiet "
+                "--out " +
+                path("one_axis.csv") + " --plot " + path("one_axis.svg"))
+                .exit_code,
+            0);
+  const std::string lines = read_file(path("one_axis.svg"));
+  for (const char* text : {">gd<", ">nag<", ">lr<", ">steps (median over converged members"})
+    EXPECT_NE(lines.find(text), std::string::npos) << text;
   EXPECT_NEAR(label_height["0"] - label_height["0.1"], label_height["0.1"] - label_height["1"],
               1e-3);
   expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
