@@ -198,6 +198,16 @@ int run_plot(const plot_arguments& arguments) {
     command = {"convergence", arguments.table, arguments.members, arguments.out,
                sweep_table_of(arguments.table)};
   } else {
+    // The other pictures' files, named as such rather than as a table that does not read.
+    std::ifstream first_line(arguments.table);
+    std::string header;
+    if (first_line && std::getline(first_line, header)) {
+      if (header.find("train_mse") != std::string::npos)
+        throw invalid_argument("'" + arguments.table +
+                               "' is a train table: draw a member's fit with --fit [--member K]");
+      if (header + "\n" == trace_csv({}, true))
+        throw invalid_argument("'" + arguments.table + "' is a trace: draw it with --convergence");
+    }
     table_format format = table_format::csv;
     const auto table = read_table(arguments.table, format);  // checks the file before Python does
     // Two axes or more: a heatmap over --x and --y (by default the first two, or --x and the first

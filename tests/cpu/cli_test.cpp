@@ -872,6 +872,17 @@ TEST_F(Cli, PlotterFailuresAreOneLine) {
   expect_usage_error("plot " + path("s.png") + " -o " + path("s.png"), "is the input table");
   expect_usage_error("plot " + path("s.csv") + " --convergence -o " + path("p.png"),
                      "is not a trace");
+  // A trace or a train table without its flag is named as what it is (it was "not a gradflow
+  // sweep table header" / "invalid method = 'converged'").
+  ASSERT_EQ(
+      run("sweep --preset seed --backend cpu --quiet --trace every=100 --out " + path("t.csv"))
+          .exit_code,
+      0);
+  expect_usage_error("plot " + path("t.trace.csv") + " -o " + path("p.png"),
+                     "is a trace: draw it with --convergence");
+  ASSERT_EQ(run(small_train + " --out " + path("train.csv")).exit_code, 0);
+  expect_usage_error("plot " + path("train.csv") + " -o " + path("p.png"),
+                     "is a train table: draw a member's fit with --fit");
   expect_usage_error("sweep --preset seed --out " + path("t.csv") + " --plot " + path("t.gif"),
                      ".png, .pdf or .svg");
 }
