@@ -273,8 +273,10 @@ training_series series_from_settings(const nlohmann::json& data,
 }
 
 void add_train_options(CLI::App& command, train_arguments& a) {
-  a.solver.method = "linearly_implicit";
-  add_solver_options(command, a.solver, "the optimiser (linearly_implicit: Levenberg–Marquardt)");
+  a.solver.method.clear();  // chosen by the formulation unless given (run_train_command)
+  add_solver_options(command, a.solver,
+                     "the optimiser (default: linearly_implicit, Levenberg–Marquardt, for "
+                     "collocation; adam for sequential, which has no Gauss–Newton matrix)");
   // Training writes no trace, and its data are checked whole (a bad series has no member to skip):
   // options it would take and ignore are not offered.
   for (const char* ignored : {"--trace", "--trace-out", "--skip-invalid"})
@@ -354,11 +356,11 @@ void add_train_options(CLI::App& command, train_arguments& a) {
                      "members per chunk (>= 1): each finished chunk is appended and journalled");
   command.add_flag("--resume", a.resume, "finish an interrupted run of the same command");
   command.add_flag("--quiet", a.quiet, "print no summary");
-  // Fixed defaults, shown as CLI11 shows them ("[32]"), read from the bound variables.
+  // Fixed defaults, shown as CLI11 shows them ("--hidden INT=32"), read from the bound variables.
   for (const char* flag :
-       {"--method", "--data", "--mu", "--amplitude", "--omega", "--samples", "--train-end",
-        "--noise", "--test-samples", "--test-end", "--formulation", "--constraints", "--hidden",
-        "--rounds", "--rho-growth", "--constraint-tol", "--bandwidth", "--max-step"})
+       {"--data", "--mu", "--amplitude", "--omega", "--samples", "--train-end", "--noise",
+        "--test-samples", "--test-end", "--formulation", "--constraints", "--hidden", "--rounds",
+        "--rho-growth", "--constraint-tol", "--bandwidth", "--max-step"})
     command.get_option(flag)->capture_default_str();
 }
 
@@ -380,6 +382,8 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   base.hidden = a.hidden;
   base.form = parse_formulation(a.formulation);
   const bool collocation = base.form == formulation::collocation;
+  // The study's best of each (README, "Neural ODEs: the seed study").
+  if (a.solver.method.empty()) a.solver.method = collocation ? "linearly_implicit" : "adam";
   for (const auto& [flag, scope] : a.scoped_given) {
     if (scope == train_scope::vdp && a.data != "vdp")
       throw invalid_argument(flag + " shapes the built-in Van der Pol data: leave it out " +

@@ -57,10 +57,9 @@ TEST_F(Cli, EveryTableRowIsAnOptionWithItsHelp) {
   EXPECT_NE(train_help.find("(default 1e-05, unless gtol"), std::string::npos);
   // … and shows its fixed defaults, read from the settings it runs with.
   const van_der_pol_setup vdp;
-  for (const std::string& shown :
-       {"--samples INT=" + std::to_string(vdp.samples),
-        "--test-samples INT=" + std::to_string(vdp.test_samples), std::string("--hidden INT=32"),
-        std::string("--rounds INT=8"), std::string("--method TEXT=linearly_implicit")})
+  for (const std::string& shown : {"--samples INT=" + std::to_string(vdp.samples),
+                                   "--test-samples INT=" + std::to_string(vdp.test_samples),
+                                   std::string("--hidden INT=32"), std::string("--rounds INT=8")})
     EXPECT_NE(train_help.find(shown), std::string::npos) << shown;
 }
 
@@ -1225,7 +1224,16 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
                      "--max-step is not used by formulation collocation");
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
   expect_usage_error(small_train + " --formulation shooting", "formulation = shooting");
-  expect_usage_error(small_train + " --formulation sequential", "linearly_implicit");
+  // An explicit Levenberg–Marquardt is refused in sequential training; by default it runs Adam
+  // there (it was refused for the default method, which the user had not chosen).
+  expect_usage_error(small_train + " --formulation sequential --method linearly_implicit",
+                     "linearly_implicit");
+  ASSERT_EQ(run(small_train + " --formulation sequential --max-steps 3 --out " + path("seq.csv"))
+                .exit_code,
+            0);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path("seq.json"))).at("method"), "adam");
+  ASSERT_EQ(run(small_train + " --out " + path("col.csv")).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(read_file(path("col.json"))).at("method"), "linearly_implicit");
   expect_usage_error(small_train + " --noise -1e-7", "invalid noise = -1e-07:");
   expect_usage_error("train --backend cpu --quiet --train-end -1", "invalid train_end = -1:");
   expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
