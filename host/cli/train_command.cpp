@@ -489,7 +489,6 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   std::vector<run_summary> runs;
   bind_rank_to_device(base.solver.backend);
   solver_context context;
-  std::vector<std::int64_t> status_counts(status_count, 0);
   const chunked_outcome outcome = run_chunked(plan, [&](std::int64_t first, std::int64_t& count) {
     const training_result result = train(chunk_spec(base, grid, first, count), context);
     runs.insert(runs.end(), result.runs.begin(), result.runs.end());
