@@ -1,10 +1,14 @@
 #include "problem_source.hpp"
 
+#include <cstddef>
+#include <filesystem>
+#include <limits>
 #include <vector>
 
 #include "../shape_text.hpp"
 #include "gradflow/error.hpp"
 #include "gradflow/npy.hpp"
+#include "host_memory.hpp"
 #include "split_list.hpp"
 
 namespace gradflow::cli {
@@ -122,10 +126,25 @@ least_squares_batch<Real> load_problems(const problem_arguments& arguments) {
   if (arguments.random.empty() && arguments.random_initial)
     throw invalid_argument(
         "--random-u0 draws U0 for --random problems: with --A and --B, U0 comes from --U0");
+  // A, B and the solution at least, checked before they are allocated.
   least_squares_batch<Real> batch;
   if (!arguments.random.empty()) {
-    batch = random_least_squares<Real>(parse_random(arguments));
+    const random_spec spec = parse_random(arguments);
+    const double bytes = double(sizeof(Real)) * double(spec.batch_size) *
+                         (double(spec.rows) * (spec.unknowns + spec.rhs_count) +
+                          double(spec.unknowns) * spec.rhs_count);
+    // Past what memory can address, random_least_squares refuses the batch as bad input.
+    if (bytes < double(std::numeric_limits<std::ptrdiff_t>::max()))
+      require_host_memory(bytes, "--random " + arguments.random + " (A, B and the solution)");
+    batch = random_least_squares<Real>(spec);
   } else {
+    std::error_code unreadable;  // then read_npy says why, naming the file
+    const auto bytes_of = [&](const std::string& path) {
+      const auto size = std::filesystem::file_size(path, unreadable);
+      return unreadable ? 0.0 : double(size);
+    };
+    require_host_memory(bytes_of(arguments.matrix_path) + bytes_of(arguments.rhs_path),
+                        "--A and --B (their files)");
     batch = least_squares_from_npy<Real>(arguments.matrix_path, arguments.rhs_path);
     if (arguments.lambda != 0) batch.lambda = {Real(arguments.lambda)};
   }

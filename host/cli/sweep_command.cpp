@@ -10,6 +10,7 @@
 #include "chunked_table.hpp"
 #include "device_choice.hpp"
 #include "gradflow/gradflow.hpp"
+#include "host_memory.hpp"
 #include "json_file.hpp"
 #include "mpi_job.hpp"
 #include "objective_source.hpp"
@@ -115,12 +116,29 @@ sweep_result sweep_members(const objective_problems& problems, const sweep_spec&
   });
 }
 
-/// Runs members [first, first + count) on `devices` (every chunk on the same engines), halving the
-/// chunk on out-of-memory until one fits; one member that does not fit fails with the bytes it
-/// needs.
+/// Runs members [first, first + count) on `devices` (every chunk on the same engines): in chunks
+/// whose estimate fits the host memory (host_memory_bytes: Linux would grant more and then kill
+/// the run), halving the chunk on out-of-memory until one fits; one member that does not fit
+/// fails with the bytes it needs.
 template <class Problems>
 sweep_result run_chunk(const Problems& problems, const sweep_spec& spec, std::int64_t first,
                        std::int64_t& count, device_set& devices) {
+  const std::int64_t each = member_bytes(problems);
+  const auto member_too_big = [each](const std::string& available) {
+    return out_of_memory("one member does not fit in host memory: it needs about " +
+                         memory_text(double(each)) +
+                         " (its problem, curvature and factor, the state)" + available);
+  };
+  if (const auto memory = host_memory_bytes()) {
+    if (each > *memory) throw member_too_big("; " + memory_text(double(*memory)) + " is available");
+    if (count > *memory / each) {
+      std::cerr << "gradflow: " << count << " members need about "
+                << memory_text(double(count) * double(each)) << " of host memory, "
+                << memory_text(double(*memory)) << " available: running chunks of "
+                << *memory / each << " members\n";
+      count = *memory / each;
+    }
+  }
   for (;;) {
     try {
       return sweep_members(problems, spec, first, count, devices);
@@ -130,9 +148,7 @@ sweep_result run_chunk(const Problems& problems, const sweep_spec& spec, std::in
       if (!memory) throw;
       if (count == 1) {
         if (dynamic_cast<const out_of_memory*>(&e)) throw;
-        throw out_of_memory("one member does not fit in host memory: it needs about " +
-                            std::to_string(member_bytes(problems)) +
-                            " bytes (its problem, curvature and factor, the state)");
+        throw member_too_big("");
       }
       count = (count + 1) / 2;
       std::cerr << "gradflow: out of memory (" << e.what() << "); retrying with chunks of " << count

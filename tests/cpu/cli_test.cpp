@@ -812,6 +812,45 @@ TEST_F(Cli, AMemberThatDoesNotFitInHostMemoryNamesItsBytes) {
   EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
 }
 
+TEST_F(Cli, RunsPlanWithTheHostMemoryTheSystemReports) {
+  // Linux grants an allocation past the memory there is and kills the run when it is touched
+  // (exit 137): the run checks its estimate against MemAvailable (or a cgroup's limit) first.
+  // GRADFLOW_HOST_MEMORY stands in for them here.
+  const auto limited = [](const std::string& bytes, const std::string& arguments) {
+    return run_shell("GRADFLOW_HOST_MEMORY=" + bytes + " " + std::string(GRADFLOW_CLI_PATH) + " " +
+                     arguments);
+  };
+  const auto solve = limited("1000000", "solve --random 1000,50,5,2 --backend cpu --quiet");
+  EXPECT_EQ(solve.exit_code, 1) << solve.output;
+  EXPECT_NE(solve.output.find("--random 1000,50,5,2 (A, B and the solution) needs about 2.88 MB "
+                              "of host memory; 1 MB is available"),
+            std::string::npos)
+      << solve.output;
+  // A sweep runs in chunks that fit, to the same table.
+  const std::string sweep = "sweep --preset seed --backend cpu --quiet --out ";
+  ASSERT_EQ(run(sweep + path("whole.csv")).exit_code, 0);
+  const auto chunked = limited("200000", sweep + path("chunked.csv"));
+  ASSERT_EQ(chunked.exit_code, 0) << chunked.output;
+  EXPECT_NE(chunked.output.find("576 members need about "), std::string::npos) << chunked.output;
+  EXPECT_NE(chunked.output.find(": running chunks of "), std::string::npos) << chunked.output;
+  EXPECT_EQ(read_file(path("chunked.csv")), read_file(path("whole.csv")));
+  // Its problem fits, one member's solver state does not.
+  const auto member = limited("4000", "sweep --random 1,50,5,2 --lr 0.1 --backend cpu --quiet");
+  EXPECT_EQ(member.exit_code, 1) << member.output;
+  EXPECT_NE(member.output.find("one member does not fit in host memory: it needs about "),
+            std::string::npos)
+      << member.output;
+  EXPECT_NE(member.output.find("; 4000 bytes is available"), std::string::npos) << member.output;
+  // Without GRADFLOW_HOST_MEMORY, the system's figure: no machine running this has 2.9 TB.
+  const auto huge = run("solve --random 1000000000,50,5,2 --backend cpu --quiet");
+  EXPECT_EQ(huge.exit_code, 1) << huge.output;
+  EXPECT_NE(huge.output.find("needs about 2.88 TB of host memory; "), std::string::npos)
+      << huge.output;
+  const auto bad = limited("lots", "solve --random 2,5,2,1 --backend cpu --quiet");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("invalid GRADFLOW_HOST_MEMORY = 'lots'"), std::string::npos);
+}
+
 TEST_F(Cli, MergeRefusesShardsOfOtherSweeps) {
   const std::string sweep = "sweep --preset seed --backend cpu --quiet";
   ASSERT_EQ(run(sweep + " --shard 0/2 --out " + path("p0.csv")).exit_code, 0);
