@@ -25,6 +25,7 @@
 #include "progress_line.hpp"
 #include "sweep_config.hpp"
 #include "sweep_table.hpp"
+#include "train_summary.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -507,23 +508,8 @@ int run_train_command(train_arguments a, const std::string& command_line) {
     std::ifstream in(a.out, std::ios::binary);
     table_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  nlohmann::json counts = nlohmann::json::object();
-  {
-    std::istringstream lines(table_text);
-    std::string line;
-    if (format == table_format::csv) std::getline(lines, line);
-    const std::size_t status_column = grid.axes.size() + 1;
-    while (std::getline(lines, line)) {
-      std::string status_name;
-      if (format == table_format::jsonl) {
-        status_name = nlohmann::json::parse(line).at("status");
-      } else {
-        std::istringstream cells(line);
-        for (std::size_t c = 0; c <= status_column; ++c) std::getline(cells, status_name, ',');
-      }
-      counts[status_name] = counts.value(status_name, 0) + 1;
-    }
-  }
+  const std::vector<trained_row> trained = trained_rows(table_text, format, grid.axes);
+  const nlohmann::json counts = status_counts(trained);
   if (!a.out.empty()) {
     nlohmann::json side = run_sidecar(settings, command_line, a.out, outcome, runs, counts);
     side["weights"] = plan.side;
@@ -534,7 +520,8 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   if (!a.quiet) {
     std::cout << "trained " << total << " neural ODE" << (total == 1 ? "" : "s") << " ("
               << a.formulation << ", " << a.solver.method << ") in "
-              << detail::number_text(outcome.wall_seconds) << " s: " << counts.dump() << "\n";
+              << detail::number_text(outcome.wall_seconds) << " s: " << counts.dump() << "\n"
+              << summarize_training(grid.axes, trained);
     if (a.out.empty())
       std::cout << table_text;
     else

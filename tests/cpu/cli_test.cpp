@@ -1165,6 +1165,38 @@ TEST_F(Cli, TraceRecordsEveryMembersHistory) {
                      "the trace is CSV");
 }
 
+TEST_F(Cli, TrainSummarizesEachSettingOverItsSeeds) {
+  // Two settings of λ, two seeds each: a line per λ with the median train and test MSE over its
+  // seeds, as the table has them (before, the summary gave the status counts alone).
+  std::string train = small_train;
+  train.replace(train.find(" --quiet"), 8, "");
+  const auto result =
+      run(train + " --seed 0,1 --weight-decay 1e-4,1e-2 --out " + path("settings.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string table = read_file(path("settings.csv"));
+  for (const std::string decay : {"0.0001", "0.01"}) {
+    std::vector<double> train_mse, test_mse;
+    int converged = 0;
+    for (int row = 0; row < 4; ++row) {
+      if (csv_field(table, row, 2) != decay) continue;
+      converged += csv_field(table, row, 3) == "converged";
+      train_mse.push_back(std::stod(csv_field(table, row, 9)));
+      test_mse.push_back(std::stod(csv_field(table, row, 11)));
+    }
+    ASSERT_EQ(train_mse.size(), 2u) << table;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "weight_decay = %s: %d of 2 converged, median train MSE %.3g, test MSE %.3g\n",
+                  decay.c_str(), converged, (train_mse[0] + train_mse[1]) / 2,
+                  (test_mse[0] + test_mse[1]) / 2);
+    EXPECT_NE(result.output.find(line), std::string::npos) << line << result.output;
+  }
+  // Seeds alone (JSON Lines here): one line over all members.
+  const auto seeds = run(train + " --seed 0,1 --out " + path("seeds.jsonl"));
+  ASSERT_EQ(seeds.exit_code, 0) << seeds.output;
+  EXPECT_NE(seeds.output.find("all 2 members: "), std::string::npos) << seeds.output;
+}
+
 TEST_F(Cli, TrainWritesRowsWeightsAndSidecarAndResumesAfterAKill) {
   const std::string train = small_train + " --seed 0:3:4 --chunk 1";
   ASSERT_EQ(run(train + " --out " + path("whole.csv")).exit_code, 0);
