@@ -45,13 +45,6 @@ constexpr const char* run_keys[] = {"table",   "shard",         "member_range", 
                                     "command", "backend",       "device",       "wall_seconds",
                                     "ranks",   "status_counts", "trace_file"};
 
-/// A file a shard's sidecar names, looked for beside the shard's table (as the sweep wrote it,
-/// whichever folder the sweep ran in).
-std::string beside(const std::string& table, const std::string& named) {
-  return (std::filesystem::path(table).parent_path() / std::filesystem::path(named).filename())
-      .string();
-}
-
 /// The trace a shard's sidecar names; empty where it names none (an untraced sweep).
 std::string trace_named(const nlohmann::json& sidecar) {
   const auto named = sidecar.find("trace_file");
@@ -61,8 +54,7 @@ std::string trace_named(const nlohmann::json& sidecar) {
 /// The shards' traces joined in member order: the trace an unsharded run writes. Empty with
 /// `missing` saying why where a shard's trace is absent (the tables still merge).
 std::string merged_trace(const std::vector<checked_shard>& shards, std::string& missing) {
-  const std::string header = trace_csv({}, true);
-  std::string joined = header;
+  std::string joined = trace_csv({}, true);
   for (const checked_shard& shard : shards) {
     const std::string named = trace_named(shard.sidecar);
     if (named.empty()) {
@@ -76,7 +68,7 @@ std::string merged_trace(const std::vector<checked_shard>& shards, std::string& 
       return {};
     }
     std::string line;
-    if (!std::getline(stream, line) || line + "\n" != header)
+    if (!std::getline(stream, line) || !is_trace_header(line))
       throw invalid_argument("cannot merge the trace '" + path + "': it is not a gradflow trace");
     while (std::getline(stream, line)) {
       const std::int64_t member = std::strtoll(line.c_str(), nullptr, 10);

@@ -68,6 +68,11 @@ std::string derived_path(const std::string& out, const std::string& suffix) {
   return (has_extension ? out.substr(0, dot) : out) + suffix;
 }
 
+std::string beside(const std::string& file, const std::string& named) {
+  return (std::filesystem::path(file).parent_path() / std::filesystem::path(named).filename())
+      .string();
+}
+
 std::string sidecar_path(const std::string& out) {
   const std::string beside = derived_path(out, ".json");
   return beside == out ? derived_path(out, ".sidecar.json") : beside;

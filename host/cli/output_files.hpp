@@ -18,6 +18,10 @@ std::string utc_now();
 /// `out` with its extension (if any) replaced by `suffix`: s.csv, ".trace.csv" → s.trace.csv.
 std::string derived_path(const std::string& out, const std::string& suffix);
 
+/// A file that a sidecar names, looked for beside `file` (the table the sidecar describes), as the
+/// run wrote it whichever folder it ran in: the folder of `file`, the file name of `named`.
+std::string beside(const std::string& file, const std::string& named);
+
 /// The JSON sidecar beside a table or solution: `out` with its extension replaced by .json, or,
 /// where that would be `out` itself (an output named *.json), with .sidecar.json.
 std::string sidecar_path(const std::string& out);

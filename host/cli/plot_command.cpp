@@ -110,8 +110,7 @@ std::string sweep_table_of(const std::string& trace) {
   try {
     const nlohmann::json sidecar = read_json_file(stem.string() + ".json", "sidecar");
     const std::string named = sidecar.at("table").get<std::string>();
-    const std::string table =
-        (stem.parent_path() / std::filesystem::path(named).filename()).string();
+    const std::string table = beside(trace, named);
     table_format format = table_format::csv;
     read_table(table, format);
     return table;
@@ -190,7 +189,7 @@ int run_plot(const plot_arguments& arguments) {
     if (!trace || std::filesystem::is_directory(arguments.table))
       throw io_error("cannot read trace '" + arguments.table + "'");
     std::getline(trace, header);
-    if (header + "\n" != trace_csv({}, true))
+    if (!is_trace_header(header))
       throw invalid_argument("'" + arguments.table +
                              "' is not a trace (written by --trace; a sweep table is drawn "
                              "without --convergence)");
@@ -205,7 +204,7 @@ int run_plot(const plot_arguments& arguments) {
       if (header.find("train_mse") != std::string::npos)
         throw invalid_argument("'" + arguments.table +
                                "' is a train table: draw a member's fit with --fit [--member K]");
-      if (header + "\n" == trace_csv({}, true))
+      if (is_trace_header(header))
         throw invalid_argument("'" + arguments.table + "' is a trace: draw it with --convergence");
     }
     table_format format = table_format::csv;
@@ -240,19 +239,9 @@ int run_plot(const plot_arguments& arguments) {
       throw invalid_argument("invalid value = '" + arguments.value +
                              "': expected steps|rejected_steps|gradient_evaluations|"
                              "surrogate_evaluations|f|grad_norm|t");
-    command = y.empty() ? std::vector<std::string>{"curves",
-                                                   arguments.table,
-                                                   x,
-                                                   arguments.value,
-                                                   arguments.out,
-                                                   sidecar_path(arguments.table)}
-                        : std::vector<std::string>{"heatmap",
-                                                   arguments.table,
-                                                   x,
-                                                   y,
-                                                   arguments.value,
-                                                   arguments.out,
-                                                   sidecar_path(arguments.table)};
+    command = {y.empty() ? "curves" : "heatmap", arguments.table, x};
+    if (!y.empty()) command.push_back(y);
+    command.insert(command.end(), {arguments.value, arguments.out, sidecar_path(arguments.table)});
   }
   run_plot_script(command);
   return 0;

@@ -145,6 +145,8 @@ int trace_interval(const solver_arguments& arguments) {
   return int(value);
 }
 
+bool is_trace_header(const std::string& line) { return line + "\n" == trace_csv({}, true); }
+
 std::string trace_csv(std::vector<trace_point> trace, bool with_header) {
   // Member by member (each history in step order), not in the order the solve recorded them —
   // which interleaves the members of a batch — so the file does not depend on how the members

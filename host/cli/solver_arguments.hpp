@@ -40,6 +40,9 @@ int trace_interval(const solver_arguments& arguments);
 /// The trace as CSV rows `member,step,t,grad_norm` (header when `with_header`).
 std::string trace_csv(std::vector<trace_point> trace, bool with_header);
 
+/// Whether `line` (without its newline) is a trace's header: the file is a trace.
+bool is_trace_header(const std::string& line);
+
 /// The command-line flag of a hyperparameter: --name with '-' for '_' (lgf_record: --lgf-record).
 std::string flag_of(std::string_view name);
 

@@ -32,6 +32,7 @@ struct grid_point {
   const sweep_row* first = nullptr;  ///< its first member, for the method and axis values
   std::int64_t converged = 0;
   std::vector<std::int64_t> steps, evaluations;  ///< of its converged members
+  std::int64_t median_evaluations = 0;           ///< once every row is in
 };
 
 /// The lower median (a count, so no half values).
@@ -44,7 +45,7 @@ std::int64_t median(std::vector<std::int64_t> values) {
 /// evaluations (median over those problems), then the first in member order.
 std::string best_lines(const sweep_result& result, std::int64_t problems) {
   std::map<std::pair<method, std::vector<double>>, grid_point> points;
-  std::vector<const grid_point*> in_order;
+  std::vector<grid_point*> in_order;
   for (const auto& row : result.rows) {
     grid_point& point = points[{row.method, row.axis_values}];
     if (!point.first) {
@@ -56,6 +57,8 @@ std::string best_lines(const sweep_result& result, std::int64_t problems) {
     point.steps.push_back(row.accepted_steps);
     point.evaluations.push_back(row.gradient_evaluations);
   }
+  for (grid_point* point : in_order)
+    if (point->converged > 0) point->median_evaluations = median(point->evaluations);
   std::vector<method> methods;
   for (const grid_point* point : in_order)
     if (std::find(methods.begin(), methods.end(), point->first->method) == methods.end())
@@ -67,7 +70,7 @@ std::string best_lines(const sweep_result& result, std::int64_t problems) {
       if (point->first->method != m || point->converged == 0) continue;
       if (!best || point->converged > best->converged ||
           (point->converged == best->converged &&
-           median(point->evaluations) < median(best->evaluations)))
+           point->median_evaluations < best->median_evaluations))
         best = point;
     }
     text += "best: " + std::string(to_string(m));
@@ -82,7 +85,7 @@ std::string best_lines(const sweep_result& result, std::int64_t problems) {
       text += std::to_string(best->converged) + " of " + std::to_string(problems) +
               " problems converged, median ";
     text += std::to_string(median(best->steps)) + " steps, " +
-            std::to_string(median(best->evaluations)) + " gradient evaluations\n";
+            std::to_string(best->median_evaluations) + " gradient evaluations\n";
   }
   return text;
 }
