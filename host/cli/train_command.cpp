@@ -47,6 +47,7 @@ time_series read_series(const std::string& path, const char* option) {
                            "': expected shape N×(1+d) with t in the first column and 1 <= d <= " +
                            std::to_string(detail::max_field_dimension));
   time_series series;
+  series.source = std::string(option) + " " + path;
   series.dimension = int(array.shape[1] - 1);
   for (std::int64_t r = 0; r < array.shape[0]; ++r) {
     series.times.push_back(array.values[r * array.shape[1]]);

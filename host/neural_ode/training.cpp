@@ -86,8 +86,9 @@ void validate(const training_spec& spec) {
   require(!spec.members.empty(), "invalid training: no members");
   const bool collocation = spec.form == formulation::collocation;
   for (std::size_t s = 0; s < spec.series.size(); ++s) {
-    const std::string field = "series " + std::to_string(s);
     const training_series& series = spec.series[s];
+    const std::string place = "series " + std::to_string(s);
+    const std::string field = series.data.source.empty() ? place : series.data.source;
     validate_series(series.data, field, collocation ? 3 : 2);
     require(series.data.dimension == spec.series[0].data.dimension,
             "invalid " + field + " dimension = " + std::to_string(series.data.dimension) +
@@ -100,11 +101,14 @@ void validate(const training_spec& spec) {
                   std::to_string(spec.series[0].data.size()));
       require(at_chebyshev_points(series.data),
               "invalid " + field + " times: collocation needs samples at Chebyshev points of the " +
-                  "second kind (use formulation sequential for other times)");
+                  "second kind, t_j = (a + b)/2 − (b − a)/2·cos(πj/(N − 1)) on [a, b] (use " +
+                  "formulation sequential for other times)");
     }
     for (const time_series* judge : {&series.truth, &series.test})
       if (judge->size() > 0) {
-        const std::string name = field + (judge == &series.truth ? " truth" : " test");
+        const std::string name = !judge->source.empty()
+                                     ? judge->source
+                                     : place + (judge == &series.truth ? " truth" : " test");
         validate_series(*judge, name, 1);
         require(judge->dimension == series.data.dimension,
                 "invalid " + name + " dimension = " + std::to_string(judge->dimension) +

@@ -4,6 +4,7 @@
 // each member with its own weights, data, regularisation, constraint weight and solver
 // hyperparameters (README, "Neural ODEs"; Tsay & Shapovalova, DYCOPS 2025).
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct time_series {
   int dimension = 0;
   std::vector<double> times;
   std::vector<double> values;
+  /// Where the series came from, for messages (a file, say); empty: "series N" (its place).
+  std::string source;
   int size() const { return int(times.size()); }
 };
 

@@ -1274,12 +1274,20 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   std::string summary = untested;
   summary.replace(summary.find(" --quiet"), 8, "");
   EXPECT_NE(run(summary).output.find("trained 1 neural ODE (sequential, adam)"), std::string::npos);
+  // Each message names the option and file the bad series came from.
   expect_usage_error(sequential + " --data " + series("nan.npy", with_nan, 30, 2),
-                     "value at sample 4");
+                     "invalid --data " + path("nan.npy") + " value at sample 4");
   expect_usage_error(sequential + " --data " + series("back.npy", backwards, 30, 2),
-                     "is not after");
+                     "invalid --data " + path("back.npy") + " times: t[6] = ");
   expect_usage_error(sequential + " --data " + series("flat.npy", good, 60, 1), "shape");
-  expect_usage_error("train --backend cpu --quiet --data " + path("good.npy"), "Chebyshev points");
+  expect_usage_error(untested + " --test " + path("back.npy"),
+                     "invalid --test " + path("back.npy") + " times: t[6] = ");
+  expect_usage_error(untested + " --truth " + series("wide.npy", good, 10, 6),
+                     "invalid --truth " + path("wide.npy") + " dimension = 5: must match");
+  expect_usage_error("train --backend cpu --quiet --data " + path("good.npy"),
+                     "invalid --data " + path("good.npy") +
+                         " times: collocation needs samples at "
+                         "Chebyshev points");
   expect_usage_error(sequential + " --data " + path("good.npy") + " --noise-seed 1",
                      "needs --data vdp");
   // Settings that the run's data or formulation would ignore.

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gradflow/collocation.hpp"
@@ -384,35 +385,52 @@ TEST(NeuralOdeTraining, SequentialTrainingLowersTheLossAndADivergingMemberStopsA
               result.members[3].loss > start.members[3].loss);
 }
 
+/// train(spec) throws invalid_argument whose message holds `named`.
+void expect_rejected(const training_spec& spec, const std::string& named) {
+  try {
+    train(spec);
+    ADD_FAILURE() << "no exception; expected one naming '" << named << "'";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+  }
+}
+
 TEST(NeuralOdeTraining, BadInputIsRejectedNamingTheField) {
   training_spec spec = small_study(formulation::collocation);
   spec.series[0].data.values[7] = std::nan("");
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid series 0 value at sample 3 = nan");
+  spec.series[0].data.source = "runs.npy";  // where the series came from names it instead
+  expect_rejected(spec, "invalid runs.npy value at sample 3 = nan");
   spec = small_study(formulation::collocation);
   std::swap(spec.series[0].data.times[3], spec.series[0].data.times[4]);
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid series 0 times: t[4] = ");
   spec = small_study(formulation::collocation);
   for (std::size_t j = 0; j < spec.series[0].data.times.size(); ++j)
     spec.series[0].data.times[j] = double(j);  // equispaced: not for collocation
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid series 0 times: collocation needs samples at Chebyshev points");
   spec.form = formulation::sequential;
   spec.solver.method = method::adam;
   spec.solver.max_steps = 1;
   EXPECT_NO_THROW(train(spec));
+  spec.series[0].test = spec.series[0].data;
+  spec.series[0].test.values[0] = std::numeric_limits<double>::infinity();
+  expect_rejected(spec, "invalid series 0 test value at sample 0 = inf");
+  spec.series[0].test.source = "later.npy";
+  expect_rejected(spec, "invalid later.npy value at sample 0 = inf");
   spec.hidden = 0;
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid hidden = 0");
   spec = small_study(formulation::sequential);
   spec.solver.method = method::linearly_implicit;
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid method = linearly_implicit for formulation sequential");
   spec = small_study(formulation::sequential);
   spec.max_step = 1e-300;  // more steps than an int counts
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid max_step = 1e-300");
   spec = small_study(formulation::collocation);
   spec.series[0].data.values.pop_back();
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid series 0: ");
   spec = small_study(formulation::collocation);
   spec.members[2].series = 3;
-  EXPECT_THROW(train(spec), invalid_argument);
+  expect_rejected(spec, "invalid series = 3 of member 2");
 }
 
 }  // namespace
