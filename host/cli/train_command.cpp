@@ -283,6 +283,7 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   // options it would take and ignore are not offered.
   for (const char* ignored : {"--trace", "--trace-out", "--skip-invalid"})
     command.remove_option(command.get_option(ignored));
+  command.get_option("--precision")->description("f64 (neural-ODE training runs in f64 only)");
   command.get_option("--rtol-grad")
       ->description("stop a round when ‖∇f‖ <= rtol_grad·‖∇f‖ at the member's start (default " +
                     detail::number_text(training_rtol_grad) + ", unless gtol is given: then 0)");

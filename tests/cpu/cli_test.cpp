@@ -1299,6 +1299,8 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
                      "--rounds is not used by formulation sequential");
   expect_usage_error(small_train + " --formulation sequential --method adam --rho 1,10",
                      "--rho is not used by formulation sequential");
+  expect_usage_error(small_train + " --precision f32",
+                     "invalid precision = f32 for train: neural-ODE training runs in f64");
   expect_usage_error(small_train + " --max-step 0.1",
                      "--max-step is not used by formulation collocation");
   expect_usage_error("train --backend cpu --quiet --hidden 0", "hidden = 0");
