@@ -51,7 +51,7 @@ journal_entry read_journal(const chunked_plan& plan) {
   const nlohmann::json journal = read_json_file(path, "journal");
   const auto damaged = [&](const std::string& why) {
     return invalid_argument("cannot --resume: the journal '" + path + "' is damaged: " + why +
-                            " (delete it and the table to start over)");
+                            " (delete it to start over)");
   };
   if (!journal.is_object()) throw damaged("not a JSON object");
   const auto integer = [&](const char* key, std::int64_t lowest, std::int64_t highest) {
@@ -90,7 +90,7 @@ void check_table_against_journal(const chunked_plan& plan, const journal_entry& 
   const auto refuse = [&](const std::string& why) {
     return invalid_argument(
         "cannot --resume: the table '" + plan.table + "' " + why + " its journal '" + plan.journal +
-        "' records: it was changed after the run (start over without --resume)");
+        "' records: it was changed after the run (delete the journal to start over)");
   };
   std::error_code unreadable;
   const std::uintmax_t size = std::filesystem::file_size(plan.table, unreadable);
@@ -141,6 +141,18 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C stops at once; finished chunks are safe anyway
 }
 
+/// A run that would start over where an interrupted run left finished rows (its journal remains
+/// and its table holds more than a header) is refused: the rows cost what a resume would save.
+void refuse_to_discard_saved_rows(const chunked_plan& plan) {
+  std::error_code unreadable;
+  if (plan.table.empty() || !std::filesystem::exists(plan.journal, unreadable)) return;
+  const std::uintmax_t size = std::filesystem::file_size(plan.table, unreadable);
+  if (unreadable || size <= plan.header.size()) return;
+  throw invalid_argument(
+      "'" + plan.table + "' holds the finished rows of an interrupted run (its journal '" +
+      plan.journal + "'): add --resume to finish it, or delete the journal to start over");
+}
+
 }  // namespace
 
 bool interrupt_requested() { return interrupt_flag != 0; }
@@ -168,10 +180,11 @@ chunked_outcome run_chunked(
       const std::uintmax_t size = std::filesystem::file_size(plan.side, error);
       if (error || size < resumed->side_bytes)
         throw invalid_argument("cannot --resume: the file '" + plan.side +
-                               "' is shorter than its journal records (start over without "
-                               "--resume)");
+                               "' is shorter than its journal records (delete the journal '" +
+                               plan.journal + "' to start over)");
     }
   }
+  if (here.owns_outputs() && !plan.resume) refuse_to_discard_saved_rows(plan);
   bool reports = false;
   const int failed = start_together(0, reports);
   if (failed != 0) throw reported_by_another_rank();

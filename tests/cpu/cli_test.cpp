@@ -548,7 +548,21 @@ TEST_F(Cli, KilledChunkedSweepResumesToTheIdenticalTable) {
   if (reported_exit(interrupted) != 0) {
     EXPECT_EQ(reported_exit(interrupted), 130) << interrupted.output;
     EXPECT_NE(interrupted.output.find("--resume"), std::string::npos) << interrupted.output;
+    // The same command without --resume would discard the saved chunks: refused, nothing written.
+    const std::string saved = read_file(path("int.csv"));
+    const std::string journal = read_file(path("int.csv.progress"));
+    ASSERT_GT(std::count(saved.begin(), saved.end(), '\n'), 1) << "no chunk was saved";
+    expect_usage_error(sweep + " --out " + path("int.csv"),
+                       "'" + path("int.csv") + "' holds the finished rows of an interrupted run " +
+                           "(its journal '" + path("int.csv.progress") +
+                           "'): add --resume to finish it, or delete the journal to start over");
+    EXPECT_EQ(read_file(path("int.csv")), saved);
+    EXPECT_EQ(read_file(path("int.csv.progress")), journal);
     ASSERT_EQ(run(sweep + " --out " + path("int.csv") + " --resume").exit_code, 0);
+    EXPECT_EQ(read_file(path("int.csv")), read_file(path("whole.csv")));
+    // Deleting the journal starts over.
+    std::ofstream(path("int.csv"), std::ios::trunc) << saved;
+    ASSERT_EQ(run(sweep + " --out " + path("int.csv")).exit_code, 0);
     EXPECT_EQ(read_file(path("int.csv")), read_file(path("whole.csv")));
   }
 }
