@@ -1,6 +1,6 @@
-// Solves a small batch through the installed libgradflow and checks the answer against the known
-// solution, then a batch of a user-defined objective (the README's example): exit 0 only if every
-// problem converged to its minimiser.
+// Solves a small batch through libgradflow (installed, or built as a part of the consumer) and
+// checks the answer against the known solution, then a batch of a user-defined objective (the
+// README's example): exit 0 only if every problem converged to its minimiser.
 #include <cmath>
 #include <iostream>
 
