@@ -164,7 +164,8 @@ void add_plot_options(CLI::App& command, plot_arguments& arguments) {
                            "over one axis draws a line per method)"),
         command.add_option("--value", arguments.value,
                            "the metric drawn: steps | gradient_evaluations | surrogate_evaluations "
-                           "| f | grad_norm | t | rejected_steps")})
+                           "| rejected_steps (median over converged members) | f | grad_norm | t "
+                           "(where each run ended: median over all members, diverged as +inf)")})
     table_option->excludes(convergence)->excludes(fit);
   command
       .add_option("--members", arguments.members,

@@ -2,15 +2,17 @@
 
 Run by `gradflow plot`; needs numpy and matplotlib (Debian: python3-matplotlib).
 heatmap: plot_sweep.py heatmap TABLE X Y VALUE OUT [SIDECAR]
-  One cell per (X, Y): the median VALUE over the converged members with those X and Y (other axes
-  and problems pooled), one panel per method on one colour scale; cells where no member converged
-  are grey and marked x.
+  One cell per (X, Y): the median VALUE over the members with those X and Y (other axes and
+  problems pooled), one panel per method on one colour scale. A count (steps, evaluations) is the
+  median over the converged members; where each run ended (f, grad_norm, t) over every member, a
+  diverged member's value, or one that is not finite, counted as +inf. Cells without a finite
+  median are grey and marked x; a grid of at most 12 × 12 cells writes each median in its cell.
   An axis is drawn logarithmically when the sidecar says it was log-spaced (or, without a sidecar,
   when its values are positive and geometric), linearly when its values are evenly spaced, and
   otherwise as one equal cell per value; a small grid labels each cell with its value.
 curves: plot_sweep.py curves TABLE X VALUE OUT [SIDECAR]
-  A sweep over one axis: the median VALUE over converged members against X, one line per method;
-  x marks at the foot where none converged.
+  A sweep over one axis: the median VALUE (as for the heatmap) against X, one line per method;
+  x marks at the foot where it is not finite.
 convergence: plot_sweep.py convergence TRACE MEMBERS OUT [TABLE]
   ‖∇f‖ against steps for the listed members (comma-separated; empty: 8 spread over them), each
   labelled with its method and axis values where the sweep's TABLE is given.
@@ -86,13 +88,31 @@ def placed(axes, which, name, values, sidecar):
     return positions, log
 
 
+# Where a run ended means something for every member; a count only for those that converged (the
+# others' is the budget they were given).
+END_STATE = ("f", "grad_norm", "t")
+
+
+def median_of(value):
+    """What a picture of VALUE shows, for its title."""
+    if value in END_STATE:
+        return f"{value} where each run ended (median over all members, diverged as +∞; x: not finite)"
+    return f"{value} (median over converged members; x: none converged)"
+
+
 def median_grid(rows, x, y, value, xs, ys):
-    """The median VALUE over the converged rows at each (X, Y); NaN where none converged. Without
-    Y (ys = [0]), one row: the median at each X."""
+    """The median VALUE at each (X, Y) over the members median_of(VALUE) names; NaN where none
+    converged, +inf where most diverged. Without Y (ys = [0]), one row: the median at each X."""
     cells = {}
     for r in rows:
-        if r["status"] == "converged" and r[value] not in (None, ""):
-            cells.setdefault((float(r[x]), float(r[y]) if y else 0.0), []).append(float(r[value]))
+        if value in END_STATE:  # JSON Lines write NaN and ∞ as null
+            v = math.inf if r[value] in (None, "") or r["status"] == "diverged" else float(r[value])
+            v = math.inf if math.isnan(v) else v
+        elif r["status"] == "converged" and r[value] not in (None, ""):
+            v = float(r[value])
+        else:
+            continue
+        cells.setdefault((float(r[x]), float(r[y]) if y else 0.0), []).append(v)
     grid = np.full((len(ys), len(xs)), np.nan)
     for (cx, cy), values in cells.items():
         grid[ys.index(cy), xs.index(cx)] = float(np.median(values))
@@ -144,7 +164,7 @@ def curves(table, x, value, out, sidecar_path=None):
     axes.margins(y=0.25)  # the foot's rows of marks lie below the lowest line
     axes.set_xlabel(x)
     axes.set_ylabel(value)
-    axes.set_title(f"{value} (median over converged members; x: none converged)")
+    axes.set_title(median_of(value))
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
     figure.savefig(out, dpi=120, bbox_inches="tight")
@@ -172,15 +192,20 @@ def heatmap(table, x, y, value, out, sidecar_path=None):
         mesh = axes.pcolormesh(edges(px, log_x), edges(py, log_y), np.ma.masked_invalid(grid),
                                cmap="viridis", norm=norm, shading="flat")
         axes.set_facecolor("0.85")
+        labelled = len(xs) <= 12 and len(ys) <= 12
         for j, cy in enumerate(py):
             for i, cx in enumerate(px):
                 if not np.isfinite(grid[j, i]):
                     axes.plot(cx, cy, marker="x", color="0.45", markersize=4, linestyle="none")
+                elif labelled:  # dark text on the scale's light end, light text on its dark end
+                    light = mesh.cmap(mesh.norm(grid[j, i]))[:3] @ np.array([0.3, 0.59, 0.11]) > 0.5
+                    axes.text(cx, cy, f"{grid[j, i]:.3g}", ha="center", va="center", fontsize=8,
+                              color="black" if light else "white")
         axes.set_xlabel(x)
         if len(methods) > 1:
             axes.set_title(method)
     panels[0][0].set_ylabel(y)
-    figure.suptitle(f"{value} (median over converged members; x: none converged)")
+    figure.suptitle(median_of(value))
     figure.colorbar(mesh, ax=list(panels[0]), label=value)
     figure.savefig(out, dpi=120)
 

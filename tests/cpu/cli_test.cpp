@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -1113,6 +1114,30 @@ TEST_F(Cli, HeatmapAndConvergencePlotsAreDrawnWithTheirMembersNamed) {
     EXPECT_NE(lines.find(text), std::string::npos) << text;
   EXPECT_NEAR(label_height["0"] - label_height["0.1"], label_height["0.1"] - label_height["1"],
               1e-3);
+  // Where each run ended (f) is the median over every member, converged or not: three steps, where
+  // none converges, and each cell of the small grid holds its median as text.
+  ASSERT_EQ(run("sweep --random 3,20,3,1 --method gd --lr 0.001,0.01 --lambda 0,0.1 --max-steps 3 "
+                "--backend cpu --quiet --out " +
+                path("budget.csv"))
+                .exit_code,
+            0);
+  ASSERT_EQ(run("plot " + path("budget.csv") + " --value f -o " + path("budget.svg")).exit_code, 0);
+  const std::string budget = read_file(path("budget.csv")), cells = read_file(path("budget.svg"));
+  EXPECT_NE(cells.find(">f where each run ended (median over all members"), std::string::npos);
+  std::map<std::pair<std::string, std::string>, std::vector<double>> f_at;  // (lr, λ) → f
+  for (int row = 0; row < 12; ++row) {
+    EXPECT_EQ(csv_field(budget, row, 5), "max_steps") << budget;
+    f_at[{csv_field(budget, row, 3), csv_field(budget, row, 4)}].push_back(
+        std::stod(csv_field(budget, row, 10)));
+  }
+  ASSERT_EQ(f_at.size(), 4u) << budget;
+  for (auto& [cell, f] : f_at) {
+    std::sort(f.begin(), f.end());
+    char median[32];
+    std::snprintf(median, sizeof median, ">%.3g<", f[1]);
+    EXPECT_NE(cells.find(median), std::string::npos)
+        << median << " at lr, λ = " << cell.first << ", " << cell.second;
+  }
   expect_usage_error("plot " + path("s.csv") + " --x lr --y speed -o " + path("x.png"), "speed");
   expect_usage_error("plot " + path("s.csv") + " --value colour -o " + path("x.png"), "colour");
   expect_usage_error("plot " + path("missing.csv") + " -o " + path("x.png"), "missing.csv");
