@@ -278,7 +278,7 @@ def fit(picture_path, out):
         axis.set_ylabel(f"y{c + 1}")
         axis.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the data
-    axes[0][0].set_title(f"member {picture['member']}: {picture['title']}")
+    axes[0][0].set_title(picture["title"])
     axes[-1][0].set_xlabel("t")
     figure.tight_layout()
     figure.savefig(out, dpi=120, bbox_inches="tight")

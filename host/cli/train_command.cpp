@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -582,10 +583,21 @@ void draw_member_fit(const std::string& table, std::int64_t member, const std::s
     return roll_out(theta, d, hidden, start, reference.times, 1e-8, 1e-10, 100000).path;
   };
   const time_series& truth = series.truth.size() > 0 ? series.truth : series.data;
+  // The title names the member's settings and how it fared, from its row of the table.
+  std::ifstream table_file(table, std::ios::binary);
+  const std::string table_text{std::istreambuf_iterator<char>(table_file),
+                               std::istreambuf_iterator<char>()};
+  const table_format format =
+      settings.value("format", "") == "jsonl" ? table_format::jsonl : table_format::csv;
+  const std::vector<trained_row> rows = trained_rows(table_text, format, grid.axes);
+  if (std::int64_t(rows.size()) != members)
+    throw invalid_argument("'" + table + "' holds " + std::to_string(rows.size()) +
+                           " rows where its sidecar says " + std::to_string(members));
   nlohmann::json picture = {
       {"dimension", d},
-      {"member", member},
-      {"title", settings.value("formulation", "") + ", " + settings.value("method", "")},
+      {"title", "member " + std::to_string(member) + ", " + settings.value("formulation", "") +
+                    ", " + settings.value("method", "") + "\n" +
+                    describe_member(grid.axes, rows[std::size_t(member)])},
       {"data", path_json(series.data)},
       {"truth", path_json(truth)},
       {"fit", path_json(rolled(truth))}};

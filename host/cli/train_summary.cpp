@@ -99,6 +99,14 @@ nlohmann::json status_counts(const std::vector<trained_row>& rows) {
   return counts;
 }
 
+std::string describe_member(const std::vector<sweep_axis>& axes, const trained_row& row) {
+  std::string text;
+  for (std::size_t a = 0; a < axes.size(); ++a)
+    text += (a ? ", " : "") + axes[a].name + " = " + short_number(row.axis_values[a]);
+  text += (axes.empty() ? "" : ": ") + row.status + ", train MSE " + short_number(row.train_mse);
+  return text + (std::isfinite(row.test_mse) ? ", test MSE " + short_number(row.test_mse) : "");
+}
+
 std::string summarize_training(const std::vector<sweep_axis>& axes,
                                const std::vector<trained_row>& rows) {
   std::vector<std::size_t> settings;  // the axes that are not replicates

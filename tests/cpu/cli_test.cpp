@@ -1401,6 +1401,16 @@ TEST_F(Cli, PlotDrawsATrainedMembersFit) {
   const auto drawn = run("plot " + path("t.csv") + " --fit --member 3 -o " + path("fit.png"));
   ASSERT_EQ(drawn.exit_code, 0) << drawn.output;
   EXPECT_GT(std::filesystem::file_size(path("fit.png")), 1000u);
+  // The title names the member's settings and how it fared, as its row of the table says.
+  ASSERT_EQ(run("plot " + path("t.csv") + " --fit --member 3 -o " + path("fit.svg")).exit_code, 0);
+  const std::string picture = read_file(path("fit.svg")), table = read_file(path("t.csv"));
+  EXPECT_NE(picture.find(">member 3, collocation, linearly_implicit<"), std::string::npos);
+  char fared[160];
+  std::snprintf(fared, sizeof fared,
+                ">noise_seed = 5, seed = 1: %s, train MSE %.3g, test MSE %.3g<",
+                csv_field(table, 3, 3).c_str(), std::stod(csv_field(table, 3, 9)),
+                std::stod(csv_field(table, 3, 11)));
+  EXPECT_NE(picture.find(fared), std::string::npos) << fared << "\n" << table;
   expect_usage_error("plot " + path("t.csv") + " --fit --member 4 -o " + path("no.png"),
                      "member = 4");
 }
