@@ -232,10 +232,12 @@ struct sequential_objective {
   int dimension;
   int hidden;
 
-  /// y ← y + h/6 (k1 + 2k2 + 2k3 + k4), the stage inputs (y, y2, y3, y4) left in `inputs`.
-  GRADFLOW_HD void rk4_step(const neural_field<Real>& field, Real* y, Real h, Real* inputs) const {
+  /// y ← y + h/6 (k1 + 2k2 + 2k3 + k4), the stage inputs (y, y2, y3, y4) left in `inputs` and
+  /// the stages' hidden activations in `activations` (4 × max_hidden_width, stage s at
+  /// s·max_hidden_width), for the reverse pass.
+  GRADFLOW_HD void rk4_step(const neural_field<Real>& field, Real* y, Real h, Real* inputs,
+                            Real* activations) const {
     const int d = dimension;
-    Real activation[max_hidden_width];
     Real k[max_field_dimension];
     Real sum[max_field_dimension];
     const Real stage_step[3] = {h / 2, h / 2, h};
@@ -245,7 +247,7 @@ struct sequential_objective {
       sum[c] = 0;
     }
     for (int stage = 0; stage < 4; ++stage) {
-      field.evaluate(inputs + stage * d, activation, k);
+      field.evaluate(inputs + stage * d, activations + stage * max_hidden_width, k);
       for (int c = 0; c < d; ++c) {
         sum[c] += weights[stage] * k[c];
         if (stage < 3) inputs[(stage + 1) * d + c] = y[c] + stage_step[stage] * k[c];
@@ -265,6 +267,7 @@ struct sequential_objective {
     Real* tape = member.scratch;  // the state at the start of every step
     Real y[max_field_dimension];
     Real inputs[4 * max_field_dimension];
+    Real activations[4 * max_hidden_width];
     for (int c = 0; c < d; ++c) y[c] = member.observations[c];
     Real f = 0;
     std::int64_t step = 0;
@@ -273,7 +276,7 @@ struct sequential_objective {
       const Real h = (member.times[i] - member.times[i - 1]) / count;
       for (int q = 0; q < count; ++q, ++step) {
         for (int c = 0; c < d; ++c) tape[step * d + c] = y[c];
-        rk4_step(field, y, h, inputs);
+        rk4_step(field, y, h, inputs, activations);
       }
       for (int c = 0; c < d; ++c) {
         const Real diff = y[c] - member.observations[i * d + c];
@@ -296,7 +299,7 @@ struct sequential_objective {
       const Real h = (member.times[i] - member.times[i - 1]) / count;
       for (int q = count - 1; q >= 0; --q) {
         --step;
-        reverse_rk4_step(field, tape + step * d, h, adjoint, gradient);
+        reverse_rk4_step(field, tape + step * d, h, adjoint, gradient, inputs, activations);
       }
       if (i - 1 >= 1)
         for (int c = 0; c < d; ++c)
@@ -306,14 +309,16 @@ struct sequential_objective {
   }
 
   /// The adjoint of one RK4 step from `start`: `adjoint` (∂f/∂y at its end) becomes ∂f/∂y at its
-  /// start, and the step's part of ∂f/∂θ is added to theta_gradient.
+  /// start, and the step's part of ∂f/∂θ is added to theta_gradient. The step is taken again from
+  /// the tape, its stage inputs and activations kept (`inputs`, `activations`: rk4_step's room)
+  /// for the pull-backs, so each stage's field is evaluated once here.
   GRADFLOW_HD void reverse_rk4_step(const neural_field<Real>& field, const Real* start, Real h,
-                                    Real* adjoint, Real* theta_gradient) const {
+                                    Real* adjoint, Real* theta_gradient, Real* inputs,
+                                    Real* activations) const {
     const int d = dimension;
     Real y[max_field_dimension];
-    Real inputs[4 * max_field_dimension];
     for (int c = 0; c < d; ++c) y[c] = start[c];
-    rk4_step(field, y, h, inputs);
+    rk4_step(field, y, h, inputs, activations);
     // k̄_s = b_s ȳ, then from the last stage back: ḡ = ∂NN(Y_s)ᵀ k̄_s flows into ȳ_start and
     // into the stage that formed Y_s (Y_s = y + a_s h k_{s−1}).
     const Real weights[4] = {h / 6, h / 3, h / 3, h / 6};
@@ -323,14 +328,11 @@ struct sequential_objective {
     for (int stage = 0; stage < 4; ++stage)
       for (int c = 0; c < d; ++c) stage_adjoint[stage][c] = weights[stage] * adjoint[c];
     for (int c = 0; c < d; ++c) start_adjoint[c] = adjoint[c];
-    Real activation[max_hidden_width];
-    Real out[max_field_dimension];
     for (int stage = 3; stage >= 0; --stage) {
       Real pulled[max_field_dimension];
       for (int c = 0; c < d; ++c) pulled[c] = 0;
-      field.evaluate(inputs + stage * d, activation, out);
-      field.pull_back(inputs + stage * d, activation, stage_adjoint[stage], Real(1), theta_gradient,
-                      pulled);
+      field.pull_back(inputs + stage * d, activations + stage * max_hidden_width,
+                      stage_adjoint[stage], Real(1), theta_gradient, pulled);
       for (int c = 0; c < d; ++c) {
         start_adjoint[c] += pulled[c];
         if (stage > 0) stage_adjoint[stage - 1][c] += stage_step[stage - 1] * pulled[c];
