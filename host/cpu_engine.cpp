@@ -98,7 +98,10 @@ public:
     return {active_list_.empty() ? nullptr : active_list_.data(), active_count_};
   }
 
-  bool parallel() const override { return active_count_ * evaluation_work_ >= parallel_work; }
+  /// One active problem has nothing to share: the other threads would only spin at its barriers.
+  bool parallel() const override {
+    return active_count_ > 1 && active_count_ * evaluation_work_ >= parallel_work;
+  }
 
   void start_clock() override { clock_start_ = std::chrono::steady_clock::now(); }
   double stop_clock() override {
