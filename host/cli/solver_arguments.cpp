@@ -41,7 +41,9 @@ void add_solver_options(CLI::App& command, solver_arguments& arguments,
   command.add_option("--t-end", arguments.t_end,
                      "the flow time to stop at (integrators land on it; gd, momentum, nag, adam, "
                      "fire and lgf stop at the iteration nearest it)");
-  command.add_option("--max-steps", arguments.max_steps, "accepted + rejected steps per problem");
+  command.add_option("--max-steps", arguments.max_steps,
+                     "accepted + rejected steps per problem (default " +
+                         std::to_string(solve_options{}.max_steps) + ")");
   command.add_option("--dt-min", arguments.dt_min,
                      "error or descent control: step_underflow below this dt (default "
                      "16·ε·max(1, t))");

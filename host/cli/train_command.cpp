@@ -285,6 +285,11 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   for (const char* ignored : {"--trace", "--trace-out", "--skip-invalid"})
     command.remove_option(command.get_option(ignored));
   command.get_option("--precision")->description("f64 (neural-ODE training runs in f64 only)");
+  command.get_option("--max-steps")
+      ->description(
+          "iterations per member: in each round (collocation) or in all (sequential: "
+          "epochs); default " +
+          std::to_string(solve_options{}.max_steps));
   command.get_option("--rtol-grad")
       ->description("stop a round when ‖∇f‖ <= rtol_grad·‖∇f‖ at the member's start (default " +
                     detail::number_text(training_rtol_grad) + ", unless gtol is given: then 0)");
