@@ -257,8 +257,10 @@ struct sequential_objective {
   }
 
   /// f at θ; with `gradient`, ∇f by the discrete adjoint. A trajectory that leaves the finite
-  /// numbers gives f = +∞ and a NaN gradient (the member then diverges alone).
-  GRADFLOW_HD Real value(const Real* theta, Real* gradient) const {
+  /// numbers gives f = +∞ and a NaN gradient (the member then diverges alone). Called, not
+  /// inlined: a fused kernel would hold a copy, with its own stage arrays, at every phase that
+  /// evaluates.
+  [[gnu::noinline]] GRADFLOW_HD Real value(const Real* theta, Real* gradient) const {
     const int n_nodes = member.nodes;
     const int d = dimension;
     const Real inverse_n = Real(1) / n_nodes;
