@@ -34,9 +34,9 @@ std::vector<neural_ode_member<Real>> neural_ode_arrays<Real>::members_at(
 template <class Real>
 bool neural_ode_arrays<Real>::shares_times() const {
   for (std::size_t s = 1; s < nodes.size(); ++s)
-    if (nodes[s] != nodes[0] || !std::equal(times.begin() + times_offset[s],
-                                            times.begin() + times_offset[s] + nodes[s],
-                                            times.begin()))
+    if (nodes[s] != nodes[0] ||
+        !std::equal(times.begin() + times_offset[s], times.begin() + times_offset[s] + nodes[s],
+                    times.begin()))
       return false;
   return true;
 }
@@ -69,9 +69,9 @@ std::int64_t neural_ode_work(const neural_ode_arrays<Real>& a) {
     const std::int64_t series_work =
         a.form == formulation::collocation
             ? 2 * n * n * a.dimension + 3 * n * field
-            : sequential_scratch(a.times.data() + a.times_offset[s], int(n), a.dimension,
-                                 a.max_step.empty() ? Real(1) : a.max_step[0]) /
-                  a.dimension * 11 * field;  // 4 stages forward, 7 in reverse
+            : sequential_steps(a.times.data() + a.times_offset[s], int(n),
+                               a.max_step.empty() ? Real(1) : a.max_step[0]) *
+                  12 * field;  // 4 stages forward; 4 again and 4 pull-backs in reverse
     work = std::max(work, series_work);
   }
   return work;

@@ -414,10 +414,11 @@ training_result train(const training_spec& spec, solver_context& context) {
       arrays.rho.push_back(rho[i]);
       arrays.max_step.push_back(spec.max_step);
       arrays.scratch_offset.push_back(arrays.scratch_total);
-      arrays.scratch_total += collocation ? detail::collocation_scratch(nodes, d, spec.hidden)
-                                          : detail::sequential_scratch(
-                                                arrays.times.data() + arrays.times_offset[m.series],
-                                                arrays.nodes[m.series], d, spec.max_step);
+      arrays.scratch_total +=
+          collocation
+              ? detail::collocation_scratch(nodes, d, spec.hidden)
+              : detail::sequential_scratch(arrays.times.data() + arrays.times_offset[m.series],
+                                           arrays.nodes[m.series], d, spec.hidden, spec.max_step);
       arrays.initial.insert(arrays.initial.end(), unknowns.begin() + i * n,
                             unknowns.begin() + (i + 1) * n);
       if (collocation && lagrangian)

@@ -196,7 +196,7 @@ TEST(NeuralOdeObjective, SequentialGradientByTheDiscreteAdjointMatchesCentralDif
   const std::vector<double> times = {0, 0.3, 0.35, 1.0, 1.7};
   const std::vector<double> observations = random_vector(times.size() * d, 6);
   std::vector<double> scratch(
-      std::size_t(detail::sequential_scratch(times.data(), int(times.size()), d, 0.2)));
+      std::size_t(detail::sequential_scratch(times.data(), int(times.size()), d, hidden, 0.2)));
   detail::neural_ode_member<double> member;
   member.nodes = int(times.size());
   member.times = times.data();

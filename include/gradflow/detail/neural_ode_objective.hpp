@@ -55,12 +55,20 @@ GRADFLOW_HD int steps_between(Real from, Real to, Real max_step) {
   return count < 1 ? 1 : int(count);
 }
 
+/// RK4 steps over a whole series.
 template <class Real>
-GRADFLOW_HD std::int64_t sequential_scratch(const Real* times, int nodes, int dimension,
-                                            Real max_step) {
+GRADFLOW_HD std::int64_t sequential_steps(const Real* times, int nodes, Real max_step) {
   std::int64_t steps = 0;
   for (int i = 1; i < nodes; ++i) steps += steps_between(times[i - 1], times[i], max_step);
-  return steps * dimension;
+  return steps;
+}
+
+/// The four stages' activations of the step at hand (for the reverse pass), then the tape: the
+/// state at the start of every step.
+template <class Real>
+GRADFLOW_HD std::int64_t sequential_scratch(const Real* times, int nodes, int dimension, int hidden,
+                                            Real max_step) {
+  return 4 * std::int64_t(hidden) + sequential_steps(times, nodes, max_step) * dimension;
 }
 
 template <class Real>
@@ -233,8 +241,8 @@ struct sequential_objective {
   int hidden;
 
   /// y ← y + h/6 (k1 + 2k2 + 2k3 + k4), the stage inputs (y, y2, y3, y4) left in `inputs` and
-  /// the stages' hidden activations in `activations` (4 × max_hidden_width, stage s at
-  /// s·max_hidden_width), for the reverse pass.
+  /// the stages' hidden activations in `activations` (4 × H, stage s at s·H), for the reverse
+  /// pass.
   GRADFLOW_HD void rk4_step(const neural_field<Real>& field, Real* y, Real h, Real* inputs,
                             Real* activations) const {
     const int d = dimension;
@@ -247,7 +255,7 @@ struct sequential_objective {
       sum[c] = 0;
     }
     for (int stage = 0; stage < 4; ++stage) {
-      field.evaluate(inputs + stage * d, activations + stage * max_hidden_width, k);
+      field.evaluate(inputs + stage * d, activations + stage * hidden, k);
       for (int c = 0; c < d; ++c) {
         sum[c] += weights[stage] * k[c];
         if (stage < 3) inputs[(stage + 1) * d + c] = y[c] + stage_step[stage] * k[c];
@@ -257,19 +265,17 @@ struct sequential_objective {
   }
 
   /// f at θ; with `gradient`, ∇f by the discrete adjoint. A trajectory that leaves the finite
-  /// numbers gives f = +∞ and a NaN gradient (the member then diverges alone). Called, not
-  /// inlined: a fused kernel would hold a copy, with its own stage arrays, at every phase that
-  /// evaluates.
-  [[gnu::noinline]] GRADFLOW_HD Real value(const Real* theta, Real* gradient) const {
+  /// numbers gives f = +∞ and a NaN gradient (the member then diverges alone).
+  GRADFLOW_HD Real value(const Real* theta, Real* gradient) const {
     const int n_nodes = member.nodes;
     const int d = dimension;
     const Real inverse_n = Real(1) / n_nodes;
     const neural_field<Real> field{d, hidden, theta};
     const int p_count = neural_field<Real>::parameter_count(d, hidden);
-    Real* tape = member.scratch;  // the state at the start of every step
+    Real* activations = member.scratch;  // sequential_scratch's layout
+    Real* tape = member.scratch + 4 * hidden;
     Real y[max_field_dimension];
     Real inputs[4 * max_field_dimension];
-    Real activations[4 * max_hidden_width];
     for (int c = 0; c < d; ++c) y[c] = member.observations[c];
     Real f = 0;
     std::int64_t step = 0;
@@ -333,8 +339,8 @@ struct sequential_objective {
     for (int stage = 3; stage >= 0; --stage) {
       Real pulled[max_field_dimension];
       for (int c = 0; c < d; ++c) pulled[c] = 0;
-      field.pull_back(inputs + stage * d, activations + stage * max_hidden_width,
-                      stage_adjoint[stage], Real(1), theta_gradient, pulled);
+      field.pull_back(inputs + stage * d, activations + stage * hidden, stage_adjoint[stage],
+                      Real(1), theta_gradient, pulled);
       for (int c = 0; c < d; ++c) {
         start_adjoint[c] += pulled[c];
         if (stage > 0) stage_adjoint[stage - 1][c] += stage_step[stage - 1] * pulled[c];
