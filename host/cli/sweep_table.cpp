@@ -133,7 +133,7 @@ std::string table_rows(const sweep_result& result, table_format format) {
   return text;
 }
 
-sweep_result read_table(const std::string& path, table_format& format) {
+std::string read_table_text(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error))
     throw io_error("cannot read table '" + path + "': it is a directory");
@@ -141,7 +141,11 @@ sweep_result read_table(const std::string& path, table_format& format) {
   if (!file) throw io_error("cannot read table '" + path + "': no such file or not readable");
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   if (file.bad()) throw io_error("cannot read table '" + path + "': read error");
-  return parse_table(text, path, format);
+  return text;
+}
+
+sweep_result read_table(const std::string& path, table_format& format) {
+  return parse_table(read_table_text(path), path, format);
 }
 
 sweep_result parse_table(const std::string& text, const std::string& path, table_format& format) {

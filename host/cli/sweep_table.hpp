@@ -35,6 +35,9 @@ std::string table_rows(const sweep_result& result, table_format format);
 /// {"converged": 430, "max_steps": 2, …}: the rows per status, for a sidecar.
 nlohmann::json status_counts(const sweep_result& table);
 
+/// The bytes of the table at `path`; throws io_error naming it where it cannot be read.
+std::string read_table_text(const std::string& path);
+
 /// Reads a table that table_header/table_rows wrote (the format from the first character) back into
 /// axes (names only) and rows; throws io_error naming the path and line for anything else.
 sweep_result read_table(const std::string& path, table_format& format);

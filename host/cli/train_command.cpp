@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -511,11 +510,8 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   progress.finish();
   if (outcome.interrupted) return report_interrupt(plan, outcome);
 
-  std::string table_text = plan.header + outcome.rows;
-  if (!a.out.empty()) {
-    std::ifstream in(a.out, std::ios::binary);
-    table_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  const std::string table_text =
+      a.out.empty() ? plan.header + outcome.rows : read_table_text(a.out);
   const std::vector<trained_row> trained = trained_rows(table_text, format, grid.axes);
   const nlohmann::json counts = status_counts(trained);
   if (!a.out.empty()) {
@@ -589,12 +585,8 @@ void draw_member_fit(const std::string& table, std::int64_t member, const std::s
   };
   const time_series& truth = series.truth.size() > 0 ? series.truth : series.data;
   // The title names the member's settings and how it fared, from its row of the table.
-  std::ifstream table_file(table, std::ios::binary);
-  const std::string table_text{std::istreambuf_iterator<char>(table_file),
-                               std::istreambuf_iterator<char>()};
-  const table_format format =
-      settings.value("format", "") == "jsonl" ? table_format::jsonl : table_format::csv;
-  const std::vector<trained_row> rows = trained_rows(table_text, format, grid.axes);
+  const std::vector<trained_row> rows = trained_rows(
+      read_table_text(table), table_format_for(settings.value("format", ""), table), grid.axes);
   if (std::int64_t(rows.size()) != members)
     throw invalid_argument("'" + table + "' holds " + std::to_string(rows.size()) +
                            " rows where its sidecar says " + std::to_string(members));
