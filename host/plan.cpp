@@ -338,6 +338,7 @@ lockstep_layout layout_for(const solve_options& options,
   layout.curvature_product = settings.evaluates_at == evaluation_point::search_direction;
   layout.compaction = !fused && options.compaction_threshold > 0;
   layout.chebyshev = settings.chebyshev;
+  layout.keeps_curvature = settings.linearly_implicit;
   return layout;
 }
 

@@ -85,9 +85,10 @@ struct gpu_fused_kernels_of<Objective, std::void_t<decltype(Objective::gpu_fused
 /// The per-problem math of an objective: ∇f and f at the operand from the user's functor. Where a
 /// factorisation needs H, the view's curvature holds ∇²f: at the start, ∇²f(u0) (what ζ, the
 /// Chebyshev methods' bounds and default steps read; an indefinite one stops the problem with
-/// invalid_input); before the linearly implicit step's factorisation, at the current point; under
-/// Newton flow, at every evaluation's point, factored there (invalid_input where indefinite: the
-/// flow is not defined there; at an lgf jump's landing the guard rejects the jump instead). It
+/// invalid_input); before the linearly implicit step's factorisation, at the current point (once
+/// per point: a step retried after a rejection keeps it); under Newton flow, at every evaluation's
+/// point, factored there (invalid_input where indefinite: the flow is not defined there; at an lgf
+/// jump's landing the guard rejects the jump instead). It
 /// comes column by column from the objective's hessian_times where it has one, else by central
 /// differences of the gradient, and is counted as 2n gradient evaluations either way (a difference
 /// costs two; a forward-mode product about as much).

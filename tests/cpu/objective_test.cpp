@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "gradflow/gradflow.hpp"
@@ -270,6 +271,58 @@ TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
         << e.what();
     EXPECT_NE(std::string(e.what()).find("it factors ∇²f + I/dt at each step"), std::string::npos)
         << e.what();
+  }
+}
+
+/// Rosenbrock with its Hessian products, recording the point of each Hessian the solver forms (a
+/// formation asks for ∇²f·e_0 first) and counting its gradients.
+struct rosenbrock_recording_hessians : rosenbrock_valley {
+  std::vector<std::array<double, 2>>* formed_at = nullptr;
+  std::int64_t* gradients = nullptr;
+  void gradient(const double* x, double* g) const {
+    ++*gradients;
+    rosenbrock_valley::gradient(x, g);
+  }
+  void hessian_times(const double* x, const double* v, double* product) const {
+    if (v[0] == 1 && v[1] == 0) formed_at->push_back({x[0], x[1]});
+    const double h00 = 2 - 4 * b * (x[1] - 3 * x[0] * x[0]), h01 = -4 * b * x[0], h11 = 2 * b;
+    product[0] = h00 * v[0] + h01 * v[1];
+    product[1] = h01 * v[0] + h11 * v[1];
+  }
+};
+
+TEST(Objectives, ALinearlyImplicitStepRetriedAfterARejectionKeepsItsHessian) {
+  // Descent control rejects steps on the way along the valley; the retry from the same point
+  // refactors ∇²f + I/h with h halved, but ∇²f there is the one formed for the rejected try: one
+  // Hessian per point stepped from, each counted as 2n gradient evaluations.
+  for (execution_path path : {execution_path::fused, execution_path::lockstep}) {
+    SCOPED_TRACE(std::string(to_string(path)));
+    std::vector<std::array<double, 2>> formed_at;
+    std::int64_t gradients = 0;
+    objective_batch<rosenbrock_recording_hessians, double> batch;
+    batch.unknowns = 2;
+    batch.problems.resize(1);
+    batch.problems[0].formed_at = &formed_at;
+    batch.problems[0].gradients = &gradients;
+    batch.initial = {-1.2, 1.0};
+    solve_options options;
+    options.backend = backend_kind::cpu;
+    options.path = path;
+    options.method = method::linearly_implicit;
+    options.dt = 1.0;
+    options.gtol = 1e-10;
+    const auto result = solve_objectives(batch, options);
+    ASSERT_EQ(result.outcome[0], status::converged) << describe(result.summary);
+    EXPECT_NEAR(result.solution[0], 1.0, 1e-8);
+    ASSERT_GE(result.rejected_steps[0], 2) << "no step was retried: the test has no retry to check";
+    for (std::size_t k = 1; k < formed_at.size(); ++k)
+      EXPECT_NE(formed_at[k], formed_at[k - 1]) << "the Hessian was formed twice at one point";
+    // A point stepped from per accepted step; the last accepted step converged, so it is not one.
+    EXPECT_EQ(std::int64_t(formed_at.size()), result.accepted_steps[0]);
+    // The count: each gradient the functor computed but the last, at the answer (the earlier
+    // test of evaluate's passes), and 2n per Hessian.
+    EXPECT_EQ(result.gradient_evaluations[0],
+              gradients - 1 + 2 * 2 * std::int64_t(formed_at.size()));
   }
 }
 

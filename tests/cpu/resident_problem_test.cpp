@@ -205,6 +205,32 @@ TEST(ResidentObjectiveWithoutHessian, DifferencesOfTheGradientGiveTheBitsOfThePr
   }
 }
 
+TEST(ResidentLoad, HoldsNoArrayAnEarlierSolveOfTheEngineSized) {
+  // A solver_context reuses its engine, whose arrays keep their allocation when a later solve sizes
+  // them empty: the view must still say "none", or load() reads problem i's value, Chebyshev
+  // recurrence or curvature record past the end of what the earlier, smaller solve sized.
+  const auto engine = make_cpu_engine<double>();
+  lockstep_layout sized;
+  sized.needs_factor = sized.values = sized.chebyshev = sized.keeps_curvature = true;
+  sized.work_count = 1;
+  engine->allocate(2, 2, 1, sized, std::vector<double>(2 * parameter_count), 1);
+  EXPECT_NE(engine->view().value, nullptr);
+  EXPECT_NE(engine->view().curvature_formed_at, nullptr);
+  lockstep_layout empty;
+  empty.work_count = 1;
+  engine->allocate(5, 2, 1, empty, std::vector<double>(5 * parameter_count), 1);
+  const lockstep_view<double> v = engine->view();
+  EXPECT_EQ(v.value, nullptr);
+  EXPECT_EQ(v.factor, nullptr);
+  EXPECT_EQ(v.recurrence, nullptr);
+  EXPECT_EQ(v.curvature_formed_at, nullptr);
+  resident_problem<double> problem;
+  const lockstep_view<double> copy = problem.load(v, 4, 1);
+  EXPECT_EQ(copy.value, nullptr);
+  EXPECT_EQ(copy.recurrence, nullptr);
+  EXPECT_EQ(copy.curvature_formed_at, nullptr);
+}
+
 TEST(ResidentCapacity, RefusesWhatItCannotHold) {
   lockstep_view<double> v;
   v.unknowns = 5;

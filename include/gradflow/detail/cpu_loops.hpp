@@ -53,7 +53,7 @@ void prepare_curvature_on_cpu(engine<Real>& engine, const Evaluator& evaluator,
                               factor_shift shift) {
   const lockstep_view<Real> v = engine.view();
   sum_over_active(engine.active(), engine.parallel(), [&](std::int64_t i) -> std::int64_t {
-    evaluator.prepare_curvature(v, shift, i);
+    prepare_curvature_once_per_point(evaluator, v, shift, i);
     return 0;
   });
 }

@@ -52,7 +52,8 @@ template <class Real, class Evaluator>
 __global__ void prepare_curvature_kernel(lockstep_view<Real> view, active_set active,
                                          Evaluator evaluator, factor_shift shift) {
   const std::int64_t position = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (position < active.count) evaluator.prepare_curvature(view, shift, active[position]);
+  if (position < active.count)
+    prepare_curvature_once_per_point(evaluator, view, shift, active[position]);
 }
 
 /// The fused path: one thread runs one problem's whole solve, in place in the batch's arrays or

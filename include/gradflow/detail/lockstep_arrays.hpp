@@ -23,7 +23,15 @@ struct lockstep_layout {
   bool values = false;             ///< the model evaluates f at each operand
   bool compaction = false;         ///< size the active lists and pointer arrays of compaction
   bool chebyshev = false;          ///< size the Chebyshev recurrences (rkcd, rkc)
+  bool keeps_curvature = false;    ///< the linearly implicit step: record where H was formed
 };
+
+/// An array's data, or nullptr where this solve sized it empty: a view's nullptr says the run has
+/// no such array, and an array that a solve before sized keeps its allocation (resize_array).
+template <class Array>
+auto data_or_null(Array& array) -> decltype(array.data()) {
+  return array.size() == 0 ? nullptr : array.data();
+}
 
 /// The engine's arrays behind a lockstep_view, in its kind of memory (`Array` is std::vector on the
 /// CPU, device_buffer on the GPU). Sized, and zeroed, once per solve. A model's own data (its
@@ -39,6 +47,7 @@ struct lockstep_arrays {
   Array<Real> window_largest_gradient_norm, stall_reference;
   Array<std::int64_t> stall_window_start;
   Array<Real> recurrence;
+  Array<std::int64_t> curvature_formed_at;
 
   void size_for(std::int64_t count, int unknowns, int rhs_count, const lockstep_layout& layout) {
     const std::int64_t len = std::int64_t(unknowns) * rhs_count;
@@ -62,6 +71,8 @@ struct lockstep_arrays {
                           &downhill_steps, &window_position, &jump_steps, &stall_window_start})
       resize_array(*counter, count, "per-problem counters");
     resize_array(recurrence, layout.chebyshev ? count * 8 : 0, "Chebyshev recurrences");
+    resize_array(curvature_formed_at, layout.keeps_curvature ? count : 0,
+                 "where each curvature was formed");
   }
 
   detail::lockstep_view<Real> view(std::int64_t count, int unknowns, int rhs_count,
@@ -71,36 +82,37 @@ struct lockstep_arrays {
     v.unknowns = unknowns;
     v.rhs_count = rhs_count;
     v.state_factor = state_factor;
-    v.gradient = gradient.data();
-    v.value = value.data();
-    v.curvature_product = curvature_product.data();
-    v.factor = factor.data();
-    v.parameters = parameters.data();
-    v.state = state.data();
-    v.stage_input = stage_input.data();
-    v.work = work.data();
-    v.outcome = outcome.data();
-    v.time = time.data();
-    v.dt = dt.data();
-    v.dt_step = dt_step.data();
-    v.pi_error_memory = pi_error_memory.data();
-    v.accepted_value = accepted_value.data();
-    v.fire_mixing = fire_mixing.data();
-    v.residual_norm_sq = residual_norm_sq.data();
-    v.trial_gradient_norm = trial_gradient_norm.data();
-    v.gradient_norm = gradient_norm.data();
-    v.gradient_norm_initial = gradient_norm_initial.data();
-    v.accepted = accepted.data();
-    v.rejected = rejected.data();
-    v.gradient_evaluations = gradient_evaluations.data();
-    v.surrogate_evaluations = surrogate_evaluations.data();
-    v.downhill_steps = downhill_steps.data();
-    v.window_position = window_position.data();
-    v.jump_steps = jump_steps.data();
-    v.window_largest_gradient_norm = window_largest_gradient_norm.data();
-    v.stall_reference = stall_reference.data();
-    v.stall_window_start = stall_window_start.data();
-    v.recurrence = recurrence.data();
+    v.gradient = data_or_null(gradient);
+    v.value = data_or_null(value);
+    v.curvature_product = data_or_null(curvature_product);
+    v.factor = data_or_null(factor);
+    v.parameters = data_or_null(parameters);
+    v.state = data_or_null(state);
+    v.stage_input = data_or_null(stage_input);
+    v.work = data_or_null(work);
+    v.outcome = data_or_null(outcome);
+    v.time = data_or_null(time);
+    v.dt = data_or_null(dt);
+    v.dt_step = data_or_null(dt_step);
+    v.pi_error_memory = data_or_null(pi_error_memory);
+    v.accepted_value = data_or_null(accepted_value);
+    v.fire_mixing = data_or_null(fire_mixing);
+    v.residual_norm_sq = data_or_null(residual_norm_sq);
+    v.trial_gradient_norm = data_or_null(trial_gradient_norm);
+    v.gradient_norm = data_or_null(gradient_norm);
+    v.gradient_norm_initial = data_or_null(gradient_norm_initial);
+    v.accepted = data_or_null(accepted);
+    v.rejected = data_or_null(rejected);
+    v.gradient_evaluations = data_or_null(gradient_evaluations);
+    v.surrogate_evaluations = data_or_null(surrogate_evaluations);
+    v.downhill_steps = data_or_null(downhill_steps);
+    v.window_position = data_or_null(window_position);
+    v.jump_steps = data_or_null(jump_steps);
+    v.window_largest_gradient_norm = data_or_null(window_largest_gradient_norm);
+    v.stall_reference = data_or_null(stall_reference);
+    v.stall_window_start = data_or_null(stall_window_start);
+    v.recurrence = data_or_null(recurrence);
+    v.curvature_formed_at = data_or_null(curvature_formed_at);
     return v;
   }
 };

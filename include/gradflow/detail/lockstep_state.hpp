@@ -98,6 +98,10 @@ struct lockstep_view {
   Real* stall_reference = nullptr;  ///< the largest ‖∇f‖ in the window before (0: none yet)
   std::int64_t* stall_window_start = nullptr;  ///< accepted steps when this window opened
   Real* recurrence = nullptr;  ///< rkcd, rkc: recurrence_count Chebyshev values per problem
+  /// The linearly implicit step: 1 + the accepted steps at whose state the curvature was last
+  /// formed (0: not yet), so that a step retried after a rejection — same state, h halved —
+  /// refactors H + I/h with the H it has. nullptr: H is formed at every factorisation.
+  std::int64_t* curvature_formed_at = nullptr;
 
   GRADFLOW_HD int len() const { return unknowns * rhs_count; }
   GRADFLOW_HD int state_len() const { return state_factor * unknowns * rhs_count; }

@@ -40,7 +40,7 @@ public:
   GRADFLOW_HD lockstep_view<Real> load(const lockstep_view<Real>& batch, std::int64_t i,
                                        int work_count) {
     static_assert(
-        sizeof(lockstep_view<Real>) == sizeof(std::int64_t) + 4 * sizeof(int) + 32 * sizeof(void*),
+        sizeof(lockstep_view<Real>) == sizeof(std::int64_t) + 4 * sizeof(int) + 33 * sizeof(void*),
         "a field added to lockstep_view needs its place in resident_problem");
     const int len = batch.len(), state_len = batch.state_len();
     const int square = batch.unknowns * batch.unknowns;
@@ -80,6 +80,7 @@ public:
     v.window_position = hold(batch.window_position, i, window_position_);
     v.jump_steps = hold(batch.jump_steps, i, jump_steps_);
     v.stall_window_start = hold(batch.stall_window_start, i, stall_window_start_);
+    v.curvature_formed_at = hold(batch.curvature_formed_at, i, curvature_formed_at_);
     return v;
   }
 
@@ -130,7 +131,7 @@ private:
       window_largest_gradient_norm_, stall_reference_;
   std::int32_t outcome_;
   std::int64_t accepted_, rejected_, gradient_evaluations_, surrogate_evaluations_, downhill_steps_,
-      window_position_, jump_steps_, stall_window_start_;
+      window_position_, jump_steps_, stall_window_start_, curvature_formed_at_;
 };
 
 }  // namespace gradflow::detail

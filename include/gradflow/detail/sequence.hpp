@@ -186,7 +186,7 @@ struct fused_executor {
 
   GRADFLOW_HD void factorize(factor_shift shift) {
     if constexpr (factors(Scope)) {
-      evaluator.prepare_curvature(view, shift, problem);
+      prepare_curvature_once_per_point(evaluator, view, shift, problem);
       factor_problem(view, problem, shift);
     }
   }

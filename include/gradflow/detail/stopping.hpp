@@ -73,6 +73,22 @@ GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, fa
   set_outcome(v, i, shifted ? status::diverged : status::invalid_input);
 }
 
+/// The model's H for problem i's factorisation (evaluator.prepare_curvature), unless it was formed
+/// at this accepted point already (lockstep_view::curvature_formed_at): the linearly implicit step
+/// retried after a rejection keeps H — on collocation, forming the Gauss–Newton matrix is more than
+/// half of a step's time.
+template <class Real, class Evaluator>
+GRADFLOW_HD void prepare_curvature_once_per_point(const Evaluator& evaluator,
+                                                  const lockstep_view<Real>& v, factor_shift shift,
+                                                  std::int64_t i) {
+  if (v.curvature_formed_at && v.running(i)) {
+    const std::int64_t point = v.accepted[i] + 1;
+    if (v.curvature_formed_at[i] == point) return;
+    v.curvature_formed_at[i] = point;
+  }
+  evaluator.prepare_curvature(v, shift, i);
+}
+
 /// Whether the factor that problem i's last factorisation left is one (factor_problem marks a
 /// failed one at a jump's landing).
 template <class Real>
