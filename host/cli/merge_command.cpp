@@ -131,7 +131,7 @@ int run_merge(const merge_arguments& arguments, const std::string& command_line)
     files.input(sidecar_path(input), "a shard's sidecar");
   }
   files.output(arguments.out, "--out");
-  files.output(sidecar_out, "the sidecar");
+  files.sidecar(sidecar_out);
   files.output(trace_out, "the merged trace");
   files.check();
   const auto locks = lock_outputs(files.outputs());

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 #include "gradflow/error.hpp"
 
 namespace gradflow::cli {
@@ -119,6 +121,40 @@ void run_files::check() const {
                                "': each output needs its own file");
   }
   for (const auto& [path, option] : outputs_) require_writable(path, option.c_str());
+  for (const auto& path : sidecars_) check_sidecar(path);
+}
+
+void run_files::sidecar(const std::string& path) {
+  if (path.empty()) return;
+  output(path, "the sidecar");
+  sidecars_.push_back(path);
+}
+
+void run_files::check_sidecar(const std::string& path) const {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return;
+  std::ifstream in(path, std::ios::binary);
+  const nlohmann::json present = nlohmann::json::parse(in, nullptr, false);
+  if (!present.is_object() || !present.contains("gradflow_version"))
+    throw invalid_argument("the sidecar '" + path +
+                           "' would replace a file that is not a gradflow sidecar: move it, or "
+                           "name the output otherwise");
+  std::string described;  // a file the present sidecar describes that is still there
+  for (const char* key : {"table", "solution", "report"}) {
+    const auto named = present.find(key);
+    if (named == present.end() || !named->is_string() || named->get<std::string>().empty())
+      continue;
+    const std::string file = beside(path, named->get<std::string>());
+    const file_identity identity(file);
+    for (const auto& output : outputs_)
+      if (file_identity(output.first) == identity) return;  // this run's own sidecar, rewritten
+    if (identity.exists && described.empty()) described = file;
+  }
+  if (!described.empty())
+    throw invalid_argument("the sidecar '" + path + "' describes '" + described +
+                           "', another run's output: this run's sidecar would replace it — name "
+                           "the output otherwise, or delete '" +
+                           described + "' first");
 }
 
 }  // namespace gradflow::cli

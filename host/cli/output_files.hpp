@@ -29,16 +29,23 @@ std::string sidecar_path(const std::string& out);
 /// The files a run reads and writes, each with the option that names it. check() refuses, before
 /// any work, an output that is the same file as an input or as another output — by filesystem
 /// identity (device and inode where the file exists, else the canonical path), so links and other
-/// spellings of one path are caught — and any output that cannot be written.
+/// spellings of one path are caught — and any output that cannot be written. A sidecar is an output
+/// that check() also refuses to put in place of another file: one that is not a gradflow sidecar,
+/// or the sidecar of another run's results that are still there (s.csv and s.jsonl share s.json),
+/// where none of the files it describes is one of this run's outputs.
 class run_files {
 public:
   void input(const std::string& path, const std::string& option);
   void output(const std::string& path, const std::string& option);
+  void sidecar(const std::string& path);
   void check() const;
   const std::vector<std::pair<std::string, std::string>>& outputs() const { return outputs_; }
 
 private:
+  void check_sidecar(const std::string& path) const;
+
   std::vector<std::pair<std::string, std::string>> inputs_, outputs_;  ///< (path, option)
+  std::vector<std::string> sidecars_;
 };
 
 }  // namespace gradflow::cli

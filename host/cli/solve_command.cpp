@@ -273,7 +273,7 @@ int run_solve(const solve_arguments& arguments, const std::string& command_line)
   files.output(arguments.report, "--report");
   if (options.trace_every > 0) files.output(trace_path(arguments), "--trace-out");
   const std::string anchor = anchor_of(arguments);
-  if (!anchor.empty()) files.output(sidecar_path(anchor), "the sidecar");
+  if (!anchor.empty()) files.sidecar(sidecar_path(anchor));
   files.check();
   const auto locks = lock_outputs(files.outputs());
   if (objectives) return solve_objectives_in(arguments, options, command_line);

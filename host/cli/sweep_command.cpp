@@ -184,7 +184,7 @@ run_files files_of(const sweep_arguments& arguments, const sweep_paths& paths) {
   files.input(arguments.config, "--config");
   files.output(paths.table, "--out");
   files.output(paths.journal, "the journal");
-  files.output(paths.sidecar, "the sidecar");
+  files.sidecar(paths.sidecar);
   files.output(paths.trace, "--trace-out");
   files.output(paths.plot, "--plot");
   return files;

@@ -448,7 +448,7 @@ int run_train_command(train_arguments a, const std::string& command_line) {
   files.output(plan.table, "--out");
   files.output(plan.journal, "the journal");
   files.output(plan.side, "the weights");
-  files.output(sidecar, "the sidecar");
+  files.sidecar(sidecar);
   files.output(a.plot, "--plot");
   files.check();
   const auto locks = lock_outputs(files.outputs());

@@ -187,7 +187,7 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
       << skipped.output;
   // A report named .jsonl is JSON Lines (it was CSV whatever its name): the skipped problem's NaN
   // results are null, the rest as the CSV report has them.
-  for (const char* report : {"r.jsonl", "r.csv"})
+  for (const char* report : {"r.jsonl", "r_csv.csv"})  // one stem: one sidecar, refused
     ASSERT_EQ(run("solve --A " + path("a_nan.npy") + " --B " + path("b.npy") +
                   " --skip-invalid --backend cpu --quiet --report " + path(report))
                   .exit_code,
@@ -199,8 +199,9 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   EXPECT_EQ(rows[0].at("status"), "invalid_input");
   EXPECT_TRUE(rows[0].at("f").is_null() && rows[0].at("grad_norm").is_null()) << rows[0];
   EXPECT_EQ(rows[1].at("status"), "converged");
-  EXPECT_EQ(rows[1].at("accepted_steps").dump(), csv_field(read_file(path("r.csv")), 1, 5));
-  EXPECT_EQ(rows[1].at("f").get<double>(), std::stod(csv_field(read_file(path("r.csv")), 1, 2)));
+  EXPECT_EQ(rows[1].at("accepted_steps").dump(), csv_field(read_file(path("r_csv.csv")), 1, 5));
+  EXPECT_EQ(rows[1].at("f").get<double>(),
+            std::stod(csv_field(read_file(path("r_csv.csv")), 1, 2)));
   // float64 past float's range in f32 is refused naming the file's value, with --skip-invalid too:
   // the file is not bad, the precision is (narrowed, it would read as a non-finite value inf).
   batch.matrix[3] = 1e300;
@@ -989,14 +990,34 @@ TEST_F(Cli, TablesAreInTheFormatTheirNameSays) {
   ASSERT_EQ(run(sweep + " --out " + path("whole.jsonl")).exit_code, 0);
   EXPECT_EQ(read_file(path("whole.jsonl")).rfind("{\"member\":0,", 0), 0u);
   EXPECT_NE(read_file(path("whole.json")).find("\"format\": \"jsonl\""), std::string::npos);
-  ASSERT_EQ(run(sweep + " --out " + path("whole.csv")).exit_code, 0);
+  // whole.csv would share whole.json, the sidecar of whole.jsonl, which is still there: refused,
+  // both left as they were (the second table's run had replaced the first's sidecar).
+  const std::string jsonl_sidecar = read_file(path("whole.json"));
+  expect_usage_error(sweep + " --out " + path("whole.csv"),
+                     "the sidecar '" + path("whole.json") + "' describes '" + path("whole.jsonl") +
+                         "', another run's output");
+  EXPECT_FALSE(std::filesystem::exists(path("whole.csv")));
+  EXPECT_EQ(read_file(path("whole.json")), jsonl_sidecar);
+  ASSERT_EQ(run(sweep + " --out " + path("whole_csv.csv")).exit_code, 0);
   ASSERT_EQ(run(sweep + " --shard 0/2 --out " + path("p0.jsonl")).exit_code, 0);
   ASSERT_EQ(run(sweep + " --shard 1/2 --out " + path("p1.jsonl")).exit_code, 0);
   const std::string shards = " " + path("p0.jsonl") + " " + path("p1.jsonl");
-  for (const std::string extension : {".csv", ".jsonl"}) {
-    ASSERT_EQ(run("merge -o " + path("m" + extension) + shards).exit_code, 0);
-    EXPECT_EQ(read_file(path("m" + extension)), read_file(path("whole" + extension)));
-  }
+  ASSERT_EQ(run("merge -o " + path("m.csv") + shards).exit_code, 0);
+  EXPECT_EQ(read_file(path("m.csv")), read_file(path("whole_csv.csv")));
+  expect_usage_error("merge -o " + path("m.jsonl") + shards,
+                     "the sidecar '" + path("m.json") + "' describes '" + path("m.csv"));
+  ASSERT_EQ(run("merge -o " + path("m_lines.jsonl") + shards).exit_code, 0);
+  EXPECT_EQ(read_file(path("m_lines.jsonl")), read_file(path("whole.jsonl")));
+  // Rerunning a command rewrites its own sidecar; one whose table is gone is no one's.
+  ASSERT_EQ(run(sweep + " --out " + path("whole.jsonl")).exit_code, 0);
+  std::filesystem::remove(path("m.csv"));
+  ASSERT_EQ(run("merge -o " + path("m.jsonl") + shards).exit_code, 0);
+  // A .json beside the table that is not a gradflow sidecar is the user's: never replaced.
+  std::ofstream(path("notes.json")) << "{\"mine\": 1}\n";
+  expect_usage_error(sweep + " --out " + path("notes.csv"),
+                     "the sidecar '" + path("notes.json") +
+                         "' would replace a file that is not a gradflow sidecar");
+  EXPECT_EQ(read_file(path("notes.json")), "{\"mine\": 1}\n");
   // A name that says the other format is refused before the run; nothing is written.
   expect_usage_error(sweep + " --format jsonl --out " + path("s.csv"),
                      "invalid format = 'jsonl': --out '" + path("s.csv") + "' names a csv table");
@@ -1010,7 +1031,7 @@ TEST_F(Cli, TablesAreInTheFormatTheirNameSays) {
 
 TEST_F(Cli, OutputsAreReadByNumpyAndPandasUnchanged) {
   ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --out " + path("s.csv")).exit_code, 0);
-  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("s.jsonl"))
+  ASSERT_EQ(run("sweep --preset seed --backend cpu --quiet --format jsonl --out " + path("l.jsonl"))
                 .exit_code,
             0);
   ASSERT_EQ(run("solve --random 3,50,5,2 --backend cpu --quiet --out " + path("u.npy") +
@@ -1027,7 +1048,7 @@ d = sys.argv[1]
 u = np.load(d + "/u.npy")
 assert u.shape == (3, 5, 2) and u.dtype == np.float64, (u.shape, u.dtype)
 rows = list(csv.DictReader(open(d + "/s.csv")))
-lines = [json.loads(l) for l in open(d + "/s.jsonl")]
+lines = [json.loads(l) for l in open(d + "/l.jsonl")]
 assert len(rows) == len(lines) == 576
 for r, l in zip(rows, lines):
     assert int(r["member"]) == l["member"] and r["status"] == l["status"]
@@ -1037,7 +1058,7 @@ assert len(table) == 3
 try:
     import pandas as pd
     assert len(pd.read_csv(d + "/s.csv")) == 576
-    assert len(pd.read_json(d + "/s.jsonl", lines=True)) == 576
+    assert len(pd.read_json(d + "/l.jsonl", lines=True)) == 576
 except ImportError:
     pass
 print("python reads every output")
@@ -1304,8 +1325,8 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   EXPECT_EQ(csv_field(table, 0, 8), "converged") << table;  // the train rollout
   EXPECT_EQ(csv_field(table, 0, 9), "nan") << table;
   EXPECT_EQ(csv_field(table, 0, 10), "") << table;
-  ASSERT_EQ(run(untested + " --out " + path("good.jsonl")).exit_code, 0);
-  const auto row = nlohmann::json::parse(read_file(path("good.jsonl")));
+  ASSERT_EQ(run(untested + " --out " + path("good_lines.jsonl")).exit_code, 0);
+  const auto row = nlohmann::json::parse(read_file(path("good_lines.jsonl")));
   EXPECT_TRUE(row.at("test_mse").is_null() && row.at("test_rollout").is_null()) << row;
   for (const char* count : {"member", "rounds", "iterations", "gradient_evaluations"})
     EXPECT_TRUE(row.at(count).is_number_integer()) << count << ": " << row;

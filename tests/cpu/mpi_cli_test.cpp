@@ -75,9 +75,9 @@ TEST_F(MpiCli, FourRanksWriteTheSingleProcessTableByteForByte) {
   EXPECT_EQ(members, 1152);
   // JSON Lines and --chunk too; the table equals the single process's at any chunk size.
   const std::string jsonl = seed_sweep + " --format jsonl --chunk 7 --out ";
-  ASSERT_EQ(run(jsonl + path("one.jsonl")).exit_code, 0);
+  ASSERT_EQ(run(jsonl + path("one_lines.jsonl")).exit_code, 0);
   ASSERT_EQ(run_shell(on_ranks(3, jsonl + path("three.jsonl"))).exit_code, 0);
-  EXPECT_EQ(read_file(path("three.jsonl")), read_file(path("one.jsonl")));
+  EXPECT_EQ(read_file(path("three.jsonl")), read_file(path("one_lines.jsonl")));
   // Without --out rank 0 prints the summary once.
   const auto printed = run_shell(on_ranks(4, "sweep --preset seed --backend cpu"));
   ASSERT_EQ(printed.exit_code, 0) << printed.output;
