@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradflow/error.hpp"
+#include "json_file.hpp"
 
 namespace gradflow::cli {
 namespace {
@@ -131,10 +132,14 @@ void run_files::sidecar(const std::string& path) {
 }
 
 void run_files::check_sidecar(const std::string& path) const {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) return;
-  std::ifstream in(path, std::ios::binary);
-  const nlohmann::json present = nlohmann::json::parse(in, nullptr, false);
+  std::error_code unreadable;
+  if (!std::filesystem::exists(path, unreadable)) return;
+  nlohmann::json present;
+  try {
+    present = read_json_file(path, "the sidecar");
+  } catch (const gradflow::error&) {
+    // Unreadable, too large or not JSON: not a sidecar this tool wrote.
+  }
   if (!present.is_object() || !present.contains("gradflow_version"))
     throw invalid_argument("the sidecar '" + path +
                            "' would replace a file that is not a gradflow sidecar: move it, or "
