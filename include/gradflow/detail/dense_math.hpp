@@ -91,6 +91,9 @@ GRADFLOW_HD void add_terms_to_entries(Real* target, int terms, const Coefficient
   for (int k = 0; k < terms; ++k) {
     const Real scale = coefficient(k);
     const Real* row = source(k);
+    // Along c, one vector load per term: left to itself, GCC 12 multiplied across terms with
+    // gathers (the Gauss–Newton matrix 3× slower, the factor 1.2× on an Intel Xeon; README).
+    GRADFLOW_VECTOR_LOOP
     for (int c = 0; c < Width; ++c) value[c] += scale * row[offset + c];
   }
   for (int c = 0; c < Width; ++c) target[offset + c] = value[c];

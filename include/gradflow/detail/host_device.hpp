@@ -10,3 +10,12 @@
 #define GRADFLOW_HD inline
 #define GRADFLOW_HD_FORCE_INLINE [[gnu::always_inline]] inline
 #endif
+
+/// GRADFLOW_VECTOR_LOOP before a loop over independent entries has the host compiler vectorise
+/// that loop (OpenMP's simd, where the translation unit compiles with OpenMP); nothing in device
+/// code. Without it GCC 12 may vectorise an enclosing loop instead, with gathers (add_terms).
+#if defined(_OPENMP) && !defined(__CUDA_ARCH__)
+#define GRADFLOW_VECTOR_LOOP _Pragma("omp simd")
+#else
+#define GRADFLOW_VECTOR_LOOP
+#endif
