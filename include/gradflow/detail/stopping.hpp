@@ -75,8 +75,8 @@ GRADFLOW_HD void factor_problem(const lockstep_view<Real>& v, std::int64_t i, fa
 
 /// The model's H for problem i's factorisation (evaluator.prepare_curvature), unless it was formed
 /// at this accepted point already (lockstep_view::curvature_formed_at): the linearly implicit step
-/// retried after a rejection keeps H — on collocation, forming the Gauss–Newton matrix is more than
-/// half of a step's time.
+/// retried after a rejection keeps H — n Hessian products of an objective, collocation's
+/// Gauss–Newton matrix (about two thirds of its factorisation's time).
 template <class Real, class Evaluator>
 GRADFLOW_HD void prepare_curvature_once_per_point(const Evaluator& evaluator,
                                                   const lockstep_view<Real>& v, factor_shift shift,
