@@ -274,20 +274,20 @@ TEST(Objectives, LinearlyImplicitEulerConvergesQuadraticallyOnRosenbrock) {
   }
 }
 
-/// Rosenbrock with its Hessian products, recording the point of each Hessian the solver forms (a
-/// formation asks for ∇²f·e_0 first) and counting its gradients.
-struct rosenbrock_recording_hessians : rosenbrock_valley {
+/// MGH's Rosenbrock (its Hessian products by forward mode), recording the point of each Hessian the
+/// solver forms (a formation asks for ∇²f·e_0 first) and counting its gradients.
+struct rosenbrock_recording_hessians {
+  mgh::objective function = mgh::test_set().front().function;
   std::vector<std::array<double, 2>>* formed_at = nullptr;
   std::int64_t* gradients = nullptr;
+  double value(const double* x) const { return function.value(x); }
   void gradient(const double* x, double* g) const {
     ++*gradients;
-    rosenbrock_valley::gradient(x, g);
+    function.gradient(x, g);
   }
   void hessian_times(const double* x, const double* v, double* product) const {
     if (v[0] == 1 && v[1] == 0) formed_at->push_back({x[0], x[1]});
-    const double h00 = 2 - 4 * b * (x[1] - 3 * x[0] * x[0]), h01 = -4 * b * x[0], h11 = 2 * b;
-    product[0] = h00 * v[0] + h01 * v[1];
-    product[1] = h01 * v[0] + h11 * v[1];
+    function.hessian_times(x, v, product);
   }
 };
 
