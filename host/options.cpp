@@ -94,9 +94,11 @@ bool is_integrator(method m) {
 bool is_chebyshev(method m) { return info_of(m).kind == method_kind::chebyshev; }
 
 double step_for_learning_rate(const solve_options& options, double lr) {
+  if (!(std::isfinite(lr) && lr > 0))  // named as the user gave it, not as the dt it becomes
+    throw invalid_argument("invalid lr = " + detail::number_text(lr) + ": must be finite and > 0");
   const bool momentum_time_scale =
       is_integrator(options.method) && info_of(options.dynamics).momentum_time_scale;
-  return momentum_time_scale && lr >= 0 ? std::sqrt(lr) : lr;
+  return momentum_time_scale ? std::sqrt(lr) : lr;
 }
 
 bool uses_hyperparameter(const solve_options& options, std::string_view name) {

@@ -99,6 +99,17 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int a = 0; a < argc; ++a) command_line += (a ? " " : "") + std::string(argv[a]);
 
+  // CLI11 says "A subcommand is required" for `gradflow solv`, and prints the help for
+  // `gradflow solv --help` as if it were right: name the word it did not take, and the commands.
+  std::string commands;
+  bool known = false;
+  for (const CLI::App* subcommand : app.get_subcommands({})) {
+    known |= argc > 1 && subcommand->get_name() == argv[1];
+    commands += (commands.empty() ? "" : ", ") + subcommand->get_name();
+  }
+  if (argc == 1) return report(2, "a command is required: one of " + commands + " (or --help)");
+  if (!known && argv[1][0] != '-')
+    return report(2, "unknown command '" + std::string(argv[1]) + "': expected one of " + commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version

@@ -233,8 +233,10 @@ training_spec chunk_spec(const training_spec& base, const member_grid& grid, std
         member.weight_decay = values[a];
       else if (name == "rho")
         member.rho = values[a];
+      else if (name == "lr")
+        per_member["dt"].push_back(step_for_learning_rate(spec.solver, values[a]));
       else
-        per_member[name == "lr" ? "dt" : name].push_back(values[a]);
+        per_member[name].push_back(values[a]);
     }
     spec.members.push_back(member);
   }
@@ -347,7 +349,8 @@ void add_train_options(CLI::App& command, train_arguments& a) {
   scoped(command.add_option("--rho", a.axes["rho"],
                             "axis: collocation's first constraint weight (default 100)"),
          train_scope::collocation);
-  command.add_option("--lr", a.axes["lr"], "axis: the learning rate (dt)");
+  command.add_option("--lr", a.axes["lr"],
+                     "axis: the learning rate (dt = lr; heavy ball / nesterov: dt = sqrt(lr))");
   for (const auto& row : hyperparameter_registry)
     if (row.cli_axis)
       command.add_option(flag_of(row.name), a.axes[std::string(row.name)],

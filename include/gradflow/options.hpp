@@ -206,7 +206,8 @@ hyperparameter* hyperparameter_named(solve_options& options, std::string_view na
 const hyperparameter* hyperparameter_named(const solve_options& options, std::string_view name);
 /// The step dt that corresponds to learning rate `lr` under `options`: dt = √lr for heavy-ball and
 /// Nesterov dynamics integrated by a Runge–Kutta method (discrete momentum with step lr samples the
-/// ODE at time step √lr; Yang et al. 2018), dt = lr otherwise.
+/// ODE at time step √lr; Yang et al. 2018), dt = lr otherwise. invalid_argument, naming lr, where
+/// lr is not finite and > 0.
 double step_for_learning_rate(const solve_options& options, double lr);
 
 /// Whether a solve with `options` (method, dynamics, control) reads the hyperparameter or sweep

@@ -227,6 +227,16 @@ TEST_F(Cli, BadInputIsOneLineNamingTheFieldWithExitCode2) {
   expect_usage_error("solve --random 2,5,3,1 --lambda -1e-7", "invalid lambda = -1e-07:");
   expect_usage_error("solve --random 10,50,5,2" + files, "excludes");
   expect_usage_error("solve --bogus", "bogus");
+  // A mistyped command is named, its --help too (CLI11 printed the top-level help, exit code 0).
+  for (const char* typo : {"solv", "solv --help", "objective --random 2,5,3,1"})
+    expect_usage_error(typo, "unknown command '" +
+                                 std::string(typo).substr(0, std::string(typo).find(' ')) +
+                                 "': expected one of info, solve, sweep, train, merge, plot");
+  expect_usage_error("", "a command is required: one of info, solve, sweep, train, merge, plot");
+  // lr is named as given (it was the dt it becomes: "invalid dt = -1"), under √lr scaling too.
+  expect_usage_error("solve" + files + " --method gd --lr -1", "invalid lr = -1: must be");
+  expect_usage_error("solve" + files + " --method rk4 --dynamics heavy_ball --lr 0",
+                     "invalid lr = 0: must be");
   expect_usage_error("solve", "a problem is needed");
   expect_usage_error("solve" + files + " --method adam --dynamics heavy_ball", "dynamics");
   expect_usage_error("solve" + files + " --zeta -1 --dynamics heavy_ball --method rk4", "zeta");
@@ -514,6 +524,8 @@ TEST_F(Cli, BadSweepsAreOneLineNamingTheProblem) {
   std::ofstream(path("object_axis.json")) << R"({"random": "1,5,2,1", "axes": {"lr": {"lo": 1}}})";
   expect_usage_error("sweep --random 1,5,2,1", "at least one axis");
   expect_usage_error("sweep --random 1,5,2,1 --lr 1:0:0", "count");
+  expect_usage_error("sweep --random 1,5,2,1 --method rk4 --dynamics heavy_ball --lr 0.1,-1",
+                     "invalid lr = -1: must be finite and > 0");
   expect_usage_error("sweep --random 1,5,2,1 --zeta 0:1:3:log", "log spacing");
   expect_usage_error("sweep --random 1,5,2,1 --lr 0.1 --method gd,bogus", "method");
   expect_usage_error("sweep --preset nonesuch", "preset");
@@ -1380,7 +1392,7 @@ TEST_F(Cli, TrainRejectsBadSeriesAndSettingsWithOneLine) {
   expect_usage_error(small_train + " --seed 1.5", "seed = 1.5");
   expect_usage_error(small_train + " --rho 0", "rho = 0");
   expect_usage_error(small_train + " --method adam --lr 1e-3,-1 --out " + path("bad.csv"),
-                     "member 1");
+                     "invalid lr = -1: must be finite and > 0");
   EXPECT_FALSE(std::filesystem::exists(path("bad.csv"))) << "bad input must fail before writing";
   expect_usage_error(small_train + " --format csv --out " + path("bad.jsonl"),
                      "names a jsonl table");
