@@ -1,7 +1,7 @@
-// gradflow/detail/dense_math.hpp: add_terms against the textbook loop at widths across its entry
-// chunks (16, 8, 4, one); the Cholesky factor and solves against Eigen's LLT, the factor at sizes
-// that cross those chunks and its panels (32); several vectors solved row by row together get the
-// bits that each gets solved alone.
+// gradflow/detail/dense_math.hpp: add_terms and the symmetric product against the textbook loops
+// at widths across add_terms' entry chunks (16, 8, 4, one); the Cholesky factor, its solve and the
+// inverse from it against Eigen, the factor and the inverse at sizes that cross those chunks and
+// the factor's panels (32).
 #include "gradflow/detail/dense_math.hpp"
 
 #include <gtest/gtest.h>
@@ -54,39 +54,55 @@ TEST(CholeskyFactor, MatchesEigensLltAtSizesAcrossItsRowChunksAndPanels) {
   }
 }
 
-TEST(CholeskySolveTogether, EachVectorGetsItsAloneSolveBitsAndEigensSolution) {
-  constexpr int n = 9, stride = 2, columns = 4;
+TEST(CholeskySolve, MatchesEigensSolveAndLeavesTheStridesGapsAlone) {
+  constexpr int n = 9, stride = 2;
   std::mt19937 generator(7);
   std::uniform_real_distribution<double> uniform(-1, 1);
-  // Two SPD matrices, row-major; vectors 0, 2 and 3 use the first.
-  std::vector<Eigen::MatrixXd> grams;
-  std::vector<std::vector<double>> factors;
-  for (int m = 0; m < 2; ++m) {
-    grams.push_back(random_gram(n, generator));
-    std::vector<double> factor(std::size_t(n) * n);
-    Eigen::Map<Eigen::Matrix<double, n, n, Eigen::RowMajor>>(factor.data()) = grams.back();
-    ASSERT_TRUE(cholesky_factor(factor.data(), n));
-    factors.push_back(factor);
+  const Eigen::MatrixXd gram = random_gram(n, generator);
+  std::vector<double> factor(gram.data(), gram.data() + n * n);
+  ASSERT_TRUE(cholesky_factor(factor.data(), n));
+  std::vector<double> x(n * stride);
+  for (double& value : x) value = uniform(generator);
+  const std::vector<double> before = x;
+  Eigen::VectorXd rhs(n);
+  for (int r = 0; r < n; ++r) rhs(r) = x[r * stride];
+  cholesky_solve(factor.data(), n, x.data(), stride);
+  const Eigen::VectorXd expected = gram.llt().solve(rhs);
+  for (int r = 0; r < n; ++r) {
+    EXPECT_NEAR(x[r * stride], expected(r), 1e-10 * expected.norm()) << "row " << r;
+    EXPECT_EQ(x[r * stride + 1], before[r * stride + 1]) << "the gap after row " << r;
   }
-  const int factor_of[columns] = {0, 1, 0, 0};
-  // Each vector's elements `stride` apart, the gaps holding values the solve must not touch.
-  std::vector<std::vector<double>> together(columns, std::vector<double>(n * stride));
-  for (auto& vector : together)
-    for (double& x : vector) x = uniform(generator);
-  std::vector<std::vector<double>> alone = together;
-  cholesky_solve_together<columns, double>(
-      {factors[0].data(), factors[1].data(), factors[0].data(), factors[0].data()}, n,
-      {together[0].data(), together[1].data(), together[2].data(), together[3].data()}, stride);
-  for (int c = 0; c < columns; ++c) {
-    Eigen::VectorXd rhs(n);
-    for (int r = 0; r < n; ++r) rhs(r) = alone[c][r * stride];
-    cholesky_solve(factors[factor_of[c]].data(), n, alone[c].data(), stride);
-    const Eigen::VectorXd expected = grams[factor_of[c]].llt().solve(rhs);
-    for (int e = 0; e < n * stride; ++e) {
-      EXPECT_EQ(together[c][e], alone[c][e]) << "vector " << c << ", element " << e;
-      if (e % stride == 0)
-        EXPECT_NEAR(together[c][e], expected(e / stride), 1e-10 * expected.norm())
-            << "vector " << c << ", row " << e / stride;
+}
+
+TEST(CholeskyInverse, MatchesEigensInverseAsBothTrianglesAtSizesAcrossThePanels) {
+  std::mt19937 generator(13);
+  for (int n : {1, 2, 3, 8, 17, 30, 33, 47}) {
+    const Eigen::MatrixXd gram = random_gram(n, generator);
+    std::vector<double> inverse(gram.data(), gram.data() + std::size_t(n) * n);
+    ASSERT_TRUE(cholesky_factor(inverse.data(), n));
+    cholesky_inverse(inverse.data(), n);
+    const Eigen::MatrixXd expected = gram.inverse();
+    // The inverse's error is about κ·ε relative to its norm (κ(AᵀA) of a random 2n×n A: < 10³).
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c)
+        EXPECT_NEAR(inverse[r + std::size_t(c) * n], expected(r, c), 1e-11 * expected.norm())
+            << "n = " << n << ", (" << r << ", " << c << ")";
+  }
+}
+
+TEST(SymmetricProduct, EachEntryGetsTheTextbookRowSumsBits) {
+  std::mt19937 generator(17);
+  std::uniform_real_distribution<double> uniform(-1, 1);
+  for (int n : {1, 5, 16, 30, 45}) {
+    std::vector<double> symmetric(std::size_t(n) * n), x(n), y(n);
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c <= r; ++c) symmetric[r * n + c] = symmetric[c * n + r] = uniform(generator);
+    for (double& value : x) value = uniform(generator);
+    symmetric_product(symmetric.data(), n, x.data(), y.data());
+    for (int r = 0; r < n; ++r) {
+      double expected = 0;
+      for (int c = 0; c < n; ++c) expected += symmetric[r * n + c] * x[c];
+      EXPECT_EQ(y[r], expected) << "n = " << n << ", row " << r;
     }
   }
 }

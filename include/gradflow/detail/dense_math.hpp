@@ -154,34 +154,59 @@ GRADFLOW_HD bool cholesky_factor(Real* factor, int n) {
   return true;
 }
 
-/// x_c ← (L_c L_cᵀ)⁻¹ x_c in place for `Columns` independent vectors, each with its own factor
-/// (factors may repeat) and element stride `stride`. Each vector takes cholesky_solve's operations
-/// in its order, so gets the same bits; the vectors go row by row together because one solve is a
-/// chain of dependent subtractions (latency-bound), and independent chains overlap.
-template <int Columns, class Real>
-GRADFLOW_HD void cholesky_solve_together(const Real* const (&factors)[Columns], int n,
-                                         Real* const (&x)[Columns], int stride) {
-  for (int r = 0; r < n; ++r) {  // L y = x
-    Real value[Columns];
-    for (int c = 0; c < Columns; ++c) value[c] = x[c][r * stride];
-    for (int p = 0; p < r; ++p)
-      for (int c = 0; c < Columns; ++c) value[c] -= factors[c][r + p * n] * x[c][p * stride];
-    for (int c = 0; c < Columns; ++c) x[c][r * stride] = value[c] / factors[c][r + r * n];
+/// G⁻¹ in place of its Cholesky factor L (cholesky_factor's lower triangle, column-major), as both
+/// triangles of a symmetric matrix (so row- and column-major alike): L⁻¹ in place column by column
+/// from the last (column j is −L⁻¹_{trailing}·L_{·j}/L_jj, the trailing block already inverted),
+/// then G⁻¹ = L⁻ᵀL⁻¹, entry (i, j ≤ i) the sum over k ≥ i of L⁻¹_ki·L⁻¹_kj, in an order that
+/// reads no entry after overwriting it (LAPACK's potri, unblocked). For a matrix applied to many
+/// vectors: a product's rows are independent sums, where a solve's rows wait on each other.
+template <class Real>
+GRADFLOW_HD void cholesky_inverse(Real* factor, int n) {
+  for (int j = n - 1; j >= 0; --j) {
+    Real* column = factor + std::int64_t(j) * n;
+    column[j] = Real(1) / column[j];
+    const Real scale = -column[j];
+    for (int i = n - 1; i > j; --i) {  // bottom up: row i reads rows k ≤ i of the old column
+      Real sum = 0;
+      for (int k = j + 1; k <= i; ++k) sum += factor[i + std::int64_t(k) * n] * column[k];
+      column[i] = sum * scale;
+    }
   }
-  for (int r = n - 1; r >= 0; --r) {  // Lᵀ x = y
-    Real value[Columns];
-    for (int c = 0; c < Columns; ++c) value[c] = x[c][r * stride];
-    for (int p = r + 1; p < n; ++p)
-      for (int c = 0; c < Columns; ++c) value[c] -= factors[c][p + r * n] * x[c][p * stride];
-    for (int c = 0; c < Columns; ++c) x[c][r * stride] = value[c] / factors[c][r + r * n];
-  }
+  for (int j = 0; j < n; ++j)
+    for (int i = j; i < n; ++i) {
+      Real sum = 0;
+      for (int k = i; k < n; ++k)
+        sum += factor[k + std::int64_t(i) * n] * factor[k + std::int64_t(j) * n];
+      factor[i + std::int64_t(j) * n] = sum;
+    }
+  for (int j = 0; j < n; ++j)
+    for (int i = j + 1; i < n; ++i)
+      factor[j + std::int64_t(i) * n] = factor[i + std::int64_t(j) * n];
+}
+
+/// y = S·x for a symmetric n×n matrix S (both triangles): row i's sum reads S's column i, so the
+/// rows' sums go side by side in registers (add_terms), each taking x's terms in order.
+template <class Real>
+GRADFLOW_HD void symmetric_product(const Real* symmetric, int n, const Real* x, Real* y) {
+  for (int i = 0; i < n; ++i) y[i] = 0;
+  add_terms(
+      y, n, n, [=](int j) { return x[j]; }, [=](int j) { return symmetric + std::int64_t(j) * n; });
 }
 
 /// x ← (L Lᵀ)⁻¹ x in place, for a vector with element stride `stride` (a column of a row-major
 /// n×k block has stride k).
 template <class Real>
 GRADFLOW_HD void cholesky_solve(const Real* factor, int n, Real* x, int stride) {
-  cholesky_solve_together<1, Real>({factor}, n, {x}, stride);
+  for (int r = 0; r < n; ++r) {  // L y = x
+    Real value = x[r * stride];
+    for (int p = 0; p < r; ++p) value -= factor[r + p * n] * x[p * stride];
+    x[r * stride] = value / factor[r + r * n];
+  }
+  for (int r = n - 1; r >= 0; --r) {  // Lᵀ x = y
+    Real value = x[r * stride];
+    for (int p = r + 1; p < n; ++p) value -= factor[p + r * n] * x[p * stride];
+    x[r * stride] = value / factor[r + r * n];
+  }
 }
 
 /// Smallest eigenvalue of G = L Lᵀ by inverse iteration with the Cholesky factor (to about 1e-6
