@@ -33,8 +33,8 @@ static_assert(registry_matches_slots(), "hyperparameter_registry must follow det
 
 /// Whether the range holds integers only (a count, or a choice among numbered options).
 bool whole_range(value_range range) {
-  return range == value_range::stage_count || range == value_range::whole_number ||
-         range == value_range::record_count;
+  return range != value_range::positive && range != value_range::non_negative &&
+         range != value_range::fraction;
 }
 
 bool in_range(value_range range, double x, int fewest_stages) {
@@ -51,6 +51,12 @@ bool in_range(value_range range, double x, int fewest_stages) {
       return x == std::floor(x) && x >= 0 && x <= 1e9;
     case value_range::record_count:
       return x == std::floor(x) && x >= 2 && x <= detail::lgf_max_record;
+    case value_range::library_degree:
+      return x == 1 || x == 2;
+    case value_range::surrogate_target:
+      return x == 0 || x == 1 || x == 2;
+    case value_range::difference_order:
+      return x == 1 || x == 2 || x == 4;
   }
   return false;
 }
@@ -69,6 +75,12 @@ std::string requirement(value_range range, int fewest_stages) {
       return "an integer in [0, 1e9]";
     case value_range::record_count:
       return "an integer in [2, " + std::to_string(detail::lgf_max_record) + "]";
+    case value_range::library_degree:
+      return "1 or 2";
+    case value_range::surrogate_target:
+      return "0 (tracked), 1 (strong) or 2 (weak)";
+    case value_range::difference_order:
+      return "1, 2 or 4";
   }
   return {};
 }
@@ -106,8 +118,8 @@ void fill(std::vector<Real>& table, std::int64_t count, const hyperparameter_inf
   }
 }
 
-/// lgf's window and fit (K's range is the registry's): M > K, rank < K, p in {1, 2}, a target and
-/// order the method takes, and enough rows for the library of one mode.
+/// lgf's window and fit (K, p, the target and the order have the registry's ranges): M > K,
+/// rank < K, a target the method takes, and enough rows for the library of one mode.
 template <class Real>
 void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i) {
   using detail::parameter;
@@ -125,9 +137,6 @@ void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i)
                            ": must be at most lgf_record − 1 = " +
                            std::to_string(std::int64_t(record) - 1) + " (0: the numerical rank)");
   const Real degree = own[parameter::lgf_degree];
-  if (!(degree == 1 || degree == 2))
-    throw invalid_argument("invalid lgf_degree = " + whole(parameter::lgf_degree) +
-                           member(o.lgf_degree) + ": must be 1 or 2");
   const Real target = own[parameter::lgf_target];
   const Real order = own[parameter::lgf_order];
   if (o.method == method::lgf_adam && target != 0)
@@ -137,12 +146,6 @@ void check_learned_flow(const solve_options& o, const Real* own, std::int64_t i)
   if (o.method == method::lgf_adam && own[parameter::lgf_threshold] != 0)
     throw invalid_argument("invalid lgf_threshold for method = lgf_adam" + member(o.lgf_threshold) +
                            ": it fits the recorded gradients by least squares (give 0)");
-  if (!(target == 0 || target == 1 || target == 2))
-    throw invalid_argument("invalid lgf_target = " + whole(parameter::lgf_target) +
-                           member(o.lgf_target) + ": must be 0 (tracked), 1 (strong) or 2 (weak)");
-  if (!(order == 1 || order == 2 || order == 4))
-    throw invalid_argument("invalid lgf_order = " + whole(parameter::lgf_order) +
-                           member(o.lgf_order) + ": must be 1, 2 or 4");
   const int rows =
       detail::fitted_rows(detail::surrogate_target(int(target)), int(order), int(record));
   const int needed = detail::library_size(1, int(degree));

@@ -13,12 +13,15 @@ namespace gradflow {
 
 /// The values a hyperparameter accepts.
 enum class value_range {
-  positive,      ///< finite and > 0
-  non_negative,  ///< finite and >= 0
-  fraction,      ///< in [0, 1)
-  stage_count,   ///< an integer in [1, 10000] ([2, 10000] for rkc)
-  whole_number,  ///< an integer in [0, 10⁹]
-  record_count,  ///< an integer in [2, 32]: the learned flows' K (detail::lgf_max_record)
+  positive,          ///< finite and > 0
+  non_negative,      ///< finite and >= 0
+  fraction,          ///< in [0, 1)
+  stage_count,       ///< an integer in [1, 10000] ([2, 10000] for rkc)
+  whole_number,      ///< an integer in [0, 10⁹]
+  record_count,      ///< an integer in [2, 32]: the learned flows' K (detail::lgf_max_record)
+  library_degree,    ///< 1 or 2: the learned flows' polynomial degree p
+  surrogate_target,  ///< 0 (tracked), 1 (strong) or 2 (weak): what the learned flows fit
+  difference_order,  ///< 1, 2 or 4: the strong target's finite differences
 };
 
 struct hyperparameter_info {
@@ -81,11 +84,11 @@ inline constexpr std::array<hyperparameter_info, 23> hyperparameter_registry{{
      "lgf, lgf_implicit, lgf_adam: the surrogate's most modes, at most K − 1 (default 0: the snapshots' numerical rank)"},
     {"lgf_ridge", &solve_options::lgf_ridge, 18, 0, 0, {}, 0, value_range::non_negative, true,
      "lgf, lgf_implicit, lgf_adam: the surrogate fit's ridge α (default 0)"},
-    {"lgf_degree", &solve_options::lgf_degree, 19, 1, 1, {}, 0, value_range::whole_number, true,
+    {"lgf_degree", &solve_options::lgf_degree, 19, 1, 1, {}, 0, value_range::library_degree, true,
      "lgf, lgf_implicit, lgf_adam: the surrogate library's polynomial degree p, 1 or 2 (default 1: affine)"},
-    {"lgf_target", &solve_options::lgf_target, 20, 0, 0, {}, 0, value_range::whole_number, true,
+    {"lgf_target", &solve_options::lgf_target, 20, 0, 0, {}, 0, value_range::surrogate_target, true,
      "lgf, lgf_implicit: what the surrogate is fitted to: 0 tracked (the base's steps, default), 1 strong (finite differences of the iterates), 2 weak (bump test functions)"},
-    {"lgf_order", &solve_options::lgf_order, 21, 2, 2, {}, 0, value_range::whole_number, true,
+    {"lgf_order", &solve_options::lgf_order, 21, 2, 2, {}, 0, value_range::difference_order, true,
      "lgf, lgf_implicit with lgf_target 1: the strong target's finite-difference order, 1, 2 or 4 (default 2)"},
     {"lgf_threshold", &solve_options::lgf_threshold, 22, 0, 0, {}, 0, value_range::non_negative, true,
      "lgf, lgf_implicit: STLSQ's threshold on the coefficients of unit library columns (default 0: least squares)"},
