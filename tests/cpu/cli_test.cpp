@@ -1302,6 +1302,19 @@ std::string member_row(const std::string& table, int k) {
   return line.substr(line.find(','), line.rfind(',') - line.find(','));
 }
 
+TEST_F(Cli, TrainReadsLrAsSolveAndSweepDo) {
+  // lr is the learning-rate view of the step (README): dt = √lr under a heavy-ball integrator.
+  const std::string train =
+      small_train + " --dynamics heavy_ball --method rk4 --max-steps 3 --rounds 1 --seed 0";
+  ASSERT_EQ(run(train + " --lr 0.015625 --out " + path("lr.csv")).exit_code, 0);
+  ASSERT_EQ(run(train + " --dt 0.125 --out " + path("dt.csv")).exit_code, 0);
+  const auto after_axis = [](const std::string& row) {  // ",seed,lr or dt,status,…"
+    return row.substr(row.find(',', row.find(',', 1) + 1));
+  };
+  const std::string by_lr = member_row(read_file(path("lr.csv")), 0);
+  EXPECT_EQ(after_axis(by_lr), after_axis(member_row(read_file(path("dt.csv")), 0))) << by_lr;
+}
+
 TEST_F(Cli, TrainGivesEachNoiseSeedItsOwnDataSet) {
   ASSERT_EQ(run(small_train + " --noise-seed 0,3 --seed 0,1 --out " + path("both.csv")).exit_code,
             0);
