@@ -73,10 +73,10 @@ struct heat_inverse {
         theta[i] = carried * theta[i] + (i == 1 ? drive : Real(0));
         true_theta[i] = carried * true_theta[i] + (i == 1 ? drive : Real(0));
       }
-      solve(inverse, theta);
-      solve(true_inverse, true_theta);
+      apply_inverse(inverse, theta);
+      apply_inverse(true_inverse, true_theta);
       if (sensitivities) {
-        for (auto& s : sensitivity) solve(inverse, s);
+        for (auto& s : sensitivity) apply_inverse(inverse, s);
         add_slope(dt, weighted, sensitivity, slope);
       }
       for (int i = 0; i < n; ++i) {
@@ -86,15 +86,15 @@ struct heat_inverse {
     }
     if (g) {  // the last step's sensitivities
       sensitivity_rhs(left, whole, carried, theta, sensitivity);
-      for (auto& s : sensitivity) solve(inverse, s);
+      for (auto& s : sensitivity) apply_inverse(inverse, s);
       add_slope(dt, weighted, sensitivity, slope);
       for (int k = 0; k < 2; ++k) g[k] = slope[k] / sum;
     }
     return std::log(sum);
   }
 
-  /// x ← S x, S a system matrix's inverse (symmetric): a step's solve.
-  GRADFLOW_HD static void solve(const Real* inverse, Real (&x)[modes]) {
+  /// x ← S x, S a system matrix's inverse (symmetric): what a step solves for.
+  GRADFLOW_HD static void apply_inverse(const Real* inverse, Real (&x)[modes]) {
     Real product[modes];
     detail::symmetric_product(inverse, modes, x, product);
     for (int i = 0; i < modes; ++i) x[i] = product[i];
