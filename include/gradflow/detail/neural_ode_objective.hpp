@@ -177,8 +177,9 @@ struct collocation_objective {
     constexpr int block = collocation_nodes_together;
     Real coefficients[block * max_field_dimension];
     const Real* sources[block * max_field_dimension];
-    const auto listed_coefficient = [&](int k) { return coefficients[k]; };
-    const auto listed_source = [&](int k) { return sources[k]; };
+    // By address, not [&]: nvcc takes capturing an unfilled array by reference for a read (#549-D).
+    const auto listed_coefficient = [list = &coefficients[0]](int k) { return list[k]; };
+    const auto listed_source = [list = &sources[0]](int k) { return list[k]; };
     for (int i0 = 1; i0 < n_nodes; i0 += block) {
       const int count = n_nodes - i0 < block ? n_nodes - i0 : block;
       for (int t = 0; t < count; ++t) {
