@@ -234,10 +234,16 @@ def convergence(trace, members, out, table=""):
     spread = [traced[i] for i in sorted({round(j * (len(traced) - 1) / 7) for j in range(8)})] if traced else []
     chosen = [int(m) for m in members.split(",") if m] if members else spread
     labels = member_labels(table, set(chosen))
+    points_of = {member: [] for member in chosen}  # one pass over the trace, not one a member
+    for r in rows:
+        points = points_of.get(int(r["member"]))
+        if points is not None:
+            step, norm = int(r["step"]), float(r["grad_norm"])
+            if math.isfinite(norm) and norm > 0:
+                points.append((step, norm))
     figure, axes = plt.subplots(figsize=(7, 5))
     for member in chosen:
-        points = [(int(r["step"]), float(r["grad_norm"])) for r in rows if int(r["member"]) == member]
-        points = [(s, g) for s, g in points if math.isfinite(g) and g > 0]
+        points = points_of[member]
         if points:
             steps, norms = zip(*sorted(points))
             label = f"member {member}" + (f": {labels[member]}" if member in labels else "")
