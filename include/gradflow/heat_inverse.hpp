@@ -45,6 +45,7 @@ struct heat_inverse {
     constexpr int n = modes;
     const Real dt = Real(duration) / (times - 1);
     const Real carried = Real(0.5) / dt;  // M/Δt: M = I/2 (see stiffness_halves)
+    // The system matrices, then their factors, then their inverses, each in place.
     Real left[n * n], inverse[n * n], true_inverse[n * n], whole[n];
     stiffness_halves(left, whole);
     for (int i = 0; i < n; ++i)
