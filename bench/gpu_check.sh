@@ -80,7 +80,7 @@ fi
 if [[ $parts != tests ]]; then
 step suite_gpu 300 build-gpu/gradflow_suite --benchmark_filter='/cuda/' \
   --benchmark_out="$logs/suite_gpu.json" --benchmark_out_format=json
-step suite_cpu 90 build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
+step suite_cpu 90 env -u OPENBLAS_CORETYPE build-gpu/gradflow_suite --benchmark_filter='/cpu/' \
   --benchmark_out="$logs/suite_cpu.json" --benchmark_out_format=json
 step peers 240 env PYTHONPATH="$peers_path" python3 bench/peers/run_peers.py --gradflow build-gpu/gradflow \
   --batch 1000000 --peers torchode,torch,jax --backend cuda --peer-timeout 60 --out "$logs/peers.json"

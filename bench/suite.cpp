@@ -11,6 +11,7 @@
 // for the GPU machine; bench/gpu_check.sh).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -23,6 +24,7 @@
 
 #ifdef GRADFLOW_HAVE_OPENBLAS
 #include "blas_loop.hpp"
+#include "openblas_kernels.hpp"
 #endif
 
 namespace {
@@ -422,6 +424,16 @@ int main(int argc, char** argv) {
   int count = int(arguments.size());
   benchmark::Initialize(&count, arguments.data());
   if (benchmark::ReportUnrecognizedArguments(count, arguments.data())) return 1;
+#ifdef GRADFLOW_HAVE_OPENBLAS
+  benchmark::AddCustomContext("openblas_kernels", gradflow::bench::openblas_kernels());
+  if (gradflow::bench::openblas_passes_over_avx512()) {
+    std::fprintf(stderr,
+                 "gradflow_suite: OpenBLAS runs its %s kernels on a CPU with AVX-512 (is "
+                 "OPENBLAS_CORETYPE set?): the CPU GEMM ceiling and the BLAS loop understate this "
+                 "machine\n",
+                 gradflow::bench::openblas_kernels().c_str());
+  }
+#endif
   register_cases();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

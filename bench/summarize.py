@@ -94,8 +94,9 @@ def roofline_fraction(cases, name, backend, precision):
 
 
 def summarize(context, cases, peers):
-    summary = dict(host=context.get("host_name"), date=context.get("date"), ratios={},
-                   roofline={}, targets=[])
+    summary = dict(host=context.get("host_name"), date=context.get("date"),
+                   openblas_kernels=context.get("openblas_kernels"), ratios={}, roofline={},
+                   targets=[])
     ratios = summary["ratios"]
     for name in cases:
         parts = name.split("/")
@@ -186,7 +187,11 @@ def largest_batch(cases, prefix):
 
 
 def markdown(summary):
-    lines = ["| figure | value |", "|---|---|"]
+    lines = []
+    if summary.get("openblas_kernels"):
+        lines += [f"CPU GEMM ceiling and BLAS loop on OpenBLAS's {summary['openblas_kernels']} "
+                  "kernels.", ""]
+    lines += ["| figure | value |", "|---|---|"]
     lines += [f"| {name} | {value:.3g} |" for name, value in summary["ratios"].items()]
     lines += [f"| roofline {name} | {value:.2f} |"
               for name, value in summary["roofline"].items() if value is not None]

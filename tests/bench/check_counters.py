@@ -3,7 +3,7 @@
 rates times the measured time give back the counted work, FLOP/s over GB/s is the products'
 arithmetic intensity 2n²k / (bytes·(n² + 2nk)), fractions lie in [0, 1], quantiles are ordered,
 every timed case reached its stated accuracy, compaction ran only where asked, and the OpenBLAS loop
-agrees with gradflow. Exits 1 naming each violation."""
+agrees with gradflow and the run names OpenBLAS's kernels. Exits 1 naming each violation."""
 import json
 import re
 import sys
@@ -22,7 +22,8 @@ def shape_of(name):
     return 5, 2, real_bytes  # the seed problem
 
 
-def check(entries):
+def check(run):
+    entries = run["benchmarks"]
     problems = []
     seen = set()
 
@@ -62,12 +63,14 @@ def check(entries):
                    f"compactions = {entry['compactions']}")
     for family in ("ceiling", "batch", "size", "compaction", "method", "objective"):
         expect(family in seen, family, "no case ran")
+    if "blas_loop" in seen:  # the ceiling and the loop are read knowing which kernels ran them
+        expect(run["context"].get("openblas_kernels"), "context", "OpenBLAS's kernels not named")
     return problems
 
 
 def main():
     with open(sys.argv[1]) as source:
-        problems = check(json.load(source)["benchmarks"])
+        problems = check(json.load(source))
     for problem in problems:
         print("counter check:", problem)
     return 1 if problems else 0
