@@ -51,17 +51,18 @@ private:
 /// lanes' own copies of the per-problem scalars (lane_scalars) for every lane at once, so that it
 /// vectorises: a problem's copies go back to the engine in the step it stops, and what the step
 /// control computes on a lane after that, or on a lane without a problem, is never read. A lane
-/// whose problem stopped hands its answer back and takes the queue's next problem (refills), so a
+/// whose problem stopped hands its answer back and takes the next problem (refills), so a
 /// block does not wait for its slowest member. Each lane's arithmetic is the scalar path's,
 /// operation for operation, so the bits are the same whichever lane and thread a problem lands in.
 template <class Real>
 class lane_problems {
 public:
   static constexpr int W = lane_count<Real>;
-  // Idle lanes that make a refill worth its passes while the queue has problems: one in eight.
-  // The seed batch's work spent on stopped lanes and refills, f64 / f32 at B = 10⁴, refilling at
-  // every stop 1.7 % / 9.7 %, at one lane in eight 1.7 % / 7.9 %, at one in four 5.2 % / 11 %;
-  // never 14 % / 22 %.
+  // Idle lanes that make a refill worth its passes while the queue has problems, for a block that
+  // starts its new problems itself: one in eight. The seed batch's work spent on stopped lanes and
+  // refills, f64 / f32 at B = 10⁴, refilling at every stop 1.7 % / 9.7 %, at one lane in eight
+  // 1.7 % / 7.9 %, at one in four 5.2 % / 11 %; never 14 % / 22 %. (The Runge–Kutta blocks take
+  // problems another block started and refill at every stop: 0.2 % / 0.7 % at B = 10⁵.)
   static constexpr int refill_at = W / 8;
   static_assert(fused_block % W == 0, "a chunk of the queue starts at a multiple of W");
 
@@ -93,12 +94,20 @@ protected:
   /// the queue is empty and no lane runs. Returns the products computed.
   template <class Admit, class Start, class Step>
   std::int64_t solve_with(problem_queue& queue, Admit admit, Start start, Step step) {
+    return solve_with_supply([&] { return more_in(queue); }, refill_at, admit, start, step);
+  }
+
+  /// solve_with for problems from any supply: `more()` says whether it has problems left, and
+  /// idle lanes refill once `idle_to_refill` of them (or all) are idle.
+  template <class More, class Admit, class Start, class Step>
+  std::int64_t solve_with_supply(More more, int idle_to_refill, Admit admit, Start start,
+                                 Step step) {
     if (!admit()) return 0;
     start();
     for (;;) {
       int running = open_step();
       if (running < live_count_) retire(true);
-      while (refills(running, queue)) {
+      while (refills(running, more(), idle_to_refill)) {
         retire(false);
         if (admit()) start();
         running = open_step();
@@ -107,6 +116,25 @@ protected:
       step();
     }
   }
+
+  /// Whether problems are left to admit from `queue`: the block's held ones or the queue's.
+  bool more_in(const problem_queue& queue) const { return held_ < held_end_ || queue.has_more(); }
+
+  /// The lanes whose problems stopped hand them back (retire); then runs_ marks the ones that run.
+  void retire_stopped() {
+    open_step();
+    retire(false);
+  }
+
+  /// Lane w's problem goes on in another block's lane: this block no longer holds it.
+  void hand_over(int w) {
+    live_[w] = false;
+    --live_count_;
+  }
+
+  /// The products computed so far: W per pass (every lane computes; one without a running
+  /// problem into scratch).
+  std::int64_t products() const { return passes_ * W; }
 
   // W lanes of Real fill one cache line (lane_count): vectors of lane blocks start on one.
   using lane_vectors = std::vector<Real, aligned_allocator<Real, W * sizeof(Real)>>;
@@ -161,23 +189,35 @@ protected:
   /// problem i in lane w), then the lane's copies of G, C and y0. False when no lane took one.
   template <class Take>
   bool admit(problem_queue& queue, Take take) {
+    return admit_with(
+        [&] { return next_problem(queue); },
+        [&](int w, std::int64_t i) {
+          // run_sequence's (linearly implicit: its factors come each step)
+          if (s_.needs_factor && !s_.linearly_implicit)
+            factor_problem(v_, i,
+                           s_.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
+          resolve_parameters(v_, s_, i);
+          take(w, i);
+          for (int e = 0; e < n_ * n_; ++e) gram_[std::size_t(e) * W + w] = v_.curvature_of(i)[e];
+          for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
+          for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
+        });
+  }
+
+  /// Every lane without a problem takes `next()` (a problem, −1 when none is left) and
+  /// `take(w, i)` fills lane w for problem i. False when no lane took one.
+  template <class Next, class Take>
+  bool admit_with(Next next, Take take) {
     bool admitted = false;
     for (int w = 0; w < W; ++w) opening_[w] = false;
     for (int w = 0; w < W; ++w) {
       if (live_[w]) continue;
-      const std::int64_t i = next_problem(queue);
+      const std::int64_t i = next();
       if (i < 0) break;
       opening_[w] = live_[w] = admitted = true;
       problem_[w] = i;
       ++live_count_;
-      if (s_.needs_factor && !s_.linearly_implicit)  // run_sequence's: its factors come each step
-        factor_problem(v_, i,
-                       s_.factor_at_start ? factor_shift::none : factor_shift::curvature_only);
-      resolve_parameters(v_, s_, i);
       take(w, i);
-      for (int e = 0; e < n_ * n_; ++e) gram_[std::size_t(e) * W + w] = v_.curvature_of(i)[e];
-      for (int e = 0; e < len_; ++e) linear_[std::size_t(e) * W + w] = v_.linear_term_of(i)[e];
-      for (int e = 0; e < state_len_; ++e) state_[std::size_t(e) * W + w] = v_.state_of(i)[e];
     }
     return admitted;
   }
@@ -244,10 +284,9 @@ protected:
 private:
   /// Whether the stopped lanes hand back their answers and the idle ones take new problems before
   /// the next step: when none runs, or when enough are idle to pay for the passes a refill takes
-  /// (the new problems' set-up; the stopped ones' ∇f where not at hand) and the queue has more.
-  bool refills(int running, const problem_queue& queue) const {
-    const bool more = held_ < held_end_ || queue.has_more();
-    return running == 0 ? live_count_ > 0 || more : W - running >= refill_at && more;
+  /// (the new problems' set-up; the stopped ones' ∇f where not at hand) and problems are left.
+  bool refills(int running, bool more, int idle_to_refill) const {
+    return running == 0 ? live_count_ > 0 || more : W - running >= idle_to_refill && more;
   }
 
   /// The lanes whose problems stopped (`at_hand`: only those whose ∇f at the returned state is in
@@ -282,10 +321,6 @@ private:
     }
     return running;
   }
-
-  /// The products computed so far: W per pass (every lane computes; one without a running
-  /// problem into scratch).
-  std::int64_t products() const { return passes_ * W; }
 
   /// multiply_add in every lane of a part (one vector instruction where the target fuses it).
   static register_vector multiply_add_in_lanes(const register_vector& a, const register_vector& b,

@@ -188,7 +188,7 @@ private:
   /// ring (the last to the first).
   template <class Slot>
   static void turn_where(const lane_values& where, Slot slot) {
-    lane_values last;
+    lane_values last = {};  // the copy fills it; inlined, GCC 12 warns of a read before it
     std::copy(slot(lbfgs_memory - 1), slot(lbfgs_memory - 1) + W, last);
     for (int pair = lbfgs_memory - 1; pair > 0; --pair)
       replace_where(where, slot(pair - 1), slot(pair));

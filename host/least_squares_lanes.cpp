@@ -72,14 +72,26 @@ public:
     curvatures_ = &curvatures;
   }
 
-  /// lane_problems::solve_with: a new problem's start of the sequence (begin), then steps.
+  /// lane_problems::solve_with_supply on problems another block (`opener`) has started, W at a
+  /// time: a start's passes (K_0, the probe) then run on every lane for problems that need them,
+  /// where a block that started its own refills ran them on all W lanes for the few that open,
+  /// and a refill costs no pass, so a lane refills as soon as it is idle.
   std::int64_t solve(problem_queue& queue) {
-    return this->solve_with(
-        queue, [&] { return admit(queue); }, [&] { begin(); },
+    runge_kutta_lanes opener(v_, s_);
+    opener.curvatures_ = curvatures_;
+    const std::int64_t products = this->solve_with_supply(
+        [&] { return opener.has_started() || opener.more_in(queue); }, 1,
+        [&] {
+          int lane = 0;
+          return this->admit_with([&] { return opener.next_started(queue, lane); },
+                                  [&](int w, std::int64_t) { take_started_from(opener, lane, w); });
+        },
+        [] {},
         [&] {
           take_stages(std::make_integer_sequence<int, Stages - 1>{});
           finish();
         });
+    return products + opener.products();
   }
 
 private:
@@ -98,6 +110,47 @@ private:
       if constexpr (Flow == dynamics::newton)
         for (int e = 0; e < n_ * n_; ++e) factor_[std::size_t(e) * W + w] = v_.factor_of(i)[e];
     });
+  }
+
+  /// Whether a started problem waits in a lane to be handed over.
+  bool has_started() const { return next_ready_ < ready_count_; }
+
+  /// The next started problem for another block, −1 when none is left: when none waits, the
+  /// queue's next W problems are admitted and started (begin), and those that stopped at their
+  /// start are handed back. `lane` is the lane that holds the problem, which this block no longer
+  /// holds.
+  std::int64_t next_started(problem_queue& queue, int& lane) {
+    while (!has_started()) {
+      if (!admit(queue)) return -1;
+      begin();
+      this->retire_stopped();
+      ready_count_ = next_ready_ = 0;
+      for (int w = 0; w < W; ++w)
+        if (runs_[w]) ready_[ready_count_++] = w;
+    }
+    lane = ready_[next_ready_++];
+    this->hand_over(lane);
+    return problem_[lane];
+  }
+
+  /// Lane w takes the started problem in lane u of `opener`: its vectors, K_0, what the passes
+  /// read of it and its scalars (on the engine since its start).
+  void take_started_from(runge_kutta_lanes& opener, int u, int w) {
+    const auto copy = [&](const lane_vectors& from, lane_vectors& to, int elements) {
+      for (int e = 0; e < elements; ++e) to[std::size_t(e) * W + w] = from[std::size_t(e) * W + u];
+    };
+    copy(opener.gram_, gram_, n_ * n_);
+    copy(opener.linear_, this->linear_, len_);
+    copy(opener.state_, state_, state_len_);
+    for (int e = 0; e < state_len_; ++e) work(0, e)[w] = opener.work(0, e)[u];
+    if (!factor_.empty()) copy(opener.factor_, factor_, n_ * n_);
+    for (auto field : {&runge_kutta_lanes::damping_of_, &runge_kutta_lanes::inverse_mass_of_,
+                       &runge_kutta_lanes::atol_of_, &runge_kutta_lanes::rtol_of_,
+                       &runge_kutta_lanes::memory_power_, &runge_kutta_lanes::omega0_,
+                       &runge_kutta_lanes::omega1_, &runge_kutta_lanes::stage_count_})
+      (this->*field)[w] = (opener.*field)[u];
+    gradient_at_state_[w] = false;
+    this->take_started(w);
   }
 
   /// The opening lanes' start of the sequence, on the engine's scalars: K_0 = F(0, y0) and
@@ -624,6 +677,8 @@ private:
   // control_power(pi_error_memory, β2) of each lane's problem, and of the memory's floor.
   alignas(W * sizeof(Real)) lane_values memory_power_ = {};
   const Real initial_memory_power_ = control_power(s_.pi_memory_initial, s_.pi_exponent_memory);
+  // An opener's started problems not yet handed over: lanes ready_[next_ready_ … ready_count_ − 1].
+  int ready_[W] = {}, ready_count_ = 0, next_ready_ = 0;
 };
 
 template <class Real, dynamics Flow>
