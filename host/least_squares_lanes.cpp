@@ -72,10 +72,10 @@ public:
     curvatures_ = &curvatures;
   }
 
-  /// lane_problems::solve_with_supply on problems another block (`opener`) has started, W at a
-  /// time: a start's passes (K_0, the probe) then run on every lane for problems that need them,
-  /// where a block that started its own refills ran them on all W lanes for the few that open,
-  /// and a refill costs no pass, so a lane refills as soon as it is idle.
+  /// lane_problems::solve_with_supply on problems a second block (`opener`) starts W at a time:
+  /// its two start passes (K_0, the probe) run on W opening lanes, where a block that started its
+  /// own refills ran them on all W for the 2–3 that open; a refill costs no pass, so a lane
+  /// refills as soon as it is idle.
   std::int64_t solve(problem_queue& queue) {
     runge_kutta_lanes opener(v_, s_);
     opener.curvatures_ = curvatures_;
@@ -149,7 +149,6 @@ private:
                        &runge_kutta_lanes::memory_power_, &runge_kutta_lanes::omega0_,
                        &runge_kutta_lanes::omega1_, &runge_kutta_lanes::stage_count_})
       (this->*field)[w] = (opener.*field)[u];
-    gradient_at_state_[w] = false;
     this->take_started(w);
   }
 
